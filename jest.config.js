@@ -1,0 +1,25 @@
+/** Jest projects: unit tests beside the code, cross-package suites under test/. */
+const transform = { "^.+\\.(t|j)sx?$": ["@swc/jest", { jsc: { target: "es2022", keepClassNames: true } }] };
+const moduleNameMapper = {
+  "^@capstan/sdk$": "<rootDir>/sdk/src/index.ts",
+  "^@capstan/sdk/(.*)$": "<rootDir>/sdk/src/$1/index.ts",
+  "^@capstan/runtime$": "<rootDir>/runtime/src/index.ts",
+  "^@capstan/runtime/(.*)$": "<rootDir>/runtime/src/$1/index.ts",
+};
+const common = { transform, moduleNameMapper, testEnvironment: "node", rootDir: __dirname };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: "unit",
+      testMatch: ["<rootDir>/{sdk,runtime,infra,handlers}/src/**/*.test.ts"],
+    },
+    {
+      ...common,
+      displayName: "integration",
+      testMatch: ["<rootDir>/test/**/*.test.ts"],
+    },
+  ],
+};
