@@ -1,0 +1,178 @@
+/**
+ * The state of one partition, as maintained by `apply`. Held in memory by the partition processor,
+ * snapshotted to the PartitionStore and rebuilt on recovery by replaying the log after the snapshot.
+ * Only `apply` (and the files it delegates to) mutate it.
+ */
+import type {
+  Completion,
+  HandlerKind,
+  InvocationId,
+  JournalEntry,
+  Payload,
+  ServiceKind,
+  Target,
+} from "@capstan/sdk/protocol";
+
+export type InvocationStatus =
+  /** Delayed send waiting for its timer. */
+  | "scheduled"
+  /** Exclusive object handler waiting for its key's lock. */
+  | "inboxed"
+  /** An attempt is in flight. */
+  | "running"
+  /** Waiting on completions (`awaiting`); no attempt in flight. */
+  | "suspended"
+  /** The last attempt failed retryably; a retry timer is set. */
+  | "backing-off"
+  /** Retries exhausted or paused by admin; resumed only by admin. */
+  | "paused"
+  /** Terminal: `result` holds the output or the failure. */
+  | "completed";
+
+/** A fully resolved retry policy (defaults applied when the invocation was created). */
+export interface ResolvedRetryPolicy {
+  initialIntervalMs: number;
+  factor: number;
+  maxIntervalMs: number;
+  /** Total attempts, the first included; undefined = unbounded. */
+  maxAttempts: number | undefined;
+  maxDurationMs: number | undefined;
+  onMaxAttempts: "pause" | "fail";
+}
+
+/** Where a call's result must be delivered: a journal entry of another invocation. */
+export interface EntryRef {
+  invocationId: InvocationId;
+  entryIndex: number;
+}
+
+export interface Invocation {
+  id: InvocationId;
+  target: Target;
+  serviceKind: ServiceKind;
+  handlerKind: HandlerKind;
+  deploymentId: string;
+  headers: Record<string, string>;
+  idempotencyKey: string | undefined;
+  /** Entry 0 is the input. */
+  journal: JournalEntry[];
+  status: InvocationStatus;
+  /** Attempts started so far; the current attempt's number when running. */
+  attempt: number;
+  /** Attempts since an entry was last recorded (resets on progress); drives retry backoff. */
+  attemptsSinceLastEntry: number;
+  firstFailureAtMs: number | undefined;
+  /** Entry indexes awaited while suspended. */
+  awaiting: number[];
+  retryPolicy: ResolvedRetryPolicy;
+  abortTimeoutMs: number;
+  /** How long the invocation is kept after completion (idempotency / workflow / journal retention). */
+  retentionMs: number;
+  lastFailure: { message: string; atMs: number; attempt: number } | undefined;
+  /** The caller's call entry to complete with our result. */
+  caller: EntryRef | undefined;
+  /** Other invocations attached to us (ctx.attach), completed with our result. */
+  attachedBy: EntryRef[];
+  /** A cancel arrived while nothing was pending: the next completable entry fails with CANCELLED. */
+  cancelPending: boolean;
+  result: Completion | undefined;
+  createdAtMs: number;
+  modifiedAtMs: number;
+  completedAtMs: number | undefined;
+  /** Requests sent to the handler (attempts), for metrics and the bench's invocations-per-workflow. */
+  handlerInvocations: number;
+}
+
+export type TimerKind =
+  | { kind: "sleep"; invocationId: InvocationId; entryIndex: number }
+  | { kind: "retry"; invocationId: InvocationId; attempt: number }
+  | { kind: "delayed-invoke"; invocationId: InvocationId }
+  | { kind: "expire"; invocationId: InvocationId };
+
+export type Timer = TimerKind & { id: string; fireAtMs: number };
+
+/** A message for another partition, kept until that partition confirms it applied it. */
+export interface OutboxEntry {
+  seq: number;
+  toPartition: number;
+  message: OutboxMessage;
+}
+
+/** Records another partition must apply; `origin` is added on delivery for deduplication. */
+export type OutboxMessage =
+  | { kind: "invoke"; invocation: NewInvocation }
+  | { kind: "complete-entry"; invocationId: InvocationId; entryIndex: number; result: Completion }
+  | { kind: "attach"; invocationId: InvocationId; waiter: EntryRef }
+  | { kind: "cancel"; invocationId: InvocationId }
+  | { kind: "kill"; invocationId: InvocationId };
+
+/** Everything needed to create an invocation; stamped by the processor from the registry. */
+export interface NewInvocation {
+  id: InvocationId;
+  target: Target;
+  serviceKind: ServiceKind;
+  handlerKind: HandlerKind;
+  deploymentId: string;
+  input: Payload;
+  headers: Record<string, string>;
+  idempotencyKey?: string;
+  /** Start no earlier than this (delayed send). */
+  notBeforeMs?: number;
+  caller?: EntryRef;
+  retryPolicy: ResolvedRetryPolicy;
+  abortTimeoutMs: number;
+  retentionMs: number;
+}
+
+export interface PartitionState {
+  partition: number;
+  /** Partition count of the cluster: fixed, needed to derive child invocation ids. */
+  partitions: number;
+  /** LSN of the last record applied. */
+  appliedLsn: number;
+  invocations: Map<InvocationId, Invocation>;
+  /** `idempotencyTableKey(target, key)` → invocation. */
+  idempotency: Map<string, InvocationId>;
+  /** `service/workflowId` → the workflow's `run` invocation. */
+  workflows: Map<string, InvocationId>;
+  /** `service/key` → state key → value. */
+  objectState: Map<string, Map<string, Payload>>;
+  /** `service/key` → invocation holding the exclusive lock. */
+  locks: Map<string, InvocationId>;
+  /** `service/key` → exclusive invocations waiting, in arrival order. */
+  inboxes: Map<string, InvocationId[]>;
+  timers: Map<string, Timer>;
+  /** `service/workflowId/promiseName` → completion. */
+  promises: Map<string, Completion>;
+  /** Same key → entries waiting on `promiseGet`. */
+  promiseWaiters: Map<string, EntryRef[]>;
+  outbox: OutboxEntry[];
+  nextOutboxSeq: number;
+  /** Producer partition → highest outbox seq applied from it (dedup of cross-partition messages). */
+  inboundSeq: Map<number, number>;
+}
+
+export function emptyPartitionState(partition: number, partitions: number): PartitionState {
+  return {
+    partition,
+    partitions,
+    appliedLsn: 0,
+    invocations: new Map(),
+    idempotency: new Map(),
+    workflows: new Map(),
+    objectState: new Map(),
+    locks: new Map(),
+    inboxes: new Map(),
+    timers: new Map(),
+    promises: new Map(),
+    promiseWaiters: new Map(),
+    outbox: [],
+    nextOutboxSeq: 1,
+    inboundSeq: new Map(),
+  };
+}
+
+/** Key of an object's/workflow's state, lock and inbox. */
+export function objectKey(service: string, key: string): string {
+  return `${service}/${key}`;
+}

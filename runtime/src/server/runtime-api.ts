@@ -1,0 +1,128 @@
+/**
+ * What the HTTP servers (ingress, admin, checkpoint) need from the runtime. Implemented by
+ * `Runtime` (runtime/src/runtime.ts); the servers only translate HTTP to these calls and back.
+ */
+import type {
+  CheckpointAck,
+  CheckpointRequest,
+  Completion,
+  HandlerKind,
+  JournalEntry,
+  Payload,
+  ServiceKind,
+  Target,
+} from "@capstan/sdk/protocol";
+import type { DeploymentEndpoint } from "../invoker/invoker";
+import type { InvocationStatus } from "../core/state";
+
+export interface SubmitRequest {
+  target: Target;
+  input: Payload;
+  headers: Record<string, string>;
+  idempotencyKey?: string;
+  /** One-way send started no earlier than now + delayMs. */
+  delayMs?: number;
+}
+
+export interface SubmitResult {
+  invocationId: string;
+  /** True when an idempotency key or workflow id mapped the request to an earlier invocation. */
+  existing: boolean;
+}
+
+export type OutputState = { ready: true; result: Completion } | { ready: false };
+
+export interface DeploymentInfo {
+  id: string;
+  endpoint: DeploymentEndpoint;
+  createdAtMs: number;
+  services: Array<{ name: string; kind: ServiceKind; handlers: Array<{ name: string; kind: HandlerKind }> }>;
+}
+
+export interface ServiceInfo {
+  name: string;
+  kind: ServiceKind;
+  deploymentId: string;
+  handlers: Array<{ name: string; kind: HandlerKind }>;
+}
+
+export interface InvocationSummary {
+  id: string;
+  target: Target;
+  status: InvocationStatus;
+  /** For completed ones: "succeeded" or "failed". */
+  outcome?: "succeeded" | "failed";
+  attempt: number;
+  handlerInvocations: number;
+  deploymentId: string;
+  idempotencyKey?: string;
+  createdAtMs: number;
+  modifiedAtMs: number;
+  completedAtMs?: number;
+  lastFailure?: { message: string; atMs: number; attempt: number };
+}
+
+export interface InvocationDetail extends InvocationSummary {
+  journal: JournalEntry[];
+  result?: Completion;
+  awaiting: number[];
+  headers: Record<string, string>;
+}
+
+export interface InvocationFilter {
+  service?: string;
+  status?: InvocationStatus;
+  key?: string;
+  limit: number;
+}
+
+export interface StatePatch {
+  set: Record<string, Payload>;
+  clear: string[];
+  clearAll: boolean;
+}
+
+export interface QueryResult {
+  columns: string[];
+  rows: unknown[][];
+  truncated: boolean;
+}
+
+export type InvocationAction = "cancel" | "kill" | "pause" | "resume" | "purge";
+
+export interface HealthInfo {
+  status: "ok" | "starting" | "stopping";
+  partitions: number;
+  version: string;
+}
+
+/**
+ * Every method throws ApiError (server/api-error.ts) for a request it refuses; anything else is a
+ * bug and becomes a 500 without crashing the process.
+ */
+export interface RuntimeApi {
+  // ingress
+  submit(request: SubmitRequest): Promise<SubmitResult>;
+  /** Resolves with the result once the invocation completes; rejects with ApiError 404 if unknown. */
+  awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion>;
+  output(invocationId: string): Promise<OutputState>;
+  /** The invocation of a workflow's `run` for this workflow id, if any. */
+  workflowInvocation(service: string, workflowId: string): Promise<string | undefined>;
+  completeAwakeable(awakeableId: string, completion: Completion): Promise<void>;
+  // checkpoint channel (SDK → runtime)
+  checkpoint(request: CheckpointRequest): Promise<CheckpointAck>;
+  // admin
+  registerDeployment(endpoint: DeploymentEndpoint, options: { force: boolean }): Promise<DeploymentInfo>;
+  listDeployments(): Promise<DeploymentInfo[]>;
+  removeDeployment(id: string): Promise<void>;
+  listServices(): Promise<ServiceInfo[]>;
+  listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]>;
+  describeInvocation(invocationId: string): Promise<InvocationDetail | undefined>;
+  invocationAction(invocationId: string, action: InvocationAction): Promise<void>;
+  getState(service: string, key: string): Promise<Record<string, Payload>>;
+  patchState(service: string, key: string, patch: StatePatch): Promise<void>;
+  query(sql: string): Promise<QueryResult>;
+  health(): HealthInfo;
+  /** Prometheus text exposition format. */
+  metrics(): string;
+}
