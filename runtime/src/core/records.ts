@@ -2,8 +2,8 @@
  * Log records: every event that changes a partition is one of these, appended to the partition's log
  * before it takes effect. `atMs` is stamped by the processor at append time; `apply` never reads a clock.
  */
-import type { Completion, InvocationId, JournalEntry, Outcome, Payload } from "@capstan/sdk/protocol";
-import type { EntryRef, NewInvocation } from "./state";
+import type { Completion, Failure, InvocationId, JournalEntry, Outcome, Payload } from "@capstan/sdk/protocol";
+import type { EntryRef, InvocationRequest, NewInvocation } from "./state";
 
 /** Set on records delivered from another partition's outbox; the receiver drops duplicates. */
 export interface Origin {
@@ -19,6 +19,11 @@ interface Base {
 export type LogRecord =
   /** A new invocation (ingress, call, send). Deduplicated by idempotency key / workflow id. */
   | (Base & { kind: "invoke"; invocation: NewInvocation })
+  /**
+   * An `invoke-request` outbox message whose target the registry does not know: no invocation is
+   * created; a caller's call entry is completed with `failure` (e.g. 404 service not found).
+   */
+  | (Base & { kind: "invoke-refused"; request: InvocationRequest; failure: Failure })
   /**
    * Entries from a live attempt: a checkpoint (`outcome` absent) or the attempt's final response.
    * Rejected (no change) when `attempt` is not the invocation's current attempt.

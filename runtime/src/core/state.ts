@@ -101,10 +101,34 @@ export interface OutboxEntry {
 /** Records another partition must apply; `origin` is added on delivery for deduplication. */
 export type OutboxMessage =
   | { kind: "invoke"; invocation: NewInvocation }
+  /**
+   * A call or one-way send made by a handler. `apply` cannot read the service registry, so the
+   * registry-derived fields of NewInvocation are missing: the processor of the receiving partition
+   * resolves the target and appends an `invoke` record (or `invoke-refused` when the target is unknown),
+   * keeping the message's `origin` for deduplication.
+   */
+  | { kind: "invoke-request"; request: InvocationRequest }
   | { kind: "complete-entry"; invocationId: InvocationId; entryIndex: number; result: Completion }
   | { kind: "attach"; invocationId: InvocationId; waiter: EntryRef }
   | { kind: "cancel"; invocationId: InvocationId }
   | { kind: "kill"; invocationId: InvocationId };
+
+/**
+ * An invocation as a handler asked for it (call/send), before the registry is consulted: the
+ * processor completes it into a NewInvocation (serviceKind, handlerKind, deploymentId, retryPolicy,
+ * abortTimeoutMs, retentionMs) when it delivers it.
+ */
+export interface InvocationRequest {
+  /** Deterministic: `childInvocationId(parent, entryIndex, ...)`. */
+  id: InvocationId;
+  target: Target;
+  input: Payload;
+  headers: Record<string, string>;
+  idempotencyKey?: string;
+  notBeforeMs?: number;
+  /** Set for calls (the result goes back to this entry); absent for one-way sends. */
+  caller?: EntryRef;
+}
 
 /** Everything needed to create an invocation; stamped by the processor from the registry. */
 export interface NewInvocation {

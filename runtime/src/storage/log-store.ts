@@ -27,10 +27,19 @@ export interface LogStore {
 export class LogConflictError extends Error {
   override readonly name = "LogConflictError";
   readonly code = "STORE_LOG_CONFLICT";
+  /**
+   * `expectedLsn`, when given, is the partition's next free lsn: the append left a gap or overlapped
+   * (`lsn` is then the append's first lsn).
+   */
   constructor(
     readonly partition: number,
     readonly lsn: number,
+    readonly expectedLsn?: number,
   ) {
-    super(`log of partition ${partition} already has a record at lsn ${lsn}`);
+    super(
+      expectedLsn === undefined || lsn < expectedLsn
+        ? `log of partition ${partition} already has a record at lsn ${lsn}`
+        : `append to partition ${partition} at lsn ${lsn} would leave a gap: the next lsn is ${expectedLsn}`,
+    );
   }
 }

@@ -1,0 +1,194 @@
+/** The `capstan` subcommands other than `dev`: thin wrappers over the admin and ingress APIs. */
+import { flag, UsageError, type ParsedArgs } from "./args";
+import { table, time, timeline } from "./format";
+import { request } from "./http-client";
+
+export interface CliContext {
+  adminUrl: string;
+  ingressUrl: string;
+  json: boolean;
+  out: (s: string) => void;
+}
+
+type Command = (ctx: CliContext, args: ParsedArgs) => Promise<void>;
+
+const INVOCATION_ACTIONS = ["cancel", "kill", "pause", "resume", "purge"] as const;
+
+function need(args: ParsedArgs, index: number, what: string): string {
+  const v = args.positionals[index];
+  if (v === undefined) throw new UsageError(`missing ${what}`);
+  return v;
+}
+
+function print(ctx: CliContext, json: unknown, human: () => string): void {
+  ctx.out(ctx.json ? JSON.stringify(json, null, 2) : human());
+}
+
+const deployments: Command = async (ctx, args) => {
+  const sub = need(args, 1, "subcommand: register | list | remove");
+  if (sub === "list") {
+    const r = (await request(ctx.adminUrl, "GET", "/deployments")).json as { deployments: Array<{ id: string; endpoint: { kind: string; arn?: string; url?: string }; createdAtMs: number; services: Array<{ name: string }> }> };
+    print(ctx, r, () =>
+      table(["id", "endpoint", "services", "created"], r.deployments.map((d) => [d.id, d.endpoint.arn ?? d.endpoint.url, d.services.map((s) => s.name).join(","), time(d.createdAtMs)])),
+    );
+  } else if (sub === "register") {
+    const target = need(args, 2, "deployment: an http(s) URL or a Lambda function name/ARN");
+    const body = /^https?:\/\//.test(target) ? { uri: target } : { arn: target };
+    const r = (await request(ctx.adminUrl, "POST", "/deployments", JSON.stringify({ ...body, force: args.flags.has("force") }))).json as { id: string; services: Array<{ name: string; kind: string }> };
+    print(ctx, r, () => `registered ${r.id}: ${r.services.map((s) => `${s.name} (${s.kind})`).join(", ")}`);
+  } else if (sub === "remove") {
+    const id = need(args, 2, "deployment id");
+    await request(ctx.adminUrl, "DELETE", `/deployments/${encodeURIComponent(id)}`);
+    print(ctx, { removed: id }, () => `removed ${id}`);
+  } else throw new UsageError(`unknown deployments subcommand ${sub}`);
+};
+
+const services: Command = async (ctx, args) => {
+  const sub = need(args, 1, "subcommand: list | describe");
+  const r = (await request(ctx.adminUrl, "GET", "/services")).json as { services: Array<{ name: string; kind: string; deploymentId: string; handlers: Array<{ name: string; kind: string }> }> };
+  if (sub === "list") {
+    print(ctx, r, () => table(["service", "kind", "handlers", "deployment"], r.services.map((s) => [s.name, s.kind, s.handlers.map((h) => h.name).join(","), s.deploymentId])));
+  } else if (sub === "describe") {
+    const name = need(args, 2, "service name");
+    const s = r.services.find((x) => x.name === name);
+    if (!s) throw new UsageError(`no service ${name}`);
+    print(ctx, s, () => `${s.name} (${s.kind}) on ${s.deploymentId}\n` + table(["handler", "kind"], s.handlers.map((h) => [h.name, h.kind])));
+  } else throw new UsageError(`unknown services subcommand ${sub}`);
+};
+
+interface Summary {
+  id: string;
+  target: { service: string; handler: string; key?: string };
+  status: string;
+  outcome?: string;
+  attempt: number;
+  handlerInvocations: number;
+  createdAtMs: number;
+  lastFailure?: { message: string };
+}
+
+const invocations: Command = async (ctx, args) => {
+  const sub = need(args, 1, "subcommand: list | describe | cancel | kill | pause | resume | purge");
+  if (sub === "list") {
+    const q = new URLSearchParams();
+    for (const f of ["service", "status", "key", "limit"]) {
+      const v = flag(args, f);
+      if (v !== undefined) q.set(f, v);
+    }
+    const r = (await request(ctx.adminUrl, "GET", `/invocations?${q.toString()}`)).json as { invocations: Summary[] };
+    print(ctx, r, () =>
+      table(
+        ["id", "target", "status", "attempts", "created"],
+        r.invocations.map((i) => [i.id, target(i.target), i.outcome ? `${i.status} (${i.outcome})` : i.status, i.attempt, time(i.createdAtMs)]),
+      ),
+    );
+  } else if (sub === "describe") {
+    const id = need(args, 2, "invocation id");
+    const r = (await request(ctx.adminUrl, "GET", `/invocations/${encodeURIComponent(id)}`)).json as Summary & { journal: Parameters<typeof timeline>[0] };
+    print(ctx, r, () =>
+      [
+        `${r.id}  ${target(r.target)}`,
+        `status: ${r.status}${r.outcome ? ` (${r.outcome})` : ""}   attempts: ${r.attempt}   handler invocations: ${r.handlerInvocations}`,
+        ...(r.lastFailure ? [`last failure: ${r.lastFailure.message}`] : []),
+        "",
+        timeline(r.journal),
+      ].join("\n"),
+    );
+  } else if ((INVOCATION_ACTIONS as readonly string[]).includes(sub)) {
+    const id = need(args, 2, "invocation id");
+    await request(ctx.adminUrl, "POST", `/invocations/${encodeURIComponent(id)}/${sub}`);
+    print(ctx, { id, action: sub }, () => `${sub}: ${id}`);
+  } else throw new UsageError(`unknown invocations subcommand ${sub}`);
+};
+
+const state: Command = async (ctx, args) => {
+  const sub = need(args, 1, "subcommand: get | set");
+  const service = need(args, 2, "object name");
+  const key = need(args, 3, "key");
+  const path = `/state/${encodeURIComponent(service)}/${encodeURIComponent(key)}`;
+  if (sub === "get") {
+    const r = (await request(ctx.adminUrl, "GET", path)).json as { state: Record<string, unknown> };
+    print(ctx, r, () => table(["key", "value"], Object.entries(r.state).map(([k, v]) => [k, JSON.stringify(v)])));
+  } else if (sub === "set") {
+    const stateKey = need(args, 4, "state key");
+    const raw = need(args, 5, "JSON value");
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new UsageError(`value is not JSON: ${raw}`);
+    }
+    await request(ctx.adminUrl, "PATCH", path, JSON.stringify({ set: { [stateKey]: value } }));
+    print(ctx, { service, key, set: { [stateKey]: value } }, () => `set ${service}/${key} ${stateKey}`);
+  } else throw new UsageError(`unknown state subcommand ${sub}`);
+};
+
+const sql: Command = async (ctx, args) => {
+  const query = need(args, 1, "query");
+  const r = (await request(ctx.adminUrl, "POST", "/query", JSON.stringify({ query }))).json as { columns: string[]; rows: unknown[][]; truncated: boolean };
+  print(ctx, r, () => table(r.columns, r.rows.map((row) => row.map((c) => (c === null ? "" : typeof c === "object" ? JSON.stringify(c) : String(c))))) + (r.truncated ? "\n(truncated)" : ""));
+};
+
+/** `call|send <svc>/<handler> | <obj>/<key>/<handler> [json]` through the ingress. */
+function invoke(send: boolean): Command {
+  return async (ctx, args) => {
+    const path = need(args, 1, "target: <service>/<handler> or <object>/<key>/<handler>");
+    const parts = path.split("/").filter((s) => s.length > 0);
+    if (parts.length < 2 || parts.length > 3) throw new UsageError(`target must be <service>/<handler> or <object>/<key>/<handler>, got ${path}`);
+    const body = args.positionals[2] ?? "null";
+    try {
+      JSON.parse(body);
+    } catch {
+      throw new UsageError(`input is not JSON: ${body}`);
+    }
+    const headers: Record<string, string> = {};
+    const idem = flag(args, "idempotency-key");
+    if (idem !== undefined) headers["idempotency-key"] = idem;
+    const delay = flag(args, "delay");
+    const url = `/${parts.map(encodeURIComponent).join("/")}${send ? "/send" : ""}${send && delay ? `?delay=${encodeURIComponent(delay)}` : ""}`;
+    const r = await request(ctx.ingressUrl, "POST", url, body, headers);
+    const id = r.headers.get("x-restate-id");
+    print(ctx, r.json ?? r.text, () => (send ? `accepted ${(r.json as { invocationId?: string })?.invocationId ?? id ?? ""}` : r.text));
+  };
+}
+
+const health: Command = async (ctx) => {
+  const r = (await request(ctx.adminUrl, "GET", "/health")).json as { status: string; partitions: number; version: string };
+  print(ctx, r, () => `${r.status} — ${r.partitions} partitions, runtime ${r.version}, admin ${ctx.adminUrl}, ingress ${ctx.ingressUrl}`);
+};
+
+function target(t: Summary["target"]): string {
+  return t.key !== undefined ? `${t.service}/${t.key}/${t.handler}` : `${t.service}/${t.handler}`;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  deployments,
+  services,
+  invocations,
+  state,
+  sql,
+  call: invoke(false),
+  send: invoke(true),
+  health,
+};
+
+export const USAGE = `capstan — durable execution for AWS Lambda
+
+Usage: capstan <command> [options]
+
+  dev                                   run the platform locally (what 'npm start' runs)
+  deployments register <url|arn> [--force] | list | remove <id>
+  services list | describe <name>
+  invocations list [--service S] [--status S] [--key K] [--limit N]
+  invocations describe|cancel|kill|pause|resume|purge <id>
+  state get <object> <key>
+  state set <object> <key> <stateKey> <json>
+  sql "<SELECT ...>"                    tables: invocations, journal, state
+  call <svc>/<handler> [json]           or <object>/<key>/<handler>; --idempotency-key K
+  send <svc>/<handler> [json]           one-way; --delay 10s, --idempotency-key K
+  health
+
+Options: --admin-url URL (CAPSTAN_ADMIN_URL, default http://127.0.0.1:9070)
+         --ingress-url URL (CAPSTAN_INGRESS_URL, default http://127.0.0.1:8080)
+         --json   machine-readable output
+Exit codes: 0 ok, 1 the runtime refused the request, 2 usage error, 3 runtime not reachable.`;

@@ -1,0 +1,50 @@
+/** Human-readable output: aligned tables and the journal timeline. */
+import type { JournalEntry } from "@capstan/sdk/protocol";
+import { entryLabel } from "@capstan/sdk/protocol";
+
+export function table(headers: string[], rows: Array<Array<string | number | undefined>>): string {
+  const cells = rows.map((r) => r.map((c) => (c === undefined ? "" : String(c))));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
+}
+
+export function time(ms: number | undefined): string {
+  return ms === undefined ? "" : new Date(ms).toISOString();
+}
+
+function resultText(e: JournalEntry): string {
+  const r = "result" in e ? e.result : undefined;
+  if (!r) return e.kind === "setState" ? truncate(e.value) : "";
+  switch (r.kind) {
+    case "value":
+      return truncate(r.value);
+    case "empty":
+      return "(empty)";
+    case "failure":
+      return `failed ${r.failure.code}: ${truncate(r.failure.message)}`;
+  }
+}
+
+function statusOf(e: JournalEntry): string {
+  if (e.kind === "output") return e.result.kind === "failure" ? "failed" : "done";
+  if (!("result" in e)) return "recorded";
+  return e.result === undefined ? "pending" : e.result.kind === "failure" ? "failed" : "completed";
+}
+
+export function timeline(journal: JournalEntry[]): string {
+  return table(
+    ["#", "kind", "name", "status", "detail"],
+    journal.map((e) => [
+      e.index,
+      e.kind,
+      entryLabel(e),
+      statusOf(e),
+      e.kind === "sleep" && e.wakeUpAtMs !== undefined ? `${e.durationMs} ms, wakes ${time(e.wakeUpAtMs)}` : resultText(e),
+    ]),
+  );
+}
+
+function truncate(s: string, max = 60): string {
+  return s.length > max ? s.slice(0, max - 1) + "…" : s;
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/** `capstan`: the CLI. `dev` runs the local platform; everything else wraps the admin/ingress APIs. */
+import { loadCliConfig } from "../config/config";
+import { parseArgs, flag, UsageError } from "./args";
+import { COMMANDS, USAGE } from "./commands";
+import { CliError, EXIT_API_ERROR, EXIT_USAGE } from "./http-client";
+
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n"), err: (s: string) => void = (s) => process.stderr.write(s + "\n")): Promise<number> {
+  const args = parseArgs(argv);
+  const name = args.positionals[0];
+  if (name === undefined || name === "help" || args.flags.has("help")) {
+    out(USAGE);
+    return name === undefined && !args.flags.has("help") ? EXIT_USAGE : 0;
+  }
+  if (name === "dev") {
+    const { runDev } = await import("../dev/dev-platform");
+    return runDev(args);
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    err(`unknown command '${name}'\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const config = loadCliConfig({ adminUrl: flag(args, "admin-url"), ingressUrl: flag(args, "ingress-url") });
+  try {
+    await command({ ...config, json: args.flags.has("json"), out }, args);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`error: ${e.message}\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof CliError) {
+      err(`error: ${e.message}`);
+      return e.exitCode;
+    }
+    err(`error: ${String((e as Error)?.message ?? e)}`);
+    return EXIT_API_ERROR;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0 || process.argv[2] !== "dev") process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,84 @@
+/**
+ * The only reader of process.env in the runtime process: parsed and validated once, typed.
+ */
+import path from "node:path";
+
+export interface RuntimeConfig {
+  host: string;
+  ingressPort: number;
+  adminPort: number;
+  /** Port of the local Lambda endpoint started by `capstan dev`. */
+  lambdaPort: number;
+  dataDir: string;
+  partitions: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+  /** Base URL the SDK uses to reach the checkpoint endpoint; defaults to the admin listener. */
+  checkpointBaseUrl: string | undefined;
+  /** Lambda API endpoint (the local one in dev); undefined = AWS. */
+  lambdaEndpoint: string | undefined;
+  awsRegion: string;
+  /** Concurrent handler attempts across all partitions. */
+  maxConcurrentInvocations: number;
+}
+
+export const DEFAULT_PARTITIONS = 16;
+export const MAX_PARTITIONS = 1024;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly code = "CONFIG_INVALID";
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name}=${raw} is not a port (0-65535)`);
+  return n;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${raw} must be an integer in [${min}, ${max}]`);
+  }
+  return n;
+}
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RuntimeConfig {
+  const logLevel = env.CAPSTAN_LOG_LEVEL ?? "info";
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`CAPSTAN_LOG_LEVEL=${logLevel} must be one of ${LOG_LEVELS.join(", ")}`);
+  }
+  return {
+    host: env.CAPSTAN_HOST ?? "127.0.0.1",
+    ingressPort: port(env, "CAPSTAN_INGRESS_PORT", 8080),
+    adminPort: port(env, "CAPSTAN_ADMIN_PORT", 9070),
+    lambdaPort: port(env, "CAPSTAN_LAMBDA_PORT", 9090),
+    dataDir: path.resolve(cwd, env.CAPSTAN_DATA_DIR ?? ".capstan"),
+    partitions: int(env, "CAPSTAN_PARTITIONS", DEFAULT_PARTITIONS, 1, MAX_PARTITIONS),
+    logLevel: logLevel as RuntimeConfig["logLevel"],
+    checkpointBaseUrl: env.CAPSTAN_CHECKPOINT_URL || undefined,
+    lambdaEndpoint: env.CAPSTAN_LAMBDA_ENDPOINT || undefined,
+    awsRegion: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
+    maxConcurrentInvocations: int(env, "CAPSTAN_MAX_CONCURRENT_INVOCATIONS", 256, 1, 100_000),
+  };
+}
+
+export interface CliConfig {
+  adminUrl: string;
+  ingressUrl: string;
+}
+
+/** Where the CLI finds the runtime: flags win over CAPSTAN_ADMIN_URL / CAPSTAN_INGRESS_URL. */
+export function loadCliConfig(flags: { adminUrl?: string; ingressUrl?: string }, env: NodeJS.ProcessEnv = process.env): CliConfig {
+  const strip = (u: string): string => u.replace(/\/+$/, "");
+  return {
+    adminUrl: strip(flags.adminUrl ?? env.CAPSTAN_ADMIN_URL ?? `http://127.0.0.1:${env.CAPSTAN_ADMIN_PORT || 9070}`),
+    ingressUrl: strip(flags.ingressUrl ?? env.CAPSTAN_INGRESS_URL ?? `http://127.0.0.1:${env.CAPSTAN_INGRESS_PORT || 8080}`),
+  };
+}

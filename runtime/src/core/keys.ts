@@ -1,0 +1,24 @@
+/** Keys of the partition's lookup tables (idempotency, workflows, promises). */
+import type { Target } from "@capstan/sdk/protocol";
+import { objectKey } from "./state";
+
+/**
+ * Key of `PartitionState.idempotency`. Scoped like Restate: the same idempotency key on another
+ * handler, service or object key is another invocation. JSON keeps the parts unambiguous.
+ *
+ * @example
+ * idempotencyTableKey({ service: "Cart", key: "u1", handler: "checkout" }, "k-42") // '["Cart","u1","checkout","k-42"]'
+ */
+export function idempotencyTableKey(target: Target, idempotencyKey: string): string {
+  return JSON.stringify([target.service, target.key ?? null, target.handler, idempotencyKey]);
+}
+
+/** Key of `PartitionState.workflows` (and of the workflow's K/V state and lock): `service/workflowId`. */
+export function workflowKey(target: Target): string {
+  return objectKey(target.service, target.key ?? "");
+}
+
+/** Key of `PartitionState.promises`: `service/workflowId/promiseName`. */
+export function promiseKey(target: Target, name: string): string {
+  return `${workflowKey(target)}/${name}`;
+}

@@ -1,0 +1,65 @@
+/**
+ * Which partition owns an invocation, and deterministic ids for invocations started by handlers.
+ * Both are part of the cluster's persistent contract: changing them strands existing state.
+ */
+import { createHash } from "node:crypto";
+import type { InvocationId, Target } from "@capstan/sdk/protocol";
+import { formatInvocationId } from "@capstan/sdk/protocol";
+import { invariant } from "./invariant";
+
+/** FNV-1a, 32 bit, over the UTF-8 bytes: tiny, fast and stable across processes and languages. */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, "utf8")) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/**
+ * The partition of an invocation. Keyed targets (objects, workflows) live with their key's state and
+ * lock; requests with an idempotency key live with their idempotency entry; anything else may go
+ * anywhere, so `unconstrained` picks (random at the ingress, hash-derived for child invocations).
+ *
+ * @example
+ * partitionFor({ service: "Cart", handler: "add", key: "u1" }, undefined, 16, randomPartition) // always the same partition for Cart/u1
+ */
+export function partitionFor(
+  target: Target,
+  idempotencyKey: string | undefined,
+  partitions: number,
+  unconstrained: () => number,
+): number {
+  invariant(Number.isInteger(partitions) && partitions > 0 && partitions <= 9999, `bad partition count ${partitions}`);
+  if (target.key !== undefined) return fnv1a32(`${target.service}\0${target.key}`) % partitions;
+  if (idempotencyKey !== undefined) {
+    return fnv1a32(`${target.service}\0${target.handler}\0${idempotencyKey}`) % partitions;
+  }
+  return unconstrained();
+}
+
+/**
+ * The id of the invocation started by journal entry `entryIndex` (a call or send) of `parentId`.
+ * Deterministic, so re-applying the log or a resent entry yields the same child; unique because the
+ * parent id and the index are (a 128-bit SHA-256 prefix makes accidental collisions negligible).
+ *
+ * @example
+ * childInvocationId(parent, 3, { service: "Mailer", handler: "send" }, undefined, 16) // "inv_7_3f2a…", same on every replay
+ */
+export function childInvocationId(
+  parentId: InvocationId,
+  entryIndex: number,
+  target: Target,
+  idempotencyKey: string | undefined,
+  partitions: number,
+): InvocationId {
+  const unique = createHash("sha256").update(`${parentId}\0${entryIndex}`).digest("hex").slice(0, 32);
+  const partition = partitionFor(
+    target,
+    idempotencyKey,
+    partitions,
+    () => Number.parseInt(unique.slice(0, 8), 16) % partitions,
+  );
+  return formatInvocationId(partition, unique);
+}

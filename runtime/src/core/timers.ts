@@ -1,0 +1,33 @@
+/**
+ * Timers: deterministic ids (derived from what they are for), so an invocation's timers can be found
+ * without scanning the whole table, and re-creating one is idempotent.
+ */
+import type { InvocationId } from "@capstan/sdk/protocol";
+import type { ApplyContext } from "./context";
+import type { Invocation, Timer } from "./state";
+
+export const timerIds = {
+  sleep: (id: InvocationId, entryIndex: number): string => `sleep:${id}:${entryIndex}`,
+  retry: (id: InvocationId, attempt: number): string => `retry:${id}:${attempt}`,
+  delayedInvoke: (id: InvocationId): string => `delayed-invoke:${id}`,
+  expire: (id: InvocationId): string => `expire:${id}`,
+};
+
+export function addTimer(cx: ApplyContext, timer: Timer): void {
+  cx.state.timers.set(timer.id, timer);
+  cx.effects.push({ kind: "schedule-timer", timer });
+}
+
+/** Removes the timer if it exists and tells the processor to forget it. */
+export function deleteTimer(cx: ApplyContext, timerId: string): void {
+  if (cx.state.timers.delete(timerId)) cx.effects.push({ kind: "cancel-timer", timerId });
+}
+
+/** Cancels what would advance a not-yet-finished invocation: pending sleeps, its retry and delayed start. */
+export function cancelInvocationTimers(cx: ApplyContext, inv: Invocation): void {
+  deleteTimer(cx, timerIds.delayedInvoke(inv.id));
+  deleteTimer(cx, timerIds.retry(inv.id, inv.attempt));
+  for (const entry of inv.journal) {
+    if (entry.kind === "sleep" && entry.result === undefined) deleteTimer(cx, timerIds.sleep(inv.id, entry.index));
+  }
+}

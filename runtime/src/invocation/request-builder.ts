@@ -1,0 +1,62 @@
+/** Builds the protocol request of one attempt from the partition state. */
+import { MAX_EAGER_STATE_BYTES, PROTOCOL_VERSION, type EagerState, type InvokeRequest } from "@capstan/sdk/protocol";
+import { objectKey, type Invocation, type PartitionState } from "../core/state";
+
+export function attemptToken(attempt: number): string {
+  return `a${attempt}`;
+}
+
+/** The attempt number a token names, or undefined for a token we never issued. */
+export function parseAttemptToken(token: string): number | undefined {
+  const m = /^a([0-9]{1,9})$/.exec(token);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Eager state for keyed handlers, up to MAX_EAGER_STATE_BYTES; beyond that the state is sent partial
+ * and the SDK fetches missing keys lazily through getState entries.
+ */
+export function eagerState(state: PartitionState, inv: Invocation): EagerState | undefined {
+  if (inv.target.key === undefined) return undefined;
+  const values: Record<string, string> = {};
+  const all = state.objectState.get(objectKey(inv.target.service, inv.target.key));
+  let bytes = 0;
+  let complete = true;
+  for (const [k, v] of all ?? []) {
+    const size = k.length + v.length;
+    if (bytes + size > MAX_EAGER_STATE_BYTES) {
+      complete = false;
+      continue;
+    }
+    bytes += size;
+    values[k] = v;
+  }
+  return { complete, values };
+}
+
+export function buildInvokeRequest(
+  state: PartitionState,
+  inv: Invocation,
+  checkpointUrl: string | undefined,
+  nowMs: number,
+): InvokeRequest {
+  const request: InvokeRequest = {
+    type: "invoke",
+    protocolVersion: PROTOCOL_VERSION,
+    invocationId: inv.id,
+    target: inv.target,
+    attempt: inv.attempt,
+    attemptToken: attemptToken(inv.attempt),
+    headers: inv.headers,
+    journal: inv.journal,
+    retry: {
+      attemptsSinceLastEntry: inv.attemptsSinceLastEntry,
+      ...(inv.firstFailureAtMs !== undefined && { firstFailureAtMs: inv.firstFailureAtMs }),
+    },
+    nowMs,
+  };
+  const st = eagerState(state, inv);
+  if (st) request.state = st;
+  if (checkpointUrl) request.checkpoint = { url: checkpointUrl };
+  return request;
+}

@@ -1,0 +1,45 @@
+/**
+ * Lambda's documented quotas, mirrored locally so a handler that works under `npm start` does not
+ * fail on AWS for a reason the local endpoint could have shown. Each has a test at the limit.
+ */
+
+/** Synchronous (RequestResponse) request body cap: Lambda answers 413 RequestEntityTooLargeException above it. */
+export const MAX_SYNC_REQUEST_PAYLOAD_BYTES = 6_291_456;
+
+/** Asynchronous (Event) request body cap; raised from 256 KB to 1 MB by AWS in October 2025. */
+export const MAX_ASYNC_REQUEST_PAYLOAD_BYTES = 1_048_576;
+
+/** Synchronous response cap: above it the invocation fails with Function.ResponseSizeTooLarge. */
+export const MAX_SYNC_RESPONSE_PAYLOAD_BYTES = 6_291_456;
+
+/**
+ * A request body is drained (and discarded) up to this size so the client can read the 413 instead of
+ * seeing a reset connection; beyond it the socket is closed.
+ */
+export const MAX_DRAINED_REQUEST_BYTES = 64 * 1024 * 1024;
+
+/** Function names: letters, digits, hyphens and underscores, 1–64 characters (Lambda's rule). */
+export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+/** Lambda's maximum: 15 minutes. */
+export const MAX_TIMEOUT_SECONDS = 900;
+
+export const DEFAULT_MEMORY_MB = 256;
+export const MIN_MEMORY_MB = 128;
+export const MAX_MEMORY_MB = 10_240;
+
+/** Execution environments (worker threads) per function version, like reserved concurrency. */
+export const DEFAULT_MAX_WORKERS_PER_FUNCTION = 10;
+/** Requests waiting for a free environment; one more is throttled with 429 TooManyRequestsException. */
+export const DEFAULT_MAX_QUEUED_PER_FUNCTION = 100;
+/** A queued request that waits longer than this is throttled rather than held forever. */
+export const DEFAULT_MAX_QUEUE_WAIT_MS = 30_000;
+/** Warm environments idle longer than this are reclaimed (Lambda reclaims idle sandboxes too). */
+export const DEFAULT_WORKER_IDLE_MS = 5 * 60_000;
+/** Lambda's init phase limit: module loading that takes longer fails the invocation. */
+export const INIT_TIMEOUT_MS = 10_000;
+
+/** Local endpoints have no real account or region; ARNs use these. */
+export const LOCAL_ACCOUNT_ID = "000000000000";
+export const LOCAL_REGION = "us-east-1";

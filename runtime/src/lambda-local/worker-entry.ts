@@ -1,0 +1,123 @@
+/**
+ * One execution environment, run in a worker thread: loads the bundle once (the init phase), then
+ * answers one invoke message at a time with the handler's result or error. Only async (or
+ * value-returning) handlers are supported, as in the Node.js 24 Lambda runtime; callback-style
+ * handlers are not. `callbackWaitsForEmptyEventLoop` is accepted but has no effect: the response is
+ * sent when the handler's promise settles.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { format } from "node:util";
+import { errorToFunctionError } from "./lambda-errors";
+import type { EnvironmentData, InvokeMessage, WorkerMessage } from "./worker-protocol";
+
+type Handler = (event: unknown, context: LambdaContext) => unknown;
+
+interface LambdaContext {
+  readonly awsRequestId: string;
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB: string;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  readonly clientContext: unknown;
+  readonly identity: undefined;
+  callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+}
+
+const data = workerData as EnvironmentData;
+const port = parentPort;
+let currentRequestId = "";
+
+function send(message: WorkerMessage): void {
+  port?.postMessage(message);
+}
+
+/** Lambda's Node.js runtime prefixes each console line with time, request id and level. */
+function patchConsole(): void {
+  const levels = [
+    ["log", "INFO"],
+    ["info", "INFO"],
+    ["warn", "WARN"],
+    ["error", "ERROR"],
+    ["debug", "DEBUG"],
+    ["trace", "TRACE"],
+  ] as const;
+  for (const [method, level] of levels) {
+    const stream = level === "ERROR" || level === "WARN" ? process.stderr : process.stdout;
+    console[method] = (...args: unknown[]) => {
+      stream.write(`${new Date().toISOString()}\t${currentRequestId || "undefined"}\t${level}\t${format(...args)}\n`);
+    };
+  }
+}
+
+function loadHandler(): Handler | WorkerMessage {
+  let module: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    module = require(data.bundlePath) as Record<string, unknown>;
+  } catch (e) {
+    const error = errorToFunctionError(e);
+    return { type: "init-error", error: { ...error, errorType: `Runtime.ImportModuleError` } };
+  }
+  const handler = module[data.handlerExport];
+  if (typeof handler !== "function") {
+    const message = `index.${data.handlerExport} is undefined or not exported`;
+    return {
+      type: "init-error",
+      error: { errorType: "Runtime.HandlerNotFound", errorMessage: message, trace: [], stackTrace: [] },
+    };
+  }
+  return handler as Handler;
+}
+
+async function invoke(handler: Handler, message: InvokeMessage): Promise<WorkerMessage> {
+  currentRequestId = message.requestId;
+  const context: LambdaContext = {
+    awsRequestId: message.requestId,
+    functionName: data.functionName,
+    functionVersion: message.functionVersion,
+    invokedFunctionArn: message.invokedFunctionArn,
+    memoryLimitInMB: String(data.memoryLimitInMB),
+    logGroupName: data.logGroupName,
+    logStreamName: data.logStreamName,
+    clientContext: message.clientContext,
+    identity: undefined,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadlineEpochMs - Date.now()),
+  };
+  try {
+    const event: unknown = JSON.parse(message.payloadJson);
+    const result = await handler(event, context);
+    let payloadJson: string;
+    try {
+      // Lambda answers `null` for a handler that returns undefined.
+      payloadJson = JSON.stringify(result) ?? "null";
+    } catch (e) {
+      const error = errorToFunctionError(e);
+      return { type: "error", requestId: message.requestId, error: { ...error, errorType: "Runtime.MarshalError" } };
+    }
+    return { type: "result", requestId: message.requestId, payloadJson };
+  } catch (e) {
+    return { type: "error", requestId: message.requestId, error: errorToFunctionError(e) };
+  } finally {
+    currentRequestId = "";
+  }
+}
+
+function main(): void {
+  if (port === null) throw new Error("worker-entry must run in a worker thread");
+  patchConsole();
+  const loaded = loadHandler();
+  if (typeof loaded !== "function") {
+    send(loaded);
+    return;
+  }
+  port.on("message", (message: InvokeMessage) => {
+    void invoke(loaded, message).then(send);
+  });
+  send({ type: "ready" });
+}
+
+main();

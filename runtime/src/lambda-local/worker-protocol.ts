@@ -1,0 +1,37 @@
+import type { FunctionErrorPayload } from "./lambda-errors";
+
+/**
+ * Messages between a WorkerPool (main thread) and worker-entry (one execution environment). Payloads
+ * travel as JSON text so the handler always receives a fresh, plain object and the size check on the
+ * response is made on exactly the bytes Lambda would send.
+ */
+
+/** Fixed for the life of one environment: passed as `workerData`. */
+export interface EnvironmentData {
+  readonly bundlePath: string;
+  readonly handlerExport: string;
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly memoryLimitInMB: number;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+}
+
+export interface InvokeMessage {
+  readonly type: "invoke";
+  readonly requestId: string;
+  readonly payloadJson: string;
+  readonly deadlineEpochMs: number;
+  readonly invokedFunctionArn: string;
+  /** The version as invoked: a number or `$LATEST` (what `context.functionVersion` reports). */
+  readonly functionVersion: string;
+  readonly clientContext: unknown;
+}
+
+export type ParentMessage = InvokeMessage;
+
+export type WorkerMessage =
+  | { readonly type: "ready" }
+  | { readonly type: "init-error"; readonly error: FunctionErrorPayload }
+  | { readonly type: "result"; readonly requestId: string; readonly payloadJson: string }
+  | { readonly type: "error"; readonly requestId: string; readonly error: FunctionErrorPayload };

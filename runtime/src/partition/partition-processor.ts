@@ -1,0 +1,164 @@
+/**
+ * Leads one partition: stamps records with time, appends them to the log (durable before anything
+ * happens), applies them to the in-memory state with the pure state machine, and hands the effects on.
+ *
+ * Records submitted during one event-loop turn form one batch; batches of all partitions issued in the
+ * same turn share one store commit (the store's group commit). Batches of one partition are strictly
+ * sequential, so LSNs are dense and state is applied in log order.
+ */
+import { apply } from "../core/apply";
+import type { Clock } from "../core/clock";
+import type { Effect } from "../core/effects";
+import type { LogRecord } from "../core/records";
+import { deserializeState, serializeState } from "../core/snapshot";
+import { emptyPartitionState, type PartitionState } from "../core/state";
+import type { LogStore } from "../storage/log-store";
+import type { PartitionStore } from "../storage/partition-store";
+
+/** A record as submitted; the processor stamps `atMs`. */
+export type RecordInput = LogRecord extends infer R ? (R extends LogRecord ? Omit<R, "atMs"> : never) : never;
+
+/** Bound on records waiting for their batch: beyond it, submitters get backpressure errors. */
+export const MAX_PENDING_RECORDS = 50_000;
+/** Records per partition between snapshots (the log below a snapshot is trimmed). */
+export const SNAPSHOT_EVERY_RECORDS = 20_000;
+/** Records read per page during recovery. */
+const RECOVERY_PAGE = 5_000;
+
+export interface EffectSink {
+  onEffects(partition: number, effects: Effect[]): void;
+}
+
+interface Pending {
+  input: RecordInput;
+  resolve: (effects: Effect[]) => void;
+  reject: (e: unknown) => void;
+}
+
+export class PartitionOverloadedError extends Error {
+  override readonly name = "PartitionOverloadedError";
+  readonly code = "RUNTIME_OVERLOADED";
+}
+
+export class PartitionProcessor {
+  state: PartitionState;
+  private nextLsn = 1;
+  private queue: Pending[] = [];
+  private flushing = false;
+  private scheduled = false;
+  private sinceSnapshot = 0;
+  private stopped = false;
+  /** Commit latency of the last batches, for metrics. */
+  readonly commitStats = { batches: 0, records: 0, totalCommitMs: 0 };
+
+  constructor(
+    readonly partition: number,
+    partitions: number,
+    private readonly log: LogStore,
+    private readonly store: PartitionStore,
+    private readonly clock: Clock,
+    private readonly sink: EffectSink,
+  ) {
+    this.state = emptyPartitionState(partition, partitions);
+  }
+
+  /**
+   * Loads the snapshot, replays the log after it (effects discarded: the `recover` record appended
+   * next re-derives every pending timer, outbox message and attempt), then appends `recover`.
+   */
+  async recover(epoch: number): Promise<void> {
+    const snapshot = await this.store.loadSnapshot(this.partition);
+    if (snapshot) {
+      this.state = deserializeState(snapshot.state);
+      this.state.appliedLsn = snapshot.lsn;
+    }
+    let after = this.state.appliedLsn;
+    for (;;) {
+      const page = await this.log.read(this.partition, after, RECOVERY_PAGE);
+      for (const { lsn, record } of page) {
+        apply(this.state, lsn, record as LogRecord);
+        after = lsn;
+      }
+      if (page.length < RECOVERY_PAGE) break;
+    }
+    this.nextLsn = Math.max(after, await this.log.lastLsn(this.partition)) + 1;
+    await this.append({ kind: "recover", epoch });
+  }
+
+  get pendingRecords(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves with the record's effects once it is durable and applied. */
+  append(input: RecordInput): Promise<Effect[]> {
+    if (this.stopped) return Promise.reject(new PartitionOverloadedError(`partition ${this.partition} is stopped`));
+    if (this.queue.length >= MAX_PENDING_RECORDS) {
+      return Promise.reject(new PartitionOverloadedError(`partition ${this.partition} has too many pending records`));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Stops accepting records and waits for the batch in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.flushing || this.queue.length > 0) {
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    const batch = this.queue;
+    this.queue = [];
+    const atMs = this.clock.nowMs();
+    const records = batch.map((p) => ({ ...p.input, atMs }) as LogRecord);
+    const firstLsn = this.nextLsn;
+    const started = performance.now();
+    try {
+      await this.log.append(this.partition, firstLsn, records);
+    } catch (e) {
+      // Nothing of the batch took effect; its submitters see the error. A conflict means another
+      // leader appended here: this processor must stop leading the partition.
+      for (const p of batch) p.reject(e);
+      this.flushing = false;
+      this.schedule();
+      return;
+    }
+    this.commitStats.batches += 1;
+    this.commitStats.records += records.length;
+    this.commitStats.totalCommitMs += performance.now() - started;
+    this.nextLsn = firstLsn + records.length;
+    const all: Effect[] = [];
+    records.forEach((record, i) => {
+      const effects = apply(this.state, firstLsn + i, record);
+      batch[i]!.resolve(effects);
+      for (const e of effects) all.push(e);
+    });
+    this.sinceSnapshot += records.length;
+    this.flushing = false;
+    if (all.length > 0) this.sink.onEffects(this.partition, all);
+    if (this.sinceSnapshot >= SNAPSHOT_EVERY_RECORDS) await this.snapshot();
+    this.schedule();
+  }
+
+  /** Saves the state at the current LSN and trims the log below it. */
+  async snapshot(): Promise<void> {
+    this.sinceSnapshot = 0;
+    const lsn = this.state.appliedLsn;
+    await this.store.saveSnapshot(this.partition, { lsn, state: serializeState(this.state) });
+    await this.log.trim(this.partition, lsn);
+  }
+}

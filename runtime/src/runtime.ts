@@ -1,0 +1,548 @@
+/**
+ * The runtime of one node: P partition processors over one store, the timer service, the attempt
+ * driver, cross-partition delivery, and the RuntimeApi the HTTP servers call.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  CHECKPOINT_PATH,
+  PROTOCOL_VERSION,
+  isProtocolError,
+  parseAwakeableId,
+  parseInvocationId,
+  partitionOfInvocationId,
+  type CheckpointAck,
+  type CheckpointRequest,
+  type Completion,
+  type EntryCompletion,
+  type InvocationId,
+} from "@capstan/sdk/protocol";
+import type { Clock } from "./core/clock";
+import type { Effect } from "./core/effects";
+import { formatNewInvocationId, partitionOfTarget } from "./core/partitioning";
+import { objectKey, type Invocation, type NewInvocation, type OutboxMessage, type PartitionState } from "./core/state";
+import { resolveInvocationSettings } from "./invocation/invocation-settings";
+import { AttemptDriver } from "./invocation/attempt-driver";
+import { parseAttemptToken } from "./invocation/request-builder";
+import type { DeploymentEndpoint, Invoker } from "./invoker/invoker";
+import { Metrics } from "./metrics/metrics";
+import { PartitionProcessor, type RecordInput } from "./partition/partition-processor";
+import { TimerService } from "./partition/timer-service";
+import { DeploymentRegistry, toDeploymentInfo } from "./registry/deployment-registry";
+import { ApiError } from "./server/api-error";
+import type {
+  DeploymentInfo,
+  HealthInfo,
+  InvocationAction,
+  InvocationDetail,
+  InvocationFilter,
+  InvocationSummary,
+  OutputState,
+  QueryResult,
+  RuntimeApi,
+  ServiceInfo,
+  StatePatch,
+  SubmitRequest,
+  SubmitResult,
+} from "./server/runtime-api";
+import { runReadOnlyQuery } from "./server/sql-query";
+import { buildQueryViews } from "./server/query-views";
+import type { LogStore } from "./storage/log-store";
+import type { PartitionStore } from "./storage/partition-store";
+
+export const RUNTIME_VERSION = "0.1.0";
+/** Discovery of a new deployment must answer within this. */
+export const DISCOVERY_TIMEOUT_MS = 30_000;
+
+export interface RuntimeOptions {
+  partitions: number;
+  logStore: LogStore;
+  partitionStore: PartitionStore;
+  invoker: Invoker;
+  clock: Clock;
+  /** Base URL of the checkpoint endpoint as the SDK must reach it (set once the admin server listens). */
+  checkpointBaseUrl?: string;
+  /** False with a manual clock: timers fire when the owner advances time. */
+  realTimers?: boolean;
+  /** How long completed invocations without idempotency key or workflow id are kept. */
+  completedRetentionMs?: number;
+  log?: (msg: string) => void;
+}
+
+export class Runtime implements RuntimeApi {
+  readonly processors: PartitionProcessor[];
+  readonly timers: TimerService;
+  readonly registry: DeploymentRegistry;
+  readonly metricsRegistry = new Metrics();
+  readonly driver: AttemptDriver;
+  private checkpointBaseUrl: string | undefined;
+  private status: HealthInfo["status"] = "starting";
+  /** Ingress callers waiting for a result. */
+  private readonly resultWaiters = new Map<string, Set<(c: Completion) => void>>();
+  /** Checkpoint long-polls waiting for a completion of a running invocation. */
+  private readonly completionWaiters = new Map<string, Set<() => void>>();
+  /** `from:to` → highest outbox seq the receiver applied, not yet confirmed to the producer. */
+  private readonly pendingDeliveryAcks = new Map<string, number>();
+  private deliveryAckScheduled = false;
+  private readonly log: (msg: string) => void;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.log = options.log ?? (() => undefined);
+    this.checkpointBaseUrl = options.checkpointBaseUrl;
+    const sink = { onEffects: (p: number, effects: Effect[]) => this.onEffects(p, effects) };
+    this.processors = Array.from(
+      { length: options.partitions },
+      (_, p) => new PartitionProcessor(p, options.partitions, options.logStore, options.partitionStore, options.clock, sink),
+    );
+    this.timers = new TimerService(
+      options.clock,
+      (p, timerId) => void this.appendQuietly(p, { kind: "timer-fired", timerId }),
+      options.realTimers ?? true,
+    );
+    this.registry = new DeploymentRegistry(options.partitionStore);
+    this.driver = new AttemptDriver(
+      this.processors,
+      this.registry,
+      options.invoker,
+      options.clock,
+      this.metricsRegistry,
+      () => (this.checkpointBaseUrl ? this.checkpointBaseUrl + CHECKPOINT_PATH : undefined),
+      this.log,
+    );
+  }
+
+  /** Recovers every partition (snapshot + log replay) and restarts what was in flight. */
+  async start(): Promise<void> {
+    await this.registry.load();
+    const epoch = this.options.clock.nowMs();
+    await Promise.all(this.processors.map((p) => p.recover(epoch)));
+    this.status = "ok";
+  }
+
+  setCheckpointBaseUrl(url: string): void {
+    this.checkpointBaseUrl = url;
+  }
+
+  async stop(): Promise<void> {
+    this.status = "stopping";
+    this.timers.stop();
+    this.driver.abortAll();
+    await Promise.all(this.processors.map((p) => p.stop()));
+  }
+
+  // ---- effects ---------------------------------------------------------------------------------
+
+  private onEffects(partition: number, effects: Effect[]): void {
+    for (const e of effects) {
+      switch (e.kind) {
+        case "invoke":
+          this.driver.start(partition, e.invocationId, e.attempt);
+          break;
+        case "abort-attempt":
+          this.driver.abort(e.invocationId, e.attempt);
+          break;
+        case "schedule-timer":
+          this.timers.schedule(partition, e.timer);
+          break;
+        case "cancel-timer":
+          this.timers.cancel(partition, e.timerId);
+          break;
+        case "send":
+          void this.deliver(partition, e.toPartition, e.seq, e.message);
+          break;
+        case "invocation-finished":
+          this.wake(this.completionWaiters, e.invocationId, undefined);
+          this.wake(this.resultWaiters, e.invocationId, e.result);
+          break;
+        case "completion-available":
+          this.wake(this.completionWaiters, e.invocationId, undefined);
+          break;
+        case "invocation-accepted":
+        case "entries-accepted":
+        case "entries-rejected":
+        case "request-rejected":
+        case "invocation-removed":
+          break; // answered through the promise of the record that caused them
+        default: {
+          const never: never = e;
+          throw new Error(`unhandled effect ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  }
+
+  private wake<T>(waiters: Map<string, Set<(v: T) => void>>, id: string, value: T): void {
+    const set = waiters.get(id);
+    if (!set) return;
+    waiters.delete(id);
+    for (const w of set) w(value);
+  }
+
+  private async appendQuietly(partition: number, record: RecordInput): Promise<void> {
+    try {
+      await this.processors[partition]!.append(record);
+    } catch (e) {
+      this.log(`append to partition ${partition} failed: ${String(e)}`);
+    }
+  }
+
+  /**
+   * Delivers an outbox message to its partition (deduplicated there by origin) and confirms it to the
+   * producer. A failed delivery is left in the outbox; `recover` re-sends it on the next start.
+   */
+  private async deliver(from: number, to: number, seq: number, message: OutboxMessage): Promise<void> {
+    let record: RecordInput;
+    if (message.kind === "invoke") {
+      const inv = this.completeChildInvocation(message.invocation);
+      if ("failure" in inv) {
+        // The callee is not registered: fail the caller's call entry instead of creating it.
+        if (message.invocation.caller) {
+          const caller = message.invocation.caller;
+          record = { kind: "complete-entry", invocationId: caller.invocationId, entryIndex: caller.entryIndex, result: { kind: "failure", failure: inv.failure } };
+          to = partitionOfInvocationId(caller.invocationId);
+        } else {
+          this.log(`dropping send to unknown target ${message.invocation.target.service}: ${inv.failure.message}`);
+          this.ackDelivery(from, from, seq, true);
+          return;
+        }
+      } else record = { kind: "invoke", invocation: inv };
+    } else record = message;
+    try {
+      await this.processors[to]!.append({ ...record, origin: { partition: from, seq } } as RecordInput);
+      this.ackDelivery(from, to, seq, false);
+    } catch (e) {
+      this.log(`delivery ${from}→${to} #${seq} failed, retried on restart: ${String(e)}`);
+    }
+  }
+
+  /** Fills in what a child invocation needs from the registry (apply cannot read it). */
+  private completeChildInvocation(inv: NewInvocation): NewInvocation | { failure: { code: number; message: string } } {
+    try {
+      const resolved = this.registry.resolve(inv.target.service, inv.target.handler);
+      return { ...inv, ...resolveInvocationSettings(resolved, inv, this.options.completedRetentionMs ?? 0) };
+    } catch (e) {
+      if (e instanceof ApiError) return { failure: { code: e.status, message: e.message } };
+      throw e;
+    }
+  }
+
+  private ackDelivery(from: number, _to: number, seq: number, _dropped: boolean): void {
+    const k = `${from}:${_to}`;
+    this.pendingDeliveryAcks.set(k, Math.max(seq, this.pendingDeliveryAcks.get(k) ?? 0));
+    if (this.deliveryAckScheduled) return;
+    this.deliveryAckScheduled = true;
+    setImmediate(() => {
+      this.deliveryAckScheduled = false;
+      const acks = [...this.pendingDeliveryAcks];
+      this.pendingDeliveryAcks.clear();
+      for (const [key, upToSeq] of acks) {
+        const [producer, receiver] = key.split(":").map(Number) as [number, number];
+        void this.appendQuietly(producer, { kind: "outbox-delivered", toPartition: receiver, upToSeq });
+      }
+    });
+  }
+
+  // ---- ingress ---------------------------------------------------------------------------------
+
+  async submit(request: SubmitRequest): Promise<SubmitResult> {
+    this.assertRunning();
+    const resolved = this.registry.resolve(request.target.service, request.target.handler);
+    const keyed = resolved.service.kind !== "service";
+    if (keyed && request.target.key === undefined) {
+      throw new ApiError(400, "INGRESS_KEY_REQUIRED", `${resolved.service.kind} ${request.target.service} needs a key: POST /${request.target.service}/{key}/${request.target.handler}`);
+    }
+    if (!keyed && request.target.key !== undefined) {
+      throw new ApiError(400, "INGRESS_KEY_NOT_ALLOWED", `service ${request.target.service} takes no key: POST /${request.target.service}/${request.target.handler}`);
+    }
+    const partitions = this.options.partitions;
+    const partition = partitionOfTarget(request.target, request.idempotencyKey, partitions) ?? randomBytes(2).readUInt16BE(0) % partitions;
+    const draft: NewInvocation = {
+      id: formatNewInvocationId(partition, randomBytes(12).toString("hex")),
+      target: request.target,
+      serviceKind: resolved.service.kind,
+      handlerKind: resolved.handler.kind,
+      deploymentId: resolved.deployment.id,
+      input: request.input,
+      headers: request.headers,
+      ...(request.idempotencyKey !== undefined && { idempotencyKey: request.idempotencyKey }),
+      ...(request.delayMs !== undefined && request.delayMs > 0 && { notBeforeMs: this.options.clock.nowMs() + request.delayMs }),
+      retryPolicy: undefined as never,
+      abortTimeoutMs: 0,
+      retentionMs: 0,
+    };
+    const invocation = { ...draft, ...resolveInvocationSettings(resolved, draft, this.options.completedRetentionMs ?? 0) };
+    const effects = await this.appendOrOverloaded(partition, { kind: "invoke", invocation });
+    const accepted = effects.find((e) => e.kind === "invocation-accepted");
+    if (!accepted) throw new Error("invoke record produced no invocation-accepted effect");
+    return { invocationId: accepted.invocationId, existing: accepted.existing };
+  }
+
+  async awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion> {
+    const { inv } = this.lookup(invocationId);
+    if (inv.status === "completed" && inv.result) return inv.result;
+    return new Promise<Completion>((resolve, reject) => {
+      const set = this.resultWaiters.get(invocationId) ?? new Set();
+      this.resultWaiters.set(invocationId, set);
+      const waiter = (c: Completion): void => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(c);
+      };
+      const onAbort = (): void => {
+        set.delete(waiter);
+        reject(new ApiError(499, "INGRESS_CLIENT_CLOSED", "client went away"));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      set.add(waiter);
+    });
+  }
+
+  async output(invocationId: string): Promise<OutputState> {
+    const { inv } = this.lookup(invocationId);
+    return inv.status === "completed" && inv.result ? { ready: true, result: inv.result } : { ready: false };
+  }
+
+  async workflowInvocation(service: string, workflowId: string): Promise<string | undefined> {
+    const p = partitionOfTarget({ service, handler: "", key: workflowId }, undefined, this.options.partitions)!;
+    return this.processors[p]!.state.workflows.get(objectKey(service, workflowId));
+  }
+
+  async completeAwakeable(awakeableId: string, completion: Completion): Promise<void> {
+    let parsed: { invocationId: InvocationId; entryIndex: number };
+    try {
+      parsed = parseAwakeableId(awakeableId);
+    } catch {
+      throw new ApiError(400, "INGRESS_INVALID_AWAKEABLE_ID", `not an awakeable id: ${awakeableId}`);
+    }
+    const p = partitionOfInvocationId(parsed.invocationId);
+    const inv = this.processors[p]?.state.invocations.get(parsed.invocationId);
+    const entry = inv?.journal[parsed.entryIndex];
+    if (!inv || !entry || entry.kind !== "awakeable") {
+      throw new ApiError(404, "INGRESS_AWAKEABLE_NOT_FOUND", `awakeable ${awakeableId} does not exist (anymore)`);
+    }
+    await this.appendOrOverloaded(p, { kind: "complete-entry", invocationId: parsed.invocationId, entryIndex: parsed.entryIndex, result: completion });
+  }
+
+  // ---- checkpoint channel ------------------------------------------------------------------------
+
+  async checkpoint(request: CheckpointRequest): Promise<CheckpointAck> {
+    const { p } = this.locate(request.invocationId);
+    const attempt = parseAttemptToken(request.attemptToken);
+    if (attempt === undefined) throw new ApiError(409, "INVOKE_STALE_ATTEMPT", "unknown attempt token");
+    const effects = await this.appendOrOverloaded(p, { kind: "entries", invocationId: request.invocationId as InvocationId, attempt, entries: request.entries });
+    const rejected = effects.find((e) => e.kind === "entries-rejected");
+    if (rejected) {
+      const status = rejected.code === "INVOKE_STALE_ATTEMPT" ? 409 : rejected.code === "INVOKE_NOT_FOUND" ? 404 : 400;
+      throw new ApiError(status, rejected.code, rejected.message);
+    }
+    let completions = this.completionsOf(p, request.invocationId, request.pending);
+    if (completions.length === 0 && request.pending.length > 0 && (request.waitMs ?? 0) > 0) {
+      await this.waitForCompletion(request.invocationId, attempt, p, request.waitMs!);
+      completions = this.completionsOf(p, request.invocationId, request.pending);
+    }
+    const inv = this.processors[p]!.state.invocations.get(request.invocationId as InvocationId);
+    return { type: "checkpoint-ack", protocolVersion: PROTOCOL_VERSION, journalLength: inv?.journal.length ?? 0, completions };
+  }
+
+  private completionsOf(p: number, invocationId: string, pending: number[]): EntryCompletion[] {
+    const inv = this.processors[p]!.state.invocations.get(invocationId as InvocationId);
+    if (!inv) return [];
+    const out: EntryCompletion[] = [];
+    for (const index of pending) {
+      const entry = inv.journal[index];
+      if (!entry || !("result" in entry) || entry.result === undefined || entry.kind === "output") continue;
+      const c: EntryCompletion = { index, result: entry.result };
+      if (entry.kind === "sleep" && entry.wakeUpAtMs !== undefined) c.wakeUpAtMs = entry.wakeUpAtMs;
+      if (entry.kind === "call" && entry.invocationId !== undefined) c.invocationId = entry.invocationId;
+      out.push(c);
+    }
+    return out;
+  }
+
+  private waitForCompletion(invocationId: string, attempt: number, p: number, waitMs: number): Promise<void> {
+    const inv = this.processors[p]!.state.invocations.get(invocationId as InvocationId);
+    if (!inv || inv.status !== "running" || inv.attempt !== attempt) return Promise.resolve();
+    return new Promise((resolve) => {
+      const set = this.completionWaiters.get(invocationId) ?? new Set();
+      this.completionWaiters.set(invocationId, set);
+      const done = (): void => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      set.add(done);
+    });
+  }
+
+  // ---- admin -----------------------------------------------------------------------------------
+
+  async registerDeployment(endpoint: DeploymentEndpoint, options: { force: boolean }): Promise<DeploymentInfo> {
+    const signal = AbortSignal.timeout(DISCOVERY_TIMEOUT_MS);
+    let discovery;
+    try {
+      discovery = await this.options.invoker.discover(endpoint, { type: "discover", protocolVersion: PROTOCOL_VERSION }, signal);
+    } catch (e) {
+      const reason = isProtocolError(e) ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
+      throw new ApiError(400, "ADMIN_DISCOVERY_FAILED", `discovery of ${describeEndpoint(endpoint)} failed: ${reason}`, { cause: e });
+    }
+    const d = await this.registry.register(endpoint, discovery, this.options.clock.nowMs(), options.force);
+    return toDeploymentInfo(d);
+  }
+
+  async listDeployments(): Promise<DeploymentInfo[]> {
+    return this.registry.list().map(toDeploymentInfo);
+  }
+
+  async removeDeployment(id: string): Promise<void> {
+    await this.registry.remove(id);
+  }
+
+  async listServices(): Promise<ServiceInfo[]> {
+    return this.registry.listServices();
+  }
+
+  async listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]> {
+    const out: InvocationSummary[] = [];
+    for (const proc of this.processors) {
+      for (const inv of proc.state.invocations.values()) {
+        if (filter.service !== undefined && inv.target.service !== filter.service) continue;
+        if (filter.status !== undefined && inv.status !== filter.status) continue;
+        if (filter.key !== undefined && inv.target.key !== filter.key) continue;
+        out.push(summarize(inv));
+      }
+    }
+    out.sort((a, b) => b.createdAtMs - a.createdAtMs);
+    return out.slice(0, filter.limit);
+  }
+
+  async describeInvocation(invocationId: string): Promise<InvocationDetail | undefined> {
+    let found;
+    try {
+      found = this.lookup(invocationId);
+    } catch {
+      return undefined;
+    }
+    const inv = found.inv;
+    return {
+      ...summarize(inv),
+      journal: inv.journal,
+      ...(inv.result !== undefined && { result: inv.result }),
+      awaiting: inv.awaiting,
+      headers: inv.headers,
+    };
+  }
+
+  async invocationAction(invocationId: string, action: InvocationAction): Promise<void> {
+    const { p } = this.lookup(invocationId);
+    const effects = await this.appendOrOverloaded(p, { kind: action, invocationId: invocationId as InvocationId });
+    const rejected = effects.find((e) => e.kind === "request-rejected");
+    if (rejected) throw new ApiError(rejected.code.endsWith("NOT_FOUND") ? 404 : 409, rejected.code, rejected.message);
+  }
+
+  async getState(service: string, key: string): Promise<Record<string, string>> {
+    this.assertKeyedService(service);
+    const p = partitionOfTarget({ service, handler: "", key }, undefined, this.options.partitions)!;
+    return Object.fromEntries(this.processors[p]!.state.objectState.get(objectKey(service, key)) ?? []);
+  }
+
+  async patchState(service: string, key: string, patch: StatePatch): Promise<void> {
+    this.assertKeyedService(service);
+    const p = partitionOfTarget({ service, handler: "", key }, undefined, this.options.partitions)!;
+    await this.appendOrOverloaded(p, { kind: "patch-state", service, key, ...patch });
+  }
+
+  async query(sql: string): Promise<QueryResult> {
+    return runReadOnlyQuery(sql, buildQueryViews(this.processors.map((p) => p.state)));
+  }
+
+  health(): HealthInfo {
+    return { status: this.status, partitions: this.options.partitions, version: RUNTIME_VERSION };
+  }
+
+  metrics(): string {
+    const byStatus = new Map<string, number>();
+    for (const proc of this.processors) {
+      for (const inv of proc.state.invocations.values()) byStatus.set(inv.status, (byStatus.get(inv.status) ?? 0) + 1);
+    }
+    const commit = { batches: 0, records: 0, totalCommitMs: 0 };
+    for (const proc of this.processors) {
+      commit.batches += proc.commitStats.batches;
+      commit.records += proc.commitStats.records;
+      commit.totalCommitMs += proc.commitStats.totalCommitMs;
+    }
+    return this.metricsRegistry.render({
+      invocationsByStatus: byStatus,
+      commit,
+      queueDepths: this.processors.map((p) => p.pendingRecords),
+      inFlightAttempts: this.driver.inFlightCount,
+      timers: this.timers.size,
+    });
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  /** All partition states, for tests and the testing kit. */
+  states(): PartitionState[] {
+    return this.processors.map((p) => p.state);
+  }
+
+  private assertRunning(): void {
+    if (this.status !== "ok") throw new ApiError(503, "RUNTIME_UNAVAILABLE", `runtime is ${this.status}`);
+  }
+
+  private assertKeyedService(service: string): void {
+    const s = this.registry.listServices().find((x) => x.name === service);
+    if (!s) throw new ApiError(404, "ADMIN_SERVICE_NOT_FOUND", `service ${service} is not registered`);
+    if (s.kind === "service") throw new ApiError(400, "ADMIN_SERVICE_HAS_NO_STATE", `service ${service} is stateless`);
+  }
+
+  private locate(invocationId: string): { p: number; id: InvocationId } {
+    let id: InvocationId;
+    try {
+      id = parseInvocationId(invocationId);
+    } catch {
+      throw new ApiError(400, "INVALID_INVOCATION_ID", `not an invocation id: ${invocationId}`);
+    }
+    const p = partitionOfInvocationId(id);
+    if (p >= this.options.partitions) throw new ApiError(404, "INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`);
+    return { p, id };
+  }
+
+  private lookup(invocationId: string): { p: number; inv: Invocation } {
+    const { p, id } = this.locate(invocationId);
+    const inv = this.processors[p]!.state.invocations.get(id);
+    if (!inv) throw new ApiError(404, "INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`);
+    return { p, inv };
+  }
+
+  private async appendOrOverloaded(p: number, record: RecordInput): Promise<Effect[]> {
+    try {
+      return await this.processors[p]!.append(record);
+    } catch (e) {
+      if ((e as { code?: string })?.code === "RUNTIME_OVERLOADED") {
+        throw new ApiError(503, "RUNTIME_OVERLOADED", (e as Error).message, { cause: e });
+      }
+      throw e;
+    }
+  }
+}
+
+function summarize(inv: Invocation): InvocationSummary {
+  return {
+    id: inv.id,
+    target: inv.target,
+    status: inv.status,
+    ...(inv.status === "completed" && { outcome: inv.result?.kind === "failure" ? "failed" : "succeeded" }),
+    attempt: inv.attempt,
+    handlerInvocations: inv.handlerInvocations,
+    deploymentId: inv.deploymentId,
+    ...(inv.idempotencyKey !== undefined && { idempotencyKey: inv.idempotencyKey }),
+    createdAtMs: inv.createdAtMs,
+    modifiedAtMs: inv.modifiedAtMs,
+    ...(inv.completedAtMs !== undefined && { completedAtMs: inv.completedAtMs }),
+    ...(inv.lastFailure !== undefined && { lastFailure: inv.lastFailure }),
+  };
+}
+
+function describeEndpoint(e: DeploymentEndpoint): string {
+  return e.kind === "lambda" ? `Lambda ${e.arn}` : e.url;
+}

@@ -1,0 +1,76 @@
+/**
+ * Lifecycle shared by the ingress and admin servers: node:http, routing, error replies, client-abort
+ * signals, and a close() that also drops keep-alive connections.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Router } from "./router";
+import { ClientGone, sendError, type ServerLogger } from "./http-util";
+
+export interface ServerHandle {
+  /** The bound port (the ephemeral one when started with port 0). */
+  port: number;
+  /** Stops accepting, closes every connection (idle keep-alive and in-flight), then resolves. */
+  close(): Promise<void>;
+}
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  router: Router;
+  logger: ServerLogger;
+  /** Headers added to every error response (e.g. Restate's `x-restate-error-source`). */
+  errorHeaders?: Record<string, string>;
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<ServerHandle> {
+  const { router, logger } = options;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const abort = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) abort.abort(new ClientGone());
+    });
+    // A failed write to a vanished client must never become an uncaught 'error'.
+    res.on("error", () => abort.abort(new ClientGone()));
+    req.on("error", () => abort.abort(new ClientGone()));
+    try {
+      const url = req.url ?? "/";
+      const q = url.indexOf("?");
+      const path = q === -1 ? url : url.slice(0, q);
+      const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
+      const { handler, params } = router.match(req.method ?? "GET", path);
+      await handler({ req, res, params, query, signal: abort.signal });
+    } catch (e) {
+      if (abort.signal.aborted) return;
+      sendError(res, e, logger, options.errorHeaders);
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => logger.error("HTTP handler failed", { error: e }));
+  });
+  server.on("clientError", (err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+    else socket.destroy();
+    void err;
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  server.on("error", (e) => logger.error("HTTP server error", { error: e }));
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Limits of the HTTP layer. Each one is enforced with a stable error code and has a test at the limit.
+ */
+import { MAX_RESPONSE_BYTES, MAX_VALUE_BYTES } from "@capstan/sdk/protocol";
+
+/** An ingress request body is one handler input (or awakeable value): one serialized value. */
+export const MAX_INGRESS_BODY_BYTES = MAX_VALUE_BYTES;
+/** Admin bodies: deployment registration, state patches (several values), queries. */
+export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
+/** A checkpoint carries new journal entries: bounded like a whole SDK response. */
+export const MAX_CHECKPOINT_BODY_BYTES = MAX_RESPONSE_BYTES;
+/**
+ * Past a body limit the server keeps reading (and discarding) this many extra bytes so the client
+ * sees the 413 instead of a reset connection; beyond that the connection is dropped.
+ */
+export const MAX_DISCARDED_BODY_BYTES = 1024 * 1024;
+
+/** Longest `?delay=` of a one-way send. */
+export const MAX_DELAY_MS = 365 * 24 * 60 * 60 * 1000;
+
+/** `GET /invocations?limit=`: default and maximum. */
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1000;
+
+/** Read-only SQL: rows returned (beyond: `truncated: true`), wall time, and text length. */
+export const MAX_QUERY_ROWS = 1000;
+export const MAX_QUERY_MS = 5_000;
+export const MAX_QUERY_LENGTH = 64 * 1024;
+
+/** Keys set or cleared by one state patch. */
+export const MAX_STATE_PATCH_KEYS = 1000;
+/** A deployment's URL or Lambda ARN. */
+export const MAX_DEPLOYMENT_ENDPOINT_LENGTH = 2048;

@@ -1,0 +1,38 @@
+// Child process of the crash test: appends through the real SqliteLogStore (TypeScript compiled on
+// the fly by @swc/core) and prints "partition lsn" for every append only after its promise resolved,
+// i.e. after the group commit's fsync. The parent SIGKILLs it at a random moment.
+// Usage: node crash-writer.js <dataDir> <partitions>
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+const swc = require("@swc/core");
+
+require.extensions[".ts"] = (module, filename) => {
+  const { code } = swc.transformSync(fs.readFileSync(filename, "utf8"), {
+    filename,
+    jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+    module: { type: "commonjs" },
+  });
+  module._compile(code, filename);
+};
+
+const { SqliteLogStore } = require(path.join(__dirname, "..", "sqlite-log-store.ts"));
+
+const [dataDir, partitionsArg] = process.argv.slice(2);
+const partitions = Number(partitionsArg);
+const store = SqliteLogStore.open(dataDir);
+
+// Each partition appends in its own loop, so appends of many partitions share commits.
+async function writer(partition) {
+  for (let lsn = 1; ; lsn++) {
+    await store.append(partition, lsn, [{ partition, lsn, pad: "x".repeat(lsn % 200) }]);
+    // stdout to a pipe is synchronous on Linux: once written, the parent can see it.
+    process.stdout.write(`${partition} ${lsn}\n`);
+  }
+}
+for (let p = 0; p < partitions; p++) {
+  writer(p).catch((e) => {
+    process.stderr.write(`writer ${p} failed: ${e && e.stack}\n`);
+    process.exit(1);
+  });
+}
