@@ -19,7 +19,13 @@ import {
 import type { Clock } from "./core/clock";
 import type { Effect } from "./core/effects";
 import { formatNewInvocationId, partitionOfTarget } from "./core/partitioning";
-import { objectKey, type Invocation, type NewInvocation, type OutboxMessage, type PartitionState } from "./core/state";
+import {
+  objectKey,
+  type Invocation,
+  type NewInvocation,
+  type OutboxMessage,
+  type PartitionState,
+} from "./core/state";
 import { resolveInvocationSettings } from "./invocation/invocation-settings";
 import { AttemptDriver } from "./invocation/attempt-driver";
 import { parseAttemptToken } from "./invocation/request-builder";
@@ -45,7 +51,8 @@ import type {
   SubmitResult,
 } from "./server/runtime-api";
 import { runReadOnlyQuery } from "./server/sql-query";
-import { buildQueryViews } from "./server/query-views";
+import { buildQueryViews } from "./invocation/query-views";
+import { summarize } from "./invocation/summarize";
 import type { LogStore } from "./storage/log-store";
 import type { PartitionStore } from "./storage/partition-store";
 
@@ -91,7 +98,15 @@ export class Runtime implements RuntimeApi {
     const sink = { onEffects: (p: number, effects: Effect[]) => this.onEffects(p, effects) };
     this.processors = Array.from(
       { length: options.partitions },
-      (_, p) => new PartitionProcessor(p, options.partitions, options.logStore, options.partitionStore, options.clock, sink),
+      (_, p) =>
+        new PartitionProcessor(
+          p,
+          options.partitions,
+          options.logStore,
+          options.partitionStore,
+          options.clock,
+          sink,
+        ),
     );
     this.timers = new TimerService(
       options.clock,
@@ -197,10 +212,17 @@ export class Runtime implements RuntimeApi {
         // The callee is not registered: fail the caller's call entry instead of creating it.
         if (message.invocation.caller) {
           const caller = message.invocation.caller;
-          record = { kind: "complete-entry", invocationId: caller.invocationId, entryIndex: caller.entryIndex, result: { kind: "failure", failure: inv.failure } };
+          record = {
+            kind: "complete-entry",
+            invocationId: caller.invocationId,
+            entryIndex: caller.entryIndex,
+            result: { kind: "failure", failure: inv.failure },
+          };
           to = partitionOfInvocationId(caller.invocationId);
         } else {
-          this.log(`dropping send to unknown target ${message.invocation.target.service}: ${inv.failure.message}`);
+          this.log(
+            `dropping send to unknown target ${message.invocation.target.service}: ${inv.failure.message}`,
+          );
           this.ackDelivery(from, from, seq, true);
           return;
         }
@@ -215,7 +237,9 @@ export class Runtime implements RuntimeApi {
   }
 
   /** Fills in what a child invocation needs from the registry (apply cannot read it). */
-  private completeChildInvocation(inv: NewInvocation): NewInvocation | { failure: { code: number; message: string } } {
+  private completeChildInvocation(
+    inv: NewInvocation,
+  ): NewInvocation | { failure: { code: number; message: string } } {
     try {
       const resolved = this.registry.resolve(inv.target.service, inv.target.handler);
       return { ...inv, ...resolveInvocationSettings(resolved, inv, this.options.completedRetentionMs ?? 0) };
@@ -248,13 +272,23 @@ export class Runtime implements RuntimeApi {
     const resolved = this.registry.resolve(request.target.service, request.target.handler);
     const keyed = resolved.service.kind !== "service";
     if (keyed && request.target.key === undefined) {
-      throw new ApiError(400, "INGRESS_KEY_REQUIRED", `${resolved.service.kind} ${request.target.service} needs a key: POST /${request.target.service}/{key}/${request.target.handler}`);
+      throw new ApiError(
+        400,
+        "INGRESS_KEY_REQUIRED",
+        `${resolved.service.kind} ${request.target.service} needs a key: POST /${request.target.service}/{key}/${request.target.handler}`,
+      );
     }
     if (!keyed && request.target.key !== undefined) {
-      throw new ApiError(400, "INGRESS_KEY_NOT_ALLOWED", `service ${request.target.service} takes no key: POST /${request.target.service}/${request.target.handler}`);
+      throw new ApiError(
+        400,
+        "INGRESS_KEY_NOT_ALLOWED",
+        `service ${request.target.service} takes no key: POST /${request.target.service}/${request.target.handler}`,
+      );
     }
     const partitions = this.options.partitions;
-    const partition = partitionOfTarget(request.target, request.idempotencyKey, partitions) ?? randomBytes(2).readUInt16BE(0) % partitions;
+    const partition =
+      partitionOfTarget(request.target, request.idempotencyKey, partitions) ??
+      randomBytes(2).readUInt16BE(0) % partitions;
     const draft: NewInvocation = {
       id: formatNewInvocationId(partition, randomBytes(12).toString("hex")),
       target: request.target,
@@ -264,12 +298,16 @@ export class Runtime implements RuntimeApi {
       input: request.input,
       headers: request.headers,
       ...(request.idempotencyKey !== undefined && { idempotencyKey: request.idempotencyKey }),
-      ...(request.delayMs !== undefined && request.delayMs > 0 && { notBeforeMs: this.options.clock.nowMs() + request.delayMs }),
+      ...(request.delayMs !== undefined &&
+        request.delayMs > 0 && { notBeforeMs: this.options.clock.nowMs() + request.delayMs }),
       retryPolicy: undefined as never,
       abortTimeoutMs: 0,
       retentionMs: 0,
     };
-    const invocation = { ...draft, ...resolveInvocationSettings(resolved, draft, this.options.completedRetentionMs ?? 0) };
+    const invocation = {
+      ...draft,
+      ...resolveInvocationSettings(resolved, draft, this.options.completedRetentionMs ?? 0),
+    };
     const effects = await this.appendOrOverloaded(partition, { kind: "invoke", invocation });
     const accepted = effects.find((e) => e.kind === "invocation-accepted");
     if (!accepted) throw new Error("invoke record produced no invocation-accepted effect");
@@ -301,7 +339,11 @@ export class Runtime implements RuntimeApi {
   }
 
   async workflowInvocation(service: string, workflowId: string): Promise<string | undefined> {
-    const p = partitionOfTarget({ service, handler: "", key: workflowId }, undefined, this.options.partitions)!;
+    const p = partitionOfTarget(
+      { service, handler: "", key: workflowId },
+      undefined,
+      this.options.partitions,
+    )!;
     return this.processors[p]!.state.workflows.get(objectKey(service, workflowId));
   }
 
@@ -316,9 +358,18 @@ export class Runtime implements RuntimeApi {
     const inv = this.processors[p]?.state.invocations.get(parsed.invocationId);
     const entry = inv?.journal[parsed.entryIndex];
     if (!inv || !entry || entry.kind !== "awakeable") {
-      throw new ApiError(404, "INGRESS_AWAKEABLE_NOT_FOUND", `awakeable ${awakeableId} does not exist (anymore)`);
+      throw new ApiError(
+        404,
+        "INGRESS_AWAKEABLE_NOT_FOUND",
+        `awakeable ${awakeableId} does not exist (anymore)`,
+      );
     }
-    await this.appendOrOverloaded(p, { kind: "complete-entry", invocationId: parsed.invocationId, entryIndex: parsed.entryIndex, result: completion });
+    await this.appendOrOverloaded(p, {
+      kind: "complete-entry",
+      invocationId: parsed.invocationId,
+      entryIndex: parsed.entryIndex,
+      result: completion,
+    });
   }
 
   // ---- checkpoint channel ------------------------------------------------------------------------
@@ -327,10 +378,16 @@ export class Runtime implements RuntimeApi {
     const { p } = this.locate(request.invocationId);
     const attempt = parseAttemptToken(request.attemptToken);
     if (attempt === undefined) throw new ApiError(409, "INVOKE_STALE_ATTEMPT", "unknown attempt token");
-    const effects = await this.appendOrOverloaded(p, { kind: "entries", invocationId: request.invocationId as InvocationId, attempt, entries: request.entries });
+    const effects = await this.appendOrOverloaded(p, {
+      kind: "entries",
+      invocationId: request.invocationId as InvocationId,
+      attempt,
+      entries: request.entries,
+    });
     const rejected = effects.find((e) => e.kind === "entries-rejected");
     if (rejected) {
-      const status = rejected.code === "INVOKE_STALE_ATTEMPT" ? 409 : rejected.code === "INVOKE_NOT_FOUND" ? 404 : 400;
+      const status =
+        rejected.code === "INVOKE_STALE_ATTEMPT" ? 409 : rejected.code === "INVOKE_NOT_FOUND" ? 404 : 400;
       throw new ApiError(status, rejected.code, rejected.message);
     }
     let completions = this.completionsOf(p, request.invocationId, request.pending);
@@ -339,7 +396,12 @@ export class Runtime implements RuntimeApi {
       completions = this.completionsOf(p, request.invocationId, request.pending);
     }
     const inv = this.processors[p]!.state.invocations.get(request.invocationId as InvocationId);
-    return { type: "checkpoint-ack", protocolVersion: PROTOCOL_VERSION, journalLength: inv?.journal.length ?? 0, completions };
+    return {
+      type: "checkpoint-ack",
+      protocolVersion: PROTOCOL_VERSION,
+      journalLength: inv?.journal.length ?? 0,
+      completions,
+    };
   }
 
   private completionsOf(p: number, invocationId: string, pending: number[]): EntryCompletion[] {
@@ -375,14 +437,26 @@ export class Runtime implements RuntimeApi {
 
   // ---- admin -----------------------------------------------------------------------------------
 
-  async registerDeployment(endpoint: DeploymentEndpoint, options: { force: boolean }): Promise<DeploymentInfo> {
+  async registerDeployment(
+    endpoint: DeploymentEndpoint,
+    options: { force: boolean },
+  ): Promise<DeploymentInfo> {
     const signal = AbortSignal.timeout(DISCOVERY_TIMEOUT_MS);
     let discovery;
     try {
-      discovery = await this.options.invoker.discover(endpoint, { type: "discover", protocolVersion: PROTOCOL_VERSION }, signal);
+      discovery = await this.options.invoker.discover(
+        endpoint,
+        { type: "discover", protocolVersion: PROTOCOL_VERSION },
+        signal,
+      );
     } catch (e) {
       const reason = isProtocolError(e) ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
-      throw new ApiError(400, "ADMIN_DISCOVERY_FAILED", `discovery of ${describeEndpoint(endpoint)} failed: ${reason}`, { cause: e });
+      throw new ApiError(
+        400,
+        "ADMIN_DISCOVERY_FAILED",
+        `discovery of ${describeEndpoint(endpoint)} failed: ${reason}`,
+        { cause: e },
+      );
     }
     const d = await this.registry.register(endpoint, discovery, this.options.clock.nowMs(), options.force);
     return toDeploymentInfo(d);
@@ -433,9 +507,13 @@ export class Runtime implements RuntimeApi {
 
   async invocationAction(invocationId: string, action: InvocationAction): Promise<void> {
     const { p } = this.lookup(invocationId);
-    const effects = await this.appendOrOverloaded(p, { kind: action, invocationId: invocationId as InvocationId });
+    const effects = await this.appendOrOverloaded(p, {
+      kind: action,
+      invocationId: invocationId as InvocationId,
+    });
     const rejected = effects.find((e) => e.kind === "request-rejected");
-    if (rejected) throw new ApiError(rejected.code.endsWith("NOT_FOUND") ? 404 : 409, rejected.code, rejected.message);
+    if (rejected)
+      throw new ApiError(rejected.code.endsWith("NOT_FOUND") ? 404 : 409, rejected.code, rejected.message);
   }
 
   async getState(service: string, key: string): Promise<Record<string, string>> {
@@ -461,7 +539,8 @@ export class Runtime implements RuntimeApi {
   metrics(): string {
     const byStatus = new Map<string, number>();
     for (const proc of this.processors) {
-      for (const inv of proc.state.invocations.values()) byStatus.set(inv.status, (byStatus.get(inv.status) ?? 0) + 1);
+      for (const inv of proc.state.invocations.values())
+        byStatus.set(inv.status, (byStatus.get(inv.status) ?? 0) + 1);
     }
     const commit = { batches: 0, records: 0, totalCommitMs: 0 };
     for (const proc of this.processors) {
@@ -492,7 +571,8 @@ export class Runtime implements RuntimeApi {
   private assertKeyedService(service: string): void {
     const s = this.registry.listServices().find((x) => x.name === service);
     if (!s) throw new ApiError(404, "ADMIN_SERVICE_NOT_FOUND", `service ${service} is not registered`);
-    if (s.kind === "service") throw new ApiError(400, "ADMIN_SERVICE_HAS_NO_STATE", `service ${service} is stateless`);
+    if (s.kind === "service")
+      throw new ApiError(400, "ADMIN_SERVICE_HAS_NO_STATE", `service ${service} is stateless`);
   }
 
   private locate(invocationId: string): { p: number; id: InvocationId } {
@@ -503,7 +583,8 @@ export class Runtime implements RuntimeApi {
       throw new ApiError(400, "INVALID_INVOCATION_ID", `not an invocation id: ${invocationId}`);
     }
     const p = partitionOfInvocationId(id);
-    if (p >= this.options.partitions) throw new ApiError(404, "INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`);
+    if (p >= this.options.partitions)
+      throw new ApiError(404, "INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`);
     return { p, id };
   }
 
@@ -515,6 +596,7 @@ export class Runtime implements RuntimeApi {
   }
 
   private async appendOrOverloaded(p: number, record: RecordInput): Promise<Effect[]> {
+    this.assertRunning();
     try {
       return await this.processors[p]!.append(record);
     } catch (e) {
@@ -524,23 +606,6 @@ export class Runtime implements RuntimeApi {
       throw e;
     }
   }
-}
-
-function summarize(inv: Invocation): InvocationSummary {
-  return {
-    id: inv.id,
-    target: inv.target,
-    status: inv.status,
-    ...(inv.status === "completed" && { outcome: inv.result?.kind === "failure" ? "failed" : "succeeded" }),
-    attempt: inv.attempt,
-    handlerInvocations: inv.handlerInvocations,
-    deploymentId: inv.deploymentId,
-    ...(inv.idempotencyKey !== undefined && { idempotencyKey: inv.idempotencyKey }),
-    createdAtMs: inv.createdAtMs,
-    modifiedAtMs: inv.modifiedAtMs,
-    ...(inv.completedAtMs !== undefined && { completedAtMs: inv.completedAtMs }),
-    ...(inv.lastFailure !== undefined && { lastFailure: inv.lastFailure }),
-  };
 }
 
 function describeEndpoint(e: DeploymentEndpoint): string {

@@ -18,7 +18,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
     if (a.startsWith("--")) {
       const eq = a.indexOf("=");
       if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-      else if (BOOLEAN_FLAGS.has(a.slice(2)) || i + 1 >= argv.length || argv[i + 1]!.startsWith("--")) flags.set(a.slice(2), true);
+      else if (BOOLEAN_FLAGS.has(a.slice(2)) || i + 1 >= argv.length || argv[i + 1]!.startsWith("--"))
+        flags.set(a.slice(2), true);
       else flags.set(a.slice(2), argv[++i]!);
     } else positionals.push(a);
   }

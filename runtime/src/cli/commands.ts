@@ -27,14 +27,36 @@ function print(ctx: CliContext, json: unknown, human: () => string): void {
 const deployments: Command = async (ctx, args) => {
   const sub = need(args, 1, "subcommand: register | list | remove");
   if (sub === "list") {
-    const r = (await request(ctx.adminUrl, "GET", "/deployments")).json as { deployments: Array<{ id: string; endpoint: { kind: string; arn?: string; url?: string }; createdAtMs: number; services: Array<{ name: string }> }> };
+    const r = (await request(ctx.adminUrl, "GET", "/deployments")).json as {
+      deployments: Array<{
+        id: string;
+        endpoint: { kind: string; arn?: string; url?: string };
+        createdAtMs: number;
+        services: Array<{ name: string }>;
+      }>;
+    };
     print(ctx, r, () =>
-      table(["id", "endpoint", "services", "created"], r.deployments.map((d) => [d.id, d.endpoint.arn ?? d.endpoint.url, d.services.map((s) => s.name).join(","), time(d.createdAtMs)])),
+      table(
+        ["id", "endpoint", "services", "created"],
+        r.deployments.map((d) => [
+          d.id,
+          d.endpoint.arn ?? d.endpoint.url,
+          d.services.map((s) => s.name).join(","),
+          time(d.createdAtMs),
+        ]),
+      ),
     );
   } else if (sub === "register") {
     const target = need(args, 2, "deployment: an http(s) URL or a Lambda function name/ARN");
     const body = /^https?:\/\//.test(target) ? { uri: target } : { arn: target };
-    const r = (await request(ctx.adminUrl, "POST", "/deployments", JSON.stringify({ ...body, force: args.flags.has("force") }))).json as { id: string; services: Array<{ name: string; kind: string }> };
+    const r = (
+      await request(
+        ctx.adminUrl,
+        "POST",
+        "/deployments",
+        JSON.stringify({ ...body, force: args.flags.has("force") }),
+      )
+    ).json as { id: string; services: Array<{ name: string; kind: string }> };
     print(ctx, r, () => `registered ${r.id}: ${r.services.map((s) => `${s.name} (${s.kind})`).join(", ")}`);
   } else if (sub === "remove") {
     const id = need(args, 2, "deployment id");
@@ -45,14 +67,35 @@ const deployments: Command = async (ctx, args) => {
 
 const services: Command = async (ctx, args) => {
   const sub = need(args, 1, "subcommand: list | describe");
-  const r = (await request(ctx.adminUrl, "GET", "/services")).json as { services: Array<{ name: string; kind: string; deploymentId: string; handlers: Array<{ name: string; kind: string }> }> };
+  const r = (await request(ctx.adminUrl, "GET", "/services")).json as {
+    services: Array<{
+      name: string;
+      kind: string;
+      deploymentId: string;
+      handlers: Array<{ name: string; kind: string }>;
+    }>;
+  };
   if (sub === "list") {
-    print(ctx, r, () => table(["service", "kind", "handlers", "deployment"], r.services.map((s) => [s.name, s.kind, s.handlers.map((h) => h.name).join(","), s.deploymentId])));
+    print(ctx, r, () =>
+      table(
+        ["service", "kind", "handlers", "deployment"],
+        r.services.map((s) => [s.name, s.kind, s.handlers.map((h) => h.name).join(","), s.deploymentId]),
+      ),
+    );
   } else if (sub === "describe") {
     const name = need(args, 2, "service name");
     const s = r.services.find((x) => x.name === name);
     if (!s) throw new UsageError(`no service ${name}`);
-    print(ctx, s, () => `${s.name} (${s.kind}) on ${s.deploymentId}\n` + table(["handler", "kind"], s.handlers.map((h) => [h.name, h.kind])));
+    print(
+      ctx,
+      s,
+      () =>
+        `${s.name} (${s.kind}) on ${s.deploymentId}\n` +
+        table(
+          ["handler", "kind"],
+          s.handlers.map((h) => [h.name, h.kind]),
+        ),
+    );
   } else throw new UsageError(`unknown services subcommand ${sub}`);
 };
 
@@ -75,16 +118,25 @@ const invocations: Command = async (ctx, args) => {
       const v = flag(args, f);
       if (v !== undefined) q.set(f, v);
     }
-    const r = (await request(ctx.adminUrl, "GET", `/invocations?${q.toString()}`)).json as { invocations: Summary[] };
+    const r = (await request(ctx.adminUrl, "GET", `/invocations?${q.toString()}`)).json as {
+      invocations: Summary[];
+    };
     print(ctx, r, () =>
       table(
         ["id", "target", "status", "attempts", "created"],
-        r.invocations.map((i) => [i.id, target(i.target), i.outcome ? `${i.status} (${i.outcome})` : i.status, i.attempt, time(i.createdAtMs)]),
+        r.invocations.map((i) => [
+          i.id,
+          target(i.target),
+          i.outcome ? `${i.status} (${i.outcome})` : i.status,
+          i.attempt,
+          time(i.createdAtMs),
+        ]),
       ),
     );
   } else if (sub === "describe") {
     const id = need(args, 2, "invocation id");
-    const r = (await request(ctx.adminUrl, "GET", `/invocations/${encodeURIComponent(id)}`)).json as Summary & { journal: Parameters<typeof timeline>[0] };
+    const r = (await request(ctx.adminUrl, "GET", `/invocations/${encodeURIComponent(id)}`))
+      .json as Summary & { journal: Parameters<typeof timeline>[0] };
     print(ctx, r, () =>
       [
         `${r.id}  ${target(r.target)}`,
@@ -108,7 +160,12 @@ const state: Command = async (ctx, args) => {
   const path = `/state/${encodeURIComponent(service)}/${encodeURIComponent(key)}`;
   if (sub === "get") {
     const r = (await request(ctx.adminUrl, "GET", path)).json as { state: Record<string, unknown> };
-    print(ctx, r, () => table(["key", "value"], Object.entries(r.state).map(([k, v]) => [k, JSON.stringify(v)])));
+    print(ctx, r, () =>
+      table(
+        ["key", "value"],
+        Object.entries(r.state).map(([k, v]) => [k, JSON.stringify(v)]),
+      ),
+    );
   } else if (sub === "set") {
     const stateKey = need(args, 4, "state key");
     const raw = need(args, 5, "JSON value");
@@ -125,8 +182,22 @@ const state: Command = async (ctx, args) => {
 
 const sql: Command = async (ctx, args) => {
   const query = need(args, 1, "query");
-  const r = (await request(ctx.adminUrl, "POST", "/query", JSON.stringify({ query }))).json as { columns: string[]; rows: unknown[][]; truncated: boolean };
-  print(ctx, r, () => table(r.columns, r.rows.map((row) => row.map((c) => (c === null ? "" : typeof c === "object" ? JSON.stringify(c) : String(c))))) + (r.truncated ? "\n(truncated)" : ""));
+  const r = (await request(ctx.adminUrl, "POST", "/query", JSON.stringify({ query }))).json as {
+    columns: string[];
+    rows: unknown[][];
+    truncated: boolean;
+  };
+  print(
+    ctx,
+    r,
+    () =>
+      table(
+        r.columns,
+        r.rows.map((row) =>
+          row.map((c) => (c === null ? "" : typeof c === "object" ? JSON.stringify(c) : String(c))),
+        ),
+      ) + (r.truncated ? "\n(truncated)" : ""),
+  );
 };
 
 /** `call|send <svc>/<handler> | <obj>/<key>/<handler> [json]` through the ingress. */
@@ -134,7 +205,8 @@ function invoke(send: boolean): Command {
   return async (ctx, args) => {
     const path = need(args, 1, "target: <service>/<handler> or <object>/<key>/<handler>");
     const parts = path.split("/").filter((s) => s.length > 0);
-    if (parts.length < 2 || parts.length > 3) throw new UsageError(`target must be <service>/<handler> or <object>/<key>/<handler>, got ${path}`);
+    if (parts.length < 2 || parts.length > 3)
+      throw new UsageError(`target must be <service>/<handler> or <object>/<key>/<handler>, got ${path}`);
     const body = args.positionals[2] ?? "null";
     try {
       JSON.parse(body);
@@ -148,13 +220,24 @@ function invoke(send: boolean): Command {
     const url = `/${parts.map(encodeURIComponent).join("/")}${send ? "/send" : ""}${send && delay ? `?delay=${encodeURIComponent(delay)}` : ""}`;
     const r = await request(ctx.ingressUrl, "POST", url, body, headers);
     const id = r.headers.get("x-restate-id");
-    print(ctx, r.json ?? r.text, () => (send ? `accepted ${(r.json as { invocationId?: string })?.invocationId ?? id ?? ""}` : r.text));
+    print(ctx, r.json ?? r.text, () =>
+      send ? `accepted ${(r.json as { invocationId?: string })?.invocationId ?? id ?? ""}` : r.text,
+    );
   };
 }
 
 const health: Command = async (ctx) => {
-  const r = (await request(ctx.adminUrl, "GET", "/health")).json as { status: string; partitions: number; version: string };
-  print(ctx, r, () => `${r.status} — ${r.partitions} partitions, runtime ${r.version}, admin ${ctx.adminUrl}, ingress ${ctx.ingressUrl}`);
+  const r = (await request(ctx.adminUrl, "GET", "/health")).json as {
+    status: string;
+    partitions: number;
+    version: string;
+  };
+  print(
+    ctx,
+    r,
+    () =>
+      `${r.status} — ${r.partitions} partitions, runtime ${r.version}, admin ${ctx.adminUrl}, ingress ${ctx.ingressUrl}`,
+  );
 };
 
 function target(t: Summary["target"]): string {

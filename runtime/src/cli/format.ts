@@ -5,7 +5,11 @@ import { entryLabel } from "@capstan/sdk/protocol";
 export function table(headers: string[], rows: Array<Array<string | number | undefined>>): string {
   const cells = rows.map((r) => r.map((c) => (c === undefined ? "" : String(c))));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
 }
 
@@ -40,7 +44,9 @@ export function timeline(journal: JournalEntry[]): string {
       e.kind,
       entryLabel(e),
       statusOf(e),
-      e.kind === "sleep" && e.wakeUpAtMs !== undefined ? `${e.durationMs} ms, wakes ${time(e.wakeUpAtMs)}` : resultText(e),
+      e.kind === "sleep" && e.wakeUpAtMs !== undefined
+        ? `${e.durationMs} ms, wakes ${time(e.wakeUpAtMs)}`
+        : resultText(e),
     ]),
   );
 }

@@ -39,7 +39,10 @@ export async function request(
       ...(body !== undefined && { body }),
     });
   } catch (e) {
-    throw new CliError(`cannot reach the runtime at ${baseUrl} (${(e as Error).cause ? String((e as { cause: Error }).cause.message) : (e as Error).message}); is it running? start it with 'npm start'`, EXIT_UNREACHABLE);
+    throw new CliError(
+      `cannot reach the runtime at ${baseUrl} (${(e as Error).cause ? String((e as { cause: Error }).cause.message) : (e as Error).message}); is it running? start it with 'npm start'`,
+      EXIT_UNREACHABLE,
+    );
   }
   const text = await res.text();
   let json: unknown;
@@ -50,7 +53,11 @@ export async function request(
   }
   if (res.status >= 400) {
     const b = json as { code?: string; message?: string } | undefined;
-    throw new CliError(`${res.status} ${b?.code ?? ""}: ${b?.message ?? text}`.trim(), EXIT_API_ERROR, json ?? text);
+    throw new CliError(
+      `${res.status} ${b?.code ?? ""}: ${b?.message ?? text}`.trim(),
+      EXIT_API_ERROR,
+      json ?? text,
+    );
   }
   return { status: res.status, headers: res.headers, text, json };
 }

@@ -5,7 +5,11 @@ import { parseArgs, flag, UsageError } from "./args";
 import { COMMANDS, USAGE } from "./commands";
 import { CliError, EXIT_API_ERROR, EXIT_USAGE } from "./http-client";
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + "\n"), err: (s: string) => void = (s) => process.stderr.write(s + "\n")): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s + "\n"),
+  err: (s: string) => void = (s) => process.stderr.write(s + "\n"),
+): Promise<number> {
   const args = parseArgs(argv);
   const name = args.positionals[0];
   if (name === undefined || name === "help" || args.flags.has("help")) {

@@ -19,6 +19,10 @@ export interface RuntimeConfig {
   awsRegion: string;
   /** Concurrent handler attempts across all partitions. */
   maxConcurrentInvocations: number;
+  /** How long completed invocations without idempotency key or workflow id stay queryable. */
+  completedRetentionMs: number;
+  /** Where `capstan dev` finds functions: one directory per function holding handler.ts. */
+  handlersDir: string;
 }
 
 export const DEFAULT_PARTITIONS = 16;
@@ -33,7 +37,8 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name}=${raw} is not a port (0-65535)`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(`${name}=${raw} is not a port (0-65535)`);
   return n;
 }
 
@@ -66,6 +71,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     lambdaEndpoint: env.CAPSTAN_LAMBDA_ENDPOINT || undefined,
     awsRegion: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
     maxConcurrentInvocations: int(env, "CAPSTAN_MAX_CONCURRENT_INVOCATIONS", 256, 1, 100_000),
+    completedRetentionMs: int(env, "CAPSTAN_COMPLETED_RETENTION_MS", 0, 0, 30 * 24 * 3600_000),
+    handlersDir: path.resolve(cwd, env.CAPSTAN_HANDLERS_DIR ?? "handlers/src"),
   };
 }
 
@@ -75,10 +82,17 @@ export interface CliConfig {
 }
 
 /** Where the CLI finds the runtime: flags win over CAPSTAN_ADMIN_URL / CAPSTAN_INGRESS_URL. */
-export function loadCliConfig(flags: { adminUrl?: string; ingressUrl?: string }, env: NodeJS.ProcessEnv = process.env): CliConfig {
+export function loadCliConfig(
+  flags: { adminUrl?: string; ingressUrl?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): CliConfig {
   const strip = (u: string): string => u.replace(/\/+$/, "");
   return {
-    adminUrl: strip(flags.adminUrl ?? env.CAPSTAN_ADMIN_URL ?? `http://127.0.0.1:${env.CAPSTAN_ADMIN_PORT || 9070}`),
-    ingressUrl: strip(flags.ingressUrl ?? env.CAPSTAN_INGRESS_URL ?? `http://127.0.0.1:${env.CAPSTAN_INGRESS_PORT || 8080}`),
+    adminUrl: strip(
+      flags.adminUrl ?? env.CAPSTAN_ADMIN_URL ?? `http://127.0.0.1:${env.CAPSTAN_ADMIN_PORT || 9070}`,
+    ),
+    ingressUrl: strip(
+      flags.ingressUrl ?? env.CAPSTAN_INGRESS_URL ?? `http://127.0.0.1:${env.CAPSTAN_INGRESS_PORT || 8080}`,
+    ),
   };
 }

@@ -7,7 +7,6 @@ import type {
   GetStateEntry,
   GetStateKeysEntry,
   JournalEntry,
-  OutputEntry,
   PromiseCompleteEntry,
   PromiseGetEntry,
   PromisePeekEntry,
@@ -35,6 +34,6 @@ export function isCompletableEntry(entry: JournalEntry): entry is CompletableEnt
 /** The entry's result; undefined for pending or non-completable entries. */
 export function resultOf(entry: JournalEntry | undefined): Completion | undefined {
   if (entry === undefined) return undefined;
-  if (entry.kind === "output") return (entry as OutputEntry).result;
+  if (entry.kind === "output") return entry.result;
   return isCompletableEntry(entry) ? entry.result : undefined;
 }

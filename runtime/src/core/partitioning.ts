@@ -31,7 +31,10 @@ export function partitionFor(
   partitions: number,
   unconstrained: () => number,
 ): number {
-  invariant(Number.isInteger(partitions) && partitions > 0 && partitions <= 9999, `bad partition count ${partitions}`);
+  invariant(
+    Number.isInteger(partitions) && partitions > 0 && partitions <= 9999,
+    `bad partition count ${partitions}`,
+  );
   if (target.key !== undefined) return fnv1a32(`${target.service}\0${target.key}`) % partitions;
   if (idempotencyKey !== undefined) {
     return fnv1a32(`${target.service}\0${target.handler}\0${idempotencyKey}`) % partitions;

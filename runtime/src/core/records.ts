@@ -2,7 +2,14 @@
  * Log records: every event that changes a partition is one of these, appended to the partition's log
  * before it takes effect. `atMs` is stamped by the processor at append time; `apply` never reads a clock.
  */
-import type { Completion, Failure, InvocationId, JournalEntry, Outcome, Payload } from "@capstan/sdk/protocol";
+import type {
+  Completion,
+  Failure,
+  InvocationId,
+  JournalEntry,
+  Outcome,
+  Payload,
+} from "@capstan/sdk/protocol";
 import type { EntryRef, InvocationRequest, NewInvocation } from "./state";
 
 /** Set on records delivered from another partition's outbox; the receiver drops duplicates. */
@@ -28,9 +35,21 @@ export type LogRecord =
    * Entries from a live attempt: a checkpoint (`outcome` absent) or the attempt's final response.
    * Rejected (no change) when `attempt` is not the invocation's current attempt.
    */
-  | (Base & { kind: "entries"; invocationId: InvocationId; attempt: number; entries: JournalEntry[]; outcome?: Outcome })
+  | (Base & {
+      kind: "entries";
+      invocationId: InvocationId;
+      attempt: number;
+      entries: JournalEntry[];
+      outcome?: Outcome;
+    })
   /** The invoker could not complete an attempt (network, throttling, FunctionError, abort timeout). */
-  | (Base & { kind: "attempt-failed"; invocationId: InvocationId; attempt: number; message: string; retryable: boolean })
+  | (Base & {
+      kind: "attempt-failed";
+      invocationId: InvocationId;
+      attempt: number;
+      message: string;
+      retryable: boolean;
+    })
   /** A timer is due. Applied once: the timer is removed; a missing timer makes the record a no-op. */
   | (Base & { kind: "timer-fired"; timerId: string })
   /** Completes an entry of an invocation in this partition (call result, awakeable, attach result). */

@@ -28,6 +28,7 @@ export function cancelInvocationTimers(cx: ApplyContext, inv: Invocation): void 
   deleteTimer(cx, timerIds.delayedInvoke(inv.id));
   deleteTimer(cx, timerIds.retry(inv.id, inv.attempt));
   for (const entry of inv.journal) {
-    if (entry.kind === "sleep" && entry.result === undefined) deleteTimer(cx, timerIds.sleep(inv.id, entry.index));
+    if (entry.kind === "sleep" && entry.result === undefined)
+      deleteTimer(cx, timerIds.sleep(inv.id, entry.index));
   }
 }

@@ -55,7 +55,12 @@ export class AttemptDriver {
     for (const f of this.inFlight.values()) f.controller.abort();
   }
 
-  private async run(processor: PartitionProcessor, inv: Invocation, attempt: number, controller: AbortController): Promise<void> {
+  private async run(
+    processor: PartitionProcessor,
+    inv: Invocation,
+    attempt: number,
+    controller: AbortController,
+  ): Promise<void> {
     const id = inv.id;
     const deployment = this.registry.get(inv.deploymentId);
     if (!deployment) {
@@ -63,7 +68,17 @@ export class AttemptDriver {
       return;
     }
     const request = buildInvokeRequest(processor.state, inv, this.checkpointUrl(), this.clock.nowMs());
-    const timeout = setTimeout(() => controller.abort(new InvokeError("INVOKE_TIMEOUT", `attempt exceeded the abort timeout of ${inv.abortTimeoutMs} ms`, true)), inv.abortTimeoutMs);
+    const timeout = setTimeout(
+      () =>
+        controller.abort(
+          new InvokeError(
+            "INVOKE_TIMEOUT",
+            `attempt exceeded the abort timeout of ${inv.abortTimeoutMs} ms`,
+            true,
+          ),
+        ),
+      inv.abortTimeoutMs,
+    );
     this.metrics.countHandlerInvocation(inv.target.service, inv.target.handler);
     try {
       const response = await this.invoker.invoke(deployment.endpoint, request, controller.signal);
@@ -71,7 +86,13 @@ export class AttemptDriver {
         await this.fail(processor, id, attempt, "response names another invocation or attempt", true);
         return;
       }
-      const effects = await processor.append({ kind: "entries", invocationId: id, attempt, entries: response.entries, outcome: response.outcome });
+      const effects = await processor.append({
+        kind: "entries",
+        invocationId: id,
+        attempt,
+        entries: response.entries,
+        outcome: response.outcome,
+      });
       const rejected = effects.find((e) => e.kind === "entries-rejected");
       if (rejected && rejected.code !== "INVOKE_STALE_ATTEMPT") {
         // The response did not fit the journal: nothing was applied, so retry the attempt.
@@ -84,13 +105,25 @@ export class AttemptDriver {
       const code = err instanceof InvokeError ? err.code : "INVOKE_UNEXPECTED";
       this.metrics.countInvokeFailure(code);
       this.log(`attempt ${attempt} of ${id} failed (${code}): ${String((err as Error)?.message ?? err)}`);
-      await this.fail(processor, id, attempt, `${code}: ${String((err as Error)?.message ?? err)}`, retryable);
+      await this.fail(
+        processor,
+        id,
+        attempt,
+        `${code}: ${String((err as Error)?.message ?? err)}`,
+        retryable,
+      );
     } finally {
       clearTimeout(timeout);
     }
   }
 
-  private async fail(processor: PartitionProcessor, invocationId: Invocation["id"], attempt: number, message: string, retryable: boolean): Promise<void> {
+  private async fail(
+    processor: PartitionProcessor,
+    invocationId: Invocation["id"],
+    attempt: number,
+    message: string,
+    retryable: boolean,
+  ): Promise<void> {
     try {
       await processor.append({ kind: "attempt-failed", invocationId, attempt, message, retryable });
     } catch (e) {

@@ -24,7 +24,10 @@ export function resolveInvocationSettings(
   resolved: ResolvedHandler,
   inv: Pick<NewInvocation, "idempotencyKey">,
   completedRetentionMs: number,
-): Pick<NewInvocation, "retryPolicy" | "abortTimeoutMs" | "retentionMs" | "serviceKind" | "handlerKind" | "deploymentId"> {
+): Pick<
+  NewInvocation,
+  "retryPolicy" | "abortTimeoutMs" | "retentionMs" | "serviceKind" | "handlerKind" | "deploymentId"
+> {
   const o = resolved.options;
   const p = o.retryPolicy ?? {};
   const keepsResult = inv.idempotencyKey !== undefined || resolved.handler.kind === "workflow";

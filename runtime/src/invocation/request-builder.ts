@@ -1,5 +1,10 @@
 /** Builds the protocol request of one attempt from the partition state. */
-import { MAX_EAGER_STATE_BYTES, PROTOCOL_VERSION, type EagerState, type InvokeRequest } from "@capstan/sdk/protocol";
+import {
+  MAX_EAGER_STATE_BYTES,
+  PROTOCOL_VERSION,
+  type EagerState,
+  type InvokeRequest,
+} from "@capstan/sdk/protocol";
 import { objectKey, type Invocation, type PartitionState } from "../core/state";
 
 export function attemptToken(attempt: number): string {

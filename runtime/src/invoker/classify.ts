@@ -98,7 +98,11 @@ export function classifyInvokeFailure(failure: InvokeFailure): InvokeError {
   const cause = { cause: failure };
   switch (failure.kind) {
     case "http-status":
-      return fromStatus(failure.status, `deployment answered HTTP ${failure.status}${detail(failure.body)}`, cause);
+      return fromStatus(
+        failure.status,
+        `deployment answered HTTP ${failure.status}${detail(failure.body)}`,
+        cause,
+      );
     case "aws-error": {
       const { name } = failure;
       const message = `Lambda refused the invoke: ${name}${detail(failure.message)}`;
@@ -157,11 +161,13 @@ export function classifyInvokeFailure(failure: InvokeFailure): InvokeError {
 }
 
 function fromStatus(status: number | undefined, message: string, options: { cause: unknown }): InvokeError {
-  if (status === undefined || status >= 500) return new InvokeError("INVOKE_HTTP_STATUS", message, true, options);
+  if (status === undefined || status >= 500)
+    return new InvokeError("INVOKE_HTTP_STATUS", message, true, options);
   if (status === 429) return new InvokeError("INVOKE_THROTTLED", message, true, options);
   if (status === 408) return new InvokeError("INVOKE_TIMEOUT", message, true, options);
   if (status === 404 || status === 410) return new InvokeError("INVOKE_NOT_FOUND", message, false, options);
-  if (status === 401 || status === 403) return new InvokeError("INVOKE_ACCESS_DENIED", message, false, options);
+  if (status === 401 || status === 403)
+    return new InvokeError("INVOKE_ACCESS_DENIED", message, false, options);
   if (status === 413) return new InvokeError("INVOKE_PAYLOAD_TOO_LARGE", message, false, options);
   return new InvokeError("INVOKE_HTTP_STATUS", message, false, options);
 }
@@ -171,12 +177,12 @@ function detail(text: string | undefined): string {
   return `: ${text.length > MAX_FAILURE_DETAIL_LENGTH ? `${text.slice(0, MAX_FAILURE_DETAIL_LENGTH)}…` : text}`;
 }
 
+/** Duck-typed: errors from Node internals (undici, sockets) are not `instanceof Error` in every realm. */
 function describe(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    const causeCode = (e.cause as { code?: unknown } | undefined)?.code;
-    const codes = [code, causeCode].filter((c) => typeof c === "string").join(", ");
-    return `${e.name}: ${e.message}${codes === "" ? "" : ` (${codes})`}`;
-  }
-  return e === undefined ? "no reason given" : String(e);
+  if (e === undefined) return "no reason given";
+  if (typeof e !== "object" || e === null) return typeof e === "string" ? e : JSON.stringify(e);
+  const err = e as { name?: unknown; message?: unknown; code?: unknown; cause?: { code?: unknown } };
+  const text = (v: unknown, fallback: string): string => (typeof v === "string" ? v : fallback);
+  const codes = [err.code, err.cause?.code].filter((c) => typeof c === "string").join(", ");
+  return `${text(err.name, "Error")}: ${text(err.message, "")}${codes === "" ? "" : ` (${codes})`}`;
 }

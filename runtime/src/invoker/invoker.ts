@@ -1,4 +1,9 @@
-import type { DiscoverRequest, DiscoveryResponse, InvokeRequest, InvokeResponse } from "@capstan/sdk/protocol";
+import type {
+  DiscoverRequest,
+  DiscoveryResponse,
+  InvokeRequest,
+  InvokeResponse,
+} from "@capstan/sdk/protocol";
 
 /** Where a deployment lives: a Lambda function (ARN or name, qualified version pinned) or an HTTP URL. */
 export type DeploymentEndpoint = { kind: "lambda"; arn: string } | { kind: "http"; url: string };
@@ -10,7 +15,11 @@ export type DeploymentEndpoint = { kind: "lambda"; arn: string } | { kind: "http
  */
 export interface Invoker {
   invoke(endpoint: DeploymentEndpoint, request: InvokeRequest, signal: AbortSignal): Promise<InvokeResponse>;
-  discover(endpoint: DeploymentEndpoint, request: DiscoverRequest, signal: AbortSignal): Promise<DiscoveryResponse>;
+  discover(
+    endpoint: DeploymentEndpoint,
+    request: DiscoverRequest,
+    signal: AbortSignal,
+  ): Promise<DiscoveryResponse>;
 }
 
 export type InvokeErrorCode =

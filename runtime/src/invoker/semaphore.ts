@@ -13,7 +13,6 @@ export class SemaphoreFullError extends Error {
 
 interface Waiter {
   grant: (release: () => void) => void;
-  fail: (e: unknown) => void;
 }
 
 /**
@@ -50,24 +49,24 @@ export class Semaphore {
    * aborts first, or with SemaphoreFullError when `maxWaiting` callers already wait.
    */
   acquire(signal?: AbortSignal): Promise<() => void> {
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
     if (this.available > 0) {
       this.available--;
       return Promise.resolve(this.releaser());
     }
-    if (this.waiters.length >= this.maxWaiting) return Promise.reject(new SemaphoreFullError(this.waiters.length));
+    if (this.waiters.length >= this.maxWaiting)
+      return Promise.reject(new SemaphoreFullError(this.waiters.length));
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(signal?.reason);
+        reject(abortReason(signal));
       };
       const waiter: Waiter = {
         grant: (release) => {
           signal?.removeEventListener("abort", onAbort);
           resolve(release);
         },
-        fail: reject,
       };
       this.waiters.push(waiter);
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -85,4 +84,11 @@ export class Semaphore {
       else this.available++;
     };
   }
+}
+
+/** The signal's reason, wrapped when someone aborted with a non-Error (duck-typed: errors cross realms). */
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (typeof reason === "object" && reason !== null && "message" in reason) return reason as Error;
+  return new Error("aborted", { cause: reason });
 }

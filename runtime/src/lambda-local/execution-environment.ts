@@ -102,9 +102,14 @@ export class ExecutionEnvironment {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const seconds = this.version.config.timeoutSeconds.toFixed(2);
-        this.finish(
-          { kind: "function-error", error: runtimeFunctionError("Sandbox.Timedout", request.requestId, `Task timed out after ${seconds} seconds`) },
-        );
+        this.finish({
+          kind: "function-error",
+          error: runtimeFunctionError(
+            "Sandbox.Timedout",
+            request.requestId,
+            `Task timed out after ${seconds} seconds`,
+          ),
+        });
         this.end();
       }, timeoutMs);
       this.pending = { requestId: request.requestId, resolve, timer };
@@ -123,7 +128,14 @@ export class ExecutionEnvironment {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<FunctionErrorPayload>((resolve) => {
       timer = setTimeout(
-        () => resolve(runtimeFunctionError("Sandbox.Timedout", "init", `Init timed out after ${INIT_TIMEOUT_MS / 1000} seconds`)),
+        () =>
+          resolve(
+            runtimeFunctionError(
+              "Sandbox.Timedout",
+              "init",
+              `Init timed out after ${INIT_TIMEOUT_MS / 1000} seconds`,
+            ),
+          ),
         INIT_TIMEOUT_MS,
       );
     });
@@ -143,10 +155,12 @@ export class ExecutionEnvironment {
         this.settleInit(message.error);
         return;
       case "result":
-        if (this.pending?.requestId === message.requestId) this.finish({ kind: "success", payloadJson: message.payloadJson });
+        if (this.pending?.requestId === message.requestId)
+          this.finish({ kind: "success", payloadJson: message.payloadJson });
         return;
       case "error":
-        if (this.pending?.requestId === message.requestId) this.finish({ kind: "function-error", error: message.error });
+        if (this.pending?.requestId === message.requestId)
+          this.finish({ kind: "function-error", error: message.error });
         return;
       default: {
         const unexpected: never = message;
@@ -166,7 +180,11 @@ export class ExecutionEnvironment {
   }
 
   private exitError(requestId: string, code: number): FunctionErrorPayload {
-    return runtimeFunctionError("Runtime.ExitError", requestId, `Runtime exited with error: exit status ${code}`);
+    return runtimeFunctionError(
+      "Runtime.ExitError",
+      requestId,
+      `Runtime exited with error: exit status ${code}`,
+    );
   }
 
   private finish(outcome: EnvironmentOutcome): void {

@@ -47,13 +47,18 @@ export async function discoverFunctions(handlersDir: string): Promise<Discovered
     const entry = join(directory, HANDLER_FILE);
     if (!(await isFile(entry))) continue;
     if (!EXPORTS_HANDLER.test(await readFile(entry, "utf8"))) {
-      throw new Error(`${entry} must export \`handler\` (export const handler = async (event, context) => ...)`);
+      throw new Error(
+        `${entry} must export \`handler\` (export const handler = async (event, context) => ...)`,
+      );
     }
     const configPath = join(directory, FUNCTION_CONFIG_FILE);
-    const raw = (await isFile(configPath)) ? parseJsonFile(configPath, await readFile(configPath, "utf8")) : {};
+    const raw = (await isFile(configPath))
+      ? parseJsonFile(configPath, await readFile(configPath, "utf8"))
+      : {};
     const { name, config } = parseFunctionJson(raw, dirent.name, configPath);
     const previous = seen.get(name);
-    if (previous !== undefined) throw new Error(`Function name "${name}" is used by both ${previous} and ${directory}`);
+    if (previous !== undefined)
+      throw new Error(`Function name "${name}" is used by both ${previous} and ${directory}`);
     seen.set(name, directory);
     found.push({ name, directory, entry, config });
   }
@@ -66,9 +71,12 @@ export function parseFunctionJson(
   directoryName: string,
   source: string,
 ): { name: string; config: FunctionConfig } {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error(`${source}: expected a JSON object`);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new Error(`${source}: expected a JSON object`);
   const doc = raw as Record<string, unknown>;
-  const unknownKeys = Object.keys(doc).filter((k) => !["name", "timeoutSeconds", "memoryMb", "environment"].includes(k));
+  const unknownKeys = Object.keys(doc).filter(
+    (k) => !["name", "timeoutSeconds", "memoryMb", "environment"].includes(k),
+  );
   if (unknownKeys.length > 0) throw new Error(`${source}: unknown setting(s) ${unknownKeys.join(", ")}`);
   const name = doc.name ?? directoryName;
   if (typeof name !== "string") throw new Error(`${source}: "name" must be a string`);
@@ -77,8 +85,22 @@ export function parseFunctionJson(
   } catch (e) {
     throw new Error(`${source}: ${(e as Error).message}`, { cause: e });
   }
-  const timeoutSeconds = integerIn(doc.timeoutSeconds, DEFAULT_TIMEOUT_SECONDS, 1, MAX_TIMEOUT_SECONDS, "timeoutSeconds", source);
-  const memoryMb = integerIn(doc.memoryMb, DEFAULT_MEMORY_MB, MIN_MEMORY_MB, MAX_MEMORY_MB, "memoryMb", source);
+  const timeoutSeconds = integerIn(
+    doc.timeoutSeconds,
+    DEFAULT_TIMEOUT_SECONDS,
+    1,
+    MAX_TIMEOUT_SECONDS,
+    "timeoutSeconds",
+    source,
+  );
+  const memoryMb = integerIn(
+    doc.memoryMb,
+    DEFAULT_MEMORY_MB,
+    MIN_MEMORY_MB,
+    MAX_MEMORY_MB,
+    "memoryMb",
+    source,
+  );
   const environment = doc.environment ?? {};
   if (
     typeof environment !== "object" ||
@@ -91,7 +113,14 @@ export function parseFunctionJson(
   return { name, config: { timeoutSeconds, memoryMb, environment: environment as Record<string, string> } };
 }
 
-function integerIn(value: unknown, fallback: number, min: number, max: number, key: string, source: string): number {
+function integerIn(
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  key: string,
+  source: string,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     throw new Error(`${source}: "${key}" must be an integer from ${min} to ${max}`);

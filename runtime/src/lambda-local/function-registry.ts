@@ -93,12 +93,15 @@ export class FunctionRegistry {
     const code = await readFile(bundlePath);
     const codeSha256 = createHash("sha256").update(code).digest("base64");
     if (codeSha256 !== bundle.codeSha256) {
-      throw new Error(`${bundlePath} changed since it was built (CodeSha256 ${codeSha256} != ${bundle.codeSha256})`);
+      throw new Error(
+        `${bundlePath} changed since it was built (CodeSha256 ${codeSha256} != ${bundle.codeSha256})`,
+      );
     }
     const resolved = this.resolveConfig(config);
     const versions = this.versionsByName.get(name) ?? [];
     const newest = versions.at(-1);
-    if (newest !== undefined && newest.codeSha256 === codeSha256 && sameSettings(newest, resolved)) return newest;
+    if (newest !== undefined && newest.codeSha256 === codeSha256 && sameSettings(newest, resolved))
+      return newest;
     const version: FunctionVersion = Object.freeze({
       name,
       version: String(versions.length + 1),
@@ -164,7 +167,8 @@ export class FunctionRegistry {
   private resolveConfig(config: PublishConfig): FunctionConfig & { maxWorkers: number; maxQueued: number } {
     const timeoutSeconds = config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     const memoryMb = config.memoryMb ?? DEFAULT_MEMORY_MB;
-    const maxWorkers = config.maxWorkers ?? this.options.defaultMaxWorkers ?? DEFAULT_MAX_WORKERS_PER_FUNCTION;
+    const maxWorkers =
+      config.maxWorkers ?? this.options.defaultMaxWorkers ?? DEFAULT_MAX_WORKERS_PER_FUNCTION;
     const maxQueued = config.maxQueued ?? this.options.defaultMaxQueued ?? DEFAULT_MAX_QUEUED_PER_FUNCTION;
     assertInteger("timeoutSeconds", timeoutSeconds, 1, MAX_TIMEOUT_SECONDS);
     assertInteger("memoryMb", memoryMb, MIN_MEMORY_MB, MAX_MEMORY_MB);
@@ -175,7 +179,10 @@ export class FunctionRegistry {
   }
 }
 
-function sameSettings(v: FunctionVersion, c: FunctionConfig & { maxWorkers: number; maxQueued: number }): boolean {
+function sameSettings(
+  v: FunctionVersion,
+  c: FunctionConfig & { maxWorkers: number; maxQueued: number },
+): boolean {
   return (
     v.config.timeoutSeconds === c.timeoutSeconds &&
     v.config.memoryMb === c.memoryMb &&

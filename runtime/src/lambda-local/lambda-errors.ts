@@ -15,7 +15,7 @@ export type LambdaApiErrorType =
   | "InvalidParameterValueException"
   | "RequestEntityTooLargeException"
   | "TooManyRequestsException"
-  | "UnsupportedMediaTypeException"
+  | "UnknownOperationException"
   | "ServiceException";
 
 const STATUS_BY_TYPE: Record<LambdaApiErrorType, number> = {
@@ -26,7 +26,7 @@ const STATUS_BY_TYPE: Record<LambdaApiErrorType, number> = {
   // RequestTooLargeException; see github.com/aws/aws-sdk/issues/45. The SDK surfaces it by name.
   RequestEntityTooLargeException: 413,
   TooManyRequestsException: 429,
-  UnsupportedMediaTypeException: 415,
+  UnknownOperationException: 404,
   ServiceException: 500,
 };
 
@@ -51,7 +51,9 @@ export class LambdaApiError extends Error {
 }
 
 export function isLambdaApiError(e: unknown): e is LambdaApiError {
-  return e instanceof Error && e.name === "LambdaApiError" && typeof (e as LambdaApiError).status === "number";
+  return (
+    e instanceof Error && e.name === "LambdaApiError" && typeof (e as LambdaApiError).status === "number"
+  );
 }
 
 /**
@@ -66,17 +68,26 @@ export interface FunctionErrorPayload {
 }
 
 /** Builds the payload for a runtime-level failure such as a timeout or a crashed environment. */
-export function runtimeFunctionError(errorType: string, requestId: string, detail: string): FunctionErrorPayload {
+export function runtimeFunctionError(
+  errorType: string,
+  requestId: string,
+  detail: string,
+): FunctionErrorPayload {
   return { errorType, errorMessage: `RequestId: ${requestId} Error: ${detail}`, trace: [], stackTrace: [] };
 }
 
-/** Normalises whatever a handler threw (Errors, strings, objects) into a function error payload. */
+/**
+ * Normalises whatever a handler threw (Errors, strings, objects) into a function error payload.
+ * Errors are recognised by shape, not `instanceof`: one that crossed from a worker thread (or another
+ * vm realm) is not an instance of this realm's Error.
+ */
 export function errorToFunctionError(error: unknown): FunctionErrorPayload {
-  if (error instanceof Error) {
+  if (isErrorLike(error)) {
     const trace = (error.stack ?? `${error.name}: ${error.message}`).split("\n");
     return { errorType: error.name || "Error", errorMessage: error.message, trace, stackTrace: trace };
   }
-  if (typeof error === "string") return { errorType: "string", errorMessage: error, trace: [], stackTrace: [] };
+  if (typeof error === "string")
+    return { errorType: "string", errorMessage: error, trace: [], stackTrace: [] };
   let message: string;
   try {
     message = JSON.stringify(error) ?? String(error);
@@ -84,4 +95,14 @@ export function errorToFunctionError(error: unknown): FunctionErrorPayload {
     message = String(error);
   }
   return { errorType: typeof error, errorMessage: message, trace: [], stackTrace: [] };
+}
+
+function isErrorLike(value: unknown): value is Error {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Error).message === "string" &&
+    typeof (value as Error).name === "string" &&
+    (value instanceof Error || typeof (value as Error).stack === "string")
+  );
 }

@@ -47,7 +47,9 @@ function patchConsole(): void {
   for (const [method, level] of levels) {
     const stream = level === "ERROR" || level === "WARN" ? process.stderr : process.stdout;
     console[method] = (...args: unknown[]) => {
-      stream.write(`${new Date().toISOString()}\t${currentRequestId || "undefined"}\t${level}\t${format(...args)}\n`);
+      stream.write(
+        `${new Date().toISOString()}\t${currentRequestId || "undefined"}\t${level}\t${format(...args)}\n`,
+      );
     };
   }
 }
@@ -96,7 +98,11 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<WorkerM
       payloadJson = JSON.stringify(result) ?? "null";
     } catch (e) {
       const error = errorToFunctionError(e);
-      return { type: "error", requestId: message.requestId, error: { ...error, errorType: "Runtime.MarshalError" } };
+      return {
+        type: "error",
+        requestId: message.requestId,
+        error: { ...error, errorType: "Runtime.MarshalError" },
+      };
     }
     return { type: "result", requestId: message.requestId, payloadJson };
   } catch (e) {

@@ -25,14 +25,18 @@ export class Metrics {
     lines.push("# TYPE capstan_handler_invocations_total counter");
     for (const [k, v] of this.handlerInvocations) {
       const [service, handler] = k.split("\0");
-      lines.push(`capstan_handler_invocations_total{service="${esc(service!)}",handler="${esc(handler!)}"} ${v}`);
+      lines.push(
+        `capstan_handler_invocations_total{service="${esc(service!)}",handler="${esc(handler!)}"} ${v}`,
+      );
     }
     lines.push("# HELP capstan_invoke_failures_total Failed handler attempts by error code.");
     lines.push("# TYPE capstan_invoke_failures_total counter");
-    for (const [code, v] of this.invokeFailures) lines.push(`capstan_invoke_failures_total{code="${esc(code)}"} ${v}`);
+    for (const [code, v] of this.invokeFailures)
+      lines.push(`capstan_invoke_failures_total{code="${esc(code)}"} ${v}`);
     lines.push("# HELP capstan_invocations Invocations held in state, by status.");
     lines.push("# TYPE capstan_invocations gauge");
-    for (const [status, v] of gauges.invocationsByStatus) lines.push(`capstan_invocations{status="${status}"} ${v}`);
+    for (const [status, v] of gauges.invocationsByStatus)
+      lines.push(`capstan_invocations{status="${status}"} ${v}`);
     lines.push("# HELP capstan_log_commit_batches_total Log batches committed.");
     lines.push("# TYPE capstan_log_commit_batches_total counter");
     lines.push(`capstan_log_commit_batches_total ${gauges.commit.batches}`);

@@ -91,9 +91,12 @@ export class PartitionProcessor {
 
   /** Resolves with the record's effects once it is durable and applied. */
   append(input: RecordInput): Promise<Effect[]> {
-    if (this.stopped) return Promise.reject(new PartitionOverloadedError(`partition ${this.partition} is stopped`));
+    if (this.stopped)
+      return Promise.reject(new PartitionOverloadedError(`partition ${this.partition} is stopped`));
     if (this.queue.length >= MAX_PENDING_RECORDS) {
-      return Promise.reject(new PartitionOverloadedError(`partition ${this.partition} has too many pending records`));
+      return Promise.reject(
+        new PartitionOverloadedError(`partition ${this.partition} has too many pending records`),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });

@@ -43,9 +43,18 @@ export class DeploymentRegistry {
     this.reindex();
   }
 
-  async register(endpoint: DeploymentEndpoint, discovery: DiscoveryResponse, nowMs: number, force: boolean): Promise<Deployment> {
+  async register(
+    endpoint: DeploymentEndpoint,
+    discovery: DiscoveryResponse,
+    nowMs: number,
+    force: boolean,
+  ): Promise<Deployment> {
     if (this.deployments.size >= MAX_DEPLOYMENTS) {
-      throw new ApiError(409, "ADMIN_TOO_MANY_DEPLOYMENTS", `at most ${MAX_DEPLOYMENTS} deployments may be registered`);
+      throw new ApiError(
+        409,
+        "ADMIN_TOO_MANY_DEPLOYMENTS",
+        `at most ${MAX_DEPLOYMENTS} deployments may be registered`,
+      );
     }
     for (const s of discovery.services) {
       const current = this.services.get(s.name);
@@ -73,7 +82,8 @@ export class DeploymentRegistry {
   }
 
   async remove(id: string): Promise<void> {
-    if (!this.deployments.has(id)) throw new ApiError(404, "ADMIN_DEPLOYMENT_NOT_FOUND", `no deployment ${id}`);
+    if (!this.deployments.has(id))
+      throw new ApiError(404, "ADMIN_DEPLOYMENT_NOT_FOUND", `no deployment ${id}`);
     await this.store.deleteMeta(META_PREFIX + id);
     this.deployments.delete(id);
     this.reindex();
@@ -90,7 +100,12 @@ export class DeploymentRegistry {
   listServices(): ServiceInfo[] {
     return [...this.services.entries()].map(([name, d]) => {
       const s = d.services.find((x) => x.name === name)!;
-      return { name, kind: s.kind, deploymentId: d.id, handlers: s.handlers.map((h) => ({ name: h.name, kind: h.kind })) };
+      return {
+        name,
+        kind: s.kind,
+        deploymentId: d.id,
+        handlers: s.handlers.map((h) => ({ name: h.name, kind: h.kind })),
+      };
     });
   }
 
@@ -98,9 +113,11 @@ export class DeploymentRegistry {
   resolve(service: string, handler: string): ResolvedHandler {
     const deployment = this.services.get(service);
     const svc = deployment?.services.find((s) => s.name === service);
-    if (!deployment || !svc) throw new ApiError(404, "INGRESS_SERVICE_NOT_FOUND", `service ${service} is not registered`);
+    if (!deployment || !svc)
+      throw new ApiError(404, "INGRESS_SERVICE_NOT_FOUND", `service ${service} is not registered`);
     const h = svc.handlers.find((x) => x.name === handler);
-    if (!h) throw new ApiError(404, "INGRESS_HANDLER_NOT_FOUND", `service ${service} has no handler ${handler}`);
+    if (!h)
+      throw new ApiError(404, "INGRESS_HANDLER_NOT_FOUND", `service ${service} has no handler ${handler}`);
     return { deployment, service: svc, handler: h, options: { ...svc.options, ...h.options } };
   }
 
@@ -116,10 +133,17 @@ export function toDeploymentInfo(d: Deployment): DeploymentInfo {
     id: d.id,
     endpoint: d.endpoint,
     createdAtMs: d.createdAtMs,
-    services: d.services.map((s) => ({ name: s.name, kind: s.kind, handlers: s.handlers.map((h) => ({ name: h.name, kind: h.kind })) })),
+    services: d.services.map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      handlers: s.handlers.map((h) => ({ name: h.name, kind: h.kind })),
+    })),
   };
 }
 
 function sameEndpoint(a: DeploymentEndpoint, b: DeploymentEndpoint): boolean {
-  return a.kind === b.kind && (a.kind === "lambda" ? a.arn === (b as typeof a).arn : a.url === (b as { url: string }).url);
+  return (
+    a.kind === b.kind &&
+    (a.kind === "lambda" ? a.arn === (b as typeof a).arn : a.url === (b as { url: string }).url)
+  );
 }

@@ -26,7 +26,22 @@ describe("parseDelayMs", () => {
   });
 
   it("rejects malformed, unit-less, calendar and too-long delays with INGRESS_INVALID_DELAY", () => {
-    for (const text of ["", "10", "abc", "10x", "-5s", "1.5s", "P", "PT", "P1M", "1y", "P1Y", "10s!", "366d", "P366D"]) {
+    for (const text of [
+      "",
+      "10",
+      "abc",
+      "10x",
+      "-5s",
+      "1.5s",
+      "P",
+      "PT",
+      "P1M",
+      "1y",
+      "P1Y",
+      "10s!",
+      "366d",
+      "P366D",
+    ]) {
       let code: unknown;
       try {
         parseDelayMs(text);

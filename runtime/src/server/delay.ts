@@ -12,6 +12,7 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /** Humantime's unit names (months and years left out on purpose). */
+// prettier-ignore
 const HUMAN_UNITS: Record<string, number> = {
   nsec: 1e-6, ns: 1e-6,
   usec: 1e-3, us: 1e-3,
@@ -21,7 +22,7 @@ const HUMAN_UNITS: Record<string, number> = {
   hours: HOUR, hour: HOUR, hr: HOUR, hrs: HOUR, h: HOUR,
   days: DAY, day: DAY, d: DAY,
   weeks: 7 * DAY, week: 7 * DAY, w: 7 * DAY,
-}; // prettier-ignore
+};
 
 const ISO = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/;
 const HUMAN_PART = /(\d+)\s*([a-zA-Z]+)\s*/y;

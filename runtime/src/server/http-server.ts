@@ -10,7 +10,7 @@ import { ClientGone, sendError, type ServerLogger } from "./http-util";
 export interface ServerHandle {
   /** The bound port (the ephemeral one when started with port 0). */
   port: number;
-  /** Stops accepting, closes every connection (idle keep-alive and in-flight), then resolves. */
+  /** Stops accepting, closes every connection (idle keep-alive and in-flight), then resolves. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -65,12 +65,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Serve
   });
   server.on("error", (e) => logger.error("HTTP server error", { error: e }));
 
+  let closing: Promise<void> | undefined;
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closing ??= new Promise<void>((resolve, reject) => {
         server.close((e) => (e ? reject(e) : resolve()));
         server.closeAllConnections();
-      }),
+      })),
   };
 }

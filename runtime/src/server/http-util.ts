@@ -20,11 +20,11 @@ export const consoleLogger: ServerLogger = {
 /** The body exceeded its limit. `closeConnection`: too much to drain, the socket is dropped. */
 export class BodyTooLarge extends ApiError {
   constructor(
-    area: string,
+    code: string,
     maxBytes: number,
     readonly closeConnection: boolean,
   ) {
-    super(413, `${area}_BODY_TOO_LARGE`, `request body larger than ${maxBytes} bytes`);
+    super(413, code, `request body larger than ${maxBytes} bytes`);
   }
 }
 
@@ -43,11 +43,16 @@ export class ClientGone extends Error {
  * @example
  * const body = await readBody(req, MAX_ADMIN_BODY_BYTES, "ADMIN"); // throws 413 ADMIN_BODY_TOO_LARGE
  */
-export function readBody(req: IncomingMessage, maxBytes: number, area: string): Promise<Buffer> {
+export function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  area: string,
+  tooLargeCode = `${area}_BODY_TOO_LARGE`,
+): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > maxBytes + MAX_DISCARDED_BODY_BYTES) {
-      reject(new BodyTooLarge(area, maxBytes, true));
+      reject(new BodyTooLarge(tooLargeCode, maxBytes, true));
       return;
     }
     const chunks: Buffer[] = [];
@@ -62,12 +67,12 @@ export function readBody(req: IncomingMessage, maxBytes: number, area: string): 
       if (size > maxBytes + MAX_DISCARDED_BODY_BYTES) {
         req.off("data", onData);
         req.pause();
-        reject(new BodyTooLarge(area, maxBytes, true));
+        reject(new BodyTooLarge(tooLargeCode, maxBytes, true));
       }
     };
     req.on("data", onData);
     req.on("end", () => {
-      if (size > maxBytes) reject(new BodyTooLarge(area, maxBytes, false));
+      if (size > maxBytes) reject(new BodyTooLarge(tooLargeCode, maxBytes, false));
       else resolve(Buffer.concat(chunks, size));
     });
     req.on("error", () => reject(new ClientGone()));

@@ -46,7 +46,11 @@ export function validateTarget(service: string, handler: string, key: string | u
     ["handler", handler],
   ] as const) {
     if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
-      throw new ApiError(400, "INGRESS_INVALID_NAME", `${what} name must be 1..${MAX_NAME_LENGTH} characters`);
+      throw new ApiError(
+        400,
+        "INGRESS_INVALID_NAME",
+        `${what} name must be 1..${MAX_NAME_LENGTH} characters`,
+      );
     }
   }
   if (key === undefined) return { service, handler };

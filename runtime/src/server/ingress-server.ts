@@ -70,7 +70,11 @@ export async function startIngressServer(options: IngressServerOptions): Promise
     const idempotencyKey = idempotencyKeyOf(ctx.req.headers);
     const delayMs = delayOf(ctx.query);
     if (mode === "call" && delayMs !== undefined) {
-      throw new ApiError(400, "INGRESS_DELAY_NOT_SUPPORTED", "the delay query parameter is only supported with /send");
+      throw new ApiError(
+        400,
+        "INGRESS_DELAY_NOT_SUPPORTED",
+        "the delay query parameter is only supported with /send",
+      );
     }
     const headers = forwardedHeaders(ctx.req.headers);
     const body = await readBody(ctx.req, MAX_INGRESS_BODY_BYTES, "INGRESS");
@@ -89,7 +93,8 @@ export async function startIngressServer(options: IngressServerOptions): Promise
         {
           invocationId,
           status: existing ? "PreviouslyAccepted" : "Accepted",
-          ...(delayMs !== undefined && delayMs > 0 && { executionTime: new Date(nowMs() + delayMs).toISOString() }),
+          ...(delayMs !== undefined &&
+            delayMs > 0 && { executionTime: new Date(nowMs() + delayMs).toISOString() }),
         },
         { [HEADER_INVOCATION_ID]: invocationId },
       );
@@ -106,14 +111,22 @@ export async function startIngressServer(options: IngressServerOptions): Promise
   const output = async (ctx: RouteContext, invocationId: string): Promise<void> => {
     const state = await api.output(invocationId);
     if (!state.ready) {
-      throw new ApiError(NOT_READY_STATUS, "INGRESS_NOT_READY", `invocation ${invocationId} has not completed yet`);
+      throw new ApiError(
+        NOT_READY_STATUS,
+        "INGRESS_NOT_READY",
+        `invocation ${invocationId} has not completed yet`,
+      );
     }
     replyCompletion(ctx.res, invocationId, state.result);
   };
 
   const invocationId = (raw: string): string => {
     if (!isInvocationId(raw)) {
-      throw new ApiError(400, "INGRESS_INVALID_INVOCATION_ID", `not an invocation id: ${JSON.stringify(raw)}`);
+      throw new ApiError(
+        400,
+        "INGRESS_INVALID_INVOCATION_ID",
+        `not an invocation id: ${JSON.stringify(raw)}`,
+      );
     }
     return raw;
   };
@@ -122,7 +135,11 @@ export async function startIngressServer(options: IngressServerOptions): Promise
     const { service, key } = validateTarget(ctx.params.name!, "run", ctx.params.key);
     const id = await api.workflowInvocation(service, key!);
     if (id === undefined) {
-      throw new ApiError(404, "INGRESS_WORKFLOW_NOT_FOUND", `no workflow ${service} with id ${JSON.stringify(key)}`);
+      throw new ApiError(
+        404,
+        "INGRESS_WORKFLOW_NOT_FOUND",
+        `no workflow ${service} with id ${JSON.stringify(key)}`,
+      );
     }
     return id;
   };
@@ -168,7 +185,11 @@ export async function startIngressServer(options: IngressServerOptions): Promise
         invoke(ctx, { service: ctx.params.service!, handler: ctx.params.handler! }, mode),
       )
       .on(methods, `/restate/${mode}/:service/:key/:handler`, (ctx) =>
-        invoke(ctx, { service: ctx.params.service!, key: ctx.params.key!, handler: ctx.params.handler! }, mode),
+        invoke(
+          ctx,
+          { service: ctx.params.service!, key: ctx.params.key!, handler: ctx.params.handler! },
+          mode,
+        ),
       );
   }
 

@@ -5,8 +5,11 @@ import { MAX_RESPONSE_BYTES, MAX_VALUE_BYTES } from "@capstan/sdk/protocol";
 
 /** An ingress request body is one handler input (or awakeable value): one serialized value. */
 export const MAX_INGRESS_BODY_BYTES = MAX_VALUE_BYTES;
-/** Admin bodies: deployment registration, state patches (several values), queries. */
-export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
+/**
+ * Admin bodies: deployment registration, state patches, queries. Twice a value, so a state patch can
+ * always carry at least one value of the maximum size plus its JSON framing.
+ */
+export const MAX_ADMIN_BODY_BYTES = 2 * MAX_VALUE_BYTES;
 /** A checkpoint carries new journal entries: bounded like a whole SDK response. */
 export const MAX_CHECKPOINT_BODY_BYTES = MAX_RESPONSE_BYTES;
 /**

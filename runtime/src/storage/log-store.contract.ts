@@ -89,7 +89,11 @@ export function describeLogStoreContract(name: string, makeStore: () => Promise<
     });
 
     it("trims records up to an lsn and keeps lastLsn and lsn continuity", async () => {
-      await store.append(4, 1, [1, 2, 3, 4, 5].map((lsn) => rec(4, lsn)));
+      await store.append(
+        4,
+        1,
+        [1, 2, 3, 4, 5].map((lsn) => rec(4, lsn)),
+      );
 
       await store.trim(4, 3);
       expect((await store.read(4, 0, 10)).map((r) => r.lsn)).toEqual([4, 5]);

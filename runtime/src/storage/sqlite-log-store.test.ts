@@ -144,7 +144,8 @@ describe("SqliteLogStore limits", () => {
     await store.append(0, MAX_RECORDS_PER_APPEND + 1, ["one more"]);
 
     expect(MAX_READ_RECORDS).toBeLessThan(MAX_RECORDS_PER_APPEND + 1);
-    const page = await store.read(0, 0, Number.MAX_SAFE_INTEGER);
+    await expect(store.read(0, 0, MAX_READ_RECORDS + 1)).rejects.toThrow(RangeError);
+    const page = await store.read(0, 0, MAX_READ_RECORDS);
     expect(page).toHaveLength(MAX_READ_RECORDS);
     expect(page[MAX_READ_RECORDS - 1]!.lsn).toBe(MAX_READ_RECORDS);
     expect(await store.read(0, 0, 0)).toEqual([]);
@@ -177,7 +178,9 @@ describe("SqliteLogStore crash safety", () => {
     const dir = tempDir();
     const acked = new Map<number, number>();
 
-    const child = spawn(process.execPath, [CHILD, dir, String(partitions)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CHILD, dir, String(partitions)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let buffered = "";
     let ackCount = 0;
     let stderr = "";
@@ -192,7 +195,9 @@ describe("SqliteLogStore crash safety", () => {
         if (++ackCount === killAfterAcks) child.kill("SIGKILL");
       }
     });
-    const exit = await new Promise<NodeJS.Signals | null>((resolve) => child.on("close", (_c, s) => resolve(s)));
+    const exit = await new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on("close", (_c, s) => resolve(s)),
+    );
 
     try {
       expect({ exit, stderr }).toEqual({ exit: "SIGKILL", stderr: "" });
@@ -207,7 +212,9 @@ describe("SqliteLogStore crash safety", () => {
       }
       await store.close();
     } catch (e) {
-      throw new Error(`crash test failed; reproduce with CAPSTAN_CRASH_SEED=${seed}: ${String(e)}`, { cause: e });
+      throw new Error(`crash test failed; reproduce with CAPSTAN_CRASH_SEED=${seed}: ${String(e)}`, {
+        cause: e,
+      });
     }
   }, 30_000);
 });

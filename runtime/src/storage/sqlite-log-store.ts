@@ -23,7 +23,7 @@ export const MAX_PENDING_APPENDS = 65_536;
 export const MAX_RECORDS_PER_APPEND = 10_000;
 /** One serialized record (a journal of a few MB fits). */
 export const MAX_RECORD_BYTES = 8 * 1024 * 1024;
-/** Records returned by one read(), whatever `limit` asks for. */
+/** The largest `limit` of one read(). */
 export const MAX_READ_RECORDS = 10_000;
 
 export interface SqliteLogStoreOptions {
@@ -132,12 +132,18 @@ export class SqliteLogStore implements LogStore {
     });
   }
 
+  /**
+   * Rejects a `limit` above MAX_READ_RECORDS rather than clamping it, so a caller that stops paging
+   * on a short page (`page.length < limit`) cannot mistake a clamped page for the end of the log.
+   */
   async read(partition: number, afterLsn: number, limit: number): Promise<StoredRecord[]> {
     this.checkOpen();
     checkPartition(partition);
-    const n = Math.max(0, Math.min(Math.floor(limit), MAX_READ_RECORDS));
-    if (n === 0) return [];
-    return this.stmts.read.all(partition, afterLsn, n).map((row) => ({
+    if (!Number.isSafeInteger(limit) || limit < 0 || limit > MAX_READ_RECORDS) {
+      throw new RangeError(`limit must be an integer in [0, ${MAX_READ_RECORDS}], got ${limit}`);
+    }
+    if (limit === 0) return [];
+    return this.stmts.read.all(partition, afterLsn, limit).map((row) => ({
       lsn: row.lsn,
       record: JSON.parse(row.record),
     }));
@@ -202,7 +208,8 @@ export class SqliteLogStore implements LogStore {
               conflicts.set(a, new LogConflictError(a.partition, a.firstLsn, next));
               continue;
             }
-            for (let i = 0; i < a.rows.length; i++) this.stmts.insert.run(a.partition, a.firstLsn + i, a.rows[i]!);
+            for (let i = 0; i < a.rows.length; i++)
+              this.stmts.insert.run(a.partition, a.firstLsn + i, a.rows[i]!);
             nextLsn.set(a.partition, next + a.rows.length);
           }
         })

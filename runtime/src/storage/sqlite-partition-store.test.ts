@@ -44,7 +44,9 @@ describe("SqlitePartitionStore", () => {
     await stores.close();
     await expect(stores.partitionStore.getMeta("x")).rejects.toBeInstanceOf(StoreClosedError);
 
-    expect(fs.readdirSync(dir).filter((f) => !f.endsWith("-wal") && !f.endsWith("-shm"))).toEqual(["capstan.db"]);
+    expect(fs.readdirSync(dir).filter((f) => !f.endsWith("-wal") && !f.endsWith("-shm"))).toEqual([
+      "capstan.db",
+    ]);
     const reopened = openSqliteStores(dir);
     expect(await reopened.partitionStore.loadSnapshot(0)).toEqual({ lsn: 1, state: { applied: 1 } });
     expect(await reopened.logStore.lastLsn(0)).toBe(1);

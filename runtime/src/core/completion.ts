@@ -1,0 +1,27 @@
+import type { Completion } from "@capstan/sdk/protocol";
+import type { ApplyContext } from "./context";
+import { isCompletableEntry } from "./journal-entries";
+import { startAttempt } from "./lifecycle";
+import type { Invocation } from "./state";
+
+/**
+ * Gives a journal entry its result (call result, fired sleep, awakeable, promise, attach, cancel).
+ * Idempotent: an entry that already has a result keeps it, and a finished invocation's journal is
+ * never changed. A suspended invocation waiting on the entry gets a new attempt; a running one is
+ * told through `completion-available` (its checkpoint long-poll answers with the result). In any other
+ * status the result simply waits in the journal for the next attempt.
+ */
+export function completeEntry(
+  cx: ApplyContext,
+  inv: Invocation,
+  entryIndex: number,
+  result: Completion,
+): void {
+  if (inv.status === "completed") return;
+  const entry = inv.journal[entryIndex];
+  if (entry === undefined || !isCompletableEntry(entry) || entry.result !== undefined) return;
+  entry.result = result;
+  inv.modifiedAtMs = cx.atMs;
+  if (inv.status === "suspended" && inv.awaiting.includes(entryIndex)) startAttempt(cx, inv);
+  else if (inv.status === "running") cx.effects.push({ kind: "completion-available", invocationId: inv.id });
+}

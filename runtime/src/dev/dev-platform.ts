@@ -1,0 +1,186 @@
+/**
+ * `capstan dev` (what `npm start` runs): builds every function under handlers/ with esbuild exactly as
+ * it is deployed, serves them from the local Lambda endpoint, starts the runtime with its embedded
+ * store, registers each function as a pinned deployment (discovery through the local endpoint), and
+ * re-registers a function as a new version when its code changes.
+ */
+import { watch, type FSWatcher } from "node:fs";
+import path from "node:path";
+import type { ParsedArgs } from "../cli/args";
+import { ConfigError, loadConfig, type RuntimeConfig } from "../config/config";
+import { HttpInvoker } from "../invoker/http-invoker";
+import { LambdaInvoker } from "../invoker/lambda-invoker";
+import { RoutingInvoker } from "../invoker/routing-invoker";
+import { buildFunction, discoverFunctions, FunctionRegistry, startLocalLambda } from "../lambda-local";
+import { startRuntimeNode, type RuntimeNode } from "../node";
+
+/** Quiet period after a file change before rebuilding. */
+const WATCH_DEBOUNCE_MS = 200;
+
+export interface DevPlatform {
+  node: RuntimeNode;
+  lambdaUrl: string;
+  /** Rebuilds every function and registers the changed ones; returns the `name:version` registered. */
+  rebuild(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function startDevPlatform(
+  config: RuntimeConfig,
+  log: (s: string) => void,
+): Promise<DevPlatform> {
+  const functions = await discoverFunctions(config.handlersDir);
+  const registry = new FunctionRegistry();
+  const lambda = await listen("CAPSTAN_LAMBDA_PORT", config.lambdaPort, () =>
+    startLocalLambda({ registry, host: config.host, port: config.lambdaPort }),
+  );
+  let node: RuntimeNode;
+  try {
+    const invoker = new RoutingInvoker({
+      lambda: new LambdaInvoker({ endpoint: lambda.url, maxConcurrency: config.maxConcurrentInvocations }),
+      http: new HttpInvoker({ maxConcurrency: config.maxConcurrentInvocations }),
+    });
+    node = await listen("CAPSTAN_INGRESS_PORT / CAPSTAN_ADMIN_PORT", config.ingressPort, () =>
+      startRuntimeNode({
+        dataDir: config.dataDir,
+        partitions: config.partitions,
+        host: config.host,
+        ingressPort: config.ingressPort,
+        adminPort: config.adminPort,
+        invoker,
+        completedRetentionMs: config.completedRetentionMs,
+        ...(config.checkpointBaseUrl !== undefined && { checkpointBaseUrl: config.checkpointBaseUrl }),
+        log,
+      }),
+    );
+  } catch (e) {
+    await lambda.close();
+    await registry.close();
+    throw e;
+  }
+  const registered = new Map<string, string>();
+  const buildDir = path.join(config.dataDir, "build");
+
+  const rebuild = async (): Promise<string[]> => {
+    const current = await discoverFunctions(config.handlersDir);
+    const changed: string[] = [];
+    for (const fn of current) {
+      const built = await buildFunction({ name: fn.name, entry: fn.entry, outDir: buildDir });
+      const version = await registry.publish(fn.name, built, fn.config);
+      const qualified = `${fn.name}:${version.version}`;
+      if (registered.get(fn.name) === qualified) continue;
+      await node.runtime.registerDeployment({ kind: "lambda", arn: qualified }, { force: true });
+      registered.set(fn.name, qualified);
+      changed.push(qualified);
+    }
+    return changed;
+  };
+
+  try {
+    if (functions.length === 0)
+      log(`no functions found under ${config.handlersDir} (one directory per function, with handler.ts)`);
+    await rebuild();
+  } catch (e) {
+    await node.close();
+    await lambda.close();
+    await registry.close();
+    throw e;
+  }
+  return {
+    node,
+    lambdaUrl: lambda.url,
+    rebuild,
+    async close() {
+      await node.close();
+      await lambda.close();
+      await registry.close();
+    },
+  };
+}
+
+/** Turns EADDRINUSE into a sentence naming the setting to change. */
+async function listen<T>(setting: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException)?.code === "EADDRINUSE") {
+      const m = /:(\d+)$/.exec(String((e as Error).message));
+      throw new ConfigError(
+        `port ${m?.[1] ?? port} is already in use: stop the process using it or set ${setting} to another port`,
+      );
+    }
+    throw e;
+  }
+}
+
+/** Runs until SIGINT/SIGTERM; returns the exit code. */
+export async function runDev(args: ParsedArgs): Promise<number> {
+  const out = (s: string): void => void process.stdout.write(s + "\n");
+  const log = (s: string): void => void process.stderr.write(`[capstan] ${s}\n`);
+  let config: RuntimeConfig;
+  let platform: DevPlatform;
+  try {
+    config = loadConfig();
+    platform = await startDevPlatform(config, log);
+  } catch (e) {
+    process.stderr.write(`capstan dev: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const services = (await platform.node.runtime.listServices()).map((s) => `${s.name} (${s.kind})`);
+  const ingress = platform.node.ingressUrl;
+  out(
+    [
+      "",
+      "Capstan is running.",
+      `  ingress  ${ingress}`,
+      `  admin    ${platform.node.adminUrl}`,
+      `  lambda   ${platform.lambdaUrl}  (local Lambda endpoint)`,
+      `  data     ${path.relative(process.cwd(), config.dataDir) || "."}`,
+      `  services ${services.join(", ") || "(none)"}`,
+      "",
+      "Try:",
+      `  curl -X POST ${ingress}/Greeter/greet -H 'content-type: application/json' -d '"Ada"'`,
+      `  npx capstan invocations list`,
+      "",
+      "Ctrl-C stops everything; state is kept in the data directory.",
+    ].join("\n"),
+  );
+
+  let watcher: FSWatcher | undefined;
+  if (!args.flags.has("no-watch")) {
+    let timer: NodeJS.Timeout | undefined;
+    let running = Promise.resolve();
+    try {
+      watcher = watch(config.handlersDir, { recursive: true }, (_event, file) => {
+        if (file && /(\.test\.ts|~)$/.test(file)) return;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => {
+          running = running.then(async () => {
+            try {
+              const changed = await platform.rebuild();
+              if (changed.length > 0) log(`registered ${changed.join(", ")}`);
+            } catch (e) {
+              log(`rebuild failed: ${(e as Error).message}`);
+            }
+          });
+        }, WATCH_DEBOUNCE_MS);
+      });
+    } catch (e) {
+      log(`watch mode unavailable: ${(e as Error).message}`);
+    }
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  watcher?.close();
+  out("stopping…");
+  await platform.close();
+  return 0;
+}

@@ -1,0 +1,71 @@
+import { threadId } from "node:worker_threads";
+
+/** One fixture, many behaviours, chosen by `event.action`; the endpoint tests drive it. */
+interface LabEvent {
+  readonly action?: "echo" | "throw" | "hang" | "exit" | "sleep" | "big" | "uncaught";
+  readonly ms?: number;
+  readonly bytes?: number;
+  readonly [key: string]: unknown;
+}
+
+interface Context {
+  awsRequestId: string;
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+  logGroupName: string;
+  logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+}
+
+class LabError extends Error {
+  override readonly name = "LabError";
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const handler = async (event: LabEvent | string, context: Context): Promise<unknown> => {
+  if (typeof event === "string") return { length: event.length };
+  switch (event.action ?? "echo") {
+    case "throw":
+      throw new LabError("boom from the lab");
+    case "hang":
+      return new Promise(() => undefined);
+    case "exit":
+      process.exit(3);
+      break;
+    case "uncaught":
+      setTimeout(() => {
+        throw new RangeError("thrown outside the handler's promise");
+      }, 1);
+      return new Promise(() => undefined);
+    case "sleep":
+      await sleep(event.ms ?? 100);
+      return { slept: event.ms };
+    case "big":
+      return "x".repeat(event.bytes ?? 0);
+    case "echo":
+      break;
+  }
+  const remainingBefore = context.getRemainingTimeInMillis();
+  await sleep(20);
+  return {
+    event,
+    threadId,
+    remainingBefore,
+    remainingAfter: context.getRemainingTimeInMillis(),
+    context: {
+      awsRequestId: context.awsRequestId,
+      functionName: context.functionName,
+      functionVersion: context.functionVersion,
+      invokedFunctionArn: context.invokedFunctionArn,
+      memoryLimitInMB: context.memoryLimitInMB,
+      logGroupName: context.logGroupName,
+      logStreamName: context.logStreamName,
+      callbackWaitsForEmptyEventLoop: context.callbackWaitsForEmptyEventLoop,
+    },
+    env: { GREETING: process.env.GREETING, AWS_LAMBDA_FUNCTION_NAME: process.env.AWS_LAMBDA_FUNCTION_NAME },
+  };
+};

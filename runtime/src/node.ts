@@ -1,0 +1,84 @@
+/**
+ * One runtime process: the embedded SQLite store, the Runtime, and its ingress and admin listeners.
+ * Used by `capstan dev`, by the crash tests' child processes, and by the testing kit.
+ */
+import type { Clock } from "./core/clock";
+import { systemClock } from "./core/clock";
+import type { Invoker } from "./invoker/invoker";
+import { Runtime } from "./runtime";
+import { startAdminServer } from "./server/admin-server";
+import { startIngressServer } from "./server/ingress-server";
+import type { ServerHandle } from "./server/http-server";
+import { openSqliteStores } from "./storage/sqlite-stores";
+
+export interface RuntimeNodeOptions {
+  dataDir: string;
+  partitions: number;
+  host: string;
+  ingressPort: number;
+  adminPort: number;
+  invoker: Invoker;
+  clock?: Clock;
+  realTimers?: boolean;
+  /** Base URL the SDK uses for checkpoints; default: the admin listener's own URL. */
+  checkpointBaseUrl?: string;
+  completedRetentionMs?: number;
+  log?: (msg: string) => void;
+}
+
+export interface RuntimeNode {
+  runtime: Runtime;
+  ingressUrl: string;
+  adminUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<RuntimeNode> {
+  const stores = openSqliteStores(options.dataDir);
+  const log = options.log ?? ((m: string) => process.stderr.write(`[capstan] ${m}\n`));
+  const runtime = new Runtime({
+    partitions: options.partitions,
+    logStore: stores.logStore,
+    partitionStore: stores.partitionStore,
+    invoker: options.invoker,
+    clock: options.clock ?? systemClock,
+    realTimers: options.realTimers ?? true,
+    ...(options.completedRetentionMs !== undefined && { completedRetentionMs: options.completedRetentionMs }),
+    log,
+  });
+  const servers: ServerHandle[] = [];
+  try {
+    // Listeners first, so a port in use fails before recovery starts attempts that need the checkpoint URL.
+    const admin = await startAdminServer({ api: runtime, host: options.host, port: options.adminPort });
+    servers.push(admin);
+    const ingress = await startIngressServer({
+      api: runtime,
+      host: options.host,
+      port: options.ingressPort,
+      nowMs: () => (options.clock ?? systemClock).nowMs(),
+    });
+    servers.push(ingress);
+    const adminUrl = `http://${urlHost(options.host)}:${admin.port}`;
+    runtime.setCheckpointBaseUrl(options.checkpointBaseUrl ?? adminUrl);
+    await runtime.start();
+    return {
+      runtime,
+      ingressUrl: `http://${urlHost(options.host)}:${ingress.port}`,
+      adminUrl,
+      async close() {
+        await Promise.all(servers.map((s) => s.close()));
+        await runtime.stop();
+        await stores.close();
+      },
+    };
+  } catch (e) {
+    await Promise.all(servers.map((s) => s.close()));
+    await stores.close();
+    throw e;
+  }
+}
+
+function urlHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}

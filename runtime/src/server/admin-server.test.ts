@@ -1,0 +1,311 @@
+import { CHECKPOINT_PATH, MAX_VALUE_BYTES, STALE_ATTEMPT_CODE } from "@capstan/sdk/protocol";
+import { startAdminServer } from "./admin-server";
+import { ApiError } from "./api-error";
+import { FakeRuntimeApi } from "./fake-runtime-api";
+import type { ServerHandle } from "./http-server";
+import { MAX_ADMIN_BODY_BYTES, MAX_CHECKPOINT_BODY_BYTES, MAX_LIST_LIMIT } from "./limits";
+import type { InvocationDetail } from "./runtime-api";
+
+let api: FakeRuntimeApi;
+let server: ServerHandle;
+let url: string;
+
+beforeEach(async () => {
+  api = new FakeRuntimeApi();
+  server = await startAdminServer({ api, host: "127.0.0.1", port: 0, logger: { error: () => {} } });
+  url = `http://127.0.0.1:${server.port}`;
+});
+
+afterEach(async () => {
+  await server.close();
+});
+
+function send(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(url + path, {
+    method,
+    ...(body !== undefined && {
+      headers: { "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    }),
+  });
+}
+
+async function json(res: Response): Promise<[number, unknown]> {
+  return [res.status, await res.json()];
+}
+
+async function code(res: Response): Promise<[number, string]> {
+  return [res.status, ((await res.json()) as { code: string }).code];
+}
+
+const INVOCATION: InvocationDetail = {
+  id: "inv_2_abcdefgh",
+  target: { service: "Counter", key: "k", handler: "add" },
+  status: "suspended",
+  attempt: 1,
+  handlerInvocations: 2,
+  deploymentId: "dp_1",
+  createdAtMs: 1,
+  modifiedAtMs: 2,
+  journal: [{ index: 0, kind: "input", value: "1" }],
+  awaiting: [1],
+  headers: {},
+};
+
+describe("admin: health, metrics, deployments, services", () => {
+  it("serves health and Prometheus metrics", async () => {
+    expect(await json(await send("GET", "/health"))).toEqual([
+      200,
+      { status: "ok", partitions: 4, version: "0.1.0" },
+    ]);
+    const metrics = await send("GET", "/metrics");
+    expect(metrics.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+    expect(await metrics.text()).toContain("capstan_invocations_total 3");
+  });
+
+  it("registers, lists, describes and removes deployments", async () => {
+    const created = await send("POST", "/deployments", { uri: "http://localhost:9080", force: true });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({
+      id: "dp_1",
+      endpoint: { kind: "http", url: "http://localhost:9080" },
+    });
+    const lambda = "arn:aws:lambda:eu-west-1:123456789012:function:checkout:3";
+    expect((await send("POST", "/deployments", { arn: lambda })).status).toBe(201);
+    expect((await send("POST", "/deployments", { arn: "checkout" })).status).toBe(201);
+    expect(api.registrations).toEqual([
+      { endpoint: { kind: "http", url: "http://localhost:9080" }, force: true },
+      { endpoint: { kind: "lambda", arn: lambda }, force: false },
+      { endpoint: { kind: "lambda", arn: "checkout" }, force: false },
+    ]);
+    const [status, list] = await json(await send("GET", "/deployments"));
+    expect([status, (list as { deployments: unknown[] }).deployments.length]).toEqual([200, 3]);
+    expect(await json(await send("GET", "/deployments/dp_2"))).toEqual([
+      200,
+      expect.objectContaining({ id: "dp_2" }),
+    ]);
+    expect(await code(await send("GET", "/deployments/dp_9"))).toEqual([404, "ADMIN_DEPLOYMENT_NOT_FOUND"]);
+    expect((await send("DELETE", "/deployments/dp_2")).status).toBe(202);
+    expect(api.removed).toEqual(["dp_2"]);
+    expect(await code(await send("DELETE", "/deployments/dp_9"))).toEqual([
+      404,
+      "ADMIN_DEPLOYMENT_NOT_FOUND",
+    ]);
+  });
+
+  it("refuses malformed deployment registrations", async () => {
+    for (const body of [
+      {},
+      { uri: "http://a", arn: "b" },
+      { uri: "ftp://x" },
+      { uri: "not a url" },
+      { arn: "bad arn!" },
+      { uri: 5 },
+    ]) {
+      expect(await code(await send("POST", "/deployments", body))).toEqual([400, "ADMIN_INVALID_DEPLOYMENT"]);
+    }
+    expect(await code(await send("POST", "/deployments", { uri: "http://a", extra: 1 }))).toEqual([
+      400,
+      "ADMIN_INVALID_BODY",
+    ]);
+    expect(await code(await send("POST", "/deployments", { uri: "http://a", force: "yes" }))).toEqual([
+      400,
+      "ADMIN_INVALID_BODY",
+    ]);
+    expect(await code(await send("POST", "/deployments", "{"))).toEqual([400, "ADMIN_BAD_JSON"]);
+    expect(await code(await send("POST", "/deployments", "[]"))).toEqual([400, "ADMIN_INVALID_BODY"]);
+  });
+
+  it("lists and describes services", async () => {
+    const [status, body] = await json(await send("GET", "/services"));
+    expect([status, (body as { services: Array<{ name: string }> }).services.map((s) => s.name)]).toEqual([
+      200,
+      ["Greeter", "Counter", "Signup"],
+    ]);
+    expect(await json(await send("GET", "/services/Counter"))).toEqual([
+      200,
+      expect.objectContaining({ kind: "object" }),
+    ]);
+    expect(await code(await send("GET", "/services/Nope"))).toEqual([404, "ADMIN_SERVICE_NOT_FOUND"]);
+  });
+});
+
+describe("admin: invocations", () => {
+  beforeEach(() => {
+    api.invocations = [INVOCATION];
+  });
+
+  it("lists with filters and a bounded limit", async () => {
+    const [status, body] = await json(
+      await send("GET", "/invocations?service=Counter&status=suspended&key=k"),
+    );
+    expect(status).toBe(200);
+    expect((body as { invocations: Array<{ id: string }> }).invocations.map((i) => i.id)).toEqual([
+      "inv_2_abcdefgh",
+    ]);
+    expect((await send("GET", `/invocations?limit=${MAX_LIST_LIMIT}`)).status).toBe(200);
+    expect(api.filters).toEqual([
+      { service: "Counter", status: "suspended", key: "k", limit: 100 },
+      { limit: MAX_LIST_LIMIT },
+    ]);
+    for (const limit of [String(MAX_LIST_LIMIT + 1), "0", "-1", "1.5", "x"]) {
+      expect(await code(await send("GET", `/invocations?limit=${limit}`))).toEqual([
+        400,
+        "ADMIN_INVALID_LIMIT",
+      ]);
+    }
+    expect(await code(await send("GET", "/invocations?status=weird"))).toEqual([400, "ADMIN_INVALID_STATUS"]);
+  });
+
+  it("describes one invocation with its journal", async () => {
+    expect(await json(await send("GET", "/invocations/inv_2_abcdefgh"))).toEqual([200, INVOCATION]);
+    expect(await code(await send("GET", "/invocations/inv_2_zzzzzzzz"))).toEqual([
+      404,
+      "ADMIN_INVOCATION_NOT_FOUND",
+    ]);
+    expect(await code(await send("GET", "/invocations/bogus"))).toEqual([400, "ADMIN_INVALID_INVOCATION_ID"]);
+  });
+
+  it("cancels (202), kills, pauses, resumes and purges (200)", async () => {
+    const id = "inv_2_abcdefgh";
+    expect(await json(await send("POST", `/invocations/${id}/cancel`))).toEqual([
+      202,
+      { invocationId: id, action: "cancel" },
+    ]);
+    for (const action of ["kill", "pause", "resume", "purge"]) {
+      expect((await send("POST", `/invocations/${id}/${action}`)).status).toBe(200);
+    }
+    expect((await send("DELETE", `/invocations/${id}`)).status).toBe(200);
+    expect((await send("DELETE", `/invocations/${id}?mode=kill`)).status).toBe(200);
+    expect(api.actions.map((a) => a.action)).toEqual([
+      "cancel",
+      "kill",
+      "pause",
+      "resume",
+      "purge",
+      "purge",
+      "kill",
+    ]);
+    expect(await code(await send("DELETE", `/invocations/${id}?mode=pause`))).toEqual([
+      400,
+      "ADMIN_INVALID_ACTION",
+    ]);
+    expect(await code(await send("POST", `/invocations/${id}/explode`))).toEqual([404, "ADMIN_NOT_FOUND"]);
+    expect(await code(await send("POST", "/invocations/inv_2_zzzzzzzz/kill"))).toEqual([
+      404,
+      "ADMIN_INVOCATION_NOT_FOUND",
+    ]);
+    const get = await send("GET", `/invocations/${id}/cancel`);
+    expect([get.status, get.headers.get("allow")]).toEqual([405, "POST"]);
+  });
+});
+
+describe("admin: state and SQL", () => {
+  it("reads state decoded as JSON (raw string fallback) and patches it", async () => {
+    api.state.set("Counter/k 1", { count: "3", raw: "not json" });
+    expect(await json(await send("GET", "/state/Counter/k%201"))).toEqual([
+      200,
+      { state: { count: 3, raw: "not json" } },
+    ]);
+    const patched = await send("PATCH", "/state/Counter/k%201", {
+      set: { count: 4, tags: ["a"], nothing: null },
+      clear: ["raw"],
+    });
+    expect(await json(patched)).toEqual([200, { state: { count: 4, tags: ["a"], nothing: null } }]);
+    expect(api.patches[0]).toEqual({
+      service: "Counter",
+      key: "k 1",
+      patch: { set: { count: "4", tags: '["a"]', nothing: "null" }, clear: ["raw"], clearAll: false },
+    });
+    expect(await json(await send("PATCH", "/state/Counter/k%201", { clearAll: true }))).toEqual([
+      200,
+      { state: {} },
+    ]);
+  });
+
+  it("refuses malformed patches and oversized values (limit exact is fine)", async () => {
+    const p = "/state/Counter/k";
+    expect(await code(await send("PATCH", p, { set: [] }))).toEqual([400, "ADMIN_INVALID_BODY"]);
+    expect(await code(await send("PATCH", p, { clear: [1] }))).toEqual([400, "ADMIN_INVALID_BODY"]);
+    expect(await code(await send("PATCH", p, { clearAll: "yes" }))).toEqual([400, "ADMIN_INVALID_BODY"]);
+    expect(await code(await send("PATCH", p, { set: { "": 1 } }))).toEqual([400, "ADMIN_INVALID_STATE_KEY"]);
+    expect(await code(await send("PATCH", p, { sett: {} }))).toEqual([400, "ADMIN_INVALID_BODY"]);
+    const atLimit = "a".repeat(MAX_VALUE_BYTES - 2); // JSON text: quotes + characters
+    expect((await send("PATCH", p, { set: { v: atLimit } })).status).toBe(200);
+    expect(await code(await send("PATCH", p, { set: { v: atLimit + "a" } }))).toEqual([
+      400,
+      "ADMIN_STATE_VALUE_TOO_LARGE",
+    ]);
+    expect(await code(await send("GET", `/state/${"s".repeat(257)}/k`))).toEqual([400, "ADMIN_INVALID_NAME"]);
+  });
+
+  it("runs queries and bounds the admin body at exactly MAX_ADMIN_BODY_BYTES", async () => {
+    expect(await json(await send("POST", "/query", { query: "SELECT 1" }))).toEqual([200, api.queryResult]);
+    expect(await code(await send("POST", "/query", { query: "" }))).toEqual([400, "ADMIN_INVALID_QUERY"]);
+    expect(await code(await send("POST", "/query", { sql: "SELECT 1" }))).toEqual([
+      400,
+      "ADMIN_INVALID_BODY",
+    ]);
+    const body = JSON.stringify({ query: "SELECT 1" });
+    const padded = body + " ".repeat(MAX_ADMIN_BODY_BYTES - body.length);
+    expect((await send("POST", "/query", padded)).status).toBe(200);
+    const over = await send("POST", "/query", padded + " ");
+    expect([over.status, ((await over.json()) as { code: string }).code]).toEqual([
+      413,
+      "ADMIN_BODY_TOO_LARGE",
+    ]);
+    api.failNext = new ApiError(400, "ADMIN_QUERY_NOT_READ_ONLY", "no");
+    expect(await code(await send("POST", "/query", { query: "DROP TABLE x" }))).toEqual([
+      400,
+      "ADMIN_QUERY_NOT_READ_ONLY",
+    ]);
+  });
+
+  it("404s unknown routes and 405s wrong methods", async () => {
+    expect(await code(await send("GET", "/nope"))).toEqual([404, "ADMIN_NOT_FOUND"]);
+    const res = await send("PUT", "/deployments");
+    expect([res.status, res.headers.get("allow")]).toEqual([405, "POST, GET"]);
+  });
+});
+
+describe("admin: checkpoint endpoint", () => {
+  const checkpoint = {
+    type: "checkpoint",
+    protocolVersion: 1,
+    invocationId: "inv_1_abcdefgh",
+    attemptToken: "t1",
+    entries: [{ index: 1, kind: "run", name: "charge-card", result: { kind: "value", value: "1" } }],
+    pending: [],
+  };
+
+  it("decodes the request and replies with the ack", async () => {
+    expect(await json(await send("POST", CHECKPOINT_PATH, checkpoint))).toEqual([200, api.checkpointAck]);
+    expect(api.checkpoints[0]).toEqual(checkpoint);
+  });
+
+  it("maps protocol errors to 400 with their code and lets a stale attempt's 409 through", async () => {
+    expect(await code(await send("POST", CHECKPOINT_PATH, "{"))).toEqual([400, "PROTOCOL_BAD_JSON"]);
+    expect(await code(await send("POST", CHECKPOINT_PATH, { ...checkpoint, type: "nope" }))).toEqual([
+      400,
+      "PROTOCOL_INVALID_MESSAGE",
+    ]);
+    expect(await code(await send("POST", CHECKPOINT_PATH, { ...checkpoint, protocolVersion: 99 }))).toEqual([
+      400,
+      "PROTOCOL_UNSUPPORTED_VERSION",
+    ]);
+    api.failNext = new ApiError(409, STALE_ATTEMPT_CODE, "superseded");
+    expect(await code(await send("POST", CHECKPOINT_PATH, checkpoint))).toEqual([409, STALE_ATTEMPT_CODE]);
+    expect(await code(await send("GET", CHECKPOINT_PATH))).toEqual([405, "ADMIN_METHOD_NOT_ALLOWED"]);
+  });
+
+  it("accepts a body of exactly MAX_CHECKPOINT_BODY_BYTES and 413s one byte more", async () => {
+    const body = JSON.stringify(checkpoint);
+    const padded = body + " ".repeat(MAX_CHECKPOINT_BODY_BYTES - body.length);
+    expect((await send("POST", CHECKPOINT_PATH, padded)).status).toBe(200);
+    expect(await code(await send("POST", CHECKPOINT_PATH, padded + " "))).toEqual([
+      413,
+      "PROTOCOL_TOO_LARGE",
+    ]);
+    expect(api.checkpoints).toHaveLength(1);
+  });
+});

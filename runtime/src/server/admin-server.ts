@@ -1,0 +1,157 @@
+/**
+ * Admin (:9070): deployments, services, invocations, state, read-only SQL, health and metrics; also
+ * the SDK's checkpoint endpoint (CHECKPOINT_PATH). Only translates HTTP to RuntimeApi calls and back.
+ */
+import {
+  CHECKPOINT_PATH,
+  decodeCheckpointRequest,
+  isInvocationId,
+  isProtocolError,
+  parseJson,
+} from "@capstan/sdk/protocol";
+import { ApiError } from "./api-error";
+import {
+  decodeStateValues,
+  INVOCATION_ACTIONS,
+  parseInvocationFilter,
+  parseQueryBody,
+  parseRegisterDeployment,
+  parseStatePatch,
+  validateKey,
+  validateName,
+} from "./admin-request";
+import { startHttpServer, type ServerHandle } from "./http-server";
+import { consoleLogger, parseJsonBody, readBody, sendJson, sendRaw, type ServerLogger } from "./http-util";
+import { MAX_ADMIN_BODY_BYTES, MAX_CHECKPOINT_BODY_BYTES } from "./limits";
+import { Router, type RouteContext } from "./router";
+import type { InvocationAction, RuntimeApi } from "./runtime-api";
+
+/** Prometheus text exposition format. */
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+export interface AdminServerOptions {
+  api: RuntimeApi;
+  host: string;
+  /** 0 = an ephemeral port, reported by the handle. */
+  port: number;
+  logger?: ServerLogger;
+}
+
+/**
+ * Starts the admin server.
+ *
+ * @example
+ * const admin = await startAdminServer({ api: runtime, host: "127.0.0.1", port: 9070 });
+ * // curl localhost:9070/deployments --json '{"uri":"http://localhost:9080"}'  → 201 DeploymentInfo
+ * await admin.close();
+ */
+export async function startAdminServer(options: AdminServerOptions): Promise<ServerHandle> {
+  const { api } = options;
+  const router = new Router("ADMIN");
+
+  const jsonBody = async (ctx: RouteContext): Promise<unknown> =>
+    parseJsonBody(await readBody(ctx.req, MAX_ADMIN_BODY_BYTES, "ADMIN"), "ADMIN");
+
+  const invocationId = (raw: string): string => {
+    if (!isInvocationId(raw)) {
+      throw new ApiError(400, "ADMIN_INVALID_INVOCATION_ID", `not an invocation id: ${JSON.stringify(raw)}`);
+    }
+    return raw;
+  };
+
+  const act = async (ctx: RouteContext, id: string, action: InvocationAction): Promise<void> => {
+    await api.invocationAction(id, action);
+    // A cancel is a request the handler observes later; the others take effect when applied.
+    sendJson(ctx.res, action === "cancel" ? 202 : 200, { invocationId: id, action });
+  };
+
+  router
+    .on("GET", "/health", async ({ res }) => {
+      const health = api.health();
+      sendJson(res, health.status === "ok" ? 200 : 503, health);
+    })
+    .on("GET", "/metrics", async ({ res }) => sendRaw(res, 200, api.metrics(), METRICS_CONTENT_TYPE))
+    .on("POST", "/deployments", async (ctx) => {
+      const { endpoint, force } = parseRegisterDeployment(await jsonBody(ctx));
+      sendJson(ctx.res, 201, await api.registerDeployment(endpoint, { force }));
+    })
+    .on("GET", "/deployments", async ({ res }) =>
+      sendJson(res, 200, { deployments: await api.listDeployments() }),
+    )
+    .on("GET", "/deployments/:id", async ({ res, params }) => {
+      const deployment = (await api.listDeployments()).find((d) => d.id === params.id);
+      if (deployment === undefined) {
+        throw new ApiError(404, "ADMIN_DEPLOYMENT_NOT_FOUND", `no deployment ${JSON.stringify(params.id)}`);
+      }
+      sendJson(res, 200, deployment);
+    })
+    .on("DELETE", "/deployments/:id", async ({ res, params }) => {
+      await api.removeDeployment(params.id!);
+      sendRaw(res, 202, "", undefined);
+    })
+    .on("GET", "/services", async ({ res }) => sendJson(res, 200, { services: await api.listServices() }))
+    .on("GET", "/services/:name", async ({ res, params }) => {
+      const service = (await api.listServices()).find((s) => s.name === params.name);
+      if (service === undefined) {
+        throw new ApiError(404, "ADMIN_SERVICE_NOT_FOUND", `no service ${JSON.stringify(params.name)}`);
+      }
+      sendJson(res, 200, service);
+    })
+    .on("GET", "/invocations", async ({ res, query }) =>
+      sendJson(res, 200, { invocations: await api.listInvocations(parseInvocationFilter(query)) }),
+    )
+    .on("GET", "/invocations/:id", async ({ res, params }) => {
+      const id = invocationId(params.id!);
+      const detail = await api.describeInvocation(id);
+      if (detail === undefined) throw new ApiError(404, "ADMIN_INVOCATION_NOT_FOUND", `no invocation ${id}`);
+      sendJson(res, 200, detail);
+    })
+    // Restate's `DELETE /invocations/{id}?mode=cancel|kill|purge`; purge by default.
+    .on("DELETE", "/invocations/:id", async (ctx) => {
+      const mode = ctx.query.get("mode") ?? "purge";
+      if (mode !== "purge" && mode !== "cancel" && mode !== "kill") {
+        throw new ApiError(400, "ADMIN_INVALID_ACTION", "mode must be one of purge, cancel, kill");
+      }
+      await act(ctx, invocationId(ctx.params.id!), mode);
+    })
+    .on("POST", "/invocations/:id/:action", async (ctx) => {
+      const action = ctx.params.action as InvocationAction;
+      if (!INVOCATION_ACTIONS.includes(action)) {
+        throw new ApiError(404, "ADMIN_NOT_FOUND", `unknown invocation action ${JSON.stringify(action)}`);
+      }
+      await act(ctx, invocationId(ctx.params.id!), action);
+    })
+    .on("GET", "/state/:service/:key", async ({ res, params }) => {
+      const state = await api.getState(validateName(params.service!, "service"), validateKey(params.key!));
+      sendJson(res, 200, { state: decodeStateValues(state) });
+    })
+    .on("PATCH", "/state/:service/:key", async (ctx) => {
+      const service = validateName(ctx.params.service!, "service");
+      const key = validateKey(ctx.params.key!);
+      await api.patchState(service, key, parseStatePatch(await jsonBody(ctx)));
+      sendJson(ctx.res, 200, { state: decodeStateValues(await api.getState(service, key)) });
+    })
+    .on("POST", "/query", async (ctx) =>
+      sendJson(ctx.res, 200, await api.query(parseQueryBody(await jsonBody(ctx)))),
+    )
+    .on("POST", CHECKPOINT_PATH, async (ctx) => {
+      const body = await readBody(ctx.req, MAX_CHECKPOINT_BODY_BYTES, "CHECKPOINT", "PROTOCOL_TOO_LARGE");
+      let request;
+      try {
+        request = decodeCheckpointRequest(parseJson(body, MAX_CHECKPOINT_BODY_BYTES));
+      } catch (e) {
+        if (isProtocolError(e)) {
+          throw new ApiError(e.code === "PROTOCOL_TOO_LARGE" ? 413 : 400, e.code, e.message, { cause: e });
+        }
+        throw e;
+      }
+      sendJson(ctx.res, 200, await api.checkpoint(request));
+    });
+
+  return startHttpServer({
+    host: options.host,
+    port: options.port,
+    router,
+    logger: options.logger ?? consoleLogger,
+  });
+}

@@ -1,0 +1,194 @@
+import type { ClientArgs, HandlerInput, HandlerOutput, ObjectDefinition, ServiceDefinition, WorkflowDefinition } from "../definitions/definition";
+import type { Duration } from "../duration";
+import { durationToMs } from "../duration";
+import { CONTENT_TYPE_JSON, HEADER_IDEMPOTENCY_KEY, HEADER_INVOCATION_ID } from "../protocol";
+import { IngressError } from "./ingress-error";
+
+/** Options of a request/response call through the ingress. */
+export interface IngressCallOptions {
+  idempotencyKey?: string;
+  headers?: Record<string, string>;
+}
+/** Options of a one-way send through the ingress. */
+export interface IngressSendOptions extends IngressCallOptions {
+  delay?: Duration;
+}
+/** The answer to a send: the invocation it created (or found by idempotency key). */
+export interface Send {
+  invocationId: string;
+  status: string;
+}
+/** An invocation's result if it has one yet. */
+export type Output<T> = { ready: true; value: T } | { ready: false };
+
+type Keys<M> = { [K in keyof M]: M[K] extends (...args: any[]) => any ? K : never }[keyof M];
+export type IngressClient<M> = {
+  [K in Keys<M>]: (...args: ClientArgs<HandlerInput<M[K]>, IngressCallOptions>) => Promise<HandlerOutput<M[K]>>;
+};
+export type IngressSendClient<M> = {
+  [K in Keys<M>]: (...args: ClientArgs<HandlerInput<M[K]>, IngressSendOptions>) => Promise<Send>;
+};
+/** A workflow client: its handlers, plus submit/attach/output of its `run`. */
+export type IngressWorkflowClient<M> = IngressClient<M> & {
+  workflowSubmit(
+    ...args: ClientArgs<M extends { run: infer R } ? HandlerInput<R> : never, IngressCallOptions>
+  ): Promise<Send>;
+  workflowAttach(): Promise<M extends { run: infer R } ? HandlerOutput<R> : never>;
+  workflowOutput(): Promise<Output<M extends { run: infer R } ? HandlerOutput<R> : never>>;
+};
+
+/** A typed client of the runtime's ingress (Restate-compatible paths). */
+export interface Ingress {
+  serviceClient<M>(service: ServiceDefinition<string, M> | { name: string }): IngressClient<M>;
+  objectClient<M>(object: ObjectDefinition<string, M> | { name: string }, key: string): IngressClient<M>;
+  workflowClient<M>(workflow: WorkflowDefinition<string, M> | { name: string }, id: string): IngressWorkflowClient<M>;
+  serviceSendClient<M>(service: ServiceDefinition<string, M> | { name: string }): IngressSendClient<M>;
+  objectSendClient<M>(object: ObjectDefinition<string, M> | { name: string }, key: string): IngressSendClient<M>;
+  workflowSendClient<M>(workflow: WorkflowDefinition<string, M> | { name: string }, id: string): IngressSendClient<M>;
+  /** Waits for the invocation's result. */
+  attach<T>(invocationId: string): Promise<T>;
+  /** The invocation's result if it is done. */
+  output<T>(invocationId: string): Promise<Output<T>>;
+  resolveAwakeable<T>(id: string, value?: T): Promise<void>;
+  rejectAwakeable(id: string, reason: string): Promise<void>;
+}
+
+/** Options of `connect`. */
+export interface ConnectOptions {
+  /** Base URL of the ingress, e.g. http://localhost:8080 */
+  url: string;
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+}
+
+const enc = encodeURIComponent;
+
+function parse(text: string): unknown {
+  return text === "" ? undefined : JSON.parse(text);
+}
+
+/** Restate's ingress answers 470 for an output that is not ready yet. */
+const NOT_READY_STATUS = 470;
+
+/**
+ * Connects to a runtime's ingress. Clients are typed from the definitions; no SDK handler code runs.
+ *
+ * @example
+ * const client = connect({ url: "http://localhost:8080" });
+ * const msg = await client.serviceClient(greeter).greet("bob", { idempotencyKey: "req-1" });
+ * const { invocationId } = await client.objectSendClient(counter, "a").add(1, { delay: { seconds: 10 } });
+ */
+export function connect(options: ConnectOptions): Ingress {
+  const base = options.url.replace(/\/+$/, "");
+  const doFetch = options.fetch ?? fetch;
+
+  async function request(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
+    const res = await doFetch(`${base}${path}`, {
+      method,
+      headers: { ...options.headers, ...(body !== undefined && { "content-type": CONTENT_TYPE_JSON }), ...headers },
+      ...(body !== undefined && { body }),
+    });
+    const text = await res.text();
+    return { res, text };
+  }
+
+  function fail(res: Response, text: string): never {
+    let code: string | undefined;
+    let message = text || res.statusText;
+    try {
+      const b = JSON.parse(text) as { code?: unknown; message?: unknown };
+      if (typeof b.code === "string") code = b.code;
+      if (typeof b.message === "string") message = b.message;
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new IngressError(res.status, code, `ingress answered ${res.status}: ${message}`);
+  }
+
+  function callHeaders(o: IngressCallOptions | undefined): Record<string, string> {
+    return { ...o?.headers, ...(o?.idempotencyKey !== undefined && { [HEADER_IDEMPOTENCY_KEY]: o.idempotencyKey }) };
+  }
+
+  async function call(path: string, input: unknown, o: IngressCallOptions | undefined): Promise<unknown> {
+    const { res, text } = await request("POST", path, input === undefined ? "" : JSON.stringify(input), callHeaders(o));
+    if (!res.ok) fail(res, text);
+    return parse(text);
+  }
+
+  async function send(path: string, input: unknown, o: IngressSendOptions | undefined): Promise<Send> {
+    const delay = o?.delay !== undefined ? `?delay=${durationToMs(o.delay)}ms` : "";
+    const { res, text } = await request(
+      "POST",
+      `${path}/send${delay}`,
+      input === undefined ? "" : JSON.stringify(input),
+      callHeaders(o),
+    );
+    if (!res.ok) fail(res, text);
+    const body = (parse(text) ?? {}) as Partial<Send>;
+    return {
+      invocationId: body.invocationId ?? res.headers.get(HEADER_INVOCATION_ID) ?? "",
+      status: body.status ?? "Accepted",
+    };
+  }
+
+  async function get(path: string): Promise<unknown> {
+    const { res, text } = await request("GET", path);
+    if (!res.ok) fail(res, text);
+    return parse(text);
+  }
+
+  async function output(path: string): Promise<Output<unknown>> {
+    const { res, text } = await request("GET", path);
+    if (res.status === NOT_READY_STATUS) return { ready: false };
+    if (!res.ok) fail(res, text);
+    return { ready: true, value: parse(text) };
+  }
+
+  const proxy = <R>(make: (handler: string, args: unknown[]) => R, extra: Record<string, unknown> = {}) =>
+    new Proxy(extra, {
+      get: (t, prop) =>
+        typeof prop !== "string" || prop === "then"
+          ? undefined
+          : prop in t
+            ? t[prop]
+            : (...args: unknown[]) => make(prop, args),
+    });
+
+  const callProxy = (prefix: string) =>
+    proxy((h, [input, o]) => call(`${prefix}/${enc(h)}`, input, o as IngressCallOptions | undefined));
+  const sendProxy = (prefix: string) =>
+    proxy((h, [input, o]) => send(`${prefix}/${enc(h)}`, input, o as IngressSendOptions | undefined));
+
+  return {
+    serviceClient: (s) => callProxy(`/${enc(s.name)}`) as never,
+    objectClient: (o, key) => callProxy(`/${enc(o.name)}/${enc(key)}`) as never,
+    workflowClient: (w, id) => {
+      const prefix = `/${enc(w.name)}/${enc(id)}`;
+      const wf = `/restate/workflow/${enc(w.name)}/${enc(id)}`;
+      return proxy((h, [input, o]) => call(`${prefix}/${enc(h)}`, input, o as IngressCallOptions | undefined), {
+        workflowSubmit: (input?: unknown, o?: IngressCallOptions) => send(`${prefix}/run`, input, o),
+        workflowAttach: () => get(`${wf}/attach`),
+        workflowOutput: () => output(`${wf}/output`),
+      }) as never;
+    },
+    serviceSendClient: (s) => sendProxy(`/${enc(s.name)}`) as never,
+    objectSendClient: (o, key) => sendProxy(`/${enc(o.name)}/${enc(key)}`) as never,
+    workflowSendClient: (w, id) => sendProxy(`/${enc(w.name)}/${enc(id)}`) as never,
+    attach: (id) => get(`/restate/invocation/${enc(id)}/attach`) as never,
+    output: (id) => output(`/restate/invocation/${enc(id)}/output`) as never,
+    async resolveAwakeable(id, value) {
+      const { res, text } = await request(
+        "POST",
+        `/restate/awakeables/${enc(id)}/resolve`,
+        value === undefined ? "" : JSON.stringify(value),
+      );
+      if (!res.ok) fail(res, text);
+    },
+    async rejectAwakeable(id, reason) {
+      const { res, text } = await request("POST", `/restate/awakeables/${enc(id)}/reject`, reason, {
+        "content-type": "text/plain",
+      });
+      if (!res.ok) fail(res, text);
+    },
+  };
+}

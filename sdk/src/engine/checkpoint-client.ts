@@ -1,0 +1,47 @@
+import type { CheckpointAck, CheckpointRequest } from "../protocol";
+import { CONTENT_TYPE_JSON, STALE_ATTEMPT_CODE, decodeCheckpointAck } from "../protocol";
+import { AttemptSupersededError } from "../errors/attempt-superseded-error";
+
+/** The checkpoint endpoint could not be used (network, 5xx, bad ack): fall back to request/response. */
+export class CheckpointUnavailableError extends Error {
+  override readonly name = "CheckpointUnavailableError";
+}
+
+/** Extra time granted to a checkpoint request on top of its long-poll. */
+const CHECKPOINT_REQUEST_SLACK_MS = 10_000;
+
+/**
+ * Posts CheckpointRequests to the runtime. A 409 with INVOKE_STALE_ATTEMPT (or any 409) means a newer
+ * attempt owns the invocation: AttemptSupersededError. Anything else that fails is
+ * CheckpointUnavailableError.
+ */
+export class CheckpointClient {
+  constructor(
+    private readonly url: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  async send(request: CheckpointRequest): Promise<CheckpointAck> {
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.url, {
+        method: "POST",
+        headers: { "content-type": CONTENT_TYPE_JSON },
+        body: JSON.stringify(request),
+        signal: AbortSignal.timeout((request.waitMs ?? 0) + CHECKPOINT_REQUEST_SLACK_MS),
+      });
+    } catch (e) {
+      throw new CheckpointUnavailableError(`checkpoint endpoint unreachable: ${String(e)}`, { cause: e });
+    }
+    const text = await res.text().catch(() => "");
+    if (res.status === 409) {
+      throw new AttemptSupersededError(`checkpoint rejected with 409 (${STALE_ATTEMPT_CODE}): ${text}`);
+    }
+    if (!res.ok) throw new CheckpointUnavailableError(`checkpoint endpoint answered ${res.status}: ${text}`);
+    try {
+      return decodeCheckpointAck(JSON.parse(text));
+    } catch (e) {
+      throw new CheckpointUnavailableError("checkpoint endpoint sent an invalid ack", { cause: e });
+    }
+  }
+}
