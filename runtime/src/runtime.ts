@@ -14,6 +14,7 @@ import {
   type CheckpointRequest,
   type Completion,
   type EntryCompletion,
+  type Failure,
   type InvocationId,
 } from "@capstan/sdk/protocol";
 import type { Clock } from "./core/clock";
@@ -22,6 +23,7 @@ import { formatNewInvocationId, partitionOfTarget } from "./core/partitioning";
 import {
   objectKey,
   type Invocation,
+  type InvocationRequest,
   type NewInvocation,
   type OutboxMessage,
   type PartitionState,
@@ -206,51 +208,49 @@ export class Runtime implements RuntimeApi {
    */
   private async deliver(from: number, to: number, seq: number, message: OutboxMessage): Promise<void> {
     let record: RecordInput;
-    if (message.kind === "invoke") {
-      const inv = this.completeChildInvocation(message.invocation);
-      if ("failure" in inv) {
-        // The callee is not registered: fail the caller's call entry instead of creating it.
-        if (message.invocation.caller) {
-          const caller = message.invocation.caller;
-          record = {
-            kind: "complete-entry",
-            invocationId: caller.invocationId,
-            entryIndex: caller.entryIndex,
-            result: { kind: "failure", failure: inv.failure },
-          };
-          to = partitionOfInvocationId(caller.invocationId);
-        } else {
-          this.log(
-            `dropping send to unknown target ${message.invocation.target.service}: ${inv.failure.message}`,
-          );
-          this.ackDelivery(from, from, seq, true);
-          return;
-        }
-      } else record = { kind: "invoke", invocation: inv };
+    if (message.kind === "invoke-request") {
+      const resolved = this.completeChildInvocation(message.request);
+      record =
+        "failure" in resolved
+          ? { kind: "invoke-refused", request: message.request, failure: resolved.failure }
+          : { kind: "invoke", invocation: resolved };
     } else record = message;
     try {
+      // Appends to one partition are queued synchronously in call order, so the receiver sees each
+      // producer's messages in seq order (it drops any seq at or below the highest it applied).
       await this.processors[to]!.append({ ...record, origin: { partition: from, seq } } as RecordInput);
-      this.ackDelivery(from, to, seq, false);
+      this.ackDelivery(from, to, seq);
     } catch (e) {
-      this.log(`delivery ${from}→${to} #${seq} failed, retried on restart: ${String(e)}`);
+      this.log(`delivery ${from}→${to} #${seq} failed, re-sent on restart: ${String(e)}`);
     }
   }
 
   /** Fills in what a child invocation needs from the registry (apply cannot read it). */
-  private completeChildInvocation(
-    inv: NewInvocation,
-  ): NewInvocation | { failure: { code: number; message: string } } {
+  private completeChildInvocation(request: InvocationRequest): NewInvocation | { failure: Failure } {
+    let resolved;
     try {
-      const resolved = this.registry.resolve(inv.target.service, inv.target.handler);
-      return { ...inv, ...resolveInvocationSettings(resolved, inv, this.options.completedRetentionMs ?? 0) };
+      resolved = this.registry.resolve(request.target.service, request.target.handler);
     } catch (e) {
       if (e instanceof ApiError) return { failure: { code: e.status, message: e.message } };
       throw e;
     }
+    const keyed = resolved.service.kind !== "service";
+    if (keyed !== (request.target.key !== undefined)) {
+      return {
+        failure: {
+          code: 400,
+          message: `${resolved.service.kind} ${request.target.service} ${keyed ? "needs a key" : "takes no key"}`,
+        },
+      };
+    }
+    return {
+      ...request,
+      ...resolveInvocationSettings(resolved, request, this.options.completedRetentionMs ?? 0),
+    };
   }
 
-  private ackDelivery(from: number, _to: number, seq: number, _dropped: boolean): void {
-    const k = `${from}:${_to}`;
+  private ackDelivery(from: number, to: number, seq: number): void {
+    const k = `${from}:${to}`;
     this.pendingDeliveryAcks.set(k, Math.max(seq, this.pendingDeliveryAcks.get(k) ?? 0));
     if (this.deliveryAckScheduled) return;
     this.deliveryAckScheduled = true;

@@ -8,8 +8,7 @@ import { withCode } from "./errors/sdk-error-codes";
  * await ctx.sleep({ days: 1, hours: 2 }); // same as ctx.sleep(93_600_000)
  */
 export type Duration =
-  | number
-  | { days?: number; hours?: number; minutes?: number; seconds?: number; milliseconds?: number };
+  number | { days?: number; hours?: number; minutes?: number; seconds?: number; milliseconds?: number };
 
 /**
  * Milliseconds of a Duration, rounded up; a negative or non-finite duration is a TerminalError.

@@ -118,10 +118,10 @@ describe("apply: properties", () => {
         for (const command of commands) step(run, command);
         const record = toRecord(run.state, { c: "timer-fired", pick }, run.clock);
         fc.pre(record !== undefined);
-        apply(run.state, ++run.lsn, record!);
+        apply(run.state, ++run.lsn, record);
         const afterFirst = json(run.state);
 
-        const second = apply(run.state, ++run.lsn, record!);
+        const second = apply(run.state, ++run.lsn, record);
 
         expect(second).toEqual([]);
         expect(json({ ...run.state, appliedLsn: run.lsn - 1 })).toBe(afterFirst);

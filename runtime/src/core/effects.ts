@@ -25,7 +25,8 @@ export type Effect =
       kind: "entries-rejected";
       invocationId: InvocationId;
       attempt: number;
-      code: "INVOKE_STALE_ATTEMPT" | "INVOKE_JOURNAL_MISMATCH" | "INVOKE_NOT_FOUND" | "INVOKE_JOURNAL_TOO_LONG";
+      code:
+        "INVOKE_STALE_ATTEMPT" | "INVOKE_JOURNAL_MISMATCH" | "INVOKE_NOT_FOUND" | "INVOKE_JOURNAL_TOO_LONG";
       message: string;
     }
   /** An entry of a running invocation was completed: wake its checkpoint long-poll. */

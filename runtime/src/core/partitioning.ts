@@ -18,19 +18,18 @@ export function fnv1a32(text: string): number {
 }
 
 /**
- * The partition of an invocation. Keyed targets (objects, workflows) live with their key's state and
- * lock; requests with an idempotency key live with their idempotency entry; anything else may go
- * anywhere, so `unconstrained` picks (random at the ingress, hash-derived for child invocations).
+ * The partition an invocation must live on, when one is imposed: keyed targets (objects, workflows)
+ * live with their key's state and lock; requests with an idempotency key live with their idempotency
+ * entry. Undefined when any partition will do.
  *
  * @example
- * partitionFor({ service: "Cart", handler: "add", key: "u1" }, undefined, 16, randomPartition) // always the same partition for Cart/u1
+ * partitionOfTarget({ service: "Cart", handler: "add", key: "u1" }, undefined, 16) // same number for every Cart/u1 request
  */
-export function partitionFor(
+export function partitionOfTarget(
   target: Target,
   idempotencyKey: string | undefined,
   partitions: number,
-  unconstrained: () => number,
-): number {
+): number | undefined {
   invariant(
     Number.isInteger(partitions) && partitions > 0 && partitions <= 9999,
     `bad partition count ${partitions}`,
@@ -39,7 +38,33 @@ export function partitionFor(
   if (idempotencyKey !== undefined) {
     return fnv1a32(`${target.service}\0${target.handler}\0${idempotencyKey}`) % partitions;
   }
-  return unconstrained();
+  return undefined;
+}
+
+/**
+ * `partitionOfTarget`, with `unconstrained` choosing when any partition will do (random at the
+ * ingress, hash-derived for child invocations).
+ *
+ * @example
+ * partitionFor({ service: "Mailer", handler: "send" }, undefined, 16, () => randomInt(16))
+ */
+export function partitionFor(
+  target: Target,
+  idempotencyKey: string | undefined,
+  partitions: number,
+  unconstrained: () => number,
+): number {
+  return partitionOfTarget(target, idempotencyKey, partitions) ?? unconstrained();
+}
+
+/**
+ * The id of an ingress invocation: `unique` is the caller's randomness (e.g. 12 random bytes as hex).
+ *
+ * @example
+ * formatNewInvocationId(partitionFor(target, key, 16, rand), randomBytes(12).toString("hex"))
+ */
+export function formatNewInvocationId(partition: number, unique: string): InvocationId {
+  return formatInvocationId(partition, unique);
 }
 
 /**

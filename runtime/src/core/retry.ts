@@ -21,6 +21,18 @@ export function backoffMs(policy: ResolvedRetryPolicy, failures: number, retryAf
   return Math.max(0, Math.round(Math.min(exponential, policy.maxIntervalMs)));
 }
 
+/** A copy with a fixed field order (snapshots serialize byte-identically after a restore). */
+export function copyRetryPolicy(policy: ResolvedRetryPolicy): ResolvedRetryPolicy {
+  return {
+    initialIntervalMs: policy.initialIntervalMs,
+    factor: policy.factor,
+    maxIntervalMs: policy.maxIntervalMs,
+    maxAttempts: policy.maxAttempts ?? undefined,
+    maxDurationMs: policy.maxDurationMs ?? undefined,
+    onMaxAttempts: policy.onMaxAttempts,
+  };
+}
+
 /** True when no further attempt is allowed after `inv`'s latest failure. */
 export function retriesExhausted(inv: Invocation, atMs: number): boolean {
   const { maxAttempts, maxDurationMs } = inv.retryPolicy;

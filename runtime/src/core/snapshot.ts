@@ -4,6 +4,7 @@
  */
 import type { Completion, InvocationId, Payload } from "@capstan/sdk/protocol";
 import { invariant } from "./invariant";
+import { copyRetryPolicy } from "./retry";
 import type { EntryRef, Invocation, OutboxEntry, PartitionState, Timer } from "./state";
 
 /** Bump on any incompatible change of the layout below, with a migration in `deserializeState`. */
@@ -87,7 +88,6 @@ export function deserializeState(json: unknown): PartitionState {
 
 /** Field by field, in `createInvocation`'s order, so a restored state serializes byte-identically. */
 function restoreInvocation(inv: Invocation): Invocation {
-  const policy = inv.retryPolicy;
   return {
     id: inv.id,
     target: inv.target,
@@ -102,14 +102,7 @@ function restoreInvocation(inv: Invocation): Invocation {
     attemptsSinceLastEntry: inv.attemptsSinceLastEntry,
     firstFailureAtMs: inv.firstFailureAtMs ?? undefined,
     awaiting: inv.awaiting,
-    retryPolicy: {
-      initialIntervalMs: policy.initialIntervalMs,
-      factor: policy.factor,
-      maxIntervalMs: policy.maxIntervalMs,
-      maxAttempts: policy.maxAttempts ?? undefined,
-      maxDurationMs: policy.maxDurationMs ?? undefined,
-      onMaxAttempts: policy.onMaxAttempts,
-    },
+    retryPolicy: copyRetryPolicy(inv.retryPolicy),
     abortTimeoutMs: inv.abortTimeoutMs,
     retentionMs: inv.retentionMs,
     lastFailure: inv.lastFailure ?? undefined,

@@ -89,6 +89,11 @@ export class PartitionProcessor {
     return this.queue.length;
   }
 
+  /** Nothing queued and no batch in flight. */
+  get idle(): boolean {
+    return this.queue.length === 0 && !this.flushing && !this.scheduled;
+  }
+
   /** Resolves with the record's effects once it is durable and applied. */
   append(input: RecordInput): Promise<Effect[]> {
     if (this.stopped)

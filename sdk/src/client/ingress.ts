@@ -1,4 +1,11 @@
-import type { ClientArgs, HandlerInput, HandlerOutput, ObjectDefinition, ServiceDefinition, WorkflowDefinition } from "../definitions/definition";
+import type {
+  ClientArgs,
+  HandlerInput,
+  HandlerOutput,
+  ObjectDefinition,
+  ServiceDefinition,
+  WorkflowDefinition,
+} from "../definitions/definition";
 import type { Duration } from "../duration";
 import { durationToMs } from "../duration";
 import { CONTENT_TYPE_JSON, HEADER_IDEMPOTENCY_KEY, HEADER_INVOCATION_ID } from "../protocol";
@@ -23,7 +30,9 @@ export type Output<T> = { ready: true; value: T } | { ready: false };
 
 type Keys<M> = { [K in keyof M]: M[K] extends (...args: any[]) => any ? K : never }[keyof M];
 export type IngressClient<M> = {
-  [K in Keys<M>]: (...args: ClientArgs<HandlerInput<M[K]>, IngressCallOptions>) => Promise<HandlerOutput<M[K]>>;
+  [K in Keys<M>]: (
+    ...args: ClientArgs<HandlerInput<M[K]>, IngressCallOptions>
+  ) => Promise<HandlerOutput<M[K]>>;
 };
 export type IngressSendClient<M> = {
   [K in Keys<M>]: (...args: ClientArgs<HandlerInput<M[K]>, IngressSendOptions>) => Promise<Send>;
@@ -38,13 +47,24 @@ export type IngressWorkflowClient<M> = IngressClient<M> & {
 };
 
 /** A typed client of the runtime's ingress (Restate-compatible paths). */
+type Untyped = Record<string, (ctx: unknown, input?: unknown) => Promise<unknown>>;
+
 export interface Ingress {
-  serviceClient<M>(service: ServiceDefinition<string, M> | { name: string }): IngressClient<M>;
-  objectClient<M>(object: ObjectDefinition<string, M> | { name: string }, key: string): IngressClient<M>;
-  workflowClient<M>(workflow: WorkflowDefinition<string, M> | { name: string }, id: string): IngressWorkflowClient<M>;
-  serviceSendClient<M>(service: ServiceDefinition<string, M> | { name: string }): IngressSendClient<M>;
-  objectSendClient<M>(object: ObjectDefinition<string, M> | { name: string }, key: string): IngressSendClient<M>;
-  workflowSendClient<M>(workflow: WorkflowDefinition<string, M> | { name: string }, id: string): IngressSendClient<M>;
+  serviceClient<M = Untyped>(service: ServiceDefinition<string, M> | { name: string }): IngressClient<M>;
+  objectClient<M = Untyped>(object: ObjectDefinition<string, M> | { name: string }, key: string): IngressClient<M>;
+  workflowClient<M = Untyped>(
+    workflow: WorkflowDefinition<string, M> | { name: string },
+    id: string,
+  ): IngressWorkflowClient<M>;
+  serviceSendClient<M = Untyped>(service: ServiceDefinition<string, M> | { name: string }): IngressSendClient<M>;
+  objectSendClient<M = Untyped>(
+    object: ObjectDefinition<string, M> | { name: string },
+    key: string,
+  ): IngressSendClient<M>;
+  workflowSendClient<M = Untyped>(
+    workflow: WorkflowDefinition<string, M> | { name: string },
+    id: string,
+  ): IngressSendClient<M>;
   /** Waits for the invocation's result. */
   attach<T>(invocationId: string): Promise<T>;
   /** The invocation's result if it is done. */
@@ -85,7 +105,11 @@ export function connect(options: ConnectOptions): Ingress {
   async function request(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
     const res = await doFetch(`${base}${path}`, {
       method,
-      headers: { ...options.headers, ...(body !== undefined && { "content-type": CONTENT_TYPE_JSON }), ...headers },
+      headers: {
+        ...options.headers,
+        ...(body !== undefined && { "content-type": CONTENT_TYPE_JSON }),
+        ...headers,
+      },
       ...(body !== undefined && { body }),
     });
     const text = await res.text();
@@ -106,11 +130,19 @@ export function connect(options: ConnectOptions): Ingress {
   }
 
   function callHeaders(o: IngressCallOptions | undefined): Record<string, string> {
-    return { ...o?.headers, ...(o?.idempotencyKey !== undefined && { [HEADER_IDEMPOTENCY_KEY]: o.idempotencyKey }) };
+    return {
+      ...o?.headers,
+      ...(o?.idempotencyKey !== undefined && { [HEADER_IDEMPOTENCY_KEY]: o.idempotencyKey }),
+    };
   }
 
   async function call(path: string, input: unknown, o: IngressCallOptions | undefined): Promise<unknown> {
-    const { res, text } = await request("POST", path, input === undefined ? "" : JSON.stringify(input), callHeaders(o));
+    const { res, text } = await request(
+      "POST",
+      path,
+      input === undefined ? "" : JSON.stringify(input),
+      callHeaders(o),
+    );
     if (!res.ok) fail(res, text);
     return parse(text);
   }
@@ -165,11 +197,14 @@ export function connect(options: ConnectOptions): Ingress {
     workflowClient: (w, id) => {
       const prefix = `/${enc(w.name)}/${enc(id)}`;
       const wf = `/restate/workflow/${enc(w.name)}/${enc(id)}`;
-      return proxy((h, [input, o]) => call(`${prefix}/${enc(h)}`, input, o as IngressCallOptions | undefined), {
-        workflowSubmit: (input?: unknown, o?: IngressCallOptions) => send(`${prefix}/run`, input, o),
-        workflowAttach: () => get(`${wf}/attach`),
-        workflowOutput: () => output(`${wf}/output`),
-      }) as never;
+      return proxy(
+        (h, [input, o]) => call(`${prefix}/${enc(h)}`, input, o as IngressCallOptions | undefined),
+        {
+          workflowSubmit: (input?: unknown, o?: IngressCallOptions) => send(`${prefix}/run`, input, o),
+          workflowAttach: () => get(`${wf}/attach`),
+          workflowOutput: () => output(`${wf}/output`),
+        },
+      ) as never;
     },
     serviceSendClient: (s) => sendProxy(`/${enc(s.name)}`) as never,
     objectSendClient: (o, key) => sendProxy(`/${enc(o.name)}/${enc(key)}`) as never,

@@ -95,6 +95,9 @@ export interface DurablePromise<T> {
  *   return `hello ${name}`;
  * }
  */
+/** Handlers of a target known only by name: any input, unknown output. */
+type Untyped = Record<string, (ctx: unknown, input?: unknown) => Promise<unknown>>;
+
 export interface Context {
   /** The invocation's id, headers, attempt and target. */
   request(): Request;
@@ -105,16 +108,19 @@ export interface Context {
   run<T>(name: string, fn: () => T | Promise<T>, options?: RunOptions<T>): CapstanPromise<T>;
   /** A durable timer: the runtime wakes the handler after `duration`, even across suspension. */
   sleep(duration: Duration, name?: string): CapstanPromise<void>;
-  serviceClient<M>(service: ServiceDefinition<string, M> | { name: string }): Client<M>;
-  objectClient<M>(object: ObjectDefinition<string, M> | { name: string }, key: string): Client<M>;
-  workflowClient<M>(workflow: WorkflowDefinition<string, M> | { name: string }, id: string): Client<M>;
-  serviceSendClient<M>(service: ServiceDefinition<string, M> | { name: string }, options?: SendOptions): SendClient<M>;
-  objectSendClient<M>(
+  serviceClient<M = Untyped>(service: ServiceDefinition<string, M> | { name: string }): Client<M>;
+  objectClient<M = Untyped>(object: ObjectDefinition<string, M> | { name: string }, key: string): Client<M>;
+  workflowClient<M = Untyped>(workflow: WorkflowDefinition<string, M> | { name: string }, id: string): Client<M>;
+  serviceSendClient<M = Untyped>(
+    service: ServiceDefinition<string, M> | { name: string },
+    options?: SendOptions,
+  ): SendClient<M>;
+  objectSendClient<M = Untyped>(
     object: ObjectDefinition<string, M> | { name: string },
     key: string,
     options?: SendOptions,
   ): SendClient<M>;
-  workflowSendClient<M>(
+  workflowSendClient<M = Untyped>(
     workflow: WorkflowDefinition<string, M> | { name: string },
     id: string,
     options?: SendOptions,

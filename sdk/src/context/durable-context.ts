@@ -52,7 +52,9 @@ function decode<T>(c: Completion, serde: Serde<T>, what: string, emptyValue: T):
 }
 
 /** Methods named after handlers, made on first access (`then` excluded so a client is not a thenable). */
-function clientProxy<R>(make: (handler: string, args: unknown[]) => R): Record<string, (...args: unknown[]) => R> {
+function clientProxy<R>(
+  make: (handler: string, args: unknown[]) => R,
+): Record<string, (...args: unknown[]) => R> {
   return new Proxy({} as Record<string, (...args: unknown[]) => R>, {
     get: (_t, prop) =>
       typeof prop === "string" && prop !== "then" ? (...args: unknown[]) => make(prop, args) : undefined,
@@ -80,7 +82,11 @@ export class DurableContext implements WorkflowContext {
       toJSON: () => this.run("ctx.date.toJSON", () => new Date().toJSON()),
     };
     const target = `${request.target.service}/${request.target.handler}`;
-    this.console = replayAwareLogger(sink, `[${target}][${request.invocationId}]`, () => engine.journal.replaying);
+    this.console = replayAwareLogger(
+      sink,
+      `[${target}][${request.invocationId}]`,
+      () => engine.journal.replaying,
+    );
   }
 
   get key(): string {
@@ -131,7 +137,9 @@ export class DurableContext implements WorkflowContext {
       }
     }
     const s = serde ?? (jsonSerde as Serde<T>);
-    return capstanPromise(this.engine.entrySource(entry, (c) => decode<T | null>(c, s, `state "${name}"`, null)));
+    return capstanPromise(
+      this.engine.entrySource(entry, (c) => decode<T | null>(c, s, `state "${name}"`, null)),
+    );
   }
 
   stateKeys(): CapstanPromise<string[]> {
@@ -140,11 +148,17 @@ export class DurableContext implements WorkflowContext {
     if (!recorded) {
       const keys = this.engine.state.keys();
       if (keys !== undefined) {
-        this.engine.completeLocally(entry, { kind: "value", value: JSON.stringify(keys) }, this.engine.alwaysReplay);
+        this.engine.completeLocally(
+          entry,
+          { kind: "value", value: JSON.stringify(keys) },
+          this.engine.alwaysReplay,
+        );
       }
     }
     return capstanPromise(
-      this.engine.entrySource(entry, (c) => decode<string[]>(c, jsonSerde as Serde<string[]>, "state keys", [])),
+      this.engine.entrySource(entry, (c) =>
+        decode<string[]>(c, jsonSerde as Serde<string[]>, "state keys", []),
+      ),
     );
   }
 
@@ -195,13 +209,19 @@ export class DurableContext implements WorkflowContext {
       }),
     });
     const out = options.output ?? jsonSerde;
-    return capstanPromise(this.engine.entrySource(entry, (c) => decode(c, out, `result of ${label}`, undefined)));
+    return capstanPromise(
+      this.engine.entrySource(entry, (c) => decode(c, out, `result of ${label}`, undefined)),
+    );
   }
 
   private send(target: Target, args: unknown[], clientOptions: SendOptions | undefined): void {
     const [input, callOptions] = args as [unknown, SendOptions | undefined];
     const options = { ...clientOptions, ...callOptions };
-    const parameter = serializeValue(options.input ?? jsonSerde, input, `parameter of send ${target.service}`);
+    const parameter = serializeValue(
+      options.input ?? jsonSerde,
+      input,
+      `parameter of send ${target.service}`,
+    );
     const delayMs = options.delay !== undefined ? durationToMs(options.delay) : undefined;
     this.engine.command({
       index: 0,
@@ -278,7 +298,9 @@ export class DurableContext implements WorkflowContext {
     const what = `promise "${name}"`;
     const complete = (completion: Completion): CapstanPromise<void> => {
       const { entry } = this.engine.command({ index: 0, kind: "promiseComplete", name, completion });
-      return capstanPromise(this.engine.entrySource(entry, (c) => decode<void>(c, jsonSerde, what, undefined)));
+      return capstanPromise(
+        this.engine.entrySource(entry, (c) => decode<void>(c, jsonSerde, what, undefined)),
+      );
     };
     return {
       get: () => {

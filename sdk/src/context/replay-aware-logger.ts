@@ -7,5 +7,11 @@ export function replayAwareLogger(sink: Logger, prefix: string, replaying: () =>
     (...args: unknown[]): void => {
       if (!replaying()) sink[level](prefix, ...args);
     };
-  return { log: write("log"), info: write("info"), warn: write("warn"), error: write("error"), debug: write("debug") };
+  return {
+    log: write("log"),
+    info: write("info"),
+    warn: write("warn"),
+    error: write("error"),
+    debug: write("debug"),
+  };
 }

@@ -6,11 +6,21 @@ import type {
   WorkflowContext,
   WorkflowSharedContext,
 } from "../context/context-types";
-import type { Definition, HandlerConfig, ObjectDefinition, ServiceDefinition, WorkflowDefinition } from "./definition";
+import type {
+  Definition,
+  HandlerConfig,
+  ObjectDefinition,
+  ServiceDefinition,
+  WorkflowDefinition,
+} from "./definition";
 import { DEFINITION } from "./definition";
 import { handlerMeta } from "./handler-marker";
 
 type Fn<C> = (ctx: C, input: any) => Promise<any>;
+/** `run` gets the full workflow context; every other handler is shared (read-only state). */
+type WorkflowHandlers<M> = { run: Fn<WorkflowContext> } & {
+  [K in keyof M]: K extends "run" ? Fn<WorkflowContext> : Fn<WorkflowSharedContext>;
+};
 
 function checkName(kind: string, name: string, handlers: object): void {
   if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH) {
@@ -87,10 +97,11 @@ export function object<P extends string, M extends Record<string, Fn<ObjectConte
  *   },
  * });
  */
-export function workflow<
-  P extends string,
-  M extends { run: Fn<WorkflowContext> } & Record<string, Fn<WorkflowSharedContext>>,
->(definition: { name: P; handlers: M; options?: HandlerConfig }): WorkflowDefinition<P, M> {
+export function workflow<P extends string, M extends WorkflowHandlers<M>>(definition: {
+  name: P;
+  handlers: M;
+  options?: HandlerConfig;
+}): WorkflowDefinition<P, M> {
   checkName("workflow", definition.name, definition.handlers);
   if (typeof definition.handlers.run !== "function") throw new TypeError("a workflow needs a run handler");
   return {

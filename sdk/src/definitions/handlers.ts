@@ -10,7 +10,11 @@ import { markHandler } from "./handler-marker";
 
 type Fn<C> = (ctx: C, input: any) => Promise<any>;
 
-function withConfig<F extends Fn<any>>(configOrFn: HandlerConfig | F, fn: F | undefined, shared?: boolean): F {
+function withConfig<F extends Fn<any>>(
+  configOrFn: HandlerConfig | F,
+  fn: F | undefined,
+  shared?: boolean,
+): F {
   const handler = typeof configOrFn === "function" ? configOrFn : fn;
   if (handler === undefined) throw new TypeError("a handler function is required");
   const config = typeof configOrFn === "function" ? undefined : configOrFn;

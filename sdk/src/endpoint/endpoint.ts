@@ -82,7 +82,9 @@ export function createEndpoint(...args: Array<Definition | EndpointOptions>): En
         policy,
         now: options.now ?? Date.now,
         warn: (m) => sink.warn(m),
-        ...(handleOptions.remainingTimeMs !== undefined && { remainingTimeMs: handleOptions.remainingTimeMs }),
+        ...(handleOptions.remainingTimeMs !== undefined && {
+          remainingTimeMs: handleOptions.remainingTimeMs,
+        }),
         ...(options.fetch !== undefined && { fetch: options.fetch }),
       },
       sink,
@@ -92,7 +94,10 @@ export function createEndpoint(...args: Array<Definition | EndpointOptions>): En
   return {
     definitions,
     async handle(message: unknown, handleOptions: HandleOptions = {}): Promise<unknown> {
-      const raw = typeof message === "string" || Buffer.isBuffer(message) ? parseJson(message, MAX_REQUEST_BYTES) : message;
+      const raw =
+        typeof message === "string" || Buffer.isBuffer(message)
+          ? parseJson(message, MAX_REQUEST_BYTES)
+          : message;
       const request = decodeRuntimeToSdk(raw);
       if (request.type === "discover") return describeServices(definitions) satisfies DiscoveryResponse;
       return invoke(request, handleOptions);

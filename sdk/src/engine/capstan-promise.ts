@@ -89,7 +89,10 @@ function sourceOf<T>(p: PromiseLike<T>): PromiseSource<T> {
 }
 
 /** Combines sources: pending = union of the children's; the scheduler is the first durable one. */
-export function combine<R>(children: readonly PromiseLike<unknown>[], promise: Promise<R>): CapstanPromise<R> {
+export function combine<R>(
+  children: readonly PromiseLike<unknown>[],
+  promise: Promise<R>,
+): CapstanPromise<R> {
   const sources = children.map((c) => sourceOf(c));
   let settled = false;
   handled(promise).then(
@@ -104,7 +107,9 @@ export function combine<R>(children: readonly PromiseLike<unknown>[], promise: P
 }
 
 type Values<T extends readonly unknown[]> = { -readonly [P in keyof T]: Awaited<T[P]> };
-type Settled<T extends readonly unknown[]> = { -readonly [P in keyof T]: PromiseSettledResult<Awaited<T[P]>> };
+type Settled<T extends readonly unknown[]> = {
+  -readonly [P in keyof T]: PromiseSettledResult<Awaited<T[P]>>;
+};
 
 /**
  * Combinators over durable promises, with the semantics of Promise's. Use them instead of `Promise.all`
@@ -127,14 +132,20 @@ export const CapstanPromise = {
    * @example const winner = await CapstanPromise.race([fast, slow]);
    */
   race<const T extends readonly CapstanPromise<unknown>[]>(promises: T): CapstanPromise<Awaited<T[number]>> {
-    return combine(promises, Promise.race(promises.map((p) => sourceOf(p).promise)) as Promise<Awaited<T[number]>>);
+    return combine(
+      promises,
+      Promise.race(promises.map((p) => sourceOf(p).promise)) as Promise<Awaited<T[number]>>,
+    );
   },
   /**
    * Resolves with the first fulfilment; rejects with an AggregateError if all reject.
    * @example const reply = await CapstanPromise.any([replicaA, replicaB]);
    */
   any<const T extends readonly CapstanPromise<unknown>[]>(promises: T): CapstanPromise<Awaited<T[number]>> {
-    return combine(promises, Promise.any(promises.map((p) => sourceOf(p).promise)) as Promise<Awaited<T[number]>>);
+    return combine(
+      promises,
+      Promise.any(promises.map((p) => sourceOf(p).promise)) as Promise<Awaited<T[number]>>,
+    );
   },
   /**
    * Resolves when all settle, with each outcome.

@@ -84,7 +84,8 @@ export class InvocationEngine implements AwaitScheduler {
     const url = request.checkpoint?.url;
     this.checkpoint = url !== undefined ? new CheckpointClient(url, config.fetch) : undefined;
     this.mode = url !== undefined && !config.alwaysReplay ? "checkpoint" : "request-response";
-    for (const e of request.journal) if (e.kind === "sleep") this.noteSleep(e.index, e.durationMs, e.wakeUpAtMs);
+    for (const e of request.journal)
+      if (e.kind === "sleep") this.noteSleep(e.index, e.durationMs, e.wakeUpAtMs);
   }
 
   get request(): InvokeRequest {
@@ -106,7 +107,8 @@ export class InvocationEngine implements AwaitScheduler {
     if (this.ended) throw new ContextClosedError();
     try {
       const taken = this.journal.take(command);
-      if (!taken.recorded && taken.entry.kind === "sleep") this.noteSleep(taken.entry.index, taken.entry.durationMs);
+      if (!taken.recorded && taken.entry.kind === "sleep")
+        this.noteSleep(taken.entry.index, taken.entry.durationMs);
       return taken;
     } catch (e) {
       if (isNonDeterminismError(e)) this.endWith(retryOutcome(e));
@@ -137,7 +139,11 @@ export class InvocationEngine implements AwaitScheduler {
    * Records a result produced by the SDK (a run result, state read from eager state). With
    * `needsDurability`, the handler sees it only once it is acknowledged by the runtime.
    */
-  completeLocally(entry: JournalEntry & { result?: Completion }, result: Completion, needsDurability: boolean): void {
+  completeLocally(
+    entry: JournalEntry & { result?: Completion },
+    result: Completion,
+    needsDurability: boolean,
+  ): void {
     if (this.ended) return;
     entry.result = result;
     if (!needsDurability) {

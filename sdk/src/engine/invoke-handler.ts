@@ -37,23 +37,26 @@ export async function invokeHandler(
   };
 
   const body = (async () => {
-    if (input.kind !== "input") throw new TerminalError(withCode("SDK_INTERNAL", "journal[0] is not the input"));
+    if (input.kind !== "input")
+      throw new TerminalError(withCode("SDK_INTERNAL", "journal[0] is not the input"));
     return handler.fn(ctx, deserializeValue(inSerde, input.value, "handler input"));
   })();
-  body.then(
-    async (value) => {
-      let outcome: Outcome;
-      try {
-        outcome = { kind: "completed", value: serializeValue(outSerde, value, "handler output") };
-      } catch (e) {
-        outcome = failedOutcome(e as TerminalError);
-      }
-      await finish(outcome);
-    },
-    async (e: unknown) => {
-      await finish(isTerminalError(e) ? failedOutcome(e) : retryOutcome(e));
-    },
-  ).catch((e: unknown) => engine.endWith(retryOutcome(e)));
+  body
+    .then(
+      async (value) => {
+        let outcome: Outcome;
+        try {
+          outcome = { kind: "completed", value: serializeValue(outSerde, value, "handler output") };
+        } catch (e) {
+          outcome = failedOutcome(e as TerminalError);
+        }
+        await finish(outcome);
+      },
+      async (e: unknown) => {
+        await finish(isTerminalError(e) ? failedOutcome(e) : retryOutcome(e));
+      },
+    )
+    .catch((e: unknown) => engine.endWith(retryOutcome(e)));
 
   const outcome = await engine.finished;
   return engine.response(outcome);

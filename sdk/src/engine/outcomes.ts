@@ -14,7 +14,11 @@ export function retryOutcome(e: unknown, retryAfterMs?: number): Outcome {
     if (e.stack !== undefined) error.stack = e.stack.slice(0, MAX_FAILURE_MESSAGE_LENGTH);
   }
   const after = isRetryableError(e) && e.retryAfterMs !== undefined ? e.retryAfterMs : retryAfterMs;
-  return { kind: "retry", error, ...(after !== undefined && { retryAfterMs: Math.max(0, Math.round(after)) }) };
+  return {
+    kind: "retry",
+    error,
+    ...(after !== undefined && { retryAfterMs: Math.max(0, Math.round(after)) }),
+  };
 }
 
 /** Outcome `failed` for a TerminalError. */

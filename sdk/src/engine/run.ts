@@ -34,8 +34,12 @@ export function runRetryDecision(
     policy.maxDurationMs !== undefined;
   if (!configured) return { exhausted: false, retryAfterMs: undefined }; // the runtime's policy decides
   const interval =
-    (policy.initialIntervalMs ?? DEFAULT_INITIAL_INTERVAL_MS) * (policy.factor ?? DEFAULT_FACTOR) ** (attempt - 1);
-  return { exhausted: false, retryAfterMs: Math.min(policy.maxIntervalMs ?? DEFAULT_MAX_INTERVAL_MS, interval) };
+    (policy.initialIntervalMs ?? DEFAULT_INITIAL_INTERVAL_MS) *
+    (policy.factor ?? DEFAULT_FACTOR) ** (attempt - 1);
+  return {
+    exhausted: false,
+    retryAfterMs: Math.min(policy.maxIntervalMs ?? DEFAULT_MAX_INTERVAL_MS, interval),
+  };
 }
 
 function valueOf<T>(c: Completion, serde: Serde<T>, name: string): T {
@@ -71,7 +75,9 @@ export function executeRun<T>(
   const firstNew = entry.index === request.journal.length || recorded;
   const attempt = firstNew ? request.retry.attemptsSinceLastEntry + 1 : 1;
   const elapsedMs =
-    firstNew && request.retry.firstFailureAtMs !== undefined ? request.nowMs - request.retry.firstFailureAtMs : 0;
+    firstNew && request.retry.firstFailureAtMs !== undefined
+      ? request.nowMs - request.retry.firstFailureAtMs
+      : 0;
 
   const record = (result: Completion): void => engine.completeLocally(entry, result, true);
   const body = (async () => fn())().then(
@@ -91,7 +97,10 @@ export function executeRun<T>(
       const decision = runRetryDecision(options as RunOptions<unknown>, attempt, elapsedMs);
       if (decision.exhausted) {
         const exhausted = new TerminalError(
-          withCode("SDK_RUN_RETRIES_EXHAUSTED", `run "${name}" failed after ${attempt} attempts: ${messageOf(e)}`),
+          withCode(
+            "SDK_RUN_RETRIES_EXHAUSTED",
+            `run "${name}" failed after ${attempt} attempts: ${messageOf(e)}`,
+          ),
           { code: 500, cause: e },
         );
         record({ kind: "failure", failure: errorToFailure(exhausted) });

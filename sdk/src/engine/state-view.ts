@@ -22,7 +22,10 @@ export class StateView {
   /** Sorted key names, or undefined when the view is partial. */
   keys(): string[] | undefined {
     if (!this.complete) return undefined;
-    return [...this.values].filter(([, v]) => v !== null).map(([k]) => k).sort();
+    return [...this.values]
+      .filter(([, v]) => v !== null)
+      .map(([k]) => k)
+      .sort();
   }
 
   set(key: string, value: Payload): void {

@@ -41,7 +41,10 @@ async function serveOne(endpoint: Endpoint, req: IncomingMessage, res: ServerRes
     const message = parseJson(await readBody(req, MAX_REQUEST_BYTES), MAX_REQUEST_BYTES);
     const type = (message as { type?: unknown } | null)?.type;
     if ((path === DEPLOYMENT_DISCOVER_PATH) !== (type === "discover")) {
-      reply(res, 400, { code: "PROTOCOL_INVALID_MESSAGE", message: `message type ${String(type)} on ${path}` });
+      reply(res, 400, {
+        code: "PROTOCOL_INVALID_MESSAGE",
+        message: `message type ${String(type)} on ${path}`,
+      });
       return;
     }
     reply(res, 200, await endpoint.handle(message));

@@ -39,7 +39,10 @@ export function serializeValue<T>(serde: Serde<T>, value: T, what: string): stri
     payload = serde.serialize(value);
   } catch (e) {
     throw new TerminalError(
-      withCode("SDK_SERIALIZATION", `cannot serialize ${what}: ${e instanceof Error ? e.message : String(e)}`),
+      withCode(
+        "SDK_SERIALIZATION",
+        `cannot serialize ${what}: ${e instanceof Error ? e.message : String(e)}`,
+      ),
       { code: 500, cause: e },
     );
   }
@@ -64,7 +67,10 @@ export function deserializeValue<T>(serde: Serde<T>, payload: string, what: stri
     return serde.deserialize(payload);
   } catch (e) {
     throw new TerminalError(
-      withCode("SDK_SERIALIZATION", `cannot deserialize ${what}: ${e instanceof Error ? e.message : String(e)}`),
+      withCode(
+        "SDK_SERIALIZATION",
+        `cannot deserialize ${what}: ${e instanceof Error ? e.message : String(e)}`,
+      ),
       { code: 400, cause: e },
     );
   }

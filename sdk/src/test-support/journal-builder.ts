@@ -4,12 +4,12 @@ import type { InvokeRequest, JournalEntry, Target } from "../protocol";
 export function invokeRequest(
   target: Target,
   input: unknown,
-  entries: Array<Omit<JournalEntry, "index"> & Partial<Pick<JournalEntry, "index">>> = [],
+  entries: object[] = [],
   extra: Partial<InvokeRequest> = {},
 ): InvokeRequest {
   const journal = [
     { index: 0, kind: "input", value: input === undefined ? "" : JSON.stringify(input) },
-    ...entries.map((e, i) => ({ ...e, index: i + 1 })),
+    ...entries.map((e, i) => ({ ...e, index: i + 1 }) as JournalEntry),
   ] as JournalEntry[];
   return {
     type: "invoke",

@@ -9,6 +9,7 @@ import { idempotencyTableKey, workflowKey } from "../keys";
 import { startOrEnqueue } from "../lifecycle";
 import { enqueue } from "../outbox";
 import type { RecordOf } from "../records";
+import { copyRetryPolicy } from "../retry";
 import type { Invocation, NewInvocation } from "../state";
 import { addTimer, timerIds } from "../timers";
 
@@ -102,7 +103,7 @@ function createInvocation(request: NewInvocation, atMs: number): Invocation {
     attemptsSinceLastEntry: 0,
     firstFailureAtMs: undefined,
     awaiting: [],
-    retryPolicy: request.retryPolicy,
+    retryPolicy: copyRetryPolicy(request.retryPolicy),
     abortTimeoutMs: request.abortTimeoutMs,
     retentionMs: request.retentionMs,
     lastFailure: undefined,

@@ -6,7 +6,7 @@ import type { Completion, InvocationId, JournalEntry, Outcome, Payload, Target }
 import { formatInvocationId } from "@capstan/sdk/protocol";
 import { apply } from "../apply";
 import type { Effect, EffectKind } from "../effects";
-import type { LogRecord, RecordKind, RecordOf } from "../records";
+import type { RecordKind, RecordOf } from "../records";
 import type { Invocation, NewInvocation, PartitionState, ResolvedRetryPolicy } from "../state";
 import { emptyPartitionState } from "../state";
 
@@ -211,7 +211,7 @@ export class Harness {
   }
 
   apply(record: RecordInput): Effect[] {
-    const stamped = { atMs: this.nowMs, ...record } as LogRecord;
+    const stamped = { atMs: this.nowMs, ...record };
     this.lsn += 1;
     return apply(this.state, this.lsn, stamped);
   }

@@ -1,0 +1,25 @@
+/**
+ * @capstan/runtime: the server that owns the log, state, timers and messages and drives handlers.
+ *
+ * @example
+ * const node = await startRuntimeNode({ dataDir: ".capstan", partitions: 16, host: "127.0.0.1",
+ *   ingressPort: 8080, adminPort: 9070, invoker: new HttpInvoker() });
+ */
+export { Runtime, RUNTIME_VERSION } from "./runtime";
+export type { RuntimeOptions } from "./runtime";
+export { startRuntimeNode } from "./node";
+export type { RuntimeNode, RuntimeNodeOptions } from "./node";
+export { loadConfig, ConfigError } from "./config/config";
+export type { RuntimeConfig } from "./config/config";
+export { LambdaInvoker } from "./invoker/lambda-invoker";
+export { HttpInvoker } from "./invoker/http-invoker";
+export { RoutingInvoker } from "./invoker/routing-invoker";
+export { InvokeError } from "./invoker/invoker";
+export type { Invoker, DeploymentEndpoint, InvokeErrorCode } from "./invoker/invoker";
+export { openSqliteStores } from "./storage/sqlite-stores";
+export type { LogStore } from "./storage/log-store";
+export type { PartitionStore } from "./storage/partition-store";
+export { startDevPlatform } from "./dev/dev-platform";
+export type { DevPlatform } from "./dev/dev-platform";
+export { ApiError } from "./server/api-error";
+export type { RuntimeApi } from "./server/runtime-api";

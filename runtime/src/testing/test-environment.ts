@@ -1,0 +1,242 @@
+/**
+ * `@capstan/runtime/testing`: a real embedded runtime (SQLite in a temp dir, real ingress and admin
+ * listeners on ephemeral ports) running the user's services in-process, with time skipping and an
+ * `alwaysReplay` mode. No docker, no AWS.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createEndpoint, type EndpointOptions } from "@capstan/sdk";
+import type { Completion, JournalEntry } from "@capstan/sdk/protocol";
+import { startRuntimeNode, type RuntimeNode } from "../node";
+import type { InvocationDetail } from "../server/runtime-api";
+import { InProcessInvoker } from "./in-process-invoker";
+import { ManualClock } from "./manual-clock";
+
+type Definition = Parameters<typeof createEndpoint>[0];
+
+export interface TestEnvironmentOptions {
+  /** The services, objects and workflows under test. */
+  services: Definition[];
+  /** Suspend and replay after every journal entry, to prove handlers are deterministic. */
+  alwaysReplay?: boolean;
+  /**
+   * "skip" (default): a manual clock that jumps to the next timer whenever nothing else can happen, so
+   * `ctx.sleep({ days: 3 })` completes at once. "manual": time moves only with `advanceTime`.
+   * "real": the system clock.
+   */
+  time?: "skip" | "manual" | "real";
+  /** Partitions of the embedded runtime (default 4). */
+  partitions?: number;
+  /** Keep the data here (default: a fresh temp dir removed on close). */
+  dataDir?: string;
+  /** How long completed invocations stay inspectable (default 1 hour). */
+  completedRetentionMs?: number;
+  endpointOptions?: Omit<EndpointOptions, "alwaysReplay">;
+}
+
+export interface CallOptions {
+  key?: string;
+  idempotencyKey?: string;
+  headers?: Record<string, string>;
+}
+
+/** A handler's terminal failure as seen by a caller. */
+export class InvocationFailedError extends Error {
+  override readonly name = "InvocationFailedError";
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly invocationId: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Rounds of event-loop turns with nothing happening before the runtime counts as quiet. */
+const QUIET_TURNS = 3;
+
+export class TestEnvironment {
+  private constructor(
+    private node: RuntimeNode,
+    private readonly options: Required<Pick<TestEnvironmentOptions, "time" | "partitions">> &
+      TestEnvironmentOptions,
+    readonly dataDir: string,
+    private readonly ownsDataDir: boolean,
+    readonly clock: ManualClock | undefined,
+    private readonly invoker: InProcessInvoker,
+  ) {}
+
+  static async start(options: TestEnvironmentOptions): Promise<TestEnvironment> {
+    const time = options.time ?? "skip";
+    const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "capstan-test-"));
+    const clock = time === "real" ? undefined : new ManualClock();
+    // With a manual clock, waiting inline would wait in real time for timers that only move when
+    // skipped: handlers suspend at every wait instead (the runtime resumes them).
+    const invoker = new InProcessInvoker(() => (clock ? 0 : 15 * 60_000));
+    const endpoint = createEndpoint(...options.services, {
+      ...options.endpointOptions,
+      alwaysReplay: options.alwaysReplay ?? false,
+    });
+    const deployment = invoker.add("services", endpoint);
+    const full = { ...options, time, partitions: options.partitions ?? 4 };
+    const node = await TestEnvironment.startNode(full, dataDir, clock, invoker);
+    const env = new TestEnvironment(node, full, dataDir, options.dataDir === undefined, clock, invoker);
+    await node.runtime.registerDeployment(deployment, { force: true });
+    return env;
+  }
+
+  private static startNode(
+    options: TestEnvironmentOptions & { partitions: number },
+    dataDir: string,
+    clock: ManualClock | undefined,
+    invoker: InProcessInvoker,
+  ): Promise<RuntimeNode> {
+    return startRuntimeNode({
+      dataDir,
+      partitions: options.partitions,
+      host: "127.0.0.1",
+      ingressPort: 0,
+      adminPort: 0,
+      invoker,
+      ...(clock && { clock, realTimers: false }),
+      completedRetentionMs: options.completedRetentionMs ?? 3_600_000,
+      log: () => undefined,
+    });
+  }
+
+  get runtime(): RuntimeNode["runtime"] {
+    return this.node.runtime;
+  }
+  get ingressUrl(): string {
+    return this.node.ingressUrl;
+  }
+  get adminUrl(): string {
+    return this.node.adminUrl;
+  }
+
+  /** Calls a handler and returns its output (JSON-decoded); a terminal failure throws InvocationFailedError. */
+  async call<T = unknown>(
+    service: string,
+    handler: string,
+    input?: unknown,
+    options: CallOptions = {},
+  ): Promise<T> {
+    const { invocationId } = await this.runtime.submit({
+      target: { service, handler, ...(options.key !== undefined && { key: options.key }) },
+      input: input === undefined ? "" : JSON.stringify(input),
+      headers: options.headers ?? {},
+      ...(options.idempotencyKey !== undefined && { idempotencyKey: options.idempotencyKey }),
+    });
+    return this.result<T>(invocationId);
+  }
+
+  /** Starts a handler without waiting; returns the invocation id. */
+  async send(
+    service: string,
+    handler: string,
+    input?: unknown,
+    options: CallOptions & { delayMs?: number } = {},
+  ): Promise<string> {
+    const { invocationId } = await this.runtime.submit({
+      target: { service, handler, ...(options.key !== undefined && { key: options.key }) },
+      input: input === undefined ? "" : JSON.stringify(input),
+      headers: options.headers ?? {},
+      ...(options.idempotencyKey !== undefined && { idempotencyKey: options.idempotencyKey }),
+      ...(options.delayMs !== undefined && { delayMs: options.delayMs }),
+    });
+    return invocationId;
+  }
+
+  /** Waits for an invocation's result, skipping time while nothing else can happen. */
+  async result<T = unknown>(invocationId: string): Promise<T> {
+    const abort = new AbortController();
+    let completion: Completion | undefined;
+    const done = this.runtime.awaitResult(invocationId, abort.signal).then((c) => {
+      completion = c;
+    });
+    try {
+      while (completion === undefined) {
+        await Promise.race([done, this.settle()]);
+        if (completion === undefined && this.options.time === "skip" && this.quiet()) {
+          if (!this.skipToNextTimer()) await done; // nothing scheduled: only an outside event can help
+        }
+      }
+    } finally {
+      abort.abort();
+    }
+    return decodeCompletion<T>(completion, invocationId);
+  }
+
+  /** Moves the manual clock forward and fires what became due. */
+  async advanceTime(ms: number): Promise<void> {
+    if (!this.clock) throw new Error("advanceTime needs time: 'skip' or 'manual'");
+    this.clock.advanceBy(ms);
+    this.runtime.timers.fireDue();
+    await this.settle();
+  }
+
+  /** Waits until no record is pending and no attempt is in flight. */
+  async settle(): Promise<void> {
+    let quietTurns = 0;
+    while (quietTurns < QUIET_TURNS) {
+      await new Promise((r) => setImmediate(r));
+      quietTurns = this.quiet() ? quietTurns + 1 : 0;
+    }
+  }
+
+  /** The object's or workflow's state, JSON-decoded. */
+  async state(service: string, key: string): Promise<Record<string, unknown>> {
+    const raw = await this.runtime.getState(service, key);
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, JSON.parse(v)]));
+  }
+
+  async describe(invocationId: string): Promise<InvocationDetail | undefined> {
+    return this.runtime.describeInvocation(invocationId);
+  }
+
+  async journal(invocationId: string): Promise<JournalEntry[]> {
+    const d = await this.describe(invocationId);
+    if (!d) throw new Error(`invocation ${invocationId} not found`);
+    return d.journal;
+  }
+
+  /** Closes the runtime and opens it again on the same data, as a restart would. */
+  async restart(): Promise<void> {
+    await this.node.close();
+    this.node = await TestEnvironment.startNode(this.options, this.dataDir, this.clock, this.invoker);
+  }
+
+  async close(): Promise<void> {
+    await this.node.close();
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  private quiet(): boolean {
+    return this.runtime.driver.inFlightCount === 0 && this.runtime.processors.every((p) => p.idle);
+  }
+
+  private skipToNextTimer(): boolean {
+    const next = this.runtime.timers.nextFireAtMs();
+    if (next === undefined || !this.clock) return false;
+    this.clock.advanceTo(next);
+    this.runtime.timers.fireDue();
+    return true;
+  }
+}
+
+function decodeCompletion<T>(c: Completion, invocationId: string): T {
+  switch (c.kind) {
+    case "value":
+      return (c.value === "" ? undefined : JSON.parse(c.value)) as T;
+    case "empty":
+      return undefined as T;
+    case "failure":
+      throw new InvocationFailedError(c.failure.code, c.failure.message, invocationId);
+  }
+}
+
+/** Starts a test environment. @example const env = await startTestEnvironment({ services: [greeter] }); */
+export function startTestEnvironment(options: TestEnvironmentOptions): Promise<TestEnvironment> {
+  return TestEnvironment.start(options);
+}

@@ -1,0 +1,141 @@
+import {
+  decodeCheckpointAck,
+  decodeCheckpointRequest,
+  decodeEntry,
+  decodeInvokeRequest,
+  decodeInvokeResponse,
+  decodeRuntimeToSdk,
+  isProtocolError,
+  MAX_CHECKPOINT_WAIT_MS,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_JOURNAL_ENTRIES,
+  MAX_KEY_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_REQUEST_BYTES,
+  MAX_VALUE_BYTES,
+  parseJson,
+} from "./index";
+import type { ProtocolErrorCode } from "./index";
+
+function codeOf(fn: () => unknown): ProtocolErrorCode | "none" {
+  try {
+    fn();
+    return "none";
+  } catch (e) {
+    if (isProtocolError(e)) return e.code;
+    throw e;
+  }
+}
+
+const baseRequest = () => ({
+  type: "invoke",
+  protocolVersion: 1,
+  invocationId: "inv_1_abcdefgh1234",
+  target: { service: "S", handler: "h" },
+  attempt: 1,
+  attemptToken: "t",
+  headers: {},
+  journal: [{ index: 0, kind: "input", value: "" }],
+  retry: { attemptsSinceLastEntry: 0 },
+  nowMs: 1,
+});
+
+describe("protocol decoders at their limits", () => {
+  test("a value of exactly MAX_VALUE_BYTES passes; one byte more is PROTOCOL_LIMIT_EXCEEDED", () => {
+    const at = "x".repeat(MAX_VALUE_BYTES);
+    expect(codeOf(() => decodeEntry({ index: 0, kind: "input", value: at }, "e"))).toBe("none");
+    expect(codeOf(() => decodeEntry({ index: 0, kind: "input", value: at + "x" }, "e"))).toBe(
+      "PROTOCOL_LIMIT_EXCEEDED",
+    );
+    // Multi-byte: counted in UTF-8 bytes, not characters.
+    const euro = "€".repeat(MAX_VALUE_BYTES / 4); // 3 bytes each: under the limit
+    expect(codeOf(() => decodeEntry({ index: 0, kind: "input", value: euro }, "e"))).toBe("none");
+    const over = "€".repeat(Math.floor(MAX_VALUE_BYTES / 3) + 1);
+    expect(codeOf(() => decodeEntry({ index: 0, kind: "input", value: over }, "e"))).toBe(
+      "PROTOCOL_LIMIT_EXCEEDED",
+    );
+  });
+
+  test("names, keys and idempotency keys at and over their limits", () => {
+    const run = (name: string) => () => decodeEntry({ index: 1, kind: "run", name }, "e");
+    expect(codeOf(run("n".repeat(MAX_NAME_LENGTH)))).toBe("none");
+    expect(codeOf(run("n".repeat(MAX_NAME_LENGTH + 1)))).toBe("PROTOCOL_LIMIT_EXCEEDED");
+    const call = (key: string, idem: string) => () =>
+      decodeEntry(
+        { index: 1, kind: "call", target: { service: "S", handler: "h", key }, parameter: "", idempotencyKey: idem },
+        "e",
+      );
+    expect(codeOf(call("k".repeat(MAX_KEY_LENGTH), "i".repeat(MAX_IDEMPOTENCY_KEY_LENGTH)))).toBe("none");
+    expect(codeOf(call("k".repeat(MAX_KEY_LENGTH + 1), "i"))).toBe("PROTOCOL_LIMIT_EXCEEDED");
+    expect(codeOf(call("k", "i".repeat(MAX_IDEMPOTENCY_KEY_LENGTH + 1)))).toBe("PROTOCOL_LIMIT_EXCEEDED");
+  });
+
+  test("journal of MAX_JOURNAL_ENTRIES passes; one more entry fails", () => {
+    const journal = (n: number) => [
+      { index: 0, kind: "input", value: "" },
+      ...Array.from({ length: n - 1 }, (_, i) => ({ index: i + 1, kind: "clearAllState" })),
+    ];
+    expect(codeOf(() => decodeInvokeRequest({ ...baseRequest(), journal: journal(MAX_JOURNAL_ENTRIES) }))).toBe(
+      "none",
+    );
+    expect(
+      codeOf(() => decodeInvokeRequest({ ...baseRequest(), journal: journal(MAX_JOURNAL_ENTRIES + 1) })),
+    ).toBe("PROTOCOL_LIMIT_EXCEEDED");
+  });
+
+  test("checkpoint waitMs at MAX_CHECKPOINT_WAIT_MS passes; above fails", () => {
+    const cp = (waitMs: number) => () =>
+      decodeCheckpointRequest({
+        type: "checkpoint",
+        protocolVersion: 1,
+        invocationId: "i",
+        attemptToken: "t",
+        entries: [],
+        pending: [],
+        waitMs,
+      });
+    expect(codeOf(cp(MAX_CHECKPOINT_WAIT_MS))).toBe("none");
+    expect(codeOf(cp(MAX_CHECKPOINT_WAIT_MS + 1))).toBe("PROTOCOL_LIMIT_EXCEEDED");
+  });
+
+  test("whole messages: MAX_REQUEST_BYTES, bad JSON, version and shape errors carry their codes", () => {
+    expect(codeOf(() => parseJson(" ".repeat(MAX_REQUEST_BYTES - 2) + "{}", MAX_REQUEST_BYTES))).toBe("none");
+    expect(codeOf(() => parseJson(" ".repeat(MAX_REQUEST_BYTES - 1) + "{}", MAX_REQUEST_BYTES))).toBe(
+      "PROTOCOL_TOO_LARGE",
+    );
+    expect(codeOf(() => parseJson("{nope", 100))).toBe("PROTOCOL_BAD_JSON");
+    expect(codeOf(() => decodeRuntimeToSdk({ type: "discover", protocolVersion: 2 }))).toBe(
+      "PROTOCOL_UNSUPPORTED_VERSION",
+    );
+    expect(codeOf(() => decodeRuntimeToSdk({ ...baseRequest(), journal: [] }))).toBe("PROTOCOL_INVALID_MESSAGE");
+    expect(
+      codeOf(() =>
+        decodeRuntimeToSdk({
+          ...baseRequest(),
+          journal: [
+            { index: 0, kind: "input", value: "" },
+            { index: 2, kind: "clearAllState" },
+          ],
+        }),
+      ),
+    ).toBe("PROTOCOL_INVALID_MESSAGE");
+    expect(codeOf(() => decodeEntry({ index: 1, kind: "teleport" }, "e"))).toBe("PROTOCOL_INVALID_MESSAGE");
+    expect(
+      codeOf(() =>
+        decodeCheckpointAck({ type: "checkpoint-ack", protocolVersion: 1, journalLength: 1, completions: [{}] }),
+      ),
+    ).toBe("PROTOCOL_INVALID_MESSAGE");
+    expect(
+      codeOf(() =>
+        decodeInvokeResponse({
+          type: "response",
+          protocolVersion: 1,
+          invocationId: "i",
+          attemptToken: "t",
+          entries: [],
+          outcome: { kind: "exploded" },
+        }),
+      ),
+    ).toBe("PROTOCOL_INVALID_MESSAGE");
+  });
+});
