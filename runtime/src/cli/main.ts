@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `capstan`: the CLI. `dev` runs the local platform; everything else wraps the admin/ingress APIs. */
+silenceAwsSdkNodeVersionNotice();
 import { loadCliConfig } from "../config/config";
 import { parseArgs, flag, UsageError } from "./args";
 import { COMMANDS, USAGE } from "./commands";
@@ -53,4 +54,16 @@ if (require.main === module) {
       process.exitCode = 1;
     },
   );
+}
+
+/**
+ * The AWS SDK warns on every start that future releases need Node 22; Capstan supports Node 20 and
+ * 22, so the notice is noise on a developer's terminal. Every other warning still prints.
+ */
+function silenceAwsSdkNodeVersionNotice(): void {
+  const emit = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(warning instanceof Error ? warning.message : warning).startsWith("NodeVersionSupportWarning")) return;
+    (emit as (...a: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
 }

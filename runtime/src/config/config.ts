@@ -27,6 +27,8 @@ export interface RuntimeConfig {
 
 export const DEFAULT_PARTITIONS = 16;
 export const MAX_PARTITIONS = 1024;
+/** Completed invocations stay inspectable (describe, SQL, attach) this long by default. */
+export const DEFAULT_COMPLETED_RETENTION_MS = 3_600_000;
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -71,7 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     lambdaEndpoint: env.CAPSTAN_LAMBDA_ENDPOINT || undefined,
     awsRegion: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
     maxConcurrentInvocations: int(env, "CAPSTAN_MAX_CONCURRENT_INVOCATIONS", 256, 1, 100_000),
-    completedRetentionMs: int(env, "CAPSTAN_COMPLETED_RETENTION_MS", 0, 0, 30 * 24 * 3600_000),
+    completedRetentionMs: int(env, "CAPSTAN_COMPLETED_RETENTION_MS", DEFAULT_COMPLETED_RETENTION_MS, 0, 30 * 24 * 3600_000),
     handlersDir: path.resolve(cwd, env.CAPSTAN_HANDLERS_DIR ?? "handlers/src"),
   };
 }

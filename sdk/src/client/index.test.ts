@@ -28,16 +28,23 @@ describe("ingress client against a real HTTP server", () => {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         const body = Buffer.concat(chunks).toString();
-        seen.push({ method: req.method!, url: req.url!, body, idempotencyKey: req.headers["idempotency-key"] as string | undefined });
+        seen.push({
+          method: req.method!,
+          url: req.url!,
+          body,
+          idempotencyKey: req.headers["idempotency-key"] as string | undefined,
+        });
         const u = req.url!;
         const json = (status: number, v: unknown, headers: Record<string, string> = {}) => {
           res.writeHead(status, { "content-type": "application/json", ...headers });
           res.end(v === undefined ? "" : JSON.stringify(v));
         };
         if (u.includes("/send")) return json(202, { invocationId: "inv_1_sentsent01", status: "Accepted" });
-        if (u === "/Greeter/greet") return json(200, `hi ${JSON.parse(body)}`, { "x-restate-id": "inv_1_callcall01" });
+        if (u === "/Greeter/greet")
+          return json(200, `hi ${JSON.parse(body)}`, { "x-restate-id": "inv_1_callcall01" });
         if (u === "/Counter/a/add") return json(200, JSON.parse(body));
-        if (u.endsWith("/output") && u.includes("pending")) return json(470, { code: "NOT_READY", message: "not ready" });
+        if (u.endsWith("/output") && u.includes("pending"))
+          return json(470, { code: "NOT_READY", message: "not ready" });
         if (u.endsWith("/attach") || u.endsWith("/output")) return json(200, 7);
         if (u.startsWith("/restate/awakeables/")) return json(202, undefined);
         return json(404, { code: "INGRESS_NOT_FOUND", message: `no ${u}` });
@@ -82,7 +89,10 @@ describe("ingress client against a real HTTP server", () => {
       ["/restate/awakeables/awk_1/resolve", '{"ok":true}'],
       ["/restate/awakeables/awk_2/reject", "no"],
     ]);
-    const err = await client.serviceClient({ name: "Missing" }).nope().catch((e: unknown) => e);
+    const err = await client
+      .serviceClient<{ nope: () => Promise<void> }>({ name: "Missing" })
+      .nope()
+      .catch((e: unknown) => e);
     expect(isIngressError(err)).toBe(true);
     expect(err).toMatchObject({ status: 404, code: "INGRESS_NOT_FOUND" });
   });

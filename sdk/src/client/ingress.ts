@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- inference over arbitrary handler signatures needs `any` */
 import type {
   ClientArgs,
   HandlerInput,
@@ -51,12 +52,17 @@ type Untyped = Record<string, (ctx: unknown, input?: unknown) => Promise<unknown
 
 export interface Ingress {
   serviceClient<M = Untyped>(service: ServiceDefinition<string, M> | { name: string }): IngressClient<M>;
-  objectClient<M = Untyped>(object: ObjectDefinition<string, M> | { name: string }, key: string): IngressClient<M>;
+  objectClient<M = Untyped>(
+    object: ObjectDefinition<string, M> | { name: string },
+    key: string,
+  ): IngressClient<M>;
   workflowClient<M = Untyped>(
     workflow: WorkflowDefinition<string, M> | { name: string },
     id: string,
   ): IngressWorkflowClient<M>;
-  serviceSendClient<M = Untyped>(service: ServiceDefinition<string, M> | { name: string }): IngressSendClient<M>;
+  serviceSendClient<M = Untyped>(
+    service: ServiceDefinition<string, M> | { name: string },
+  ): IngressSendClient<M>;
   objectSendClient<M = Untyped>(
     object: ObjectDefinition<string, M> | { name: string },
     key: string,

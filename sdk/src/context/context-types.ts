@@ -110,7 +110,10 @@ export interface Context {
   sleep(duration: Duration, name?: string): CapstanPromise<void>;
   serviceClient<M = Untyped>(service: ServiceDefinition<string, M> | { name: string }): Client<M>;
   objectClient<M = Untyped>(object: ObjectDefinition<string, M> | { name: string }, key: string): Client<M>;
-  workflowClient<M = Untyped>(workflow: WorkflowDefinition<string, M> | { name: string }, id: string): Client<M>;
+  workflowClient<M = Untyped>(
+    workflow: WorkflowDefinition<string, M> | { name: string },
+    id: string,
+  ): Client<M>;
   serviceSendClient<M = Untyped>(
     service: ServiceDefinition<string, M> | { name: string },
     options?: SendOptions,

@@ -55,10 +55,13 @@ function decode<T>(c: Completion, serde: Serde<T>, what: string, emptyValue: T):
 function clientProxy<R>(
   make: (handler: string, args: unknown[]) => R,
 ): Record<string, (...args: unknown[]) => R> {
-  return new Proxy({} as Record<string, (...args: unknown[]) => R>, {
-    get: (_t, prop) =>
-      typeof prop === "string" && prop !== "then" ? (...args: unknown[]) => make(prop, args) : undefined,
-  });
+  return new Proxy(
+    {},
+    {
+      get: (_t, prop) =>
+        typeof prop === "string" && prop !== "then" ? (...args: unknown[]) => make(prop, args) : undefined,
+    },
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- inference over arbitrary handler signatures needs `any` */
 import type { HandlerKind } from "../protocol";
 import { MAX_NAME_LENGTH } from "../protocol";
 import type {
@@ -17,10 +18,10 @@ import { DEFINITION } from "./definition";
 import { handlerMeta } from "./handler-marker";
 
 type Fn<C> = (ctx: C, input: any) => Promise<any>;
+/** Method-style parameter check (bivariant), so `run` with the wider context still fits the record. */
+type SharedFn<C> = { bivarianceHack(ctx: C, input: any): Promise<any> }["bivarianceHack"];
 /** `run` gets the full workflow context; every other handler is shared (read-only state). */
-type WorkflowHandlers<M> = { run: Fn<WorkflowContext> } & {
-  [K in keyof M]: K extends "run" ? Fn<WorkflowContext> : Fn<WorkflowSharedContext>;
-};
+type WorkflowHandlers = { run: Fn<WorkflowContext> } & Record<string, SharedFn<WorkflowSharedContext>>;
 
 function checkName(kind: string, name: string, handlers: object): void {
   if (typeof name !== "string" || name.length === 0 || name.length > MAX_NAME_LENGTH) {
@@ -97,7 +98,7 @@ export function object<P extends string, M extends Record<string, Fn<ObjectConte
  *   },
  * });
  */
-export function workflow<P extends string, M extends WorkflowHandlers<M>>(definition: {
+export function workflow<P extends string, M extends WorkflowHandlers>(definition: {
   name: P;
   handlers: M;
   options?: HandlerConfig;

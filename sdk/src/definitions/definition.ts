@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- inference over arbitrary handler signatures needs `any` */
 import type { HandlerOptions } from "../protocol";
 import type { CapstanPromise } from "../engine/capstan-promise";
 import type { Serde } from "../serde/serde";

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- inference over arbitrary handler signatures needs `any` */
 import type { HandlerConfig } from "./definition";
 
 const HANDLER_META = Symbol.for("capstan.handlerMeta");
@@ -20,5 +21,5 @@ export function markHandler<F extends (...args: any[]) => any>(fn: F, meta: Hand
 
 export function handlerMeta(fn: unknown): HandlerMeta {
   if (typeof fn !== "function") return {};
-  return ((fn as unknown as Record<symbol, HandlerMeta | undefined>)[HANDLER_META] ?? {}) as HandlerMeta;
+  return (fn as unknown as Record<symbol, HandlerMeta | undefined>)[HANDLER_META] ?? {};
 }

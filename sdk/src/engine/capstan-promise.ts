@@ -95,7 +95,7 @@ export function combine<R>(
 ): CapstanPromise<R> {
   const sources = children.map((c) => sourceOf(c));
   let settled = false;
-  handled(promise).then(
+  void handled(promise).then(
     () => (settled = true),
     () => (settled = true),
   );

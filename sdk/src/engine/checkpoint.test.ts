@@ -1,6 +1,13 @@
 import type { EntryCompletion, InvokeResponse } from "../protocol";
 import { MAX_CHECKPOINT_WAIT_MS } from "../protocol";
-import { CapstanPromise, createEndpoint, isAttemptSupersededError, isCancelledError, object, service } from "../index";
+import {
+  CapstanPromise,
+  createEndpoint,
+  isAttemptSupersededError,
+  isCancelledError,
+  object,
+  service,
+} from "../index";
 import { startCheckpointServer } from "../test-support/checkpoint-server";
 import { invokeRequest, j } from "../test-support/journal-builder";
 import { greeter } from "../test-support/kitchen-sink";
@@ -44,9 +51,11 @@ describe("checkpoint channel", () => {
     expect(res.outcome).toEqual({ kind: "completed", value: "6" });
     expect(res.entries).toEqual([]);
     expect(seenBeforeStep).toEqual([0, 1, 2]);
-    expect(server.received.map((c) => c.entries)).toEqual([1, 2, 3].map((n) => [
-      { index: n, kind: "run", name: `step-${n}`, result: { kind: "value", value: String(n) } },
-    ]));
+    expect(server.received.map((c) => c.entries)).toEqual(
+      [1, 2, 3].map((n) => [
+        { index: n, kind: "run", name: `step-${n}`, result: { kind: "value", value: String(n) } },
+      ]),
+    );
     expect(server.received.every((c) => c.attemptToken === "tok-1" && c.pending.length === 0)).toBe(true);
   });
 
@@ -57,7 +66,9 @@ describe("checkpoint channel", () => {
       handlers: {
         go: async (ctx) => {
           ctx.set("a", 1);
-          ctx.objectSendClient({ name: "Other" }, "k").poke(undefined, { delay: 1000 });
+          ctx
+            .objectSendClient<{ poke: () => Promise<void> }>({ name: "Other" }, "k")
+            .poke(undefined, { delay: 1000 });
           await ctx.run("r", () => "x");
           ctx.clear("a");
           return "ok";
@@ -95,7 +106,10 @@ describe("checkpoint channel", () => {
     )) as InvokeResponse;
     expect(res.outcome).toEqual({ kind: "completed", value: j("woke") });
     expect(server.received).toHaveLength(1);
-    expect(server.received[0]).toMatchObject({ entries: [{ index: 1, kind: "sleep", durationMs: 100 }], pending: [1] });
+    expect(server.received[0]).toMatchObject({
+      entries: [{ index: 1, kind: "sleep", durationMs: 100 }],
+      pending: [1],
+    });
     expect(server.received[0]!.waitMs).toBeGreaterThan(100);
     expect(server.received[0]!.waitMs).toBeLessThanOrEqual(MAX_CHECKPOINT_WAIT_MS);
   });
@@ -150,7 +164,10 @@ describe("checkpoint channel", () => {
       clock += 1_500; // the long-poll ran out with nothing completed
       return [];
     });
-    const caller = service({ name: "Caller", handlers: { go: async (ctx) => ctx.serviceClient(greeter).greet("x") } });
+    const caller = service({
+      name: "Caller",
+      handlers: { go: async (ctx) => ctx.serviceClient(greeter).greet("x") },
+    });
     const res = (await createEndpoint(caller, { now: () => clock }).handle(
       invokeRequest({ service: "Caller", handler: "go" }, undefined, [], { checkpoint: { url: server.url } }),
       lambdaTime,
@@ -161,7 +178,10 @@ describe("checkpoint channel", () => {
   });
 
   test("409 INVOKE_STALE_ATTEMPT stops the attempt: handle rejects and the ctx is closed", async () => {
-    const server = await checkpointServer(() => ({ status: 409, body: { code: "INVOKE_STALE_ATTEMPT", message: "stale" } }));
+    const server = await checkpointServer(() => ({
+      status: 409,
+      body: { code: "INVOKE_STALE_ATTEMPT", message: "stale" },
+    }));
     let afterwards: unknown;
     let ctxRef: { run(n: string, f: () => number): Promise<number> } | undefined;
     const svc = service({
@@ -194,11 +214,17 @@ describe("checkpoint channel", () => {
     await server.close();
     const warnings: unknown[] = [];
     const svc = service({ name: "Fallback", handlers: { go: async (ctx) => ctx.run("a", () => 41 + 1) } });
-    const res = (await createEndpoint(svc, { logger: { ...silent, warn: (m: unknown) => warnings.push(m) } }).handle(
-      invokeRequest({ service: "Fallback", handler: "go" }, undefined, [], { checkpoint: { url: server.url } }),
+    const res = (await createEndpoint(svc, {
+      logger: { ...silent, warn: (m: unknown) => warnings.push(m) },
+    }).handle(
+      invokeRequest({ service: "Fallback", handler: "go" }, undefined, [], {
+        checkpoint: { url: server.url },
+      }),
       lambdaTime,
     )) as InvokeResponse;
-    expect(res.entries).toEqual([{ index: 1, kind: "run", name: "a", result: { kind: "value", value: "42" } }]);
+    expect(res.entries).toEqual([
+      { index: 1, kind: "run", name: "a", result: { kind: "value", value: "42" } },
+    ]);
     expect(res.outcome).toEqual({ kind: "suspended", awaiting: [1] });
     expect(warnings).toHaveLength(1);
   });

@@ -8,7 +8,13 @@ type Recorded = object;
 const ok = { kind: "value" as const, value: j(1) };
 
 /** One divergence per row: what the journal recorded, what the (changed) code now does. */
-const cases: Array<{ name: string; recorded: Recorded; code: (ctx: Context & { set(k: string, v: unknown): void }) => unknown; expected: string; actual: string }> = [
+const cases: Array<{
+  name: string;
+  recorded: Recorded;
+  code: (ctx: Context & { set(k: string, v: unknown): void }) => unknown;
+  expected: string;
+  actual: string;
+}> = [
   {
     name: "renamed step",
     recorded: { kind: "run", name: "charge", result: ok },
@@ -25,14 +31,27 @@ const cases: Array<{ name: string; recorded: Recorded; code: (ctx: Context & { s
   },
   {
     name: "call to another target",
-    recorded: { kind: "call", target: { service: "Greeter", handler: "greet" }, parameter: j("a"), result: ok },
-    code: (ctx) => ctx.serviceClient({ name: "Greeter" }).hello("a"),
+    recorded: {
+      kind: "call",
+      target: { service: "Greeter", handler: "greet" },
+      parameter: j("a"),
+      result: ok,
+    },
+    code: (ctx) =>
+      ctx
+        .serviceClient<{ hello: (c: unknown, s: string) => Promise<string> }>({ name: "Greeter" })
+        .hello("a"),
     expected: 'call("Greeter/greet")',
     actual: 'call("Greeter/hello")',
   },
   {
     name: "send where a call was recorded",
-    recorded: { kind: "call", target: { service: "Greeter", handler: "greet" }, parameter: j("a"), result: ok },
+    recorded: {
+      kind: "call",
+      target: { service: "Greeter", handler: "greet" },
+      parameter: j("a"),
+      result: ok,
+    },
     code: (ctx) => ctx.serviceSendClient(greeter).greet("a"),
     expected: 'call("Greeter/greet")',
     actual: 'send("Greeter/greet")',
@@ -54,42 +73,53 @@ const cases: Array<{ name: string; recorded: Recorded; code: (ctx: Context & { s
 ];
 
 describe("non-determinism", () => {
-  test.each(cases)("$name → NonDeterminismError, outcome retry, expected vs actual", async ({ recorded, code, expected, actual }) => {
-    let caught: unknown;
-    const nd = object({
-      name: "Nd",
-      handlers: {
-        go: async (ctx) => {
-          try {
-            await code(ctx);
-          } catch (e) {
-            caught = e; // even a handler that swallows it cannot continue
-          }
-          await ctx.run("after", () => "never recorded");
+  test.each(cases)(
+    "$name → NonDeterminismError, outcome retry, expected vs actual",
+    async ({ recorded, code, expected, actual }) => {
+      let caught: unknown;
+      const nd = object({
+        name: "Nd",
+        handlers: {
+          go: async (ctx) => {
+            try {
+              await code(ctx);
+            } catch (e) {
+              caught = e; // even a handler that swallows it cannot continue
+            }
+            await ctx.run("after", () => "never recorded");
+          },
         },
-      },
-    });
-    const res = (await createEndpoint(nd).handle(
-      invokeRequest({ service: "Nd", handler: "go", key: "k" }, undefined, [recorded]),
-    )) as InvokeResponse;
+      });
+      const res = (await createEndpoint(nd).handle(
+        invokeRequest({ service: "Nd", handler: "go", key: "k" }, undefined, [recorded]),
+      )) as InvokeResponse;
 
-    expect(isNonDeterminismError(caught)).toBe(true);
-    expect(caught).toMatchObject({ entryIndex: 1, expected, actual });
-    expect(res.outcome).toMatchObject({
-      kind: "retry",
-      error: { name: "NonDeterminismError", message: `SDK_NON_DETERMINISM: entry 1: expected ${expected}, actual ${actual}` },
-    });
-    expect(res.entries).toEqual([]);
-  });
+      expect(isNonDeterminismError(caught)).toBe(true);
+      expect(caught).toMatchObject({ entryIndex: 1, expected, actual });
+      expect(res.outcome).toMatchObject({
+        kind: "retry",
+        error: {
+          name: "NonDeterminismError",
+          message: `SDK_NON_DETERMINISM: entry 1: expected ${expected}, actual ${actual}`,
+        },
+      });
+      expect(res.entries).toEqual([]);
+    },
+  );
 
   test("returning before replaying every recorded entry is non-deterministic too", async () => {
     const nd = object({ name: "Short", handlers: { go: async () => "done early" } });
     const res = (await createEndpoint(nd).handle(
-      invokeRequest({ service: "Short", handler: "go", key: "k" }, undefined, [{ kind: "run", name: "a", result: ok }]),
+      invokeRequest({ service: "Short", handler: "go", key: "k" }, undefined, [
+        { kind: "run", name: "a", result: ok },
+      ]),
     )) as InvokeResponse;
     expect(res.outcome).toMatchObject({
       kind: "retry",
-      error: { name: "NonDeterminismError", message: expect.stringContaining('expected run("a"), actual the handler returned') },
+      error: {
+        name: "NonDeterminismError",
+        message: expect.stringContaining('expected run("a"), actual the handler returned'),
+      },
     });
   });
 
@@ -109,6 +139,8 @@ describe("non-determinism", () => {
     const first = (await ep.handle(invokeRequest(target, undefined))) as InvokeResponse;
     const replay = (await ep.handle(invokeRequest(target, undefined, first.entries))) as InvokeResponse;
     expect(replay.outcome).toMatchObject({ kind: "retry", error: { name: "NonDeterminismError" } });
-    expect((replay.outcome as { error: { message: string } }).error.message).toContain('expected run("heads"), actual run("tails")');
+    expect((replay.outcome as { error: { message: string } }).error.message).toContain(
+      'expected run("heads"), actual run("tails")',
+    );
   });
 });

@@ -19,27 +19,41 @@ import { greeter, kitchenSink, runCounts } from "../test-support/kitchen-sink";
 import { kitchenSinkCompleter } from "../test-support/kitchen-sink-completer";
 
 const silent = { log() {}, info() {}, warn() {}, error() {}, debug() {} };
-const handle = async (ep: ReturnType<typeof createEndpoint>, req: unknown) => (await ep.handle(req)) as InvokeResponse;
+const handle = async (ep: ReturnType<typeof createEndpoint>, req: unknown) =>
+  (await ep.handle(req)) as InvokeResponse;
 
 describe("replay in request/response mode", () => {
   test("every entry kind records once, suspends at each await, and replays without re-running steps", async () => {
     const endpoint = createEndpoint(greeter, kitchenSink, { logger: silent });
     const before = runCounts.step;
 
-    const r = await drive(endpoint, { service: "KitchenSink", handler: "run", key: "w" }, "ann", kitchenSinkCompleter);
+    const r = await drive(
+      endpoint,
+      { service: "KitchenSink", handler: "run", key: "w" },
+      "ann",
+      kitchenSinkCompleter,
+    );
 
     expect(r.last.outcome).toMatchObject({ kind: "completed" });
     const out = JSON.parse((r.last.outcome as { value: string }).value);
-    expect(out).toMatchObject({ step: "s-ann", greeting: "hello ann", awoken: "self", promised: "done", attached: "attached" });
+    expect(out).toMatchObject({
+      step: "s-ann",
+      greeting: "hello ann",
+      awoken: "self",
+      promised: "done",
+      attached: "attached",
+    });
     expect(out.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(runCounts.step - before).toBe(1);
     // Each suspension named exactly the entry the handler was blocked on.
     const suspended = r.responses.filter((x) => x.outcome.kind === "suspended");
     expect(suspended.map((x) => x.outcome)).toEqual(
-      ["run", "sleep", "call", "awakeable", "promisePeek", "promiseComplete", "promiseGet", "attach"].map((kind) => ({
-        kind: "suspended",
-        awaiting: [r.journal.findIndex((e) => e.kind === kind)],
-      })),
+      ["run", "sleep", "call", "awakeable", "promisePeek", "promiseComplete", "promiseGet", "attach"].map(
+        (kind) => ({
+          kind: "suspended",
+          awaiting: [r.journal.findIndex((e) => e.kind === kind)],
+        }),
+      ),
     );
     expect(r.state).toEqual({ done: "true" });
   });
@@ -109,17 +123,25 @@ describe("replay in request/response mode", () => {
   });
 
   test("lazy state: a key missing from partial eager state is fetched through the runtime", async () => {
-    const reader = object({ name: "Reader", handlers: { read: shared(async (ctx) => ctx.get<string>("k")) } });
+    const reader = object({
+      name: "Reader",
+      handlers: { read: shared(async (ctx) => ctx.get<string>("k")) },
+    });
     const endpoint = createEndpoint(reader);
     const target = { service: "Reader", handler: "read", key: "a" };
 
-    const first = await handle(endpoint, invokeRequest(target, undefined, [], { state: { complete: false, values: {} } }));
+    const first = await handle(
+      endpoint,
+      invokeRequest(target, undefined, [], { state: { complete: false, values: {} } }),
+    );
     expect(first.outcome).toEqual({ kind: "suspended", awaiting: [1] });
     expect(first.entries).toEqual([{ index: 1, kind: "getState", key: "k" }]);
 
     const second = await handle(
       endpoint,
-      invokeRequest(target, undefined, [{ kind: "getState", key: "k", result: { kind: "value", value: j("v") } }]),
+      invokeRequest(target, undefined, [
+        { kind: "getState", key: "k", result: { kind: "value", value: j("v") } },
+      ]),
     );
     expect(second.outcome).toEqual({ kind: "completed", value: j("v") });
   });
@@ -127,7 +149,9 @@ describe("replay in request/response mode", () => {
   test("state rules: shared handlers cannot write, services have no state", async () => {
     const obj = object({
       name: "Obj",
-      handlers: { peek: shared(async (ctx) => (ctx as unknown as { set(k: string, v: number): void }).set("k", 1)) },
+      handlers: {
+        peek: shared(async (ctx) => (ctx as unknown as { set(k: string, v: number): void }).set("k", 1)),
+      },
     });
     const svc = service({
       name: "Svc",
@@ -139,9 +163,18 @@ describe("replay in request/response mode", () => {
     const b = await handle(endpoint, invokeRequest({ service: "Svc", handler: "s" }, undefined));
     const c = await handle(endpoint, invokeRequest({ service: "Nope", handler: "x" }, undefined));
 
-    expect(a.outcome).toMatchObject({ kind: "failed", failure: { message: expect.stringContaining("SDK_STATE_READ_ONLY") } });
-    expect(b.outcome).toMatchObject({ kind: "failed", failure: { message: expect.stringContaining("SDK_STATE_UNAVAILABLE") } });
-    expect(c.outcome).toMatchObject({ kind: "failed", failure: { code: 404, message: expect.stringContaining("SDK_UNKNOWN_HANDLER") } });
+    expect(a.outcome).toMatchObject({
+      kind: "failed",
+      failure: { message: expect.stringContaining("SDK_STATE_READ_ONLY") },
+    });
+    expect(b.outcome).toMatchObject({
+      kind: "failed",
+      failure: { message: expect.stringContaining("SDK_STATE_UNAVAILABLE") },
+    });
+    expect(c.outcome).toMatchObject({
+      kind: "failed",
+      failure: { code: 404, message: expect.stringContaining("SDK_UNKNOWN_HANDLER") },
+    });
   });
 
   test("alwaysReplay suspends after every new completable entry and reaches the same result", async () => {
@@ -159,11 +192,19 @@ describe("replay in request/response mode", () => {
       },
     });
     const target = { service: "Steps", handler: "go", key: "k" };
-    const normal = await drive(createEndpoint(steps), target, undefined, () => undefined, { state: { v: "7" } });
-    bodies = 0;
-    const replayed = await drive(createEndpoint(steps, { alwaysReplay: true }), target, undefined, () => undefined, {
+    const normal = await drive(createEndpoint(steps), target, undefined, () => undefined, {
       state: { v: "7" },
     });
+    bodies = 0;
+    const replayed = await drive(
+      createEndpoint(steps, { alwaysReplay: true }),
+      target,
+      undefined,
+      () => undefined,
+      {
+        state: { v: "7" },
+      },
+    );
 
     expect(replayed.last.outcome).toEqual(normal.last.outcome);
     expect(replayed.last.outcome).toEqual({ kind: "completed", value: "[1,2,7]" });
@@ -188,7 +229,9 @@ describe("replay in request/response mode", () => {
         expect(seqA[1]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       }),
     );
-    expect(new DeterministicRand("inv_1_aaaaaaaa").random()).not.toBe(new DeterministicRand("inv_1_aaaaaaab").random());
+    expect(new DeterministicRand("inv_1_aaaaaaaa").random()).not.toBe(
+      new DeterministicRand("inv_1_aaaaaaab").random(),
+    );
   });
 
   test("ctx.console is silent while replaying and logs new work", async () => {
@@ -206,7 +249,9 @@ describe("replay in request/response mode", () => {
     });
     const endpoint = createEndpoint(svc, { logger });
     await endpoint.handle(
-      invokeRequest({ service: "Log", handler: "go" }, undefined, [{ kind: "run", name: "x", result: { kind: "value", value: "1" } }]),
+      invokeRequest({ service: "Log", handler: "go" }, undefined, [
+        { kind: "run", name: "x", result: { kind: "value", value: "1" } },
+      ]),
     );
     expect(lines.map((l) => l[1])).toEqual(["after"]);
   });
@@ -282,13 +327,20 @@ describe("errors and outcomes", () => {
 
     expect(bodies).toBe(3);
     expect(r.responses.slice(0, 2).map((x) => x.outcome)).toEqual([
-      expect.objectContaining({ kind: "retry", retryAfterMs: 100, error: expect.objectContaining({ message: "declined #1" }) }),
+      expect.objectContaining({
+        kind: "retry",
+        retryAfterMs: 100,
+        error: expect.objectContaining({ message: "declined #1" }),
+      }),
       expect.objectContaining({ kind: "retry", retryAfterMs: 200 }),
     ]);
     expect(r.responses[2]!.entries[0]).toMatchObject({
       kind: "run",
       name: "charge",
-      result: { kind: "failure", failure: { code: 500, message: expect.stringContaining("SDK_RUN_RETRIES_EXHAUSTED") } },
+      result: {
+        kind: "failure",
+        failure: { code: 500, message: expect.stringContaining("SDK_RUN_RETRIES_EXHAUSTED") },
+      },
     });
     expect(JSON.parse((r.last.outcome as { value: string }).value)).toBe(
       'SDK_RUN_RETRIES_EXHAUSTED: run "charge" failed after 3 attempts: declined #3',
@@ -334,7 +386,9 @@ describe("errors and outcomes", () => {
       },
     });
     const r = await drive(createEndpoint(svc), { service: "C", handler: "go" }, undefined, (e) =>
-      e.kind === "sleep" ? { kind: "failure", failure: { code: 409, message: "cancelled", name: "CancelledError" } } : undefined,
+      e.kind === "sleep"
+        ? { kind: "failure", failure: { code: 409, message: "cancelled", name: "CancelledError" } }
+        : undefined,
     );
     expect(refunds).toBe(1);
     expect(r.journal.map((e) => e.kind)).toEqual(["input", "run", "sleep", "run"]);
@@ -371,11 +425,17 @@ describe("errors and outcomes", () => {
     const t = (handler: string) => ({ service: "Big", handler, key: "k" });
 
     const run = await drive(ep, t("runResult"), undefined, () => undefined);
-    expect(run.journal[1]).toMatchObject({ kind: "run", result: { kind: "failure", failure: { code: 413 } } });
+    expect(run.journal[1]).toMatchObject({
+      kind: "run",
+      result: { kind: "failure", failure: { code: 413 } },
+    });
     expect(run.last.outcome).toEqual({ kind: "completed", value: "413" });
     expect((await handle(ep, invokeRequest(t("setBig"), undefined))).outcome).toMatchObject({
       kind: "failed",
-      failure: { code: 413, message: expect.stringMatching(/^SDK_VALUE_TOO_LARGE: .*MAX_VALUE_BYTES \(1048576\)/) },
+      failure: {
+        code: 413,
+        message: expect.stringMatching(/^SDK_VALUE_TOO_LARGE: .*MAX_VALUE_BYTES \(1048576\)/),
+      },
     });
     for (const h of ["bigint", "cycle"]) {
       expect((await handle(ep, invokeRequest(t(h), undefined))).outcome).toMatchObject({
@@ -388,7 +448,10 @@ describe("errors and outcomes", () => {
 
   test("malformed messages reject with ProtocolError codes", async () => {
     const ep = createEndpoint(greeter);
-    await expect(ep.handle({ type: "invoke" })).rejects.toMatchObject({ name: "ProtocolError", code: "PROTOCOL_INVALID_MESSAGE" });
+    await expect(ep.handle({ type: "invoke" })).rejects.toMatchObject({
+      name: "ProtocolError",
+      code: "PROTOCOL_INVALID_MESSAGE",
+    });
     await expect(ep.handle("{oops")).rejects.toMatchObject({ code: "PROTOCOL_BAD_JSON" });
     await expect(ep.handle({ type: "discover", protocolVersion: 99 })).rejects.toMatchObject({
       code: "PROTOCOL_UNSUPPORTED_VERSION",

@@ -94,7 +94,7 @@ export function executeRun<T>(
         record({ kind: "failure", failure: errorToFailure(e) });
         return;
       }
-      const decision = runRetryDecision(options as RunOptions<unknown>, attempt, elapsedMs);
+      const decision = runRetryDecision(options, attempt, elapsedMs);
       if (decision.exhausted) {
         const exhausted = new TerminalError(
           withCode(

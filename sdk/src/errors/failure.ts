@@ -12,6 +12,7 @@ export function failureToError(failure: Failure): TerminalError {
       return new CancelledError(failure.message, metadata);
     case "TimeoutError":
       return new TimeoutError(failure.message, metadata);
+    case undefined:
     default: {
       const e = new TerminalError(failure.message, { code: failure.code, ...metadata });
       if (failure.name !== undefined && failure.name !== "TerminalError") {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- inference over arbitrary handler signatures needs `any` */
 import { request } from "node:http";
 import type { DiscoveryResponse, InvokeResponse } from "../protocol";
 import { MAX_REQUEST_BYTES } from "../protocol";
@@ -8,13 +9,27 @@ import { serve } from "./index";
 
 const greeter = service({ name: "Greeter", handlers: { greet: async (_ctx, name: string) => `hi ${name}` } });
 
-function post(url: string, path: string, body: string | Buffer, method = "POST"): Promise<{ status: number; body: any }> {
+function post(
+  url: string,
+  path: string,
+  body: string | Buffer,
+  method = "POST",
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, headers: { "content-type": "application/json" } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || "null") }));
-    });
+    const req = request(
+      `${url}${path}`,
+      { method, headers: { "content-type": "application/json" } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString() || "null"),
+          }),
+        );
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -29,7 +44,11 @@ describe("HTTP adapter over a real socket", () => {
 
   test("POST /discover and /invoke answer protocol JSON", async () => {
     const d = await post(server.url, "/discover", JSON.stringify({ type: "discover", protocolVersion: 1 }));
-    const i = await post(server.url, "/invoke", JSON.stringify(invokeRequest({ service: "Greeter", handler: "greet" }, "x")));
+    const i = await post(
+      server.url,
+      "/invoke",
+      JSON.stringify(invokeRequest({ service: "Greeter", handler: "greet" }, "x")),
+    );
     expect(d.status).toBe(200);
     expect((d.body as DiscoveryResponse).services.map((s) => s.name)).toEqual(["Greeter"]);
     expect(i.status).toBe(200);

@@ -7,13 +7,19 @@ import { capstanMiddy, lambdaHandler } from "./index";
 const greeter = service({
   name: "Greeter",
   handlers: {
-    greet: handlers.handler({ retryPolicy: { maxAttempts: 3 }, abortTimeoutMs: 30_000 }, async (_ctx, name: string) => `hi ${name}`),
+    greet: handlers.handler(
+      { retryPolicy: { maxAttempts: 3 }, abortTimeoutMs: 30_000 },
+      async (_ctx, name: string) => `hi ${name}`,
+    ),
   },
   options: { journalRetentionMs: 86_400_000 },
 });
 const counter = object({
   name: "Counter",
-  handlers: { add: async (ctx, n: number) => ((await ctx.get<number>("v")) ?? 0) + n, get: handlers.object.shared(async () => 0) },
+  handlers: {
+    add: async (ctx, n: number) => ((await ctx.get<number>("v")) ?? 0) + n,
+    get: handlers.object.shared(async () => 0),
+  },
 });
 
 function lambdaContext(remainingMs = 60_000) {
@@ -31,16 +37,32 @@ describe("Lambda adapter", () => {
     const context = lambdaContext();
 
     const discovery = (await handler({ type: "discover", protocolVersion: 1 }, context)) as DiscoveryResponse;
-    const response = (await handler(invokeRequest({ service: "Greeter", handler: "greet" }, "ann"), context)) as InvokeResponse;
+    const response = (await handler(
+      invokeRequest({ service: "Greeter", handler: "greet" }, "ann"),
+      context,
+    )) as InvokeResponse;
 
     expect(discovery.services).toEqual([
       {
         name: "Greeter",
         kind: "service",
-        handlers: [{ name: "greet", kind: "stateless", options: { retryPolicy: { maxAttempts: 3 }, abortTimeoutMs: 30_000 } }],
+        handlers: [
+          {
+            name: "greet",
+            kind: "stateless",
+            options: { retryPolicy: { maxAttempts: 3 }, abortTimeoutMs: 30_000 },
+          },
+        ],
         options: { journalRetentionMs: 86_400_000 },
       },
-      { name: "Counter", kind: "object", handlers: [{ name: "add", kind: "exclusive" }, { name: "get", kind: "shared" }] },
+      {
+        name: "Counter",
+        kind: "object",
+        handlers: [
+          { name: "add", kind: "exclusive" },
+          { name: "get", kind: "shared" },
+        ],
+      },
     ]);
     expect(response.outcome).toEqual({ kind: "completed", value: j("hi ann") });
     expect(context.callbackWaitsForEmptyEventLoop).toBe(false);
@@ -58,7 +80,9 @@ describe("Lambda adapter", () => {
   test("remaining Lambda time drives the suspension decision", async () => {
     const sleepy = service({ name: "Sleepy", handlers: { go: async (ctx) => ctx.sleep(100) } });
     const res = (await lambdaHandler(sleepy)(
-      invokeRequest({ service: "Sleepy", handler: "go" }, undefined, [], { checkpoint: { url: "http://127.0.0.1:9/never" } }),
+      invokeRequest({ service: "Sleepy", handler: "go" }, undefined, [], {
+        checkpoint: { url: "http://127.0.0.1:9/never" },
+      }),
       lambdaContext(100),
     )) as InvokeResponse;
     expect(res.outcome).toEqual({ kind: "suspended", awaiting: [1] });
@@ -77,7 +101,10 @@ describe("Lambda adapter", () => {
     };
     const handler = middy(capstanMiddy(greeter)).use(audit);
 
-    const res = (await handler(invokeRequest({ service: "Greeter", handler: "greet" }, "bo"), lambdaContext() as never)) as InvokeResponse;
+    const res = (await handler(
+      invokeRequest({ service: "Greeter", handler: "greet" }, "bo"),
+      lambdaContext() as never,
+    )) as InvokeResponse;
 
     expect(res.outcome).toEqual({ kind: "completed", value: j("hi bo") });
     expect(calls).toEqual(["before", "after:completed"]);

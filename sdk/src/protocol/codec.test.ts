@@ -62,7 +62,13 @@ describe("protocol decoders at their limits", () => {
     expect(codeOf(run("n".repeat(MAX_NAME_LENGTH + 1)))).toBe("PROTOCOL_LIMIT_EXCEEDED");
     const call = (key: string, idem: string) => () =>
       decodeEntry(
-        { index: 1, kind: "call", target: { service: "S", handler: "h", key }, parameter: "", idempotencyKey: idem },
+        {
+          index: 1,
+          kind: "call",
+          target: { service: "S", handler: "h", key },
+          parameter: "",
+          idempotencyKey: idem,
+        },
         "e",
       );
     expect(codeOf(call("k".repeat(MAX_KEY_LENGTH), "i".repeat(MAX_IDEMPOTENCY_KEY_LENGTH)))).toBe("none");
@@ -75,9 +81,9 @@ describe("protocol decoders at their limits", () => {
       { index: 0, kind: "input", value: "" },
       ...Array.from({ length: n - 1 }, (_, i) => ({ index: i + 1, kind: "clearAllState" })),
     ];
-    expect(codeOf(() => decodeInvokeRequest({ ...baseRequest(), journal: journal(MAX_JOURNAL_ENTRIES) }))).toBe(
-      "none",
-    );
+    expect(
+      codeOf(() => decodeInvokeRequest({ ...baseRequest(), journal: journal(MAX_JOURNAL_ENTRIES) })),
+    ).toBe("none");
     expect(
       codeOf(() => decodeInvokeRequest({ ...baseRequest(), journal: journal(MAX_JOURNAL_ENTRIES + 1) })),
     ).toBe("PROTOCOL_LIMIT_EXCEEDED");
@@ -107,7 +113,9 @@ describe("protocol decoders at their limits", () => {
     expect(codeOf(() => decodeRuntimeToSdk({ type: "discover", protocolVersion: 2 }))).toBe(
       "PROTOCOL_UNSUPPORTED_VERSION",
     );
-    expect(codeOf(() => decodeRuntimeToSdk({ ...baseRequest(), journal: [] }))).toBe("PROTOCOL_INVALID_MESSAGE");
+    expect(codeOf(() => decodeRuntimeToSdk({ ...baseRequest(), journal: [] }))).toBe(
+      "PROTOCOL_INVALID_MESSAGE",
+    );
     expect(
       codeOf(() =>
         decodeRuntimeToSdk({
@@ -122,7 +130,12 @@ describe("protocol decoders at their limits", () => {
     expect(codeOf(() => decodeEntry({ index: 1, kind: "teleport" }, "e"))).toBe("PROTOCOL_INVALID_MESSAGE");
     expect(
       codeOf(() =>
-        decodeCheckpointAck({ type: "checkpoint-ack", protocolVersion: 1, journalLength: 1, completions: [{}] }),
+        decodeCheckpointAck({
+          type: "checkpoint-ack",
+          protocolVersion: 1,
+          journalLength: 1,
+          completions: [{}],
+        }),
       ),
     ).toBe("PROTOCOL_INVALID_MESSAGE");
     expect(

@@ -6,7 +6,8 @@ import { createEndpoint } from "../index";
 import { greeter, kitchenSink, runCounts } from "../test-support/kitchen-sink";
 
 /** Golden fixtures shared with the runtime's tests: a one-sided protocol change fails both. */
-const fixture = (name: string): unknown => JSON.parse(readFileSync(join(__dirname, "fixtures", name), "utf8"));
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(join(__dirname, "fixtures", name), "utf8"));
 
 const ALL_KINDS: JournalEntry["kind"][] = [
   "input",

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- inference over arbitrary handler signatures needs `any` */
 import { MAX_VALUE_BYTES } from "../protocol";
 import { TerminalError } from "../errors/terminal-error";
 import { withCode } from "../errors/sdk-error-codes";

@@ -16,7 +16,17 @@ export function kitchenSinkCompleter(entry: JournalEntry): Completion | undefine
       return { kind: "value", value: JSON.stringify("done") };
     case "attach":
       return { kind: "value", value: JSON.stringify("attached") };
-    default:
+    case "input":
+    case "output":
+    case "run":
+    case "send":
+    case "getState":
+    case "setState":
+    case "clearState":
+    case "clearAllState":
+    case "getStateKeys":
+    case "completeAwakeable":
+    case "cancelInvocation":
       return undefined;
   }
 }

@@ -8,8 +8,13 @@ import type middyType from "@middy/core";
  */
 export function loadMiddy(): typeof middyType {
   const file = require.resolve("@middy/core");
-  const { code } = transformSync(readFileSync(file, "utf8"), { format: "cjs", platform: "node", target: "node20" });
+  const { code } = transformSync(readFileSync(file, "utf8"), {
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+  });
   const mod: { exports: { default?: typeof middyType } } = { exports: {} };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- evaluating the transformed package source
   new Function("module", "exports", "require", code)(mod, mod.exports, require);
   return mod.exports.default!;
 }

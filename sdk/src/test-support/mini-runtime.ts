@@ -24,7 +24,9 @@ export async function drive(
   complete: Completer,
   options: { state?: Record<string, string>; maxAttempts?: number; request?: Partial<InvokeRequest> } = {},
 ): Promise<DriveResult> {
-  const journal: JournalEntry[] = [{ index: 0, kind: "input", value: input === undefined ? "" : JSON.stringify(input) }];
+  const journal: JournalEntry[] = [
+    { index: 0, kind: "input", value: input === undefined ? "" : JSON.stringify(input) },
+  ];
   const state = { ...options.state };
   const responses: InvokeResponse[] = [];
   let attemptsSinceLastEntry = 0;
