@@ -50,7 +50,7 @@ class CapstanPromiseImpl<T> implements CapstanPromise<T> {
   readonly [SOURCE]: PromiseSource<T>;
   constructor(source: PromiseSource<T>) {
     this[SOURCE] = source;
-    handled(source.promise);
+    source.promise.catch(() => undefined);
   }
   then<A = T, B = never>(
     onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,

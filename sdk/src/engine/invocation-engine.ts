@@ -249,7 +249,7 @@ export class InvocationEngine implements AwaitScheduler {
   }
 
   private applyCompletion(c: EntryCompletion): void {
-    const entry = this.journal.entries[c.index];
+    const entry: (JournalEntry & { result?: Completion }) | undefined = this.journal.entries[c.index];
     if (entry === undefined || entry.result !== undefined || !RUNTIME_COMPLETED_KINDS.has(entry.kind)) return;
     entry.result = c.result;
     if (entry.kind === "sleep" && c.wakeUpAtMs !== undefined) entry.wakeUpAtMs = c.wakeUpAtMs;
