@@ -580,7 +580,7 @@ export class Runtime implements RuntimeApi {
     try {
       id = parseInvocationId(invocationId);
     } catch {
-      throw new ApiError(400, "INVALID_INVOCATION_ID", `not an invocation id: ${invocationId}`);
+      throw new ApiError(400, "INVOCATION_INVALID_ID", `not an invocation id: ${invocationId}`);
     }
     const p = partitionOfInvocationId(id);
     if (p >= this.options.partitions)

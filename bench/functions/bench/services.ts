@@ -25,7 +25,7 @@ export const bench = service({
     },
     fanout: async (ctx) => {
       const self = ctx.serviceClient({ name: "bench" });
-      const calls = Array.from({ length: FANOUT_CALLS }, (_, i) => self.noop(i) as CapstanPromise<unknown>);
+      const calls = Array.from({ length: FANOUT_CALLS }, (_, i) => self.noop(i));
       const results = await CapstanPromise.all(calls);
       return { n: results.length };
     },
