@@ -218,7 +218,7 @@ export class Runtime implements RuntimeApi {
     try {
       // Appends to one partition are queued synchronously in call order, so the receiver sees each
       // producer's messages in seq order (it drops any seq at or below the highest it applied).
-      await this.processors[to]!.append({ ...record, origin: { partition: from, seq } } as RecordInput);
+      await this.processors[to]!.append({ ...record, origin: { partition: from, seq } });
       this.ackDelivery(from, to, seq);
     } catch (e) {
       this.log(`delivery ${from}→${to} #${seq} failed, re-sent on restart: ${String(e)}`);

@@ -194,7 +194,7 @@ const sql: Command = async (ctx, args) => {
       table(
         r.columns,
         r.rows.map((row) =>
-          row.map((c) => (c === null ? "" : typeof c === "object" ? JSON.stringify(c) : String(c))),
+          row.map((c) => (c === null ? "" : typeof c === "string" ? c : JSON.stringify(c))),
         ),
       ) + (r.truncated ? "\n(truncated)" : ""),
   );

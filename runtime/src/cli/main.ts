@@ -62,8 +62,9 @@ if (require.main === module) {
  */
 function silenceAwsSdkNodeVersionNotice(): void {
   const emit = process.emitWarning.bind(process);
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    if (String(warning instanceof Error ? warning.message : warning).startsWith("NodeVersionSupportWarning")) return;
+  process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
+    if (String(warning instanceof Error ? warning.message : warning).startsWith("NodeVersionSupportWarning"))
+      return;
     (emit as (...a: unknown[]) => void)(warning, ...rest);
-  }) as typeof process.emitWarning;
+  };
 }

@@ -73,7 +73,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     lambdaEndpoint: env.CAPSTAN_LAMBDA_ENDPOINT || undefined,
     awsRegion: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
     maxConcurrentInvocations: int(env, "CAPSTAN_MAX_CONCURRENT_INVOCATIONS", 256, 1, 100_000),
-    completedRetentionMs: int(env, "CAPSTAN_COMPLETED_RETENTION_MS", DEFAULT_COMPLETED_RETENTION_MS, 0, 30 * 24 * 3600_000),
+    completedRetentionMs: int(
+      env,
+      "CAPSTAN_COMPLETED_RETENTION_MS",
+      DEFAULT_COMPLETED_RETENTION_MS,
+      0,
+      30 * 24 * 3600_000,
+    ),
     handlersDir: path.resolve(cwd, env.CAPSTAN_HANDLERS_DIR ?? "handlers/src"),
   };
 }

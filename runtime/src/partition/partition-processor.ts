@@ -132,7 +132,7 @@ export class PartitionProcessor {
     const batch = this.queue;
     this.queue = [];
     const atMs = this.clock.nowMs();
-    const records = batch.map((p) => ({ ...p.input, atMs }) as LogRecord);
+    const records = batch.map((p) => ({ ...p.input, atMs }));
     const firstLsn = this.nextLsn;
     const started = performance.now();
     try {
