@@ -19,7 +19,14 @@ module.exports = {
     {
       ...common,
       displayName: "integration",
-      testMatch: ["<rootDir>/test/**/*.test.ts"],
+      testMatch: ["<rootDir>/test/integration/**/*.test.ts", "<rootDir>/test/chaos/**/*.test.ts"],
+    },
+    {
+      // `npm start` as a user runs it: the compiled runtime in a child process.
+      ...common,
+      displayName: "e2e",
+      testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/e2e/support/build.ts",
     },
   ],
 };

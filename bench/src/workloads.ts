@@ -4,7 +4,14 @@
  */
 import { FANOUT_CALLS, SLEEP_MS } from "../functions/bench/services";
 
-export const WORKLOAD_NAMES = ["noop", "steps", "sleeper", "fanout", "counter-spread", "counter-hot"] as const;
+export const WORKLOAD_NAMES = [
+  "noop",
+  "steps",
+  "sleeper",
+  "fanout",
+  "counter-spread",
+  "counter-hot",
+] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 /** One closed-loop client's script: the next request, and the check of its response. */
@@ -22,7 +29,11 @@ function exact(path: string, body: string, expected: string): ClientScript {
   return {
     next: () => ({ path, body }),
     check: (status, text) =>
-      status !== 200 ? `HTTP ${status}: ${text.slice(0, 200)}` : text === expected ? undefined : `got ${text.slice(0, 200)}`,
+      status !== 200
+        ? `HTTP ${status}: ${text.slice(0, 200)}`
+        : text === expected
+          ? undefined
+          : `got ${text.slice(0, 200)}`,
   };
 }
 

@@ -24,7 +24,10 @@ export const bench = service({
       return { slept: SLEEP_MS };
     },
     fanout: async (ctx) => {
-      const self = ctx.serviceClient({ name: "bench" });
+      // By name: the definition cannot reference itself while it is being declared.
+      const self = ctx.serviceClient<{ noop: (ctx: unknown, input: number) => Promise<number> }>({
+        name: "bench",
+      });
       const calls = Array.from({ length: FANOUT_CALLS }, (_, i) => self.noop(i));
       const results = await CapstanPromise.all(calls);
       return { n: results.length };

@@ -28,7 +28,8 @@ export const MAX_QTY_PER_SKU = 99;
  * checkLineItem({ sku: "mug-capstan", qty: 2 }); // ok; { sku: "?", qty: 1 } throws a 400
  */
 export function checkLineItem(item: LineItem): LineItem {
-  if (typeof item !== "object" || item === null) throw new TerminalError("expected {sku, qty}", { code: 400 });
+  if (typeof item !== "object" || item === null)
+    throw new TerminalError("expected {sku, qty}", { code: 400 });
   if (PRICES_CENTS[item.sku] === undefined) {
     throw new TerminalError(`unknown sku ${JSON.stringify(item.sku)}`, { code: 400 });
   }

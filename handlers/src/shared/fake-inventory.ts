@@ -17,7 +17,11 @@ export const inventory = {
   /** Holds `items` under `reservationId`; reserving the same id again is a no-op. */
   async reserve(reservationId: string, items: readonly LineItem[]): Promise<{ reservationId: string }> {
     calls.push({ op: "reserve", reservationId });
-    if (!reservations.has(reservationId)) reservations.set(reservationId, items.map((i) => ({ ...i })));
+    if (!reservations.has(reservationId))
+      reservations.set(
+        reservationId,
+        items.map((i) => ({ ...i })),
+      );
     return { reservationId };
   },
 

@@ -45,7 +45,10 @@ export const payments = {
         metadata: { reason: "amount_too_large" },
       });
     }
-    if (request.card === FLAKY_CARD && attempts.filter((a) => a.paymentId === request.paymentId).length === 1) {
+    if (
+      request.card === FLAKY_CARD &&
+      attempts.filter((a) => a.paymentId === request.paymentId).length === 1
+    ) {
       throw new Error("payment gateway timed out");
     }
     const charge: Charge = { ...request, status: "captured" };

@@ -29,8 +29,22 @@ export async function startDevPlatform(
   config: RuntimeConfig,
   log: (s: string) => void,
 ): Promise<DevPlatform> {
-  const functions = await discoverFunctions(config.handlersDir);
   const registry = new FunctionRegistry();
+  const buildDir = path.join(config.dataDir, "build");
+  /** Function name → `name:version` last published. */
+  const published = new Map<string, string>();
+  const publishAll = async (): Promise<void> => {
+    for (const fn of await discoverFunctions(config.handlersDir)) {
+      const built = await buildFunction({ name: fn.name, entry: fn.entry, outDir: buildDir });
+      const version = await registry.publish(fn.name, built, fn.config);
+      published.set(fn.name, `${fn.name}:${version.version}`);
+    }
+  };
+  // Functions are published before the runtime starts: recovery resumes in-flight invocations at once,
+  // and their pinned function versions must already answer.
+  await publishAll();
+  if (published.size === 0)
+    log(`no functions found under ${config.handlersDir} (one directory per function, with handler.ts)`);
   const lambda = await listen("CAPSTAN_LAMBDA_PORT", config.lambdaPort, () =>
     startLocalLambda({ registry, host: config.host, port: config.lambdaPort }),
   );
@@ -59,27 +73,24 @@ export async function startDevPlatform(
     throw e;
   }
   const registered = new Map<string, string>();
-  const buildDir = path.join(config.dataDir, "build");
-
-  const rebuild = async (): Promise<string[]> => {
-    const current = await discoverFunctions(config.handlersDir);
+  /** Registers every published version not registered yet (discovery through the local endpoint). */
+  const registerPublished = async (): Promise<string[]> => {
     const changed: string[] = [];
-    for (const fn of current) {
-      const built = await buildFunction({ name: fn.name, entry: fn.entry, outDir: buildDir });
-      const version = await registry.publish(fn.name, built, fn.config);
-      const qualified = `${fn.name}:${version.version}`;
-      if (registered.get(fn.name) === qualified) continue;
+    for (const [name, qualified] of published) {
+      if (registered.get(name) === qualified) continue;
       await node.runtime.registerDeployment({ kind: "lambda", arn: qualified }, { force: true });
-      registered.set(fn.name, qualified);
+      registered.set(name, qualified);
       changed.push(qualified);
     }
     return changed;
   };
+  const rebuild = async (): Promise<string[]> => {
+    await publishAll();
+    return registerPublished();
+  };
 
   try {
-    if (functions.length === 0)
-      log(`no functions found under ${config.handlersDir} (one directory per function, with handler.ts)`);
-    await rebuild();
+    await registerPublished();
   } catch (e) {
     await node.close();
     await lambda.close();

@@ -5,8 +5,7 @@
  *
  * Usage: node -r ./swc-register.js runtime-child.ts <dataDir> <partitions>
  */
-import { startRuntimeNode } from "@capstan/runtime";
-import { HttpInvoker } from "../../../runtime/src/invoker/http-invoker";
+import { HttpInvoker, startRuntimeNode } from "@capstan/runtime";
 import { READY_PREFIX, type ChildReady } from "./child-protocol";
 
 /** Completed invocations without idempotency key are kept, so the oracle can read their output. */

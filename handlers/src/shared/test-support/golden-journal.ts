@@ -20,24 +20,39 @@ import type { JournalEntry } from "@capstan/sdk/protocol";
 const INVOCATION_ID = /inv_[0-9]{1,4}_[0-9A-Za-z]{8,40}/g;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
-function numbered(text: string, pattern: RegExp, label: string): string {
+/** Maps each distinct match of `pattern` to `<label-N>`, numbered by first appearance. */
+function numbering(pattern: RegExp, label: string): (text: string) => string {
   const seen = new Map<string, string>();
-  return text.replace(pattern, (m) => {
-    if (!seen.has(m)) seen.set(m, `<${label}-${seen.size + 1}>`);
-    return seen.get(m)!;
-  });
+  return (text) =>
+    text.replace(pattern, (m) => {
+      if (!seen.has(m)) seen.set(m, `<${label}-${seen.size + 1}>`);
+      return seen.get(m)!;
+    });
+}
+
+/** Applies `f` to every string in a JSON value (payloads are JSON text inside strings). */
+function mapStrings(value: unknown, f: (s: string) => string): unknown {
+  if (typeof value === "string") return f(value);
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, f));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, f)]));
+  }
+  return value;
 }
 
 /** The journal with per-run values replaced by stable placeholders (see the file comment). */
 export function normalizeJournal(entries: JournalEntry[], replace: Record<string, string> = {}): unknown {
+  const invocationIds = numbering(INVOCATION_ID, "inv");
+  const uuids = numbering(UUID, "uuid");
   const withoutTimes = entries.map((e) =>
     e.kind === "sleep" && e.wakeUpAtMs !== undefined ? { ...e, wakeUpAtMs: "<wakeUpAtMs>" } : e,
   );
-  let text = JSON.stringify(withoutTimes, null, 2);
-  for (const [value, placeholder] of Object.entries(replace)) text = text.split(value).join(placeholder);
-  text = numbered(text, INVOCATION_ID, "inv");
-  text = numbered(text, UUID, "uuid");
-  return JSON.parse(text);
+  // Only strings are rewritten, so a replaced value can never corrupt a number such as durationMs.
+  return mapStrings(withoutTimes, (s) => {
+    let out = uuids(invocationIds(s));
+    for (const [value, placeholder] of Object.entries(replace)) out = out.split(value).join(placeholder);
+    return out;
+  });
 }
 
 /**

@@ -1,0 +1,154 @@
+/**
+ * The processes under test, each a child of the bench: the dev platform (runtime + local Lambda
+ * endpoint, whose workers are threads), the HTTP deployment and the plain reference server.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import path from "node:path";
+
+/** The repository root, from bench/dist/src/. */
+export const REPO_ROOT = path.resolve(__dirname, "../../..");
+const CLI = path.join(REPO_ROOT, "runtime/dist/cli/main.js");
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+export interface Child {
+  role: string;
+  proc: ChildProcess;
+  pid: number;
+  logFile: string;
+  /** SIGTERM, then SIGKILL after STOP_TIMEOUT_MS; resolves with how it ended. */
+  stop(): Promise<string>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function startChild(role: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Child {
+  mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `${role}.log`);
+  const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const log = createWriteStream(logFile);
+  proc.stdout.pipe(log, { end: false });
+  proc.stderr.pipe(log, { end: false });
+  if (proc.pid === undefined) throw new Error(`could not start ${role}`);
+  const exited = new Promise<string>((resolve) =>
+    proc.once("exit", (code, signal) => resolve(signal ? `signal ${signal}` : `exit ${code}`)),
+  );
+  return {
+    role,
+    proc,
+    pid: proc.pid,
+    logFile,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return exited;
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      const how = await exited;
+      clearTimeout(timer);
+      log.end();
+      return how;
+    },
+  };
+}
+
+/** Resolves with the child's first stdout line parsed as JSON (the servers print `{"url": ...}`). */
+function firstJsonLine(child: Child): Promise<{ url: string }> {
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    const timer = setTimeout(
+      () => reject(new Error(`${child.role} not ready; see ${child.logFile}`)),
+      READY_TIMEOUT_MS,
+    );
+    child.proc.stdout!.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      const nl = buffered.indexOf("\n");
+      if (nl < 0) return;
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(buffered.slice(0, nl)) as { url: string });
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+    child.proc.once("exit", () => reject(new Error(`${child.role} exited early; see ${child.logFile}`)));
+  });
+}
+
+/** Starts a bench server script from bench/dist/src and waits for its URL. */
+export async function startServerChild(
+  role: string,
+  script: string,
+  logDir: string,
+): Promise<Child & { url: string }> {
+  const child = startChild(role, [path.join(__dirname, script)], { ...process.env }, logDir);
+  const { url } = await firstJsonLine(child);
+  return { ...child, url };
+}
+
+export interface RuntimeChild extends Child {
+  ingressUrl: string;
+  adminUrl: string;
+}
+
+export interface RuntimeChildOptions {
+  handlersDir: string;
+  dataDir: string;
+  logDir: string;
+  role: string;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+}
+
+/** `capstan dev --no-watch` as a child, on free ports; resolves once the admin API answers. */
+export async function startRuntimeChild(options: RuntimeChildOptions): Promise<RuntimeChild> {
+  const [ingressPort, adminPort, lambdaPort] = [await freePort(), await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CAPSTAN_HANDLERS_DIR: options.handlersDir,
+    CAPSTAN_DATA_DIR: options.dataDir,
+    CAPSTAN_HOST: "127.0.0.1",
+    CAPSTAN_INGRESS_PORT: String(ingressPort),
+    CAPSTAN_ADMIN_PORT: String(adminPort),
+    CAPSTAN_LAMBDA_PORT: String(lambdaPort),
+    CAPSTAN_COMPLETED_RETENTION_MS: "0",
+  };
+  const child = startChild(
+    options.role,
+    [...(options.nodeArgs ?? []), CLI, "dev", "--no-watch"],
+    env,
+    options.logDir,
+  );
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const ingressUrl = `http://127.0.0.1:${ingressPort}`;
+  const ready = new Promise<void>((resolve, reject) => {
+    let out = "";
+    child.proc.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+      if (out.includes("Capstan is running.")) resolve();
+    });
+    child.proc.once("exit", (code) =>
+      reject(new Error(`${options.role} exited with ${code}; see ${child.logFile}`)),
+    );
+    setTimeout(
+      () => reject(new Error(`${options.role} not ready after ${READY_TIMEOUT_MS} ms; see ${child.logFile}`)),
+      READY_TIMEOUT_MS,
+    ).unref();
+  });
+  try {
+    await ready;
+  } catch (e) {
+    await child.stop();
+    throw e;
+  }
+  return { ...child, ingressUrl, adminUrl };
+}

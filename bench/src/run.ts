@@ -1,0 +1,231 @@
+/**
+ * The Capstan bench (DESIGN.md §7): the same workloads against the durable services behind the local
+ * Lambda endpoint, the same services as an HTTP deployment, and a plain node:http server as the
+ * physical-limit reference, in one run. Prints every figure against its target.
+ *
+ * Usage: node bench/dist/src/run.js [--modes plain,lambda,http] [--workloads noop,steps,...]
+ *   [--clients 1,32] [--warmup-ms 1000] [--duration-ms 3000] [--max-requests 200000]
+ *   [--json] [--json-file out.json] [--update-readme] [--profile] [--keep-data]
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { registerDeployment } from "./admin";
+import { REPO_ROOT, startRuntimeChild, startServerChild, type Child } from "./children";
+import { formatSummary, summarizeByThread } from "./cpuprofile-summary";
+import { measureRun, type MeasuredProcess, type RunResult } from "./measure";
+import { peakRssMbOf, processTree, rssMbOf } from "./proc-stats";
+import { modesTable, replaceReadmeSection, resultsTable, targetsTable } from "./report";
+import { checkTargets, type ModeSummary } from "./targets";
+import { WORKLOAD_NAMES, type WorkloadName } from "./workloads";
+
+const MODES = ["plain", "lambda", "http"] as const;
+type Mode = (typeof MODES)[number];
+const HANDLERS_DIR = path.join(REPO_ROOT, "bench/functions");
+const README = path.join(REPO_ROOT, "bench/README.md");
+
+interface Options {
+  modes: Mode[];
+  workloads: WorkloadName[];
+  clients: number[];
+  warmupMs: number;
+  durationMs: number;
+  maxRequests: number;
+  json: boolean;
+  jsonFile?: string;
+  updateReadme: boolean;
+  profile: boolean;
+  keepData: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const list = <T extends string>(name: string, allowed: readonly T[], fallback: readonly T[]): T[] => {
+    const raw = value(name);
+    if (raw === undefined) return [...fallback];
+    const items = raw.split(",");
+    for (const x of items)
+      if (!allowed.includes(x as T)) throw new Error(`--${name}: ${x} is not one of ${allowed.join(", ")}`);
+    return items as T[];
+  };
+  const int = (name: string, fallback: number, min: number): number => {
+    const raw = value(name);
+    const n = raw === undefined ? fallback : Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+    return n;
+  };
+  const clients = (value("clients") ?? "1,32").split(",").map(Number);
+  if (clients.some((c) => !Number.isInteger(c) || c < 1 || c > 1024))
+    throw new Error("--clients: integers in [1, 1024]");
+  return {
+    modes: list("modes", MODES, MODES),
+    workloads: list("workloads", WORKLOAD_NAMES, WORKLOAD_NAMES),
+    clients,
+    warmupMs: int("warmup-ms", 1000, 0),
+    durationMs: int("duration-ms", 3000, 100),
+    maxRequests: int("max-requests", 200_000, 1),
+    json: argv.includes("--json"),
+    ...(value("json-file") !== undefined && { jsonFile: value("json-file")! }),
+    updateReadme: argv.includes("--update-readme"),
+    profile: argv.includes("--profile"),
+    keepData: argv.includes("--keep-data"),
+  };
+}
+
+const progress = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
+
+interface Deployment {
+  baseUrl: string;
+  adminUrl?: string;
+  children: Child[];
+  /** Processes measured, the load generator included. */
+  processes: MeasuredProcess[];
+}
+
+async function deploy(mode: Mode, workDir: string, nodeArgs: string[] = []): Promise<Deployment> {
+  const logDir = path.join(workDir, "logs");
+  const self: MeasuredProcess = { role: "loadgen", pid: process.pid };
+  if (mode === "plain") {
+    const plain = await startServerChild("plain", "plain-server-child.js", logDir);
+    return { baseUrl: plain.url, children: [plain], processes: [{ role: "plain", pid: plain.pid }, self] };
+  }
+  const emptyHandlers = path.join(workDir, "no-handlers");
+  mkdirSync(emptyHandlers, { recursive: true });
+  const runtime = await startRuntimeChild({
+    role: "runtime",
+    handlersDir: mode === "lambda" ? HANDLERS_DIR : emptyHandlers,
+    dataDir: path.join(workDir, "data"),
+    logDir,
+    nodeArgs,
+  });
+  const children: Child[] = [runtime];
+  try {
+    // The dev process hosts the runtime, the local Lambda endpoint and its worker threads; list any
+    // descendant (esbuild's service process) so its CPU is not missed.
+    const processes: MeasuredProcess[] = processTree(runtime.pid).map((p) => ({
+      role: p.pid === runtime.pid ? "runtime" : `runtime-child:${p.comm}`,
+      pid: p.pid,
+    }));
+    if (mode === "http") {
+      const sdk = await startServerChild("http-sdk", "http-deployment-child.js", logDir);
+      children.push(sdk);
+      await registerDeployment(runtime.adminUrl, sdk.url);
+      processes.push({ role: "http-sdk", pid: sdk.pid });
+    }
+    processes.push(self);
+    return { baseUrl: runtime.ingressUrl, adminUrl: runtime.adminUrl, children, processes };
+  } catch (e) {
+    for (const c of children) await c.stop();
+    throw e;
+  }
+}
+
+async function runMode(mode: Mode, o: Options, workDir: string, results: RunResult[]): Promise<ModeSummary> {
+  progress(`${mode}: starting`);
+  const d = await deploy(mode, workDir);
+  progress(`${mode}: processes ${d.processes.map((p) => `${p.role}=${p.pid}`).join(" ")}`);
+  const summary: ModeSummary = { mode, readyRssMb: {}, peakRssMb: {}, exits: {} };
+  for (const p of d.processes) summary.readyRssMb[p.role] = rssMbOf(p.pid) ?? NaN;
+  try {
+    for (const workload of o.workloads) {
+      for (const clients of o.clients) {
+        const r = await measureRun({ ...o, ...d, mode, workload, clients });
+        results.push(r);
+        progress(
+          `${mode} ${workload} @${clients}: ${r.requestsPerSecond.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(1)} ms` +
+            ` p99 ${r.p99Ms.toFixed(1)} ms inv/req ${r.invocationsPerRequest?.toFixed(3) ?? "–"} errors ${r.errors}` +
+            (r.errors > 0 ? ` (${r.errorSamples[0]})` : ""),
+        );
+      }
+    }
+  } finally {
+    for (const p of d.processes) summary.peakRssMb[p.role] = peakRssMbOf(p.pid) ?? NaN;
+    for (const c of d.children) summary.exits[c.role] = await c.stop();
+  }
+  return summary;
+}
+
+/** Profiles the runtime process under one 32-client noop and one steps run, one child each. */
+async function profile(o: Options, workDir: string): Promise<string> {
+  const sections: string[] = [];
+  const clients = Math.max(...o.clients);
+  for (const workload of ["noop", "steps"] as const) {
+    const dir = path.join(workDir, `cpuprofile-${workload}`);
+    const d = await deploy("lambda", path.join(workDir, `profile-${workload}`), [
+      "--cpu-prof",
+      `--cpu-prof-dir=${dir}`,
+    ]);
+    let r: RunResult;
+    try {
+      r = await measureRun({ ...o, ...d, mode: "lambda", workload, clients });
+    } finally {
+      for (const c of d.children) progress(`profile ${workload}: ${c.role} ${await c.stop()}`);
+    }
+    progress(`profile ${workload} @${clients}: ${r.requestsPerSecond.toFixed(0)} req/s, profiles in ${dir}`);
+    const title = `lambda ${workload} @${clients} (${r.requestsPerSecond.toFixed(0)} req/s under the profiler)`;
+    for (const s of summarizeByThread([dir]))
+      sections.push(formatSummary(`${title}: runtime process, ${s.title}`, s));
+  }
+  return sections.join("\n");
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const o = parseOptions(argv);
+  const workDir = mkdtempSync(path.join(tmpdir(), "capstan-bench-"));
+  const command = `node bench/dist/src/run.js ${argv.join(" ")}`.trim();
+  const startedAt = new Date();
+  progress(`work dir ${workDir}`);
+  try {
+    if (o.profile) {
+      const text = await profile(o, workDir);
+      process.stdout.write(text + "\n");
+      if (o.updateReadme)
+        replaceReadmeSection(
+          README,
+          "profile",
+          `Produced on ${startedAt.toISOString()} by \`${command}\`.\n\n${text}`,
+        );
+      return;
+    }
+    const results: RunResult[] = [];
+    const modes: ModeSummary[] = [];
+    for (const mode of o.modes) modes.push(await runMode(mode, o, path.join(workDir, mode), results));
+    const checks = checkTargets(results, modes, Math.max(...o.clients));
+    const report = {
+      command,
+      date: startedAt.toISOString(),
+      node: process.version,
+      options: o,
+      results,
+      modes,
+      targets: checks,
+      allPass: checks.every((c) => c.pass),
+    };
+    if (o.jsonFile) writeFileSync(o.jsonFile, JSON.stringify(report, null, 2));
+    const text = [
+      `Produced on ${report.date} (Node ${process.version}, ${(await import("node:os")).cpus().length} CPUs) by \`${command}\`.`,
+      "",
+      targetsTable(checks),
+      "",
+      resultsTable(results),
+      "",
+      modesTable(modes),
+    ].join("\n");
+    if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    else process.stdout.write(text + "\n");
+    if (o.updateReadme) replaceReadmeSection(README, "results", text);
+    if (!report.allPass) process.exitCode = 1;
+  } finally {
+    if (!o.keepData) rmSync(workDir, { recursive: true, force: true });
+    else progress(`kept ${workDir}`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exitCode = 2;
+});

@@ -1,0 +1,114 @@
+/**
+ * The issue's targets, for handlers behind the local Lambda endpoint, judged against the plain
+ * server measured in the same run.
+ */
+import type { RunResult } from "./measure";
+
+export interface ModeSummary {
+  mode: string;
+  /** RSS of each process once ready, before any load (no Lambda worker started yet), MB. */
+  readyRssMb: Record<string, number>;
+  /** Peak RSS (VmHWM) of each process over the whole mode, MB. */
+  peakRssMb: Record<string, number>;
+  /** How each child ended when stopped. */
+  exits: Record<string, string>;
+}
+
+export interface TargetCheck {
+  figure: string;
+  value: string;
+  target: string;
+  pass: boolean;
+}
+
+const LAMBDA = "lambda";
+const PLAIN = "plain";
+const RUNTIME_RSS_LIMIT_MB = 200;
+/** Above this, another process took a noticeable share of the 2 cores during a run. */
+const OTHER_LOAD_WARN_CORES = 0.15;
+
+function find(results: RunResult[], mode: string, workload: string, clients: number): RunResult | undefined {
+  return results.find((r) => r.mode === mode && r.workload === workload && r.clients === clients);
+}
+
+const fmt = (n: number | undefined, digits = 2): string =>
+  n === undefined || Number.isNaN(n) ? "n/a" : n.toFixed(digits);
+
+export function checkTargets(results: RunResult[], modes: ModeSummary[], loadClients: number): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const plainNoop = find(results, PLAIN, "noop", loadClients)?.requestsPerSecond;
+  const ratio = (workload: string, min: number): void => {
+    const r = find(results, LAMBDA, workload, loadClients);
+    const share = r && plainNoop ? r.requestsPerSecond / plainNoop : undefined;
+    checks.push({
+      figure: `${LAMBDA} ${workload} @${loadClients} req/s vs plain noop @${loadClients}`,
+      value:
+        share === undefined
+          ? "not run"
+          : `${fmt(r!.requestsPerSecond, 0)} / ${fmt(plainNoop, 0)} = ${fmt(share * 100)}%`,
+      target: `≥ ${min * 100}%`,
+      pass: share !== undefined && share >= min,
+    });
+  };
+  ratio("noop", 0.08);
+  ratio("counter-spread", 0.06);
+  ratio("steps", 0.025);
+  const perRequest = (workload: string, label: string, ok: (x: number) => boolean): void => {
+    const runs = results.filter((r) => r.mode === LAMBDA && r.workload === workload);
+    for (const r of runs) {
+      checks.push({
+        figure: `${LAMBDA} ${workload} @${r.clients} handler invocations / request`,
+        value: fmt(r.invocationsPerRequest, 3),
+        target: label,
+        pass: r.invocationsPerRequest !== undefined && ok(r.invocationsPerRequest),
+      });
+    }
+  };
+  perRequest("steps", "= 1", (x) => x === 1);
+  perRequest("sleeper", "≤ 2", (x) => x <= 2);
+  perRequest("fanout", "= 11", (x) => x === 11);
+  for (const r of results.filter((x) => x.mode === LAMBDA && x.workload === "sleeper")) {
+    checks.push({
+      figure: `${LAMBDA} sleeper @${r.clients} p50`,
+      value: `${fmt(r.p50Ms, 1)} ms`,
+      target: "100 ± 10 ms",
+      pass: Math.abs(r.p50Ms - 100) <= 10,
+    });
+  }
+  const lambdaMode = modes.find((m) => m.mode === LAMBDA);
+  if (lambdaMode) {
+    const rss = lambdaMode.peakRssMb["runtime"];
+    checks.push({
+      figure: `${LAMBDA} runtime process peak RSS (VmHWM, whole run, incl. Lambda worker threads)`,
+      value: `${fmt(rss, 1)} MB`,
+      target: `≤ ${RUNTIME_RSS_LIMIT_MB} MB`,
+      pass: rss !== undefined && rss <= RUNTIME_RSS_LIMIT_MB,
+    });
+  }
+  const errors = results.reduce((s, r) => s + r.errors + (r.invokeFailures ?? 0), 0);
+  checks.push({
+    figure: "errors (failed/wrong responses + runtime invoke failures, all modes, incl. warm-up)",
+    value: String(errors),
+    target: "0",
+    pass: errors === 0,
+  });
+  const badExits = modes.flatMap((m) =>
+    Object.entries(m.exits)
+      .filter(([, how]) => how !== "exit 0")
+      .map(([role, how]) => `${m.mode}/${role}: ${how}`),
+  );
+  checks.push({
+    figure: "children stopped cleanly on SIGTERM",
+    value: badExits.length === 0 ? "all exit 0" : badExits.join(", "),
+    target: "all exit 0",
+    pass: badExits.length === 0,
+  });
+  const noisy = results.filter((r) => r.otherCpuCores > OTHER_LOAD_WARN_CORES);
+  checks.push({
+    figure: `runs disturbed by other processes (> ${OTHER_LOAD_WARN_CORES} core busy outside the bench)`,
+    value: noisy.length === 0 ? "none" : noisy.map((r) => `${r.mode} ${r.workload} @${r.clients}`).join(", "),
+    target: "none (else rerun on a quiet machine)",
+    pass: noisy.length === 0,
+  });
+  return checks;
+}

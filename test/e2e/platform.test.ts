@@ -1,0 +1,211 @@
+/**
+ * `npm start` end to end, as a new user meets it: the compiled `capstan dev` in a child process on free
+ * ports, the example functions built with esbuild and served by the local Lambda endpoint, reached
+ * through the real @aws-sdk/client-lambda. Every example is invoked over plain HTTP and with Restate's
+ * own client; the CLI is run against it; the platform is killed with SIGKILL mid-workflow and mid-burst
+ * and restarted, and everything completes exactly once.
+ */
+import * as clients from "@restatedev/restate-sdk-clients";
+import { PlatformProcess, runCli } from "./support/platform-process";
+
+jest.setTimeout(120_000);
+/** No request of these examples takes long; a hang fails fast with a clear error. */
+const REQUEST_TIMEOUT_MS = 20_000;
+
+type Json = unknown;
+
+async function post(
+  base: string,
+  path: string,
+  body?: Json,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Json; headers: Headers }> {
+  const res = await fetch(base + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+async function get(base: string, path: string): Promise<{ status: number; json: Json }> {
+  const res = await fetch(base + path, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+function handlerInvocations(metrics: string, service: string, handler: string): number {
+  const m = new RegExp(
+    `capstan_handler_invocations_total\\{service="${service}",handler="${handler}"\\} (\\d+)`,
+  ).exec(metrics);
+  return m ? Number(m[1]) : 0;
+}
+
+describe("npm start", () => {
+  let platform: PlatformProcess;
+
+  beforeAll(async () => {
+    platform = await PlatformProcess.create();
+    await platform.start();
+  });
+  afterAll(async () => {
+    await platform.kill("SIGKILL");
+  });
+
+  test("prints the URLs and registers every example", async () => {
+    expect(platform.output).toContain(`ingress  ${platform.ingressUrl}`);
+    expect(platform.output).toContain("curl -X POST");
+    const services = (
+      (await get(platform.adminUrl, "/services")).json as { services: Array<{ name: string }> }
+    ).services.map((s) => s.name);
+    expect(services).toEqual(
+      expect.arrayContaining(["Greeter", "Counter", "Cart", "Checkout", "Signup", "MiddyGreeter", "Orders"]),
+    );
+  });
+
+  test("every example answers over plain HTTP", async () => {
+    const ingress = platform.ingressUrl;
+    const greet = await post(ingress, "/Greeter/greet", "Ada");
+    expect(greet).toMatchObject({ status: 200, json: "Hello, Ada!" });
+    expect(greet.headers.get("x-restate-id")).toMatch(/^inv_/);
+    // A step and a 100 ms sleep cost one Lambda invocation: the sleep is awaited on the checkpoint channel.
+    const metrics = await (await fetch(`${platform.adminUrl}/metrics`)).text();
+    expect(handlerInvocations(metrics, "Greeter", "greet")).toBe(1);
+
+    expect((await post(ingress, "/Counter/e2e/add", 5)).json).toBe(5);
+    expect((await post(ingress, "/Counter/e2e/add", 2)).json).toBe(7);
+    expect((await post(ingress, "/Counter/e2e/get")).json).toBe(7);
+
+    await post(ingress, "/Cart/ada/add", { sku: "mug-capstan", qty: 2 });
+    expect((await post(ingress, "/Cart/ada/get")).json).toMatchObject({ items: expect.anything() });
+
+    const order = {
+      userId: "bob",
+      items: [{ sku: "book-durable-execution", qty: 1 }],
+      card: "4242-4242-4242-4242",
+    };
+    const ok = await post(ingress, "/Checkout/placeOrder", order, { "idempotency-key": "order-1" });
+    expect(ok.status).toBe(200);
+    const again = await post(ingress, "/Checkout/placeOrder", order, { "idempotency-key": "order-1" });
+    expect(again.json).toEqual(ok.json);
+    const declined = await post(ingress, "/Checkout/placeOrder", { ...order, card: "4000-0000-0000-0002" });
+    expect(declined.status).toBe(402);
+
+    expect((await post(ingress, "/MiddyGreeter/greet", "Ada")).status).toBe(200);
+    expect(
+      (await post(ingress, "/Orders/fulfil", { orderId: "o-1", lines: [{ sku: "mug-capstan", qty: 1 }] }))
+        .status,
+    ).toBeLessThan(500);
+
+    // Bad input gets a clear error with a stable code.
+    const unknown = await post(ingress, "/Nope/greet", "x");
+    expect(unknown).toMatchObject({ status: 404, json: { code: "INGRESS_SERVICE_NOT_FOUND" } });
+    const badJson = await fetch(`${ingress}/Greeter/greet`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
+    expect(badJson.status).toBe(400);
+  });
+
+  test("Restate's own client works against the ingress", async () => {
+    const rs = clients.connect({ url: platform.ingressUrl });
+    type Greeter = { greet: (ctx: unknown, name: string) => Promise<string> };
+    type Counter = { add: (ctx: unknown, n: number) => Promise<number> };
+    type Signup = { run: (ctx: unknown, email: string) => Promise<{ status: string }> };
+    expect(await rs.serviceClient<Greeter>({ name: "Greeter" }).greet("Bob")).toBe("Hello, Bob!");
+    const counter = rs.objectClient<Counter>({ name: "Counter" }, "rs");
+    expect(await counter.add(1, clients.rpc.opts({ idempotencyKey: "rs-1" }))).toBe(1);
+    expect(await counter.add(1, clients.rpc.opts({ idempotencyKey: "rs-1" }))).toBe(1);
+    const handle = await rs
+      .serviceSendClient<Greeter>({ name: "Greeter" })
+      .greet("Cy", clients.rpc.sendOpts({ idempotencyKey: "rs-send" }));
+    expect(await rs.result(handle)).toBe("Hello, Cy!");
+    const wf = rs.workflowClient<Signup>({ name: "Signup" }, "rs-signup");
+    const submission = await wf.workflowSubmit("rs@example.com");
+    expect(submission.invocationId).toMatch(/^inv_/);
+  });
+
+  test("the CLI lists, describes, reads state, queries and calls", async () => {
+    const env = {
+      ...platform.env,
+      CAPSTAN_ADMIN_URL: platform.adminUrl,
+      CAPSTAN_INGRESS_URL: platform.ingressUrl,
+    };
+    const services = await runCli(["services", "list", "--json"], env);
+    expect(services.code).toBe(0);
+    expect(JSON.stringify(JSON.parse(services.stdout))).toContain("Greeter");
+    const call = await runCli(["call", "Counter/cli/add", "3"], env);
+    expect(call).toMatchObject({ code: 0 });
+    expect(call.stdout.trim()).toBe("3");
+    const state = await runCli(["state", "get", "Counter", "cli", "--json"], env);
+    expect(JSON.parse(state.stdout)).toEqual({ state: { count: 3 } });
+    const list = await runCli(["invocations", "list", "--service", "Counter", "--json"], env);
+    const invocations = (JSON.parse(list.stdout) as { invocations: Array<{ id: string }> }).invocations;
+    expect(invocations.length).toBeGreaterThan(0);
+    const describe = await runCli(["invocations", "describe", invocations[0]!.id], env);
+    expect(describe.code).toBe(0);
+    expect(describe.stdout).toContain("input");
+    const sql = await runCli(
+      ["sql", "SELECT count(*) AS n FROM invocations WHERE service = 'Counter'", "--json"],
+      env,
+    );
+    expect((JSON.parse(sql.stdout) as { rows: number[][] }).rows[0]![0]).toBeGreaterThan(0);
+    expect((await runCli(["health"], env)).code).toBe(0);
+    expect((await runCli(["nonsense"], env)).code).toBe(2);
+    const unreachable = await runCli(["health"], { ...env, CAPSTAN_ADMIN_URL: "http://127.0.0.1:1" });
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toContain("cannot reach the runtime");
+  });
+
+  test("a second platform on the same ports says which port is taken", async () => {
+    const second = await runCli(["dev", "--no-watch"], platform.env);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/port \d+ is already in use/);
+  });
+
+  test("SIGKILL mid-workflow and mid-burst loses nothing and repeats nothing", async () => {
+    const ingress = (): string => platform.ingressUrl;
+    // A signup waiting on its durable promise.
+    expect((await post(ingress(), "/Signup/crash-1/run/send", "crash@example.com")).status).toBe(202);
+    // A burst of idempotent increments; the platform dies in the middle of it.
+    const keys = Array.from({ length: 60 }, (_, i) => `burst-${i}`);
+    const acked = new Set<string>();
+    const burst = keys.map(async (k, i) => {
+      if (i === 30) void platform.kill("SIGKILL");
+      try {
+        const r = await post(ingress(), "/Counter/crash/add", 1, { "idempotency-key": k });
+        if (r.status === 200) acked.add(k);
+      } catch {
+        // connection refused or reset: not acknowledged, the client retries below
+      }
+    });
+    await Promise.all(burst);
+    await platform.kill("SIGKILL");
+    await platform.start();
+    // A client retries what was not acknowledged, with the same idempotency keys (and repeats some that were).
+    for (const k of keys) {
+      const r = await post(ingress(), "/Counter/crash/add", 1, { "idempotency-key": k });
+      expect(r.status).toBe(200);
+    }
+    expect((await post(ingress(), "/Counter/crash/get")).json).toBe(keys.length);
+
+    // The workflow resumes after the restart: read its code, verify, and it completes once.
+    const state = (await get(platform.adminUrl, "/state/Signup/crash-1")).json as {
+      state: { code: string; status: string };
+    };
+    expect(state.state.status).toBe("pending");
+    expect((await post(ingress(), "/Signup/crash-1/verify", state.state.code)).json).toBe("verified");
+    const result = await get(ingress(), "/restate/workflow/Signup/crash-1/attach");
+    expect(result.json).toEqual({ email: "crash@example.com", status: "verified" });
+    const id = await post(ingress(), "/Signup/crash-1/run/send", "crash@example.com");
+    expect(id.status).toBe(202);
+    const journal = (
+      (await get(platform.adminUrl, `/invocations/${(id.json as { invocationId: string }).invocationId}`))
+        .json as { journal: Array<{ kind: string; name?: string }> }
+    ).journal;
+    expect(journal.filter((e) => e.kind === "run" && e.name === "send-verification-email")).toHaveLength(1);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * Runs `npm start`'s entry point (`capstan dev`) as a child process on free ports, the way a user
+ * does, and stops it with SIGTERM or SIGKILL.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+export const REPO_ROOT = path.resolve(__dirname, "../../..");
+export const CLI = path.join(REPO_ROOT, "runtime/dist/cli/main.js");
+/** Startup includes building every example function with esbuild. */
+const STARTUP_DEADLINE_MS = 60_000;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PlatformPorts {
+  ingress: number;
+  admin: number;
+  lambda: number;
+}
+
+export class PlatformProcess {
+  private child: ChildProcess | undefined;
+  output = "";
+
+  private constructor(
+    readonly ports: PlatformPorts,
+    readonly dataDir: string,
+  ) {}
+
+  static async create(): Promise<PlatformProcess> {
+    const ports = { ingress: await freePort(), admin: await freePort(), lambda: await freePort() };
+    return new PlatformProcess(ports, mkdtempSync(path.join(os.tmpdir(), "capstan-e2e-")));
+  }
+
+  get ingressUrl(): string {
+    return `http://127.0.0.1:${this.ports.ingress}`;
+  }
+  get adminUrl(): string {
+    return `http://127.0.0.1:${this.ports.admin}`;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      CAPSTAN_INGRESS_PORT: String(this.ports.ingress),
+      CAPSTAN_ADMIN_PORT: String(this.ports.admin),
+      CAPSTAN_LAMBDA_PORT: String(this.ports.lambda),
+      CAPSTAN_DATA_DIR: this.dataDir,
+    };
+  }
+
+  /** Starts `capstan dev` and resolves once /health answers ok and services are registered. */
+  async start(): Promise<void> {
+    this.output = "";
+    const child = spawn(process.execPath, [CLI, "dev", "--no-watch"], {
+      cwd: REPO_ROOT,
+      env: this.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    child.stdout.on("data", (d: Buffer) => (this.output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (this.output += d.toString()));
+    const deadline = Date.now() + STARTUP_DEADLINE_MS;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null)
+        throw new Error(`capstan dev exited with ${child.exitCode}:\n${this.output}`);
+      if (this.output.includes("Capstan is running.")) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`capstan dev did not start within ${STARTUP_DEADLINE_MS} ms:\n${this.output}`);
+  }
+
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill(signal);
+    return exited;
+  }
+}
+
+/** Runs the CLI against the platform; resolves with its exit code and output. */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
