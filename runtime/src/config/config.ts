@@ -23,12 +23,21 @@ export interface RuntimeConfig {
   completedRetentionMs: number;
   /** Where `capstan dev` finds functions: one directory per function holding handler.ts. */
   handlersDir: string;
+  /** Local Lambda endpoint: execution environments per function version, and requests queued beyond them. */
+  lambdaMaxWorkers: number;
+  lambdaMaxQueued: number;
 }
 
 export const DEFAULT_PARTITIONS = 16;
 export const MAX_PARTITIONS = 1024;
 /** Completed invocations stay inspectable (describe, SQL, attach) this long by default. */
 export const DEFAULT_COMPLETED_RETENTION_MS = 3_600_000;
+/**
+ * Concurrent executions per local function. A handler waiting inline on the checkpoint channel holds
+ * its environment, as on Lambda, so a fan-out needs room for parents and children at once.
+ */
+export const DEFAULT_LAMBDA_MAX_WORKERS = 64;
+export const DEFAULT_LAMBDA_MAX_QUEUED = 1_000;
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -81,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       30 * 24 * 3600_000,
     ),
     handlersDir: path.resolve(cwd, env.CAPSTAN_HANDLERS_DIR ?? "handlers/src"),
+    lambdaMaxWorkers: int(env, "CAPSTAN_LAMBDA_MAX_WORKERS", DEFAULT_LAMBDA_MAX_WORKERS, 1, 1000),
+    lambdaMaxQueued: int(env, "CAPSTAN_LAMBDA_MAX_QUEUED", DEFAULT_LAMBDA_MAX_QUEUED, 0, 100_000),
   };
 }
 

@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type RuntimeConfig } from "../config/config";
 import { HttpInvoker } from "../invoker/http-invoker";
 import { LambdaInvoker } from "../invoker/lambda-invoker";
 import { RoutingInvoker } from "../invoker/routing-invoker";
-import { buildFunction, discoverFunctions, FunctionRegistry, startLocalLambda } from "../lambda-local";
+import { buildFunction, discoverFunctions, startLocalLambdaProcess } from "../lambda-local";
 import { startRuntimeNode, type RuntimeNode } from "../node";
 
 /** Quiet period after a file change before rebuilding. */
@@ -29,25 +29,33 @@ export async function startDevPlatform(
   config: RuntimeConfig,
   log: (s: string) => void,
 ): Promise<DevPlatform> {
-  const registry = new FunctionRegistry();
   const buildDir = path.join(config.dataDir, "build");
+  const lambda = await listen("CAPSTAN_LAMBDA_PORT", config.lambdaPort, () =>
+    startLocalLambdaProcess({
+      host: config.host,
+      port: config.lambdaPort,
+      maxWorkers: config.lambdaMaxWorkers,
+      maxQueued: config.lambdaMaxQueued,
+    }),
+  );
   /** Function name → `name:version` last published. */
   const published = new Map<string, string>();
   const publishAll = async (): Promise<void> => {
     for (const fn of await discoverFunctions(config.handlersDir)) {
       const built = await buildFunction({ name: fn.name, entry: fn.entry, outDir: buildDir });
-      const version = await registry.publish(fn.name, built, fn.config);
-      published.set(fn.name, `${fn.name}:${version.version}`);
+      published.set(fn.name, `${fn.name}:${await lambda.publish(fn.name, built, fn.config)}`);
     }
   };
-  // Functions are published before the runtime starts: recovery resumes in-flight invocations at once,
-  // and their pinned function versions must already answer.
-  await publishAll();
+  try {
+    // Functions are published before the runtime starts: recovery resumes in-flight invocations at
+    // once, and their pinned function versions must already answer.
+    await publishAll();
+  } catch (e) {
+    await lambda.close();
+    throw e;
+  }
   if (published.size === 0)
     log(`no functions found under ${config.handlersDir} (one directory per function, with handler.ts)`);
-  const lambda = await listen("CAPSTAN_LAMBDA_PORT", config.lambdaPort, () =>
-    startLocalLambda({ registry, host: config.host, port: config.lambdaPort }),
-  );
   let node: RuntimeNode;
   try {
     const invoker = new RoutingInvoker({
@@ -69,7 +77,6 @@ export async function startDevPlatform(
     );
   } catch (e) {
     await lambda.close();
-    await registry.close();
     throw e;
   }
   const registered = new Map<string, string>();
@@ -94,7 +101,6 @@ export async function startDevPlatform(
   } catch (e) {
     await node.close();
     await lambda.close();
-    await registry.close();
     throw e;
   }
   return {
@@ -104,7 +110,6 @@ export async function startDevPlatform(
     async close() {
       await node.close();
       await lambda.close();
-      await registry.close();
     },
   };
 }

@@ -37,3 +37,6 @@ export {
 } from "./lambda-limits";
 export { WorkerPool } from "./worker-pool";
 export type { InvokeOutcome, WorkerPoolStats } from "./worker-pool";
+export { startLocalLambdaProcess } from "./local-lambda-process";
+export type { LocalLambdaHandle } from "./local-lambda-process";
+export type { LocalLambdaProcessOptions } from "./local-lambda-protocol";

@@ -1,6 +1,7 @@
 import type { CheckpointAck, CheckpointRequest } from "../protocol";
 import { CONTENT_TYPE_JSON, STALE_ATTEMPT_CODE, decodeCheckpointAck } from "../protocol";
 import { AttemptSupersededError } from "../errors/attempt-superseded-error";
+import { postJson, type PostResult } from "./http-post";
 
 /** The checkpoint endpoint could not be used (network, 5xx, bad ack): fall back to request/response. */
 export class CheckpointUnavailableError extends Error {
@@ -18,26 +19,34 @@ const CHECKPOINT_REQUEST_SLACK_MS = 10_000;
 export class CheckpointClient {
   constructor(
     private readonly url: string,
-    private readonly fetchImpl: typeof fetch = fetch,
+    /** Injected fetch (tests, custom transports); absent: node:http with keep-alive. */
+    private readonly fetchImpl?: typeof fetch,
   ) {}
 
+  private async post(body: string, timeoutMs: number): Promise<PostResult> {
+    if (!this.fetchImpl) return postJson(this.url, body, timeoutMs);
+    const res = await this.fetchImpl(this.url, {
+      method: "POST",
+      headers: { "content-type": CONTENT_TYPE_JSON },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: res.status, text: await res.text().catch(() => "") };
+  }
+
   async send(request: CheckpointRequest): Promise<CheckpointAck> {
-    let res: Response;
+    let res: PostResult;
     try {
-      res = await this.fetchImpl(this.url, {
-        method: "POST",
-        headers: { "content-type": CONTENT_TYPE_JSON },
-        body: JSON.stringify(request),
-        signal: AbortSignal.timeout((request.waitMs ?? 0) + CHECKPOINT_REQUEST_SLACK_MS),
-      });
+      res = await this.post(JSON.stringify(request), (request.waitMs ?? 0) + CHECKPOINT_REQUEST_SLACK_MS);
     } catch (e) {
       throw new CheckpointUnavailableError(`checkpoint endpoint unreachable: ${String(e)}`, { cause: e });
     }
-    const text = await res.text().catch(() => "");
+    const text = res.text;
     if (res.status === 409) {
       throw new AttemptSupersededError(`checkpoint rejected with 409 (${STALE_ATTEMPT_CODE}): ${text}`);
     }
-    if (!res.ok) throw new CheckpointUnavailableError(`checkpoint endpoint answered ${res.status}: ${text}`);
+    if (res.status < 200 || res.status >= 300)
+      throw new CheckpointUnavailableError(`checkpoint endpoint answered ${res.status}: ${text}`);
     try {
       return decodeCheckpointAck(JSON.parse(text));
     } catch (e) {

@@ -1,0 +1,54 @@
+/**
+ * Entry of the local Lambda endpoint's own process, started by `capstan dev`. Handlers run in worker
+ * threads of this process, so a handler that exhausts memory or blocks its event loop cannot take the
+ * runtime down, and the runtime's memory and CPU are measured apart from the handlers', as on AWS.
+ */
+import { FunctionRegistry } from "./function-registry";
+import { startLocalLambda, type LocalLambda } from "./lambda-endpoint";
+import type { ChildMessage, ParentMessage } from "./local-lambda-protocol";
+
+let registry: FunctionRegistry | undefined;
+let endpoint: LocalLambda | undefined;
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function onMessage(message: ParentMessage): Promise<void> {
+  switch (message.type) {
+    case "start": {
+      const { host, port, maxWorkers, maxQueued } = message.options;
+      registry = new FunctionRegistry({ defaultMaxWorkers: maxWorkers, defaultMaxQueued: maxQueued });
+      try {
+        endpoint = await startLocalLambda({ registry, host, port });
+        send({ type: "ready", url: endpoint.url });
+      } catch (e) {
+        send({
+          type: "start-failed",
+          code: (e as NodeJS.ErrnoException).code,
+          message: (e as Error).message,
+        });
+      }
+      return;
+    }
+    case "publish":
+      try {
+        if (!registry) throw new Error("the local Lambda endpoint is not started");
+        const version = await registry.publish(message.name, message.bundle, message.config);
+        send({ type: "published", id: message.id, version: version.version });
+      } catch (e) {
+        send({ type: "publish-failed", id: message.id, message: (e as Error).message });
+      }
+      return;
+    case "close":
+      await endpoint?.close();
+      await registry?.close();
+      send({ type: "closed" });
+      process.disconnect?.();
+      return;
+  }
+}
+
+process.on("message", (m: ParentMessage) => void onMessage(m));
+// The parent died (even by SIGKILL): the IPC channel closes, and this process must not outlive it.
+process.on("disconnect", () => process.exit(0));

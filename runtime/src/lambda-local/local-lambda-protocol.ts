@@ -1,0 +1,23 @@
+/** Messages between `capstan dev` and the local Lambda endpoint's own process (node IPC). */
+import type { FunctionBundle, PublishConfig } from "./function-registry";
+
+export interface LocalLambdaProcessOptions {
+  host: string;
+  port: number;
+  /** Execution environments (worker threads) per function version. */
+  maxWorkers: number;
+  /** Requests waiting for an environment before the endpoint throttles (429). */
+  maxQueued: number;
+}
+
+export type ParentMessage =
+  | { type: "start"; options: LocalLambdaProcessOptions }
+  | { type: "publish"; id: number; name: string; bundle: FunctionBundle; config: PublishConfig }
+  | { type: "close" };
+
+export type ChildMessage =
+  | { type: "ready"; url: string }
+  | { type: "start-failed"; code: string | undefined; message: string }
+  | { type: "published"; id: number; version: string }
+  | { type: "publish-failed"; id: number; message: string }
+  | { type: "closed" };
