@@ -499,6 +499,7 @@ export class Runtime implements RuntimeApi {
     return {
       ...summarize(inv),
       journal: inv.journal,
+      entryTimes: inv.entryTimes,
       ...(inv.result !== undefined && { result: inv.result }),
       awaiting: inv.awaiting,
       headers: inv.headers,

@@ -47,6 +47,16 @@ describe.each([false, true])("lifecycle (alwaysReplay=%s)", (alwaysReplay) => {
     expect(env.clock!.nowMs() - started).toBeGreaterThanOrEqual(3 * 24 * 3600_000);
   });
 
+  test("the journal records when each entry was recorded and completed", async () => {
+    const id = await env.send("Greeter", "greet", "Timed");
+    await env.result(id);
+    const detail = (await env.describe(id))!;
+    const sleep = detail.journal.findIndex((e) => e.kind === "sleep");
+    const [recordedAt, completedAt] = detail.entryTimes[sleep]!;
+    expect(completedAt! - recordedAt).toBeGreaterThanOrEqual(3 * 24 * 3600_000);
+    expect(detail.entryTimes).toHaveLength(detail.journal.length);
+  });
+
   test("a terminal error reaches the caller with its code", async () => {
     const err = await env.call("Greeter", "fail", "no").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvocationFailedError);

@@ -136,14 +136,17 @@ const invocations: Command = async (ctx, args) => {
   } else if (sub === "describe") {
     const id = need(args, 2, "invocation id");
     const r = (await request(ctx.adminUrl, "GET", `/invocations/${encodeURIComponent(id)}`))
-      .json as Summary & { journal: Parameters<typeof timeline>[0] };
+      .json as Summary & {
+      journal: Parameters<typeof timeline>[0];
+      entryTimes: Parameters<typeof timeline>[1];
+    };
     print(ctx, r, () =>
       [
         `${r.id}  ${target(r.target)}`,
         `status: ${r.status}${r.outcome ? ` (${r.outcome})` : ""}   attempts: ${r.attempt}   handler invocations: ${r.handlerInvocations}`,
         ...(r.lastFailure ? [`last failure: ${r.lastFailure.message}`] : []),
         "",
-        timeline(r.journal),
+        timeline(r.journal, r.entryTimes),
       ].join("\n"),
     );
   } else if ((INVOCATION_ACTIONS as readonly string[]).includes(sub)) {

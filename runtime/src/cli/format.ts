@@ -36,14 +36,23 @@ function statusOf(e: JournalEntry): string {
   return e.result === undefined ? "pending" : e.result.kind === "failure" ? "failed" : "completed";
 }
 
-export function timeline(journal: JournalEntry[]): string {
+/** Milliseconds from an entry's recording to its result, for entries that wait. */
+function duration(e: JournalEntry, times: [number, number | null] | undefined): string {
+  if (!times || !("result" in e) || e.kind === "output") return "";
+  return times[1] === null ? "…" : `${times[1] - times[0]} ms`;
+}
+
+export function timeline(journal: JournalEntry[], entryTimes: Array<[number, number | null]> = []): string {
+  const start = entryTimes[0]?.[0];
   return table(
-    ["#", "kind", "name", "status", "detail"],
+    ["#", "at", "kind", "name", "status", "duration", "detail"],
     journal.map((e) => [
       e.index,
+      start !== undefined && entryTimes[e.index] ? `+${entryTimes[e.index]![0] - start} ms` : "",
       e.kind,
       entryLabel(e),
       statusOf(e),
+      duration(e, entryTimes[e.index]),
       e.kind === "sleep" && e.wakeUpAtMs !== undefined
         ? `${e.durationMs} ms, wakes ${time(e.wakeUpAtMs)}`
         : resultText(e),

@@ -21,7 +21,14 @@ export function completeEntry(
   const entry = inv.journal[entryIndex];
   if (entry === undefined || !isCompletableEntry(entry) || entry.result !== undefined) return;
   entry.result = result;
+  markCompleted(inv, entryIndex, cx.atMs);
   inv.modifiedAtMs = cx.atMs;
   if (inv.status === "suspended" && inv.awaiting.includes(entryIndex)) startAttempt(cx, inv);
   else if (inv.status === "running") cx.effects.push({ kind: "completion-available", invocationId: inv.id });
+}
+
+/** Records when an entry got its result (first time only), for the journal timeline. */
+export function markCompleted(inv: Invocation, entryIndex: number, atMs: number): void {
+  const times = inv.entryTimes[entryIndex];
+  if (times !== undefined && times[1] === null) times[1] = atMs;
 }

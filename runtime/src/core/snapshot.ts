@@ -97,6 +97,7 @@ function restoreInvocation(inv: Invocation): Invocation {
     headers: inv.headers,
     idempotencyKey: inv.idempotencyKey ?? undefined,
     journal: inv.journal,
+    entryTimes: inv.entryTimes,
     status: inv.status,
     attempt: inv.attempt,
     attemptsSinceLastEntry: inv.attemptsSinceLastEntry,

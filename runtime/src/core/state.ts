@@ -56,6 +56,8 @@ export interface Invocation {
   idempotencyKey: string | undefined;
   /** Entry 0 is the input. */
   journal: JournalEntry[];
+  /** Per journal entry: when it was recorded and when it got its result (null: pending / none). For timelines. */
+  entryTimes: Array<[recordedAtMs: number, completedAtMs: number | null]>;
   status: InvocationStatus;
   /** Attempts started so far; the current attempt's number when running. */
   attempt: number;

@@ -48,6 +48,7 @@ const INVOCATION: InvocationDetail = {
   createdAtMs: 1,
   modifiedAtMs: 2,
   journal: [{ index: 0, kind: "input", value: "1" }],
+  entryTimes: [[1, 1], [2, null]],
   awaiting: [1],
   headers: {},
 };

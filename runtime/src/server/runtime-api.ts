@@ -64,6 +64,8 @@ export interface InvocationSummary {
 
 export interface InvocationDetail extends InvocationSummary {
   journal: JournalEntry[];
+  /** Per entry: when it was recorded and when it got its result (null while pending). */
+  entryTimes: Array<[recordedAtMs: number, completedAtMs: number | null]>;
   result?: Completion;
   awaiting: number[];
   headers: Record<string, string>;

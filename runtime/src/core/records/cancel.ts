@@ -4,6 +4,7 @@
  * are cancelled down the call tree; the parent's call entry then completes with the child's
  * (cancelled) result, like Restate.
  */
+import { markCompleted } from "../completion";
 import { assertNever, isInvocationId, partitionOfInvocationId } from "@capstan/sdk/protocol";
 import type { ApplyContext } from "../context";
 import { liveInvocation } from "../control";
@@ -53,6 +54,7 @@ export function applyCancel(cx: ApplyContext, record: RecordOf<"cancel">): void 
           if (entry.kind === "sleep") deleteTimer(cx, timerIds.sleep(inv.id, entry.index));
           if (entry.kind === "promiseGet") leaveWaiters(cx, inv, promiseKey(inv.target, entry.name));
           entry.result = cancelledCompletion();
+          markCompleted(inv, entry.index, cx.atMs);
           completed = true;
         }
         break;

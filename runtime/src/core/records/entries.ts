@@ -5,6 +5,7 @@
  */
 import type { Completion, JournalEntry, Outcome } from "@capstan/sdk/protocol";
 import { MAX_JOURNAL_ENTRIES, entryLabel } from "@capstan/sdk/protocol";
+import { markCompleted } from "../completion";
 import type { ApplyContext } from "../context";
 import { failureCompletion } from "../failures";
 import { isCompletableEntry, resultOf } from "../journal-entries";
@@ -51,11 +52,16 @@ export function applyEntries(cx: ApplyContext, record: RecordOf<"entries">): voi
 
   for (const { index, result } of plan.lateResults) {
     const entry = inv.journal[index];
-    if (entry !== undefined && isCompletableEntry(entry)) entry.result = result;
+    if (entry !== undefined && isCompletableEntry(entry)) {
+      entry.result = result;
+      markCompleted(inv, index, cx.atMs);
+    }
   }
   for (const entry of plan.appended) {
     inv.journal.push(entry);
+    inv.entryTimes.push([cx.atMs, null]);
     applyNewEntry(cx, inv, entry);
+    if (!isCompletableEntry(entry) || entry.result !== undefined) markCompleted(inv, entry.index, cx.atMs);
   }
   if (plan.appended.length > 0 || plan.lateResults.length > 0) {
     inv.attemptsSinceLastEntry = 0;
@@ -97,6 +103,7 @@ function applyOutcome(cx: ApplyContext, inv: Invocation, outcome: Outcome): void
 
 function finishWithOutput(cx: ApplyContext, inv: Invocation, result: Completion): void {
   inv.journal.push({ index: inv.journal.length, kind: "output", result });
+  inv.entryTimes.push([cx.atMs, cx.atMs]);
   finishInvocation(cx, inv, result);
 }
 

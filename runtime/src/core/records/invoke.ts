@@ -98,6 +98,7 @@ function createInvocation(request: NewInvocation, atMs: number): Invocation {
     headers: request.headers,
     idempotencyKey: request.idempotencyKey,
     journal: [{ index: 0, kind: "input", value: request.input }],
+    entryTimes: [[atMs, atMs]],
     status: "running",
     attempt: 0,
     attemptsSinceLastEntry: 0,
