@@ -6,18 +6,15 @@
  */
 import type { Clock } from "../core/clock";
 import type { Timer } from "../core/state";
-
-interface Scheduled {
-  partition: number;
-  timerId: string;
-  fireAtMs: number;
-}
+import { MinHeap } from "./min-heap";
 
 /** The longest single setTimeout (Node clamps larger values to 1 ms). */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
 export class TimerService {
-  private readonly byId = new Map<string, Scheduled>();
+  /** `partition:timerId` → due time; the heap may hold stale entries, skipped when popped. */
+  private readonly dueAt = new Map<string, number>();
+  private readonly heap = new MinHeap<{ partition: number; timerId: string }>();
   private handle: NodeJS.Timeout | undefined;
   private armedAtMs = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -30,33 +27,37 @@ export class TimerService {
   ) {}
 
   schedule(partition: number, timer: Timer): void {
-    this.byId.set(key(partition, timer.id), { partition, timerId: timer.id, fireAtMs: timer.fireAtMs });
+    const k = key(partition, timer.id);
+    if (this.dueAt.get(k) === timer.fireAtMs) return;
+    this.dueAt.set(k, timer.fireAtMs);
+    this.heap.push(timer.fireAtMs, { partition, timerId: timer.id });
     if (timer.fireAtMs < this.armedAtMs) this.arm();
   }
 
   cancel(partition: number, timerId: string): void {
-    this.byId.delete(key(partition, timerId));
+    this.dueAt.delete(key(partition, timerId));
   }
 
   get size(): number {
-    return this.byId.size;
+    return this.dueAt.size;
   }
 
   /** The earliest due time, if any (for time-skipping). */
   nextFireAtMs(): number | undefined {
-    let min: number | undefined;
-    for (const s of this.byId.values()) if (min === undefined || s.fireAtMs < min) min = s.fireAtMs;
-    return min;
+    this.dropStale();
+    return this.heap.peek()?.key;
   }
 
   /** Fires every timer due now. */
   fireDue(): void {
     const now = this.clock.nowMs();
-    for (const [k, s] of this.byId) {
-      if (s.fireAtMs <= now) {
-        this.byId.delete(k);
-        this.fire(s.partition, s.timerId);
-      }
+    for (;;) {
+      this.dropStale();
+      const top = this.heap.peek();
+      if (!top || top.key > now) break;
+      this.heap.pop();
+      this.dueAt.delete(key(top.value.partition, top.value.timerId));
+      this.fire(top.value.partition, top.value.timerId);
     }
     this.arm();
   }
@@ -64,6 +65,14 @@ export class TimerService {
   stop(): void {
     this.stopped = true;
     if (this.handle) clearTimeout(this.handle);
+  }
+
+  /** Pops heap entries whose timer was cancelled or rescheduled. */
+  private dropStale(): void {
+    for (let top = this.heap.peek(); top; top = this.heap.peek()) {
+      if (this.dueAt.get(key(top.value.partition, top.value.timerId)) === top.key) return;
+      this.heap.pop();
+    }
   }
 
   private arm(): void {
