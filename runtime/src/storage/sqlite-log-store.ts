@@ -1,19 +1,31 @@
 /**
  * The embedded LogStore: every partition's log in the `log` table of capstan.db.
  *
- * Group commit: appends requested during one event-loop turn (any partitions) are queued and written
- * by ONE transaction, so one fsync acknowledges them all. The flush runs on setImmediate, after the
- * turn's I/O callbacks and microtasks have queued their appends. Each append is checked against the
- * partition's next lsn inside the transaction (which holds SQLite's write lock), so a conflicting
- * append is rejected alone and never poisons the others in its batch.
+ * Group commit: appends (and trims) are queued and written by ONE transaction, so one fsync
+ * acknowledges them all. At most one commit is in flight, which keeps the lsn checks simple (the
+ * writer sees each batch after the previous one is durable). An idle store sends its queue on
+ * setImmediate, after the current turn's I/O callbacks and microtasks have queued their appends too.
  *
- * Trade-off: better-sqlite3 is synchronous, so the commit's fsync blocks the event loop for its
- * duration (~1 ms on an SSD). Batching keeps that to once per turn rather than once per append.
+ * Writers (`writer` option):
+ * - "thread" (default): a worker thread with its own connection commits the batches (see
+ *   sqlite-log-writer-entry.ts), so the fsync no longer blocks the event loop: the runtime keeps
+ *   parsing requests, applying records and queueing appends while the disk syncs. Pipelined: when a
+ *   commit returns, everything queued during it is sent at once, before the returned batch's callers
+ *   run, so their work overlaps the next fsync. Records are serialized to JSON here, on the main
+ *   thread (validation and size limits stay synchronous), and cross to the thread as strings.
+ * - "inline": the main thread's connection commits; the fsync blocks the event loop for its duration.
+ *
+ * Either way, each append is checked inside the transaction against the partition's last lsn as it
+ * is in the file (see sqlite-log-writer.ts), so a conflicting append is rejected alone. Reads stay on
+ * the main thread's connection: in WAL mode they see every committed batch without blocking the writer.
  */
 import type { Statement } from "better-sqlite3";
 import { LogConflictError } from "./log-store";
 import type { LogStore, StoredRecord } from "./log-store";
 import { SqliteDatabase, StoreClosedError } from "./sqlite-database";
+import { InlineLogWriter, lastLsnOf } from "./sqlite-log-writer";
+import type { LogWriter, WriteOp, WriteOutcome } from "./sqlite-log-writer";
+import { ThreadLogWriter } from "./sqlite-log-writer-thread";
 
 /** Appends written by one transaction; a longer queue is flushed in several consecutive commits. */
 export const MAX_APPENDS_PER_COMMIT = 1_024;
@@ -29,6 +41,8 @@ export const MAX_READ_RECORDS = 10_000;
 export interface SqliteLogStoreOptions {
   /** Close the database when the store closes (the store opened it). */
   ownsDatabase?: boolean;
+  /** Who commits: a worker thread (default) or the main thread. See the file comment. */
+  writer?: "thread" | "inline";
   maxAppendsPerCommit?: number;
   maxPendingAppends?: number;
 }
@@ -53,37 +67,38 @@ export class StoreOverloadedError extends Error {
   }
 }
 
-interface PendingAppend {
-  partition: number;
-  firstLsn: number;
-  rows: string[];
+interface PendingWrite {
+  op: WriteOp;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
 
 interface Statements {
-  insert: Statement<[number, number, string]>;
   maxLsn: Statement<[number], { lsn: number | null }>;
   trimmedUpTo: Statement<[number], { up_to_lsn: number }>;
   read: Statement<[number, number, number], { lsn: number; record: string }>;
-  deleteUpTo: Statement<[number, number]>;
-  setTrimmed: Statement<[number, number]>;
 }
 
 /**
  * @example
- * const log = SqliteLogStore.open("/var/lib/capstan");
+ * const log = SqliteLogStore.open("/var/lib/capstan"); // commits on a writer thread
  * await log.append(3, (await log.lastLsn(3)) + 1, [record]); // resolves once fsync'd
  * for (const { lsn, record } of await log.read(3, 0, 100)) apply(record);
  */
 export class SqliteLogStore implements LogStore {
   private readonly stmts: Statements;
+  private readonly writer: LogWriter;
   private readonly maxAppendsPerCommit: number;
   private readonly maxPendingAppends: number;
   private readonly ownsDatabase: boolean;
-  private queue: PendingAppend[] = [];
+  private queue: PendingWrite[] = [];
   private flushScheduled = false;
+  /** The commit in flight, if any: there is never more than one. */
+  private committing: Promise<void> | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
+  /** Whether the next batch is sent as soon as the previous commit returns (writer thread). */
+  private readonly pipelined: boolean;
   private readonly counters: LogStoreStats = { appends: 0, commits: 0, records: 0, conflicts: 0 };
 
   constructor(
@@ -95,26 +110,36 @@ export class SqliteLogStore implements LogStore {
     this.maxPendingAppends = options.maxPendingAppends ?? MAX_PENDING_APPENDS;
     const db = database.db;
     this.stmts = {
-      insert: db.prepare("INSERT INTO log (partition, lsn, record) VALUES (?, ?, ?)"),
       maxLsn: db.prepare("SELECT MAX(lsn) AS lsn FROM log WHERE partition = ?"),
       trimmedUpTo: db.prepare("SELECT up_to_lsn FROM log_trim WHERE partition = ?"),
       read: db.prepare("SELECT lsn, record FROM log WHERE partition = ? AND lsn > ? ORDER BY lsn LIMIT ?"),
-      deleteUpTo: db.prepare("DELETE FROM log WHERE partition = ? AND lsn <= ?"),
-      setTrimmed: db.prepare(
-        "INSERT INTO log_trim (partition, up_to_lsn) VALUES (?, ?) " +
-          "ON CONFLICT (partition) DO UPDATE SET up_to_lsn = MAX(up_to_lsn, excluded.up_to_lsn)",
-      ),
     };
+    if ((options.writer ?? "thread") === "thread") {
+      this.writer = new ThreadLogWriter(database.file);
+      this.pipelined = true;
+    } else {
+      this.writer = new InlineLogWriter(db);
+      this.pipelined = false;
+    }
   }
 
   /** Opens `<dataDir>/capstan.db` for this store alone; close() closes the file. */
   static open(dataDir: string, options: Omit<SqliteLogStoreOptions, "ownsDatabase"> = {}): SqliteLogStore {
-    return new SqliteLogStore(SqliteDatabase.open(dataDir), { ...options, ownsDatabase: true });
+    const database = SqliteDatabase.open(dataDir);
+    try {
+      return new SqliteLogStore(database, { ...options, ownsDatabase: true });
+    } catch (e) {
+      database.close();
+      throw e;
+    }
   }
 
-  /** Validation failures reject; the append is queued synchronously, so call order is commit order. */
+  /**
+   * Validation failures reject; the append is queued synchronously, so call order is commit order.
+   * Rejects at once with STORE_WRITER_FAILED once the writer thread has died.
+   */
   async append(partition: number, firstLsn: number, records: readonly unknown[]): Promise<void> {
-    this.checkOpen();
+    this.checkWritable();
     checkPartition(partition);
     if (!Number.isSafeInteger(firstLsn) || firstLsn < 1) {
       throw new RangeError(`firstLsn must be an integer ≥ 1, got ${firstLsn}`);
@@ -126,10 +151,7 @@ export class SqliteLogStore implements LogStore {
     const rows = records.map(serialize);
     if (rows.length === 0) return;
     this.counters.appends++;
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ partition, firstLsn, rows, resolve, reject });
-      this.scheduleFlush();
-    });
+    return this.enqueue({ kind: "append", partition, firstLsn, rows });
   }
 
   /**
@@ -152,94 +174,111 @@ export class SqliteLogStore implements LogStore {
   async lastLsn(partition: number): Promise<number> {
     this.checkOpen();
     checkPartition(partition);
-    return this.currentLastLsn(partition);
+    return lastLsnOf(this.stmts, partition);
   }
 
-  /** Trims at most up to the last lsn: trimming never moves the log's end. */
+  /**
+   * Trims at most up to the last lsn: trimming never moves the log's end. Goes through the writer
+   * like an append (ordered after the appends queued before it), so the main thread never competes
+   * with the writer thread for SQLite's write lock. Not subject to backpressure: trims are rare (one
+   * per snapshot) and refusing one would only keep the log longer.
+   */
   async trim(partition: number, upToLsn: number): Promise<void> {
-    this.checkOpen();
+    this.checkWritable();
     checkPartition(partition);
-    this.database.db
-      .transaction(() => {
-        const upTo = Math.min(upToLsn, this.currentLastLsn(partition));
-        if (upTo < 1) return;
-        this.stmts.deleteUpTo.run(partition, upTo);
-        this.stmts.setTrimmed.run(partition, upTo);
-      })
-      .immediate();
+    return this.enqueue({ kind: "trim", partition, upToLsn });
   }
 
   /** Commits every pending append, then closes (the database too when this store opened it). */
   async close(): Promise<void> {
-    if (this.closed) return;
-    while (this.queue.length > 0) this.flush();
     this.closed = true;
-    if (this.ownsDatabase) this.database.close();
+    this.closing ??= this.drainAndClose();
+    return this.closing;
   }
 
   stats(): LogStoreStats {
     return { ...this.counters };
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-      if (this.queue.length > 0) this.scheduleFlush();
+  private enqueue(op: WriteOp): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      this.scheduleFlush();
     });
   }
 
-  /** Writes one batch in one transaction; settles every promise of the batch after the commit. */
-  private flush(): void {
-    const batch = this.queue.splice(0, this.maxAppendsPerCommit);
-    if (batch.length === 0) return;
-    const conflicts = new Map<PendingAppend, LogConflictError>();
+  private async drainAndClose(): Promise<void> {
     try {
-      this.database.db
-        .transaction(() => {
-          // The next lsn of each partition touched by this batch, so that several appends to one
-          // partition in the same batch chain correctly.
-          const nextLsn = new Map<number, number>();
-          for (const a of batch) {
-            const next = nextLsn.get(a.partition) ?? this.currentLastLsn(a.partition) + 1;
-            if (a.firstLsn !== next) {
-              conflicts.set(a, new LogConflictError(a.partition, a.firstLsn, next));
-              continue;
-            }
-            for (let i = 0; i < a.rows.length; i++)
-              this.stmts.insert.run(a.partition, a.firstLsn + i, a.rows[i]!);
-            nextLsn.set(a.partition, next + a.rows.length);
-          }
-        })
-        .immediate();
-    } catch (e) {
-      // The transaction rolled back (disk full, I/O error, closed file): nothing of the batch is durable.
-      for (const a of batch) a.reject(e);
-      return;
-    }
-    this.counters.commits++;
-    for (const a of batch) {
-      const conflict = conflicts.get(a);
-      if (conflict !== undefined) {
-        this.counters.conflicts++;
-        a.reject(conflict);
-      } else {
-        this.counters.records += a.rows.length;
-        a.resolve();
+      while (this.committing !== undefined || this.queue.length > 0) {
+        if (this.committing === undefined) this.flush();
+        await this.committing;
       }
+      await this.writer.close();
+    } finally {
+      if (this.ownsDatabase) this.database.close();
     }
   }
 
-  private currentLastLsn(partition: number): number {
-    const max = this.stmts.maxLsn.get(partition)?.lsn ?? null;
-    if (max !== null) return max;
-    return this.stmts.trimmedUpTo.get(partition)?.up_to_lsn ?? 0;
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.committing !== undefined) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.committing === undefined) this.flush();
+    });
+  }
+
+  /** Starts the commit of the next batch, if anything is queued. */
+  private flush(): void {
+    const batch = this.queue.splice(0, this.maxAppendsPerCommit);
+    this.committing = batch.length === 0 ? undefined : this.commit(batch);
+  }
+
+  /** Writes one batch in one transaction; settles every promise of the batch after the commit. */
+  private async commit(batch: PendingWrite[]): Promise<void> {
+    let outcomes: WriteOutcome[] | undefined;
+    let failure: unknown;
+    try {
+      outcomes = await this.writer.commit(batch.map((w) => w.op));
+    } catch (e) {
+      // The transaction rolled back (disk full, I/O error, closed file, dead writer thread): nothing
+      // of the batch is durable.
+      failure = e;
+    }
+    // Pipelining (writer thread): what queued during this commit goes to the disk before this
+    // batch's callers run, so their work overlaps the next fsync. Inline, that commit would block
+    // right now; it waits for the next turn instead, gathering the callers' next appends too.
+    if (this.pipelined) this.flush();
+    else this.committing = undefined;
+    if (outcomes === undefined) {
+      for (const w of batch) w.reject(failure);
+    } else {
+      this.counters.commits++;
+      batch.forEach((w, i) => this.settle(w, outcomes[i]));
+    }
+    if (this.committing === undefined && this.queue.length > 0 && this.closing === undefined) {
+      this.scheduleFlush();
+    }
+  }
+
+  private settle(w: PendingWrite, outcome: WriteOutcome): void {
+    if (outcome !== undefined && w.op.kind === "append") {
+      this.counters.conflicts++;
+      w.reject(new LogConflictError(w.op.partition, w.op.firstLsn, outcome.conflictNextLsn));
+      return;
+    }
+    if (w.op.kind === "append") this.counters.records += w.op.rows.length;
+    w.resolve();
   }
 
   private checkOpen(): void {
     if (this.closed) throw new StoreClosedError("SqliteLogStore");
+  }
+
+  private checkWritable(): void {
+    this.checkOpen();
+    const failure = this.writer.failure;
+    if (failure !== undefined) throw failure;
   }
 }
 

@@ -8,7 +8,14 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { buildSync } from "esbuild";
 import { BUSY_TIMEOUT_MS } from "./sqlite-database";
-import type { LogWriter, WriteOp, WriteOutcome, WriterData, WriterReply, WriterRequest } from "./sqlite-log-writer";
+import type {
+  LogWriter,
+  WriteOp,
+  WriteOutcome,
+  WriterData,
+  WriterReply,
+  WriterRequest,
+} from "./sqlite-log-writer";
 
 /** The log's writer thread died or could not start: nothing more can be appended in this process. */
 export class StoreWriterFailedError extends Error {

@@ -1,26 +1,17 @@
-// Child process of the crash test: appends through the real SqliteLogStore (TypeScript compiled on
-// the fly by @swc/core) and prints "partition lsn" for every append only after its promise resolved,
-// i.e. after the group commit's fsync. The parent SIGKILLs it at a random moment.
+// Child process of the crash test: appends through the real SqliteLogStore with its writer thread
+// (TypeScript compiled on the fly, see register-ts.js) and prints "partition lsn" for every append only
+// after its promise resolved, i.e. after the writer thread's group commit was fsync'd. The parent
+// SIGKILLs the process (both threads) at a random moment.
 // Usage: node crash-writer.js <dataDir> <partitions>
 "use strict";
-const fs = require("node:fs");
+require("./register-ts.js");
 const path = require("node:path");
-const swc = require("@swc/core");
-
-require.extensions[".ts"] = (module, filename) => {
-  const { code } = swc.transformSync(fs.readFileSync(filename, "utf8"), {
-    filename,
-    jsc: { parser: { syntax: "typescript" }, target: "es2022" },
-    module: { type: "commonjs" },
-  });
-  module._compile(code, filename);
-};
 
 const { SqliteLogStore } = require(path.join(__dirname, "..", "sqlite-log-store.ts"));
 
 const [dataDir, partitionsArg] = process.argv.slice(2);
 const partitions = Number(partitionsArg);
-const store = SqliteLogStore.open(dataDir);
+const store = SqliteLogStore.open(dataDir, { writer: "thread" });
 
 // Each partition appends in its own loop, so appends of many partitions share commits.
 async function writer(partition) {
