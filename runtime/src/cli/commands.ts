@@ -262,7 +262,8 @@ export const USAGE = `capstan — durable execution for AWS Lambda
 
 Usage: capstan <command> [options]
 
-  dev                                   run the platform locally (what 'npm start' runs)
+  dev [--ingress-port N] [--admin-port N] [--lambda-port N] [--data-dir D] [--handlers-dir D] [--no-watch]
+                                        run the platform locally (what 'npm start' runs)
   deployments register <url|arn> [--force] | list | remove <id>
   services list | describe <name>
   invocations list [--service S] [--status S] [--key K] [--limit N]

@@ -65,7 +65,11 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RuntimeConfig {
+export function loadConfig(
+  overrides: NodeJS.ProcessEnv = {},
+  env: NodeJS.ProcessEnv = { ...process.env, ...overrides },
+  cwd = process.cwd(),
+): RuntimeConfig {
   const logLevel = env.CAPSTAN_LOG_LEVEL ?? "info";
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError(`CAPSTAN_LOG_LEVEL=${logLevel} must be one of ${LOG_LEVELS.join(", ")}`);
@@ -114,4 +118,25 @@ export function loadCliConfig(
       flags.ingressUrl ?? env.CAPSTAN_INGRESS_URL ?? `http://127.0.0.1:${env.CAPSTAN_INGRESS_PORT || 8080}`,
     ),
   };
+}
+
+/** `capstan dev --ingress-port 8081 ...`: flags override the matching environment variables. */
+const FLAG_TO_ENV: Record<string, string> = {
+  "ingress-port": "CAPSTAN_INGRESS_PORT",
+  "admin-port": "CAPSTAN_ADMIN_PORT",
+  "lambda-port": "CAPSTAN_LAMBDA_PORT",
+  "data-dir": "CAPSTAN_DATA_DIR",
+  "handlers-dir": "CAPSTAN_HANDLERS_DIR",
+  partitions: "CAPSTAN_PARTITIONS",
+  host: "CAPSTAN_HOST",
+};
+
+/** The environment overrides named by command-line flags, for `loadConfig`. */
+export function configFlags(flags: ReadonlyMap<string, string | true>): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of flags) {
+    const variable = FLAG_TO_ENV[name];
+    if (variable !== undefined && typeof value === "string") out[variable] = value;
+  }
+  return out;
 }

@@ -7,7 +7,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import path from "node:path";
 import type { ParsedArgs } from "../cli/args";
-import { ConfigError, loadConfig, type RuntimeConfig } from "../config/config";
+import { ConfigError, configFlags, loadConfig, type RuntimeConfig } from "../config/config";
 import { HttpInvoker } from "../invoker/http-invoker";
 import { LambdaInvoker } from "../invoker/lambda-invoker";
 import { RoutingInvoker } from "../invoker/routing-invoker";
@@ -136,7 +136,7 @@ export async function runDev(args: ParsedArgs): Promise<number> {
   let config: RuntimeConfig;
   let platform: DevPlatform;
   try {
-    config = loadConfig();
+    config = loadConfig(configFlags(args.flags));
     platform = await startDevPlatform(config, log);
   } catch (e) {
     process.stderr.write(`capstan dev: ${(e as Error).message}\n`);

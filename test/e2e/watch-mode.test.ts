@@ -1,0 +1,103 @@
+/**
+ * Changed handler code becomes a new pinned deployment, while an invocation that started on the old
+ * version finishes on it — the dev platform's rebuild path, with real esbuild bundles behind the local
+ * Lambda endpoint.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadConfig } from "@capstan/runtime";
+import { startDevPlatform, type DevPlatform } from "../../runtime/src/dev/dev-platform";
+import { REPO_ROOT } from "./support/platform-process";
+
+jest.setTimeout(60_000);
+
+function handlerSource(version: string): string {
+  return `
+import { service } from "@capstan/sdk";
+import { lambdaHandler } from "@capstan/sdk/lambda";
+export const versioned = service({
+  name: "Versioned",
+  handlers: {
+    which: async () => "${version}",
+    waitThenWhich: async (ctx) => {
+      const approval = ctx.awakeable<string>();
+      await ctx.run("publish-id", () => approval.id);
+      await approval.promise;
+      return "${version}";
+    },
+  },
+});
+export const handler = lambdaHandler(versioned);
+`;
+}
+
+describe("watch mode", () => {
+  // Inside the repo, so the bundle resolves @capstan/sdk from its node_modules (.capstan/ is ignored by git).
+  const handlersDir = mkdtempSync(path.join(REPO_ROOT, ".capstan", "watch-test-"));
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-watch-"));
+  let platform: DevPlatform;
+
+  beforeAll(async () => {
+    mkdirSync(path.join(handlersDir, "versioned"));
+    writeFileSync(path.join(handlersDir, "versioned", "handler.ts"), handlerSource("v1"));
+    const config = loadConfig(
+      {},
+      {
+        CAPSTAN_HANDLERS_DIR: handlersDir,
+        CAPSTAN_DATA_DIR: dataDir,
+        CAPSTAN_INGRESS_PORT: "0",
+        CAPSTAN_ADMIN_PORT: "0",
+        CAPSTAN_LAMBDA_PORT: "0",
+      },
+    );
+    platform = await startDevPlatform(config, () => undefined);
+  });
+  afterAll(async () => {
+    await platform.close();
+    rmSync(handlersDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("a rebuilt function is a new deployment; in-flight invocations stay on theirs", async () => {
+    const runtime = platform.node.runtime;
+    const call = async (handler: string): Promise<string> => {
+      const { invocationId } = await runtime.submit({
+        target: { service: "Versioned", handler },
+        input: "",
+        headers: {},
+      });
+      const result = await runtime.awaitResult(invocationId, AbortSignal.timeout(20_000));
+      return result.kind === "value" ? (JSON.parse(result.value) as string) : JSON.stringify(result);
+    };
+    expect(await call("which")).toBe("v1");
+    const { invocationId: waiting } = await runtime.submit({
+      target: { service: "Versioned", handler: "waitThenWhich" },
+      input: "",
+      headers: {},
+    });
+    let awakeableId: string | undefined;
+    for (let i = 0; i < 200 && awakeableId === undefined; i++) {
+      const journal = (await runtime.describeInvocation(waiting))?.journal ?? [];
+      const run = journal.find((e) => e.kind === "run");
+      if (run && run.kind === "run" && run.result?.kind === "value")
+        awakeableId = JSON.parse(run.result.value) as string;
+      else await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(awakeableId).toBeDefined();
+
+    writeFileSync(path.join(handlersDir, "versioned", "handler.ts"), handlerSource("v2"));
+    expect(await platform.rebuild()).toEqual(["versioned:2"]);
+    expect(await platform.rebuild()).toEqual([]); // unchanged code: no new version
+    expect(await call("which")).toBe("v2");
+    expect(
+      (await runtime.listDeployments())
+        .map((d) => (d.endpoint.kind === "lambda" ? d.endpoint.arn : ""))
+        .sort(),
+    ).toEqual(["versioned:1", "versioned:2"]);
+
+    await runtime.completeAwakeable(awakeableId!, { kind: "value", value: '"go"' });
+    const result = await runtime.awaitResult(waiting, AbortSignal.timeout(20_000));
+    expect(result).toEqual({ kind: "value", value: '"v1"' });
+  });
+});
