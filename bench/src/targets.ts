@@ -79,7 +79,7 @@ export function checkTargets(results: RunResult[], modes: ModeSummary[], loadCli
   if (lambdaMode) {
     const rss = lambdaMode.peakRssMb["runtime"];
     checks.push({
-      figure: `${LAMBDA} runtime process peak RSS (VmHWM, whole run, incl. Lambda worker threads)`,
+      figure: `${LAMBDA} runtime process peak RSS (VmHWM, whole run; handlers run in the local Lambda process)`,
       value: `${fmt(rss, 1)} MB`,
       target: `≤ ${RUNTIME_RSS_LIMIT_MB} MB`,
       pass: rss !== undefined && rss <= RUNTIME_RSS_LIMIT_MB,
