@@ -14,21 +14,15 @@ import {
   type CheckpointRequest,
   type Completion,
   type EntryCompletion,
-  type Failure,
   type InvocationId,
 } from "@capstan/sdk/protocol";
 import type { Clock } from "./core/clock";
 import type { Effect } from "./core/effects";
 import { formatNewInvocationId, partitionOfTarget } from "./core/partitioning";
-import {
-  objectKey,
-  type Invocation,
-  type InvocationRequest,
-  type NewInvocation,
-  type OutboxMessage,
-  type PartitionState,
-} from "./core/state";
-import { resolveInvocationSettings } from "./invocation/invocation-settings";
+import { objectKey, type Invocation, type PartitionState } from "./core/state";
+import { resolveChildInvocation, resolveTarget, toNewInvocation } from "./invocation/target-resolution";
+import { Waiters } from "./invocation/waiters";
+import { OutboxDelivery } from "./partition/outbox-delivery";
 import { AttemptDriver } from "./invocation/attempt-driver";
 import { parseAttemptToken } from "./invocation/request-builder";
 import type { DeploymentEndpoint, Invoker } from "./invoker/invoker";
@@ -86,13 +80,15 @@ export class Runtime implements RuntimeApi {
   private checkpointBaseUrl: string | undefined;
   private status: HealthInfo["status"] = "starting";
   /** Ingress callers waiting for a result. */
-  private readonly resultWaiters = new Map<string, Set<(c: Completion) => void>>();
+  private readonly resultWaiters = new Waiters<Completion>();
   /** Checkpoint long-polls waiting for a completion of a running invocation. */
-  private readonly completionWaiters = new Map<string, Set<() => void>>();
-  /** `from:to` → highest outbox seq the receiver applied, not yet confirmed to the producer. */
-  private readonly pendingDeliveryAcks = new Map<string, number>();
-  private deliveryAckScheduled = false;
+  private readonly completionWaiters = new Waiters<void>();
+  private readonly outbox: OutboxDelivery;
   private readonly log: (msg: string) => void;
+
+  private get completedRetentionMs(): number {
+    return this.options.completedRetentionMs ?? 0;
+  }
 
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.log ?? (() => undefined);
@@ -116,6 +112,11 @@ export class Runtime implements RuntimeApi {
       options.realTimers ?? true,
     );
     this.registry = new DeploymentRegistry(options.partitionStore);
+    this.outbox = new OutboxDelivery(
+      this.processors,
+      (request) => resolveChildInvocation(this.registry, request, this.completedRetentionMs),
+      this.log,
+    );
     this.driver = new AttemptDriver(
       this.processors,
       this.registry,
@@ -164,14 +165,14 @@ export class Runtime implements RuntimeApi {
           this.timers.cancel(partition, e.timerId);
           break;
         case "send":
-          void this.deliver(partition, e.toPartition, e.seq, e.message);
+          void this.outbox.deliver(partition, e.toPartition, e.seq, e.message);
           break;
         case "invocation-finished":
-          this.wake(this.completionWaiters, e.invocationId, undefined);
-          this.wake(this.resultWaiters, e.invocationId, e.result);
+          this.completionWaiters.wake(e.invocationId, undefined);
+          this.resultWaiters.wake(e.invocationId, e.result);
           break;
         case "completion-available":
-          this.wake(this.completionWaiters, e.invocationId, undefined);
+          this.completionWaiters.wake(e.invocationId, undefined);
           break;
         case "invocation-accepted":
         case "entries-accepted":
@@ -187,13 +188,6 @@ export class Runtime implements RuntimeApi {
     }
   }
 
-  private wake<T>(waiters: Map<string, Set<(v: T) => void>>, id: string, value: T): void {
-    const set = waiters.get(id);
-    if (!set) return;
-    waiters.delete(id);
-    for (const w of set) w(value);
-  }
-
   private async appendQuietly(partition: number, record: RecordInput): Promise<void> {
     try {
       await this.processors[partition]!.append(record);
@@ -202,112 +196,28 @@ export class Runtime implements RuntimeApi {
     }
   }
 
-  /**
-   * Delivers an outbox message to its partition (deduplicated there by origin) and confirms it to the
-   * producer. A failed delivery is left in the outbox; `recover` re-sends it on the next start.
-   */
-  private async deliver(from: number, to: number, seq: number, message: OutboxMessage): Promise<void> {
-    let record: RecordInput;
-    if (message.kind === "invoke-request") {
-      const resolved = this.completeChildInvocation(message.request);
-      record =
-        "failure" in resolved
-          ? { kind: "invoke-refused", request: message.request, failure: resolved.failure }
-          : { kind: "invoke", invocation: resolved };
-    } else record = message;
-    try {
-      // Appends to one partition are queued synchronously in call order, so the receiver sees each
-      // producer's messages in seq order (it drops any seq at or below the highest it applied).
-      await this.processors[to]!.append({ ...record, origin: { partition: from, seq } });
-      this.ackDelivery(from, to, seq);
-    } catch (e) {
-      this.log(`delivery ${from}→${to} #${seq} failed, re-sent on restart: ${String(e)}`);
-    }
-  }
-
-  /** Fills in what a child invocation needs from the registry (apply cannot read it). */
-  private completeChildInvocation(request: InvocationRequest): NewInvocation | { failure: Failure } {
-    let resolved;
-    try {
-      resolved = this.registry.resolve(request.target.service, request.target.handler);
-    } catch (e) {
-      if (e instanceof ApiError) return { failure: { code: e.status, message: e.message } };
-      throw e;
-    }
-    const keyed = resolved.service.kind !== "service";
-    if (keyed !== (request.target.key !== undefined)) {
-      return {
-        failure: {
-          code: 400,
-          message: `${resolved.service.kind} ${request.target.service} ${keyed ? "needs a key" : "takes no key"}`,
-        },
-      };
-    }
-    return {
-      ...request,
-      ...resolveInvocationSettings(resolved, request, this.options.completedRetentionMs ?? 0),
-    };
-  }
-
-  private ackDelivery(from: number, to: number, seq: number): void {
-    const k = `${from}:${to}`;
-    this.pendingDeliveryAcks.set(k, Math.max(seq, this.pendingDeliveryAcks.get(k) ?? 0));
-    if (this.deliveryAckScheduled) return;
-    this.deliveryAckScheduled = true;
-    setImmediate(() => {
-      this.deliveryAckScheduled = false;
-      const acks = [...this.pendingDeliveryAcks];
-      this.pendingDeliveryAcks.clear();
-      for (const [key, upToSeq] of acks) {
-        const [producer, receiver] = key.split(":").map(Number) as [number, number];
-        void this.appendQuietly(producer, { kind: "outbox-delivered", toPartition: receiver, upToSeq });
-      }
-    });
-  }
-
   // ---- ingress ---------------------------------------------------------------------------------
 
   async submit(request: SubmitRequest): Promise<SubmitResult> {
     this.assertRunning();
-    const resolved = this.registry.resolve(request.target.service, request.target.handler);
-    const keyed = resolved.service.kind !== "service";
-    if (keyed && request.target.key === undefined) {
-      throw new ApiError(
-        400,
-        "INGRESS_KEY_REQUIRED",
-        `${resolved.service.kind} ${request.target.service} needs a key: POST /${request.target.service}/{key}/${request.target.handler}`,
-      );
-    }
-    if (!keyed && request.target.key !== undefined) {
-      throw new ApiError(
-        400,
-        "INGRESS_KEY_NOT_ALLOWED",
-        `service ${request.target.service} takes no key: POST /${request.target.service}/${request.target.handler}`,
-      );
-    }
+    const resolved = resolveTarget(this.registry, request.target);
     const partitions = this.options.partitions;
     const partition =
       partitionOfTarget(request.target, request.idempotencyKey, partitions) ??
       randomBytes(2).readUInt16BE(0) % partitions;
-    const draft: NewInvocation = {
-      id: formatNewInvocationId(partition, randomBytes(12).toString("hex")),
-      target: request.target,
-      serviceKind: resolved.service.kind,
-      handlerKind: resolved.handler.kind,
-      deploymentId: resolved.deployment.id,
-      input: request.input,
-      headers: request.headers,
-      ...(request.idempotencyKey !== undefined && { idempotencyKey: request.idempotencyKey }),
-      ...(request.delayMs !== undefined &&
-        request.delayMs > 0 && { notBeforeMs: this.options.clock.nowMs() + request.delayMs }),
-      retryPolicy: undefined as never,
-      abortTimeoutMs: 0,
-      retentionMs: 0,
-    };
-    const invocation = {
-      ...draft,
-      ...resolveInvocationSettings(resolved, draft, this.options.completedRetentionMs ?? 0),
-    };
+    const invocation = toNewInvocation(
+      resolved,
+      {
+        id: formatNewInvocationId(partition, randomBytes(12).toString("hex")),
+        target: request.target,
+        input: request.input,
+        headers: request.headers,
+        ...(request.idempotencyKey !== undefined && { idempotencyKey: request.idempotencyKey }),
+        ...(request.delayMs !== undefined &&
+          request.delayMs > 0 && { notBeforeMs: this.options.clock.nowMs() + request.delayMs }),
+      },
+      this.completedRetentionMs,
+    );
     const effects = await this.appendOrOverloaded(partition, { kind: "invoke", invocation });
     const accepted = effects.find((e) => e.kind === "invocation-accepted");
     if (!accepted) throw new Error("invoke record produced no invocation-accepted effect");
@@ -318,18 +228,15 @@ export class Runtime implements RuntimeApi {
     const { inv } = this.lookup(invocationId);
     if (inv.status === "completed" && inv.result) return inv.result;
     return new Promise<Completion>((resolve, reject) => {
-      const set = this.resultWaiters.get(invocationId) ?? new Set();
-      this.resultWaiters.set(invocationId, set);
-      const waiter = (c: Completion): void => {
+      const remove = this.resultWaiters.add(invocationId, (c) => {
         signal.removeEventListener("abort", onAbort);
         resolve(c);
-      };
+      });
       const onAbort = (): void => {
-        set.delete(waiter);
+        remove();
         reject(new ApiError(499, "INGRESS_CLIENT_CLOSED", "client went away"));
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      set.add(waiter);
     });
   }
 
@@ -423,15 +330,14 @@ export class Runtime implements RuntimeApi {
     const inv = this.processors[p]!.state.invocations.get(invocationId as InvocationId);
     if (!inv || inv.status !== "running" || inv.attempt !== attempt) return Promise.resolve();
     return new Promise((resolve) => {
-      const set = this.completionWaiters.get(invocationId) ?? new Set();
-      this.completionWaiters.set(invocationId, set);
-      const done = (): void => {
+      const remove = this.completionWaiters.add(invocationId, () => {
         clearTimeout(timer);
-        set.delete(done);
         resolve();
-      };
-      const timer = setTimeout(done, waitMs);
-      set.add(done);
+      });
+      const timer = setTimeout(() => {
+        remove();
+        resolve();
+      }, waitMs);
     });
   }
 

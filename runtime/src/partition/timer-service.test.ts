@@ -4,7 +4,7 @@ import { TimerService } from "./timer-service";
 import fc from "fast-check";
 
 function timer(id: string, fireAtMs: number): Timer {
-  return { id, fireAtMs, kind: "expire", invocationId: "inv_0_aaaaaaaa" as Timer["invocationId"] } as Timer;
+  return { id, fireAtMs, kind: "expire", invocationId: "inv_0_aaaaaaaa" as Timer["invocationId"] };
 }
 
 describe("TimerService", () => {

@@ -48,7 +48,10 @@ const INVOCATION: InvocationDetail = {
   createdAtMs: 1,
   modifiedAtMs: 2,
   journal: [{ index: 0, kind: "input", value: "1" }],
-  entryTimes: [[1, 1], [2, null]],
+  entryTimes: [
+    [1, 1],
+    [2, null],
+  ],
   awaiting: [1],
   headers: {},
 };

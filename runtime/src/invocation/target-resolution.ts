@@ -1,0 +1,53 @@
+/**
+ * Resolves a target against the registry for a new invocation — from the ingress or from a handler's
+ * call/send — and stamps the settings the state machine needs (it cannot read the registry).
+ */
+import type { Failure, Target } from "@capstan/sdk/protocol";
+import type { InvocationRequest, NewInvocation } from "../core/state";
+import type { DeploymentRegistry, ResolvedHandler } from "../registry/deployment-registry";
+import { ApiError } from "../server/api-error";
+import { resolveInvocationSettings } from "./invocation-settings";
+
+/** The handler a target names; ApiError 404 for an unknown one, 400 for a key where none fits (or none where one must). */
+export function resolveTarget(registry: DeploymentRegistry, target: Target): ResolvedHandler {
+  const resolved = registry.resolve(target.service, target.handler);
+  const keyed = resolved.service.kind !== "service";
+  if (keyed && target.key === undefined) {
+    throw new ApiError(
+      400,
+      "INGRESS_KEY_REQUIRED",
+      `${resolved.service.kind} ${target.service} needs a key: POST /${target.service}/{key}/${target.handler}`,
+    );
+  }
+  if (!keyed && target.key !== undefined) {
+    throw new ApiError(
+      400,
+      "INGRESS_KEY_NOT_ALLOWED",
+      `service ${target.service} takes no key: POST /${target.service}/${target.handler}`,
+    );
+  }
+  return resolved;
+}
+
+/** A requested invocation completed with its registry settings. */
+export function toNewInvocation(
+  resolved: ResolvedHandler,
+  request: InvocationRequest,
+  completedRetentionMs: number,
+): NewInvocation {
+  return { ...request, ...resolveInvocationSettings(resolved, request, completedRetentionMs) };
+}
+
+/** For a handler's call or send: the new invocation, or the failure its caller's entry gets. */
+export function resolveChildInvocation(
+  registry: DeploymentRegistry,
+  request: InvocationRequest,
+  completedRetentionMs: number,
+): NewInvocation | { failure: Failure } {
+  try {
+    return toNewInvocation(resolveTarget(registry, request.target), request, completedRetentionMs);
+  } catch (e) {
+    if (e instanceof ApiError) return { failure: { code: e.status, message: e.message } };
+    throw e;
+  }
+}
