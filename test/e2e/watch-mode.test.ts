@@ -34,6 +34,7 @@ export const handler = lambdaHandler(versioned);
 
 describe("watch mode", () => {
   // Inside the repo, so the bundle resolves @capstan/sdk from its node_modules (.capstan/ is ignored by git).
+  mkdirSync(path.join(REPO_ROOT, ".capstan"), { recursive: true });
   const handlersDir = mkdtempSync(path.join(REPO_ROOT, ".capstan", "watch-test-"));
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-watch-"));
   let platform: DevPlatform;
