@@ -15,6 +15,7 @@ import {
   type Completion,
   type EntryCompletion,
   type InvocationId,
+  type JournalEntry,
 } from "@capstan/sdk/protocol";
 import type { Clock } from "./core/clock";
 import type { Effect } from "./core/effects";
@@ -22,6 +23,7 @@ import { formatNewInvocationId, partitionOfTarget } from "./core/partitioning";
 import { objectKey, type Invocation, type PartitionState } from "./core/state";
 import { resolveChildInvocation, resolveTarget, toNewInvocation } from "./invocation/target-resolution";
 import { Waiters } from "./invocation/waiters";
+import { appendInternal } from "./partition/internal-append";
 import { OutboxDelivery } from "./partition/outbox-delivery";
 import { AttemptDriver } from "./invocation/attempt-driver";
 import { parseAttemptToken } from "./invocation/request-builder";
@@ -93,7 +95,11 @@ export class Runtime implements RuntimeApi {
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.log ?? (() => undefined);
     this.checkpointBaseUrl = options.checkpointBaseUrl;
-    const sink = { onEffects: (p: number, effects: Effect[]) => this.onEffects(p, effects) };
+    const sink = {
+      onEffects: (p: number, effects: Effect[]) => this.onEffects(p, effects),
+      onFenced: (p: number, reason: string) => this.log(`partition ${p} stopped: ${reason}`),
+      onWarning: (p: number, message: string) => this.log(`partition ${p}: ${message}`),
+    };
     this.processors = Array.from(
       { length: options.partitions },
       (_, p) =>
@@ -108,7 +114,7 @@ export class Runtime implements RuntimeApi {
     );
     this.timers = new TimerService(
       options.clock,
-      (p, timerId) => void this.appendQuietly(p, { kind: "timer-fired", timerId }),
+      (p, timerId) => void appendInternal(this.processors[p]!, { kind: "timer-fired", timerId }, this.log),
       options.realTimers ?? true,
     );
     this.registry = new DeploymentRegistry(options.partitionStore);
@@ -132,7 +138,10 @@ export class Runtime implements RuntimeApi {
   async start(): Promise<void> {
     await this.registry.load();
     const epoch = this.options.clock.nowMs();
-    await Promise.all(this.processors.map((p) => p.recover(epoch)));
+    // Every partition is loaded before any starts leading: a `recover` record's effects (re-sent
+    // outbox messages) append to other partitions, which must not be replaying their log meanwhile.
+    await Promise.all(this.processors.map((p) => p.load()));
+    await Promise.all(this.processors.map((p) => p.lead(epoch)));
     this.status = "ok";
   }
 
@@ -143,6 +152,7 @@ export class Runtime implements RuntimeApi {
   async stop(): Promise<void> {
     this.status = "stopping";
     this.timers.stop();
+    this.outbox.stop();
     this.driver.abortAll();
     await Promise.all(this.processors.map((p) => p.stop()));
   }
@@ -165,7 +175,7 @@ export class Runtime implements RuntimeApi {
           this.timers.cancel(partition, e.timerId);
           break;
         case "send":
-          void this.outbox.deliver(partition, e.toPartition, e.seq, e.message);
+          this.outbox.deliver(partition, e.toPartition, e.seq, e.message);
           break;
         case "invocation-finished":
           this.completionWaiters.wake(e.invocationId, undefined);
@@ -185,14 +195,6 @@ export class Runtime implements RuntimeApi {
           throw new Error(`unhandled effect ${JSON.stringify(never)}`);
         }
       }
-    }
-  }
-
-  private async appendQuietly(partition: number, record: RecordInput): Promise<void> {
-    try {
-      await this.processors[partition]!.append(record);
-    } catch (e) {
-      this.log(`append to partition ${partition} failed: ${String(e)}`);
     }
   }
 
@@ -227,6 +229,7 @@ export class Runtime implements RuntimeApi {
   async awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion> {
     const { inv } = this.lookup(invocationId);
     if (inv.status === "completed" && inv.result) return inv.result;
+    if (signal.aborted) throw new ApiError(499, "INGRESS_CLIENT_CLOSED", "client went away");
     return new Promise<Completion>((resolve, reject) => {
       const remove = this.resultWaiters.add(invocationId, (c) => {
         signal.removeEventListener("abort", onAbort);
@@ -276,6 +279,7 @@ export class Runtime implements RuntimeApi {
       invocationId: parsed.invocationId,
       entryIndex: parsed.entryIndex,
       result: completion,
+      awakeableOnly: true,
     });
   }
 
@@ -303,25 +307,51 @@ export class Runtime implements RuntimeApi {
       completions = this.completionsOf(p, request.invocationId, request.pending);
     }
     const inv = this.processors[p]!.state.invocations.get(request.invocationId as InvocationId);
+    const recordedOrders = this.recordedOrdersOf(inv, request.entries);
     return {
       type: "checkpoint-ack",
       protocolVersion: PROTOCOL_VERSION,
       journalLength: inv?.journal.length ?? 0,
       completions,
+      ...(recordedOrders.length > 0 && { recordedOrders }),
     };
   }
 
+  /** The completions among `pending`, in the order the results were recorded (`completionOrder`). */
   private completionsOf(p: number, invocationId: string, pending: number[]): EntryCompletion[] {
     const inv = this.processors[p]!.state.invocations.get(invocationId as InvocationId);
     if (!inv) return [];
     const out: EntryCompletion[] = [];
-    for (const index of pending) {
+    for (const index of new Set(pending)) {
       const entry = inv.journal[index];
       if (!entry || !("result" in entry) || entry.result === undefined || entry.kind === "output") continue;
       const c: EntryCompletion = { index, result: entry.result };
       if (entry.kind === "sleep" && entry.wakeUpAtMs !== undefined) c.wakeUpAtMs = entry.wakeUpAtMs;
       if (entry.kind === "call" && entry.invocationId !== undefined) c.invocationId = entry.invocationId;
+      if (entry.completionOrder !== undefined) c.completionOrder = entry.completionOrder;
       out.push(c);
+    }
+    const rank = (c: EntryCompletion): number => c.completionOrder ?? Number.MAX_SAFE_INTEGER;
+    return out.sort((a, b) => rank(a) - rank(b) || a.index - b.index);
+  }
+
+  /** The `completionOrder` stamped on the entries of a checkpoint that carried their result (run, getState). */
+  private recordedOrdersOf(
+    inv: Invocation | undefined,
+    entries: readonly JournalEntry[],
+  ): Array<{ index: number; completionOrder: number }> {
+    const out: Array<{ index: number; completionOrder: number }> = [];
+    if (!inv) return out;
+    for (const sent of entries) {
+      if (!("result" in sent) || sent.result === undefined || sent.kind === "output") continue;
+      const entry = inv.journal[sent.index];
+      if (
+        entry &&
+        entry.kind !== "output" &&
+        "completionOrder" in entry &&
+        entry.completionOrder !== undefined
+      )
+        out.push({ index: sent.index, completionOrder: entry.completionOrder });
     }
     return out;
   }
@@ -440,6 +470,15 @@ export class Runtime implements RuntimeApi {
   }
 
   health(): HealthInfo {
+    const fenced = this.processors.filter((p) => p.fencedReason !== undefined);
+    if (fenced.length > 0 && this.status === "ok") {
+      return {
+        status: "failed",
+        partitions: this.options.partitions,
+        version: RUNTIME_VERSION,
+        reason: `partitions ${fenced.map((p) => p.partition).join(", ")} stopped: ${fenced[0]!.fencedReason!}`,
+      };
+    }
     return { status: this.status, partitions: this.options.partitions, version: RUNTIME_VERSION };
   }
 
@@ -507,8 +546,13 @@ export class Runtime implements RuntimeApi {
     try {
       return await this.processors[p]!.append(record);
     } catch (e) {
-      if ((e as { code?: string })?.code === "RUNTIME_OVERLOADED") {
+      const code = (e as { code?: string })?.code;
+      if (code === "RUNTIME_OVERLOADED" || code === "STORE_OVERLOADED") {
         throw new ApiError(503, "RUNTIME_OVERLOADED", (e as Error).message, { cause: e });
+      }
+      if (code?.startsWith("STORE_")) {
+        // Nothing was recorded: the store refused (another leader, a failed writer). Retry elsewhere/later.
+        throw new ApiError(503, "RUNTIME_UNAVAILABLE", `${code}: ${(e as Error).message}`, { cause: e });
       }
       throw e;
     }

@@ -27,8 +27,20 @@ export function completeEntry(
   else if (inv.status === "running") cx.effects.push({ kind: "completion-available", invocationId: inv.id });
 }
 
-/** Records when an entry got its result (first time only), for the journal timeline. */
+/**
+ * Records when an entry got its result (first time only), for the journal timeline, and stamps its
+ * `completionOrder` (docs/protocol.md, Determinism): the n-th result recorded in this invocation gets n.
+ */
 export function markCompleted(inv: Invocation, entryIndex: number, atMs: number): void {
   const times = inv.entryTimes[entryIndex];
   if (times !== undefined && times[1] === null) times[1] = atMs;
+  const entry = inv.journal[entryIndex];
+  if (
+    entry !== undefined &&
+    isCompletableEntry(entry) &&
+    entry.result !== undefined &&
+    entry.completionOrder === undefined
+  ) {
+    entry.completionOrder = ++inv.completionCount;
+  }
 }

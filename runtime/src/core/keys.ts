@@ -18,7 +18,12 @@ export function workflowKey(target: Target): string {
   return objectKey(target.service, target.key ?? "");
 }
 
-/** Key of `PartitionState.promises`: `service/workflowId/promiseName`. */
+/** Key of `PartitionState.promises` (and promiseWaiters): JSON `[service, workflowId, name]`, unambiguous. */
 export function promiseKey(target: Target, name: string): string {
-  return `${workflowKey(target)}/${name}`;
+  return JSON.stringify([target.service, target.key ?? "", name]);
+}
+
+/** Every promise key of one workflow starts with this (JSON strings are escaped, so no other workflow's do). */
+export function promiseKeyPrefix(target: Target): string {
+  return JSON.stringify([target.service, target.key ?? ""]).slice(0, -1) + ",";
 }

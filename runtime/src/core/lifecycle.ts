@@ -6,7 +6,7 @@
 import type { Completion } from "@capstan/sdk/protocol";
 import { partitionOfInvocationId } from "@capstan/sdk/protocol";
 import type { ApplyContext } from "./context";
-import { idempotencyTableKey, promiseKey, workflowKey } from "./keys";
+import { idempotencyTableKey, promiseKey, promiseKeyPrefix, workflowKey } from "./keys";
 import { enqueue } from "./outbox";
 import type { Invocation } from "./state";
 import { objectKey } from "./state";
@@ -144,7 +144,7 @@ export function removeInvocation(cx: ApplyContext, inv: Invocation): void {
     if (state.workflows.get(key) === inv.id) {
       state.workflows.delete(key);
       state.objectState.delete(key);
-      const prefix = `${key}/`;
+      const prefix = promiseKeyPrefix(inv.target);
       for (const promise of [...state.promises.keys()]) {
         if (promise.startsWith(prefix)) state.promises.delete(promise);
       }

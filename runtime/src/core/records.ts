@@ -53,7 +53,14 @@ export type LogRecord =
   /** A timer is due. Applied once: the timer is removed; a missing timer makes the record a no-op. */
   | (Base & { kind: "timer-fired"; timerId: string })
   /** Completes an entry of an invocation in this partition (call result, awakeable, attach result). */
-  | (Base & { kind: "complete-entry"; invocationId: InvocationId; entryIndex: number; result: Completion })
+  | (Base & {
+      kind: "complete-entry";
+      invocationId: InvocationId;
+      entryIndex: number;
+      result: Completion;
+      /** Awakeable ids come from outside: such a completion may complete an `awakeable` entry only. */
+      awakeableOnly?: true;
+    })
   /** Another invocation attaches to `invocationId`; it gets the result when there is one. */
   | (Base & { kind: "attach"; invocationId: InvocationId; waiter: EntryRef })
   | (Base & { kind: "cancel"; invocationId: InvocationId })

@@ -98,6 +98,7 @@ function restoreInvocation(inv: Invocation): Invocation {
     idempotencyKey: inv.idempotencyKey ?? undefined,
     journal: inv.journal,
     entryTimes: inv.entryTimes,
+    completionCount: inv.completionCount ?? 0,
     status: inv.status,
     attempt: inv.attempt,
     attemptsSinceLastEntry: inv.attemptsSinceLastEntry,

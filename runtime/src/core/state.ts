@@ -58,6 +58,8 @@ export interface Invocation {
   journal: JournalEntry[];
   /** Per journal entry: when it was recorded and when it got its result (null: pending / none). For timelines. */
   entryTimes: Array<[recordedAtMs: number, completedAtMs: number | null]>;
+  /** Results recorded so far: the last `completionOrder` stamped on an entry of this journal. */
+  completionCount: number;
   status: InvocationStatus;
   /** Attempts started so far; the current attempt's number when running. */
   attempt: number;
@@ -110,7 +112,14 @@ export type OutboxMessage =
    * keeping the message's `origin` for deduplication.
    */
   | { kind: "invoke-request"; request: InvocationRequest }
-  | { kind: "complete-entry"; invocationId: InvocationId; entryIndex: number; result: Completion }
+  | {
+      kind: "complete-entry";
+      invocationId: InvocationId;
+      entryIndex: number;
+      result: Completion;
+      /** Set for awakeable resolutions: only an `awakeable` entry may be completed by them. */
+      awakeableOnly?: true;
+    }
   | { kind: "attach"; invocationId: InvocationId; waiter: EntryRef }
   | { kind: "cancel"; invocationId: InvocationId }
   | { kind: "kill"; invocationId: InvocationId };

@@ -8,6 +8,7 @@ import type { Clock } from "../core/clock";
 import type { Invocation } from "../core/state";
 import { InvokeError, type Invoker } from "../invoker/invoker";
 import type { Metrics } from "../metrics/metrics";
+import { appendInternal } from "../partition/internal-append";
 import type { PartitionProcessor } from "../partition/partition-processor";
 import type { DeploymentRegistry } from "../registry/deployment-registry";
 import { attemptToken, buildInvokeRequest } from "./request-builder";
@@ -86,14 +87,12 @@ export class AttemptDriver {
         await this.fail(processor, id, attempt, "response names another invocation or attempt", true);
         return;
       }
-      const effects = await processor.append({
-        kind: "entries",
-        invocationId: id,
-        attempt,
-        entries: response.entries,
-        outcome: response.outcome,
-      });
-      const rejected = effects.find((e) => e.kind === "entries-rejected");
+      const effects = await appendInternal(
+        processor,
+        { kind: "entries", invocationId: id, attempt, entries: response.entries, outcome: response.outcome },
+        this.log,
+      );
+      const rejected = effects?.find((e) => e.kind === "entries-rejected");
       if (rejected && rejected.code !== "INVOKE_STALE_ATTEMPT") {
         // The response did not fit the journal: nothing was applied, so retry the attempt.
         await this.fail(processor, id, attempt, `${rejected.code}: ${rejected.message}`, true);
@@ -124,11 +123,10 @@ export class AttemptDriver {
     message: string,
     retryable: boolean,
   ): Promise<void> {
-    try {
-      await processor.append({ kind: "attempt-failed", invocationId, attempt, message, retryable });
-    } catch (e) {
-      // The partition is stopping; `recover` restarts the attempt on the next start.
-      this.log(`could not record failed attempt of ${invocationId}: ${String(e)}`);
-    }
+    await appendInternal(
+      processor,
+      { kind: "attempt-failed", invocationId, attempt, message, retryable },
+      this.log,
+    );
   }
 }

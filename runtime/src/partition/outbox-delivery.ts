@@ -1,17 +1,40 @@
 /**
- * Delivers outbox messages between partitions: the receiver appends them with their `origin` (and
- * drops duplicates by it); the producer then drops them from its outbox through an `outbox-delivered`
- * record, coalesced per producer/receiver pair. A failed delivery stays in the outbox and is re-sent by
- * the `recover` record on the next start.
+ * Delivers outbox messages between partitions, in seq order per producer/receiver pair: the receiver
+ * appends them with their `origin` and drops any seq at or below the highest it applied from that
+ * producer, so a message must never overtake an earlier one that failed. Each pair therefore has a
+ * queue: everything queued is appended in one go (one receiver batch), successes form a prefix
+ * (appends are queued synchronously, so a rejection — overload or a failed commit — hits a suffix),
+ * the prefix is confirmed to the producer with `outbox-delivered`, and the rest is retried with backoff
+ * before anything newer is sent. Undelivered messages stay in the producer's outbox, which `recover`
+ * re-sends after a restart.
  */
 import type { Failure } from "@capstan/sdk/protocol";
 import type { InvocationRequest, NewInvocation, OutboxMessage } from "../core/state";
+import { appendInternal } from "./internal-append";
 import type { PartitionProcessor, RecordInput } from "./partition-processor";
 
+/** Backoff of a pair whose delivery failed. */
+export const DELIVERY_RETRY_INITIAL_MS = 50;
+export const DELIVERY_RETRY_MAX_MS = 5_000;
+
+interface Pending {
+  seq: number;
+  message: OutboxMessage;
+}
+
+interface Pair {
+  queue: Pending[];
+  /** A batch is being appended, or a retry is scheduled. */
+  busy: boolean;
+  retryMs: number;
+}
+
 export class OutboxDelivery {
+  private readonly pairs = new Map<string, Pair>();
   /** `from:to` → highest seq the receiver applied, not yet confirmed to the producer. */
   private readonly pendingAcks = new Map<string, number>();
   private ackScheduled = false;
+  private stopped = false;
 
   constructor(
     private readonly processors: PartitionProcessor[],
@@ -20,23 +43,63 @@ export class OutboxDelivery {
     private readonly log: (msg: string) => void,
   ) {}
 
-  async deliver(from: number, to: number, seq: number, message: OutboxMessage): Promise<void> {
-    let record: RecordInput;
-    if (message.kind === "invoke-request") {
-      const resolved = this.resolveChild(message.request);
-      record =
-        "failure" in resolved
-          ? { kind: "invoke-refused", request: message.request, failure: resolved.failure }
-          : { kind: "invoke", invocation: resolved };
-    } else record = message;
-    try {
-      // Appends to one partition are queued synchronously in call order, so the receiver sees each
-      // producer's messages in seq order (it drops any seq at or below the highest it applied).
-      await this.processors[to]!.append({ ...record, origin: { partition: from, seq } });
-      this.confirm(from, to, seq);
-    } catch (e) {
-      this.log(`delivery ${from}→${to} #${seq} failed, re-sent on restart: ${String(e)}`);
+  deliver(from: number, to: number, seq: number, message: OutboxMessage): void {
+    if (this.processors[to] === undefined) {
+      this.log(`outbox message ${from}→${to} #${seq} names no partition; dropped`);
+      return;
     }
+    const key = `${from}:${to}`;
+    let pair = this.pairs.get(key);
+    if (!pair) this.pairs.set(key, (pair = { queue: [], busy: false, retryMs: DELIVERY_RETRY_INITIAL_MS }));
+    // A re-send after `recover` may repeat queued seqs: keep the queue strictly increasing.
+    const last = pair.queue.at(-1);
+    if (last !== undefined && seq <= last.seq) return;
+    pair.queue.push({ seq, message });
+    if (!pair.busy) void this.drain(from, to, pair);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async drain(from: number, to: number, pair: Pair): Promise<void> {
+    pair.busy = true;
+    while (pair.queue.length > 0 && !this.stopped) {
+      const batch = pair.queue.splice(0, pair.queue.length);
+      const results = await Promise.allSettled(
+        batch.map(({ seq, message }) =>
+          this.processors[to]!.append(
+            { ...this.toRecord(message), origin: { partition: from, seq } },
+            "internal",
+          ),
+        ),
+      );
+      const failed = results.findIndex((r) => r.status === "rejected");
+      const delivered = failed === -1 ? batch.length : failed;
+      if (delivered > 0) this.confirm(from, to, batch[delivered - 1]!.seq);
+      if (failed === -1) {
+        pair.retryMs = DELIVERY_RETRY_INITIAL_MS;
+        continue;
+      }
+      pair.queue.unshift(...batch.slice(failed));
+      const reason = (results[failed] as PromiseRejectedResult).reason as unknown;
+      this.log(
+        `delivery ${from}→${to} #${batch[failed]!.seq} failed (${String(reason)}); retrying in ${pair.retryMs} ms`,
+      );
+      const wait = pair.retryMs;
+      pair.retryMs = Math.min(pair.retryMs * 2, DELIVERY_RETRY_MAX_MS);
+      setTimeout(() => void this.drain(from, to, pair), wait).unref();
+      return; // still busy until the retry runs
+    }
+    pair.busy = false;
+  }
+
+  private toRecord(message: OutboxMessage): RecordInput {
+    if (message.kind !== "invoke-request") return message;
+    const resolved = this.resolveChild(message.request);
+    return "failure" in resolved
+      ? { kind: "invoke-refused", request: message.request, failure: resolved.failure }
+      : { kind: "invoke", invocation: resolved };
   }
 
   private confirm(from: number, to: number, seq: number): void {
@@ -50,8 +113,11 @@ export class OutboxDelivery {
       this.pendingAcks.clear();
       for (const [key, upToSeq] of acks) {
         const [producer, receiver] = key.split(":").map(Number) as [number, number];
-        this.processors[producer]!.append({ kind: "outbox-delivered", toPartition: receiver, upToSeq }).catch(
-          (e: unknown) => this.log(`outbox confirmation ${producer}→${receiver} failed: ${String(e)}`),
+        // A lost confirmation only delays trimming the outbox: the receiver drops the re-sent duplicates.
+        void appendInternal(
+          this.processors[producer]!,
+          { kind: "outbox-delivered", toPartition: receiver, upToSeq },
+          this.log,
         );
       }
     });

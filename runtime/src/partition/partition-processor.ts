@@ -27,6 +27,10 @@ const RECOVERY_PAGE = 5_000;
 
 export interface EffectSink {
   onEffects(partition: number, effects: Effect[]): void;
+  /** The processor stopped leading the partition (another writer, a failed store, a bug in apply). */
+  onFenced(partition: number, reason: string): void;
+  /** A failure the processor survives (e.g. a snapshot that could not be written). */
+  onWarning(partition: number, message: string): void;
 }
 
 interface Pending {
@@ -47,7 +51,7 @@ export class PartitionProcessor {
   private flushing = false;
   private scheduled = false;
   private sinceSnapshot = 0;
-  private stopped = false;
+  private stoppedFlag = false;
   /** Commit latency of the last batches, for metrics. */
   readonly commitStats = { batches: 0, records: 0, totalCommitMs: 0 };
 
@@ -67,6 +71,12 @@ export class PartitionProcessor {
    * next re-derives every pending timer, outbox message and attempt), then appends `recover`.
    */
   async recover(epoch: number): Promise<void> {
+    await this.load();
+    await this.lead(epoch);
+  }
+
+  /** Loads the snapshot and replays the log after it; appends nothing. */
+  async load(): Promise<void> {
     const snapshot = await this.store.loadSnapshot(this.partition);
     if (snapshot) {
       this.state = deserializeState(snapshot.state);
@@ -82,7 +92,33 @@ export class PartitionProcessor {
       if (page.length < RECOVERY_PAGE) break;
     }
     this.nextLsn = Math.max(after, await this.log.lastLsn(this.partition)) + 1;
-    await this.append({ kind: "recover", epoch });
+  }
+
+  /**
+   * Starts leading: appends `recover`, whose effects restart in-flight attempts, re-arm timers and
+   * re-send the outbox. Call it only once every partition is loaded: those effects reach the others.
+   */
+  async lead(epoch: number): Promise<void> {
+    await this.append({ kind: "recover", epoch }, "internal");
+  }
+
+  /** Why the processor stopped leading, if it did on its own. */
+  fencedReason: string | undefined;
+
+  private fence(reason: string): void {
+    if (this.fencedReason !== undefined) return;
+    this.fencedReason = reason;
+    this.stoppedFlag = true;
+    const pending = this.queue;
+    this.queue = [];
+    for (const p of pending)
+      p.reject(new PartitionOverloadedError(`partition ${this.partition} stopped: ${reason}`));
+    this.sink.onFenced(this.partition, reason);
+  }
+
+  /** Stopped leading the partition: appends are refused. */
+  get stopped(): boolean {
+    return this.stoppedFlag;
   }
 
   get pendingRecords(): number {
@@ -94,11 +130,15 @@ export class PartitionProcessor {
     return this.queue.length === 0 && !this.flushing && !this.scheduled;
   }
 
-  /** Resolves with the record's effects once it is durable and applied. */
-  append(input: RecordInput): Promise<Effect[]> {
-    if (this.stopped)
+  /**
+   * Resolves with the record's effects once it is durable and applied. `MAX_PENDING_RECORDS` pushes back
+   * on requests from outside only; the runtime's own records (timer firings, attempt outcomes,
+   * deliveries) are bounded by what is in flight and must never be dropped by a burst of requests.
+   */
+  append(input: RecordInput, source: "external" | "internal" = "external"): Promise<Effect[]> {
+    if (this.stoppedFlag)
       return Promise.reject(new PartitionOverloadedError(`partition ${this.partition} is stopped`));
-    if (this.queue.length >= MAX_PENDING_RECORDS) {
+    if (source === "external" && this.queue.length >= MAX_PENDING_RECORDS) {
       return Promise.reject(
         new PartitionOverloadedError(`partition ${this.partition} has too many pending records`),
       );
@@ -111,7 +151,7 @@ export class PartitionProcessor {
 
   /** Stops accepting records and waits for the batch in flight. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stoppedFlag = true;
     while (this.flushing || this.queue.length > 0) {
       await new Promise((r) => setImmediate(r));
     }
@@ -139,9 +179,15 @@ export class PartitionProcessor {
       await this.log.append(this.partition, firstLsn, records);
     } catch (e) {
       // Nothing of the batch took effect; its submitters see the error. A conflict means another
-      // leader appended here: this processor must stop leading the partition.
+      // leader appended here, a failed writer that nothing more can be made durable: either way this
+      // processor must stop leading the partition.
       for (const p of batch) p.reject(e);
       this.flushing = false;
+      const code = (e as { code?: string }).code;
+      if (code === "STORE_LOG_CONFLICT" || code === "STORE_WRITER_FAILED" || code === "STORE_CLOSED") {
+        this.fence(`${code}: ${(e as Error).message}`);
+        return;
+      }
       this.schedule();
       return;
     }
@@ -150,15 +196,30 @@ export class PartitionProcessor {
     this.commitStats.totalCommitMs += performance.now() - started;
     this.nextLsn = firstLsn + records.length;
     const all: Effect[] = [];
-    records.forEach((record, i) => {
-      const effects = apply(this.state, firstLsn + i, record);
-      batch[i]!.resolve(effects);
-      for (const e of effects) all.push(e);
-    });
+    try {
+      records.forEach((record, i) => {
+        const effects = apply(this.state, firstLsn + i, record);
+        batch[i]!.resolve(effects);
+        for (const e of effects) all.push(e);
+      });
+    } catch (e) {
+      // The records are durable but the in-memory state is now undefined: stop; a restart replays them.
+      for (const p of batch) p.reject(e);
+      this.flushing = false;
+      this.fence(`apply failed: ${String(e)}`);
+      return;
+    }
     this.sinceSnapshot += records.length;
     this.flushing = false;
     if (all.length > 0) this.sink.onEffects(this.partition, all);
-    if (this.sinceSnapshot >= SNAPSHOT_EVERY_RECORDS) await this.snapshot();
+    if (this.sinceSnapshot >= SNAPSHOT_EVERY_RECORDS) {
+      try {
+        await this.snapshot();
+      } catch (e) {
+        // The log still has everything; the next snapshot tries again.
+        this.sink.onWarning(this.partition, `snapshot failed: ${String(e)}`);
+      }
+    }
     this.schedule();
   }
 

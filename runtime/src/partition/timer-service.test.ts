@@ -88,3 +88,13 @@ describe("TimerService", () => {
     );
   });
 });
+
+test("cancelled timers do not pile up in the wake-up heap", () => {
+  const timers = new TimerService(new ManualClock(0), () => undefined, false);
+  for (let i = 0; i < 20_000; i++) {
+    timers.schedule(0, timer(`t${i}`, 86_400_000 + i));
+    timers.cancel(0, `t${i}`);
+  }
+  expect(timers.size).toBe(0);
+  expect(timers.heapSize).toBeLessThan(2_100);
+});

@@ -8,13 +8,15 @@ import type { Clock } from "../core/clock";
 import type { Timer } from "../core/state";
 import { MinHeap } from "./min-heap";
 
+/** Stale heap entries tolerated before a rebuild. */
+const HEAP_SLACK = 1_024;
 /** The longest single setTimeout (Node clamps larger values to 1 ms). */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
 export class TimerService {
   /** `partition:timerId` → due time; the heap may hold stale entries, skipped when popped. */
   private readonly dueAt = new Map<string, number>();
-  private readonly heap = new MinHeap<{ partition: number; timerId: string }>();
+  private heap = new MinHeap<{ partition: number; timerId: string }>();
   private handle: NodeJS.Timeout | undefined;
   private armedAtMs = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -36,6 +38,8 @@ export class TimerService {
 
   cancel(partition: number, timerId: string): void {
     this.dueAt.delete(key(partition, timerId));
+    // Cancelled timers leave entries in the heap until they reach its top; rebuild before they pile up.
+    if (this.heap.size > 2 * this.dueAt.size + HEAP_SLACK) this.rebuildHeap();
   }
 
   get size(): number {
@@ -65,6 +69,19 @@ export class TimerService {
   stop(): void {
     this.stopped = true;
     if (this.handle) clearTimeout(this.handle);
+  }
+
+  private rebuildHeap(): void {
+    this.heap = new MinHeap();
+    for (const [k, at] of this.dueAt) {
+      const i = k.indexOf(":");
+      this.heap.push(at, { partition: Number(k.slice(0, i)), timerId: k.slice(i + 1) });
+    }
+  }
+
+  /** Entries of the wake-up heap (live and stale), for tests and metrics. */
+  get heapSize(): number {
+    return this.heap.size;
   }
 
   /** Pops heap entries whose timer was cancelled or rescheduled. */

@@ -93,7 +93,9 @@ export interface QueryResult {
 export type InvocationAction = "cancel" | "kill" | "pause" | "resume" | "purge";
 
 export interface HealthInfo {
-  status: "ok" | "starting" | "stopping";
+  /** "failed": a partition stopped leading (another writer, a failed store); restart the runtime. */
+  status: "ok" | "starting" | "stopping" | "failed";
+  reason?: string;
   partitions: number;
   version: string;
 }

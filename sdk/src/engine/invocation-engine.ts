@@ -16,9 +16,9 @@ import { withCode } from "../errors/sdk-error-codes";
 import { TimeoutError } from "../errors/timeout-error";
 import type { Duration } from "../duration";
 import { durationToMs } from "../duration";
-import type { AwaitScheduler, CapstanPromise, PromiseSource } from "./capstan-promise";
+import type { AwaitScheduler, CapstanPromise, PromiseSource, Settlement } from "./capstan-promise";
 import { CapstanPromise as Combinators } from "./capstan-promise";
-import { capstanPromise } from "./capstan-promise";
+import { capstanPromise, settlementOf, unwrap } from "./capstan-promise";
 import { CheckpointClient } from "./checkpoint-client";
 import type { Deferred } from "./deferred";
 import { deferred } from "./deferred";
@@ -180,33 +180,47 @@ export class InvocationEngine implements AwaitScheduler {
     this.scheduleCheck();
   }
 
+  /** A race with a durable timer whose firing is a TimeoutError; the journal decides which came first. */
   timeout<T>(source: PromiseSource<T>, duration: Duration): CapstanPromise<T> {
     const ms = durationToMs(duration);
-    const timer = this.sleep(ms, undefined);
-    const fired = timer.promise.then(() => {
+    const timer = this.entrySource(this.sleepEntry(ms, undefined), (c): never => {
+      if (c.kind === "failure") throw failureToError(c.failure);
       throw new TimeoutError(`timed out after ${ms} ms`);
     });
-    return Combinators.race([capstanPromise(source), capstanPromise({ ...timer, promise: fired })]);
+    return Combinators.race([capstanPromise(source), capstanPromise(timer)]);
   }
 
   /** A durable timer (sleep entry), shared by ctx.sleep and orTimeout. */
   sleep(durationMs: number, name: string | undefined): PromiseSource<void> {
-    const { entry } = this.command({
-      index: 0,
-      kind: "sleep",
-      durationMs,
-      ...(name !== undefined && { name }),
-    });
-    return this.entrySource(entry, (c) => {
+    return this.entrySource(this.sleepEntry(durationMs, name), (c) => {
       if (c.kind === "failure") throw failureToError(c.failure);
     });
   }
 
-  /** A source over one completable entry, mapping its completion to the handler's value. */
+  private sleepEntry(durationMs: number, name: string | undefined): JournalEntry {
+    return this.command({
+      index: 0,
+      kind: "sleep",
+      durationMs,
+      ...(name !== undefined && { name }),
+    }).entry;
+  }
+
+  /**
+   * A source over one completable entry, mapping its completion to the handler's value (once: the
+   * promise and `decided` share the settlement). Its rank is the entry's `completionOrder`.
+   */
   entrySource<T>(entry: JournalEntry, map: (c: Completion) => T): PromiseSource<T> {
+    const e = entry as JournalEntry & { result?: Completion; completionOrder?: number };
+    let settlement: Settlement<T> | undefined;
+    const settle = (c: Completion): Settlement<T> => (settlement ??= settlementOf(() => map(c)));
     return {
-      promise: this.completion(entry).then(map),
+      promise: this.completion(entry).then((c) => unwrap(settle(c))),
       pendingIndexes: () => (this.isPending(entry.index) ? [entry.index] : []),
+      decided: () =>
+        this.isPending(entry.index)
+          ? undefined
+          : { ...settle(e.result!), rank: e.completionOrder ?? Infinity },
       scheduler: this,
     };
   }
@@ -252,6 +266,8 @@ export class InvocationEngine implements AwaitScheduler {
     const entry: (JournalEntry & { result?: Completion }) | undefined = this.journal.entries[c.index];
     if (entry === undefined || entry.result !== undefined || !RUNTIME_COMPLETED_KINDS.has(entry.kind)) return;
     entry.result = c.result;
+    if (c.completionOrder !== undefined)
+      (entry as { completionOrder?: number }).completionOrder = c.completionOrder;
     if (entry.kind === "sleep" && c.wakeUpAtMs !== undefined) entry.wakeUpAtMs = c.wakeUpAtMs;
     if (entry.kind === "call" && c.invocationId !== undefined) entry.invocationId = c.invocationId;
     this.deliver(c.index);
@@ -315,13 +331,20 @@ export class InvocationEngine implements AwaitScheduler {
       const ack = await this.checkpoint!.send(request);
       if (this.ended) return;
       this.sentUpTo = Math.max(this.sentUpTo, end);
+      // Orders first, then results: combinators read them synchronously once anything settles.
+      for (const r of ack.recordedOrders ?? []) {
+        const entry = this.journal.entries[r.index];
+        if (entry !== undefined && "result" in entry && entry.kind !== "output")
+          entry.completionOrder ??= r.completionOrder;
+      }
       for (const i of [...this.durabilityWaiters]) {
         if (i < this.sentUpTo) {
           this.durabilityWaiters.delete(i);
           this.deliver(i);
         }
       }
-      for (const c of ack.completions) this.applyCompletion(c);
+      const rank = (c: EntryCompletion): number => c.completionOrder ?? Number.MAX_SAFE_INTEGER;
+      for (const c of [...ack.completions].sort((a, b) => rank(a) - rank(b))) this.applyCompletion(c);
     } catch (e) {
       if (isAttemptSupersededError(e)) {
         this.abort(e);

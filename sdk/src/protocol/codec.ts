@@ -133,6 +133,8 @@ export function decodeEntry(v: unknown, path: string): JournalEntry {
   const withResult = <T extends JournalEntry>(e: T): T => {
     const result = optCompletion(o.result, p("result"));
     if (result !== undefined) (e as { result?: Completion }).result = result;
+    const order = optInt(o.completionOrder, p("completionOrder"));
+    if (order !== undefined) (e as { completionOrder?: number }).completionOrder = order;
     return e;
   };
   switch (o.kind) {
@@ -376,12 +378,23 @@ export function decodeCheckpointAck(v: unknown): CheckpointAck {
       const co = obj(c, `ack.completions[${i}]`);
       const wake = optInt(co.wakeUpAtMs, `ack.completions[${i}].wakeUpAtMs`);
       const id = optStr(co.invocationId, `ack.completions[${i}].invocationId`, MAX_NAME_LENGTH);
+      const order = optInt(co.completionOrder, `ack.completions[${i}].completionOrder`);
       return {
         index: int(co.index, `ack.completions[${i}].index`),
         result: decodeCompletion(co.result, `ack.completions[${i}].result`),
         ...(wake !== undefined && { wakeUpAtMs: wake }),
         ...(id !== undefined && { invocationId: id }),
+        ...(order !== undefined && { completionOrder: order }),
       };
+    }),
+    ...(o.recordedOrders !== undefined && {
+      recordedOrders: arr(o.recordedOrders, "ack.recordedOrders", MAX_JOURNAL_ENTRIES).map((r, i) => {
+        const ro = obj(r, `ack.recordedOrders[${i}]`);
+        return {
+          index: int(ro.index, `ack.recordedOrders[${i}].index`),
+          completionOrder: int(ro.completionOrder, `ack.recordedOrders[${i}].completionOrder`),
+        };
+      }),
     }),
   };
 }

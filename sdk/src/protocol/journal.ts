@@ -32,6 +32,18 @@ interface Base {
   index: number;
 }
 
+/**
+ * Fields of entries that get a result. `completionOrder` is stamped by the runtime when the entry first
+ * gets its result (for results the SDK produces — `run`, state read from eager state — when it records
+ * the entry): per invocation, strictly increasing. Combinators (`race`, `any`, `orTimeout`) pick their
+ * winner by it, so a replay picks the same winner as the original execution. Absent on entries without a
+ * result and on journals recorded before it existed.
+ */
+interface Completable extends Base {
+  result?: Completion;
+  completionOrder?: number;
+}
+
 export interface InputEntry extends Base {
   kind: "input";
   value: Payload;
@@ -41,12 +53,12 @@ export interface OutputEntry extends Base {
   kind: "output";
   result: Completion;
 }
-export interface RunEntry extends Base {
+export interface RunEntry extends Completable {
   kind: "run";
   name: string;
   result?: Completion;
 }
-export interface SleepEntry extends Base {
+export interface SleepEntry extends Completable {
   kind: "sleep";
   name?: string;
   durationMs: number;
@@ -54,7 +66,7 @@ export interface SleepEntry extends Base {
   wakeUpAtMs?: number;
   result?: Completion;
 }
-export interface CallEntry extends Base {
+export interface CallEntry extends Completable {
   kind: "call";
   target: Target;
   parameter: Payload;
@@ -74,7 +86,7 @@ export interface SendEntry extends Base {
   /** Stamped by the runtime when the entry is appended. */
   invocationId?: string;
 }
-export interface GetStateEntry extends Base {
+export interface GetStateEntry extends Completable {
   kind: "getState";
   key: string;
   /** value, or empty when the key is absent. Completed by the SDK from eager state when it can. */
@@ -92,12 +104,12 @@ export interface ClearStateEntry extends Base {
 export interface ClearAllStateEntry extends Base {
   kind: "clearAllState";
 }
-export interface GetStateKeysEntry extends Base {
+export interface GetStateKeysEntry extends Completable {
   kind: "getStateKeys";
   /** value: JSON array of key names. */
   result?: Completion;
 }
-export interface AwakeableEntry extends Base {
+export interface AwakeableEntry extends Completable {
   kind: "awakeable";
   name?: string;
   result?: Completion;
@@ -107,25 +119,25 @@ export interface CompleteAwakeableEntry extends Base {
   awakeableId: string;
   completion: Completion;
 }
-export interface PromiseGetEntry extends Base {
+export interface PromiseGetEntry extends Completable {
   kind: "promiseGet";
   name: string;
   result?: Completion;
 }
-export interface PromisePeekEntry extends Base {
+export interface PromisePeekEntry extends Completable {
   kind: "promisePeek";
   name: string;
   /** value/failure when the promise is completed, empty when not yet. */
   result?: Completion;
 }
-export interface PromiseCompleteEntry extends Base {
+export interface PromiseCompleteEntry extends Completable {
   kind: "promiseComplete";
   name: string;
   completion: Completion;
   /** empty on success; failure (409 PROMISE_ALREADY_COMPLETED) when it was already completed. */
   result?: Completion;
 }
-export interface AttachEntry extends Base {
+export interface AttachEntry extends Completable {
   kind: "attach";
   invocationId: string;
   result?: Completion;

@@ -118,6 +118,8 @@ export interface EntryCompletion {
   /** For sleeps and calls, runtime-stamped fields of the entry. */
   wakeUpAtMs?: number;
   invocationId?: string;
+  /** The entry's `completionOrder` (see journal.ts): the ack lists completions in this order. */
+  completionOrder?: number;
 }
 
 /** Sent only once the checkpoint's entries are durable in the log. */
@@ -126,6 +128,12 @@ export interface CheckpointAck {
   protocolVersion: ProtocolVersion;
   journalLength: number;
   completions: EntryCompletion[];
+  /**
+   * The `completionOrder` the runtime stamped on entries of this checkpoint that carried their result
+   * (`run`, state read from eager state), so the SDK orders them against runtime completions exactly as
+   * a replay will. Absent when there are none.
+   */
+  recordedOrders?: Array<{ index: number; completionOrder: number }>;
 }
 
 /** Error body of the checkpoint endpoint (and of ingress/admin): a stable code and a message. */

@@ -5,6 +5,10 @@
  * - 1: JSON over Lambda Invoke or HTTP POST; journal + eager state pushed in the request; checkpoint
  *      channel with completions on the acknowledgement and a bounded long-poll; cancel delivered as a
  *      CANCELLED failure completion of awaited entries.
+ *      Later additions within version 1 are optional fields only, so both sides still accept each
+ *      other's messages: `completionOrder` on completed entries and ack completions, and
+ *      `recordedOrders` on the checkpoint ack (deterministic race/any/orTimeout on replay). A journal
+ *      without them replays as before (array order breaks ties).
  */
 export const PROTOCOL_VERSION = 1 as const;
 /** The oldest version this build still accepts. */

@@ -9,6 +9,8 @@
  * - UUIDs from `ctx.rand` (seeded from the invocation id) → `<uuid-1>`, ...;
  * - `wakeUpAtMs` (stamped from the test clock, which starts at the real time) → `"<wakeUpAtMs>"`;
  *   `durationMs` beside it stays exact.
+ * - `completionOrder` (the order in which results were recorded, which for work running in parallel
+ *   depends on timing) is left out.
  * Callers can pass other per-run values (e.g. a random verification code) in `replace`.
  *
  * Set CAPSTAN_UPDATE_GOLDEN=1 to (re)write fixtures after an intended change.
@@ -44,9 +46,10 @@ function mapStrings(value: unknown, f: (s: string) => string): unknown {
 export function normalizeJournal(entries: JournalEntry[], replace: Record<string, string> = {}): unknown {
   const invocationIds = numbering(INVOCATION_ID, "inv");
   const uuids = numbering(UUID, "uuid");
-  const withoutTimes = entries.map((e) =>
-    e.kind === "sleep" && e.wakeUpAtMs !== undefined ? { ...e, wakeUpAtMs: "<wakeUpAtMs>" } : e,
-  );
+  const withoutTimes = entries.map((entry) => {
+    const { completionOrder: _order, ...e } = entry as JournalEntry & { completionOrder?: number };
+    return e.kind === "sleep" && e.wakeUpAtMs !== undefined ? { ...e, wakeUpAtMs: "<wakeUpAtMs>" } : e;
+  });
   // Only strings are rewritten, so a replaced value can never corrupt a number such as durationMs.
   return mapStrings(withoutTimes, (s) => {
     let out = uuids(invocationIds(s));

@@ -8,5 +8,8 @@ import type { RecordOf } from "../records";
  */
 export function applyCompleteEntry(cx: ApplyContext, record: RecordOf<"complete-entry">): void {
   const inv = cx.state.invocations.get(record.invocationId);
-  if (inv !== undefined) completeEntry(cx, inv, record.entryIndex, record.result);
+  if (inv === undefined) return;
+  // A forged awakeable id must not complete a sleep early, forge a call result or answer a promise.
+  if (record.awakeableOnly === true && inv.journal[record.entryIndex]?.kind !== "awakeable") return;
+  completeEntry(cx, inv, record.entryIndex, record.result);
 }

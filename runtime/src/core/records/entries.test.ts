@@ -1,3 +1,5 @@
+import { promiseKey } from "../keys";
+import { wf } from "../test-support/builders";
 import type { InvocationId } from "@capstan/sdk/protocol";
 import { formatAwakeableId, MAX_JOURNAL_ENTRIES, partitionOfInvocationId } from "@capstan/sdk/protocol";
 import { childInvocationId } from "../partitioning";
@@ -70,8 +72,9 @@ describe("entries: fencing and journal continuity", () => {
     );
 
     expect(effects).toEqual([{ kind: "entries-accepted", invocationId: id, attempt: 1, journalLength: 4 }]);
-    expect(h.inv(id).journal[1]).toEqual(e.run(1, "a", value("a")));
-    expect(h.inv(id).journal[2]).toEqual(e.run(2, "b", value("b"))); // a recorded result is never replaced
+    // Results are numbered in the order they were recorded: b's came with the first checkpoint.
+    expect(h.inv(id).journal[1]).toEqual({ ...e.run(1, "a", value("a")), completionOrder: 2 });
+    expect(h.inv(id).journal[2]).toEqual({ ...e.run(2, "b", value("b")), completionOrder: 1 }); // never replaced
   });
 
   it.each([
@@ -261,7 +264,13 @@ describe("entries: what each new entry does", () => {
         kind: "send",
         toPartition: 3,
         seq: 1,
-        message: { kind: "complete-entry", invocationId: sleeper, entryIndex: 4, result: value("ok") },
+        message: {
+          kind: "complete-entry",
+          invocationId: sleeper,
+          entryIndex: 4,
+          result: value("ok"),
+          awakeableOnly: true,
+        },
       },
     ]);
     expect(h.inv(id).journal[1]).not.toHaveProperty("result");
@@ -301,7 +310,9 @@ describe("entries: what each new entry does", () => {
       rec.entries(run, 1, [e.promisePeek(1, "approved"), e.promiseGet(2, "approved")], outcome.suspended(2)),
     );
     expect(h.inv(run).journal[1]).toMatchObject({ result: EMPTY });
-    expect(h.state.promiseWaiters.get("Wf/w/approved")).toEqual([{ invocationId: run, entryIndex: 2 }]);
+    expect(h.state.promiseWaiters.get(promiseKey(wf("w"), "approved"))).toEqual([
+      { invocationId: run, entryIndex: 2 },
+    ]);
 
     const effects = h.apply(
       rec.entries(signal, 1, [

@@ -149,7 +149,7 @@ function planEntries(
       if (entry.kind === "input" || entry.kind === "output") {
         return mismatch(`entry ${entry.index}: "${entry.kind}" entries are written by the runtime only`);
       }
-      appended.push({ ...entry });
+      appended.push(withoutCompletionOrder(entry));
       continue;
     }
     const recorded = entryAt(entry.index)!;
@@ -188,4 +188,11 @@ function planEntries(
     }
   }
   return { appended, lateResults };
+}
+
+/** A copy of an entry the SDK sent, without `completionOrder`: only the runtime stamps it (markCompleted). */
+function withoutCompletionOrder(entry: JournalEntry): JournalEntry {
+  const copy = { ...entry };
+  if ("completionOrder" in copy) delete copy.completionOrder;
+  return copy;
 }

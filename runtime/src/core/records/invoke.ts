@@ -99,6 +99,7 @@ function createInvocation(request: NewInvocation, atMs: number): Invocation {
     idempotencyKey: request.idempotencyKey,
     journal: [{ index: 0, kind: "input", value: request.input }],
     entryTimes: [[atMs, atMs]],
+    completionCount: 0,
     status: "running",
     attempt: 0,
     attemptsSinceLastEntry: 0,

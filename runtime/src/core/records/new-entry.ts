@@ -3,7 +3,7 @@
  * call's invocation id), timers and outgoing messages — all in the same apply as the entry itself
  * (guarantee 2) — and immediate results for what the partition can answer (state reads, promises).
  */
-import type { Completion, JournalEntry, Payload } from "@capstan/sdk/protocol";
+import type { Completion, InvocationId, JournalEntry, Payload } from "@capstan/sdk/protocol";
 import {
   assertNever,
   isInvocationId,
@@ -116,7 +116,7 @@ export function applyNewEntry(cx: ApplyContext, inv: Invocation, entry: JournalE
     case "promiseComplete":
       return promiseComplete(cx, inv, entry.name, entry.completion, entry);
     case "attach":
-      if (!isInvocationId(entry.invocationId)) {
+      if (!isInvocationId(entry.invocationId) || !inCluster(cx, entry.invocationId)) {
         entry.result ??= notFoundCompletion();
         return;
       }
@@ -128,7 +128,7 @@ export function applyNewEntry(cx: ApplyContext, inv: Invocation, entry: JournalE
       return;
     case "cancelInvocation":
       // An id that cannot exist names no invocation: nothing to cancel.
-      if (isInvocationId(entry.invocationId)) {
+      if (isInvocationId(entry.invocationId) && inCluster(cx, entry.invocationId)) {
         enqueue(cx, partitionOfInvocationId(entry.invocationId), {
           kind: "cancel",
           invocationId: entry.invocationId,
@@ -163,11 +163,13 @@ function completeAwakeable(cx: ApplyContext, awakeableId: string, result: Comple
   } catch {
     return;
   }
+  if (!inCluster(cx, target.invocationId)) return;
   enqueue(cx, partitionOfInvocationId(target.invocationId), {
     kind: "complete-entry",
     invocationId: target.invocationId,
     entryIndex: target.entryIndex,
     result,
+    awakeableOnly: true,
   });
 }
 
@@ -213,4 +215,9 @@ function promiseComplete(
     const waiting = cx.state.invocations.get(waiter.invocationId);
     if (waiting !== undefined) completeEntry(cx, waiting, waiter.entryIndex, completion);
   }
+}
+
+/** An id whose partition does not exist in this cluster names no invocation. */
+function inCluster(cx: ApplyContext, invocationId: InvocationId): boolean {
+  return partitionOfInvocationId(invocationId) < cx.state.partitions;
 }

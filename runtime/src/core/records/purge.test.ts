@@ -1,3 +1,5 @@
+import { promiseKey } from "../keys";
+import { wf } from "../test-support/builders";
 import { objectKey } from "../state";
 import { e, Harness, invId, newInvocation, outcome, rec, value, workflowRun } from "../test-support/builders";
 
@@ -36,7 +38,7 @@ describe("purge", () => {
 
     expect(h.state.workflows.has(objectKey("Wf", "w"))).toBe(false);
     expect(h.state.objectState.has(objectKey("Wf", "w"))).toBe(false);
-    expect([...h.state.promises.keys()]).toEqual(["Wf/w2/p"]);
+    expect([...h.state.promises.keys()]).toEqual([promiseKey(wf("w2"), "p")]);
     expect(h.apply(rec.invoke(workflowRun(invId(0, 2), "w")))[0]).toMatchObject({ existing: false });
   });
 

@@ -1,0 +1,34 @@
+/**
+ * Appends one of the runtime's own records (a timer firing, an attempt's outcome, an outbox
+ * confirmation), retrying with backoff when the partition cannot take it right now. Such a record must
+ * not be lost to a passing failure: a lost timer firing or attempt outcome would leave an invocation
+ * waiting until the next restart (whose `recover` record re-derives them).
+ */
+import type { Effect } from "../core/effects";
+import type { PartitionProcessor, RecordInput } from "./partition-processor";
+
+export const INTERNAL_APPEND_ATTEMPTS = 10;
+const INITIAL_BACKOFF_MS = 20;
+const MAX_BACKOFF_MS = 5_000;
+
+export async function appendInternal(
+  processor: PartitionProcessor,
+  record: RecordInput,
+  log: (msg: string) => void,
+): Promise<Effect[] | undefined> {
+  let backoff = INITIAL_BACKOFF_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await processor.append(record, "internal");
+    } catch (e) {
+      if (processor.stopped || attempt >= INTERNAL_APPEND_ATTEMPTS) {
+        log(
+          `could not record ${record.kind} in partition ${processor.partition} (${String(e)}); the next start recovers it`,
+        );
+        return undefined;
+      }
+      await new Promise((r) => setTimeout(r, backoff).unref());
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Guarantee 7: a stale leader cannot write. Two runtimes opened on one data directory: the one that
+ * started second leads; the first one's next append conflicts in the log, it stops leading that
+ * partition, refuses the request and reports itself failed — nothing it did after being superseded lands.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { object } from "@capstan/sdk";
+import { startTestEnvironment, type TestEnvironment } from "@capstan/runtime/testing";
+
+const counter = object({
+  name: "Counter",
+  handlers: {
+    add: async (ctx, delta: number) => {
+      const v = ((await ctx.get<number>("count")) ?? 0) + delta;
+      ctx.set("count", v);
+      return v;
+    },
+  },
+});
+
+describe("fencing", () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-fencing-"));
+  let first: TestEnvironment;
+  let second: TestEnvironment;
+  beforeAll(async () => {
+    first = await startTestEnvironment({ services: [counter], dataDir, partitions: 1 });
+    await first.call("Counter", "add", 1, { key: "k" });
+    second = await startTestEnvironment({ services: [counter], dataDir, partitions: 1 });
+  });
+  afterAll(async () => {
+    await second.close();
+    await first.close().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("the superseded runtime cannot write and says so; the new leader carries on", async () => {
+    await expect(first.call("Counter", "add", 100, { key: "k" })).rejects.toMatchObject({ status: 503 });
+    expect(first.runtime.health()).toMatchObject({
+      status: "failed",
+      reason: expect.stringContaining("STORE_LOG_CONFLICT"),
+    });
+    await expect(second.call("Counter", "add", 1, { key: "k" })).resolves.toBe(2);
+    expect(await second.state("Counter", "k")).toEqual({ count: 2 });
+  });
+});
