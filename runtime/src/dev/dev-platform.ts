@@ -59,7 +59,11 @@ export async function startDevPlatform(
   let node: RuntimeNode;
   try {
     const invoker = new RoutingInvoker({
-      lambda: new LambdaInvoker({ endpoint: lambda.url, maxConcurrency: config.maxConcurrentInvocations }),
+      lambda: new LambdaInvoker({
+        endpoint: lambda.url,
+        maxConcurrency: config.maxConcurrentInvocations,
+        signRequests: false,
+      }),
       http: new HttpInvoker({ maxConcurrency: config.maxConcurrentInvocations }),
     });
     node = await listen("CAPSTAN_INGRESS_PORT / CAPSTAN_ADMIN_PORT", config.ingressPort, () =>

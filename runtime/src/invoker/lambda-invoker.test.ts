@@ -73,6 +73,17 @@ describe("LambdaInvoker (real @aws-sdk/client-lambda against a local Invoke API)
     expect(JSON.parse(call.body.toString())).toEqual(request);
   });
 
+  it("sends unsigned requests only when told the endpoint ignores signatures", async () => {
+    server.handler = (_req, res) => json(res, 200, invokeResponse());
+    const unsigned = new LambdaInvoker({ endpoint, signRequests: false });
+    try {
+      await unsigned.invoke(lambda, invokeRequest(), never);
+    } finally {
+      unsigned.close();
+    }
+    expect(server.received.at(-1)!.headers.authorization).toBeUndefined();
+  });
+
   it("maps a FunctionError to a retryable INVOKE_FUNCTION_ERROR with the function's message", async () => {
     server.handler = (_req, res) =>
       json(

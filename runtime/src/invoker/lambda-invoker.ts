@@ -35,6 +35,8 @@ export interface LambdaInvokerOptions extends InvokerLimits {
   /** A local Lambda endpoint, e.g. "http://127.0.0.1:9001"; static dummy credentials are then used. */
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** False only for an endpoint that ignores signatures (the local one); default true. */
+  signRequests?: boolean;
 }
 
 /**
@@ -61,6 +63,11 @@ export class LambdaInvoker implements Invoker {
       ...(region !== undefined && { region }),
       ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
       ...(credentials !== undefined && { credentials }),
+      // Capstan's local endpoint accepts any signature (it binds 127.0.0.1): `capstan dev` turns
+      // SigV4's per-request hashing off there. Against AWS every request is signed.
+      ...(options.signRequests === false && {
+        signer: { sign: async <T>(request: T): Promise<T> => request },
+      }),
     });
   }
 
