@@ -6,19 +6,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { object } from "@capstan/sdk";
+import { counter } from "./support/counter";
 import { startTestEnvironment, type TestEnvironment } from "@capstan/runtime/testing";
-
-const counter = object({
-  name: "Counter",
-  handlers: {
-    add: async (ctx, delta: number) => {
-      const v = ((await ctx.get<number>("count")) ?? 0) + delta;
-      ctx.set("count", v);
-      return v;
-    },
-  },
-});
 
 describe("fencing", () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-fencing-"));

@@ -2,7 +2,8 @@
  * The runtime and the SDK together through the testing kit: a real embedded runtime (SQLite files,
  * HTTP listeners, the checkpoint channel over real HTTP), handlers invoked in-process.
  */
-import { object, service, shared, TerminalError } from "@capstan/sdk";
+import { service, TerminalError } from "@capstan/sdk";
+import { counter } from "./support/counter";
 import { InvocationFailedError, startTestEnvironment, type TestEnvironment } from "@capstan/runtime/testing";
 
 let runs = 0;
@@ -17,18 +18,6 @@ const greeter = service({
     fail: async (_ctx, reason: string) => {
       throw new TerminalError(reason, { code: 422 });
     },
-  },
-});
-
-const counter = object({
-  name: "Counter",
-  handlers: {
-    add: async (ctx, delta: number) => {
-      const v = ((await ctx.get<number>("count")) ?? 0) + delta;
-      ctx.set("count", v);
-      return v;
-    },
-    get: shared(async (ctx) => (await ctx.get<number>("count")) ?? 0),
   },
 });
 
