@@ -264,6 +264,9 @@ Usage: capstan <command> [options]
 
   dev [--ingress-port N] [--admin-port N] [--lambda-port N] [--data-dir D] [--handlers-dir D] [--no-watch]
                                         run the platform locally (what 'npm start' runs)
+  serve [--ingress-port N] [--admin-port N] [--data-dir D]
+                                        run the runtime alone (containers); invokes Lambda on AWS
+                                        (or CAPSTAN_LAMBDA_ENDPOINT) and HTTP deployments
   deployments register <url|arn> [--force] | list | remove <id>
   services list | describe <name>
   invocations list [--service S] [--status S] [--key K] [--limit N]

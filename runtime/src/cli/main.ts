@@ -21,6 +21,10 @@ export async function main(
     const { runDev } = await import("../dev/dev-platform");
     return runDev(args);
   }
+  if (name === "serve") {
+    const { runServe } = await import("./serve");
+    return runServe(args);
+  }
   const command = COMMANDS[name];
   if (!command) {
     err(`unknown command '${name}'\n\n${USAGE}`);
@@ -47,7 +51,7 @@ export async function main(
 if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => {
-      if (code !== 0 || process.argv[2] !== "dev") process.exitCode = code;
+      process.exitCode = code;
     },
     (e: unknown) => {
       process.stderr.write(`${String(e)}\n`);

@@ -1,0 +1,65 @@
+/**
+ * `capstan serve` — the runtime alone, as a container runs it — with a container-style deployment: the
+ * SDK's HTTP adapter in this process, registered through the CLI, called through the ingress, and a
+ * clean exit on SIGTERM.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { service } from "@capstan/sdk";
+import { serve } from "@capstan/sdk/http";
+import { CLI, freePort, REPO_ROOT, runCli } from "./support/platform-process";
+
+jest.setTimeout(60_000);
+
+const echo = service({
+  name: "Echo",
+  handlers: { shout: async (ctx, text: string) => ctx.run("upper", () => text.toUpperCase()) },
+});
+
+test("the runtime alone serves an HTTP deployment registered with the CLI", async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-serve-"));
+  const deployment = await serve({ services: [echo], port: 0, host: "127.0.0.1" });
+  const [ingressPort, adminPort] = [await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    CAPSTAN_DATA_DIR: dataDir,
+    CAPSTAN_INGRESS_PORT: String(ingressPort),
+    CAPSTAN_ADMIN_PORT: String(adminPort),
+  };
+  const child = spawn(process.execPath, [CLI, "serve"], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  try {
+    for (let i = 0; i < 400 && !output.includes("Capstan runtime is running"); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(output).toContain(`ingress http://127.0.0.1:${ingressPort}`);
+    const cliEnv = {
+      ...env,
+      CAPSTAN_ADMIN_URL: `http://127.0.0.1:${adminPort}`,
+      CAPSTAN_INGRESS_URL: `http://127.0.0.1:${ingressPort}`,
+    };
+    const registered = await runCli(["deployments", "register", deployment.url], cliEnv);
+    expect(registered).toMatchObject({ code: 0 });
+    expect(registered.stdout).toContain("Echo (service)");
+    const res = await fetch(`http://127.0.0.1:${ingressPort}/Echo/shout`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '"hi"',
+    });
+    expect(await res.json()).toBe("HI");
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await deployment.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
