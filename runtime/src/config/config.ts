@@ -2,6 +2,10 @@
  * The only reader of process.env in the runtime process: parsed and validated once, typed.
  */
 import path from "node:path";
+import {
+  DEFAULT_MAX_QUEUED_PER_FUNCTION,
+  DEFAULT_MAX_WORKERS_PER_FUNCTION,
+} from "../lambda-local/lambda-limits";
 
 export interface RuntimeConfig {
   host: string;
@@ -32,12 +36,6 @@ export const DEFAULT_PARTITIONS = 16;
 export const MAX_PARTITIONS = 1024;
 /** Completed invocations stay inspectable (describe, SQL, attach) this long by default. */
 export const DEFAULT_COMPLETED_RETENTION_MS = 3_600_000;
-/**
- * Concurrent executions per local function. A handler waiting inline on the checkpoint channel holds
- * its environment, as on Lambda, so a fan-out needs room for parents and children at once.
- */
-export const DEFAULT_LAMBDA_MAX_WORKERS = 64;
-export const DEFAULT_LAMBDA_MAX_QUEUED = 1_000;
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -94,8 +92,8 @@ export function loadConfig(
       30 * 24 * 3600_000,
     ),
     handlersDir: path.resolve(cwd, env.CAPSTAN_HANDLERS_DIR ?? "handlers/src"),
-    lambdaMaxWorkers: int(env, "CAPSTAN_LAMBDA_MAX_WORKERS", DEFAULT_LAMBDA_MAX_WORKERS, 1, 1000),
-    lambdaMaxQueued: int(env, "CAPSTAN_LAMBDA_MAX_QUEUED", DEFAULT_LAMBDA_MAX_QUEUED, 0, 100_000),
+    lambdaMaxWorkers: int(env, "CAPSTAN_LAMBDA_MAX_WORKERS", DEFAULT_MAX_WORKERS_PER_FUNCTION, 1, 1000),
+    lambdaMaxQueued: int(env, "CAPSTAN_LAMBDA_MAX_QUEUED", DEFAULT_MAX_QUEUED_PER_FUNCTION, 0, 100_000),
   };
 }
 

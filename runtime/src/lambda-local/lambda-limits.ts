@@ -29,10 +29,14 @@ export const DEFAULT_MEMORY_MB = 256;
 export const MIN_MEMORY_MB = 128;
 export const MAX_MEMORY_MB = 10_240;
 
-/** Execution environments (worker threads) per function version, like reserved concurrency. */
-export const DEFAULT_MAX_WORKERS_PER_FUNCTION = 10;
+/**
+ * Execution environments (worker threads) per function version, like reserved concurrency. A handler
+ * waiting inline on the checkpoint channel holds its environment, as on Lambda, so a fan-out needs
+ * room for parents and children at once.
+ */
+export const DEFAULT_MAX_WORKERS_PER_FUNCTION = 64;
 /** Requests waiting for a free environment; one more is throttled with 429 TooManyRequestsException. */
-export const DEFAULT_MAX_QUEUED_PER_FUNCTION = 100;
+export const DEFAULT_MAX_QUEUED_PER_FUNCTION = 1_000;
 /** A queued request that waits longer than this is throttled rather than held forever. */
 export const DEFAULT_MAX_QUEUE_WAIT_MS = 30_000;
 /** Warm environments idle longer than this are reclaimed (Lambda reclaims idle sandboxes too). */
