@@ -15,10 +15,12 @@ import {
   type Completion,
   type EntryCompletion,
   type InvocationId,
+  type Target,
   type JournalEntry,
 } from "@capstan/sdk/protocol";
 import type { Clock } from "./core/clock";
 import type { Effect } from "./core/effects";
+import { idempotencyTableKey } from "./core/keys";
 import { formatNewInvocationId, partitionOfTarget } from "./core/partitioning";
 import { objectKey, type Invocation, type PartitionState } from "./core/state";
 import { resolveChildInvocation, resolveTarget, toNewInvocation } from "./invocation/target-resolution";
@@ -255,6 +257,11 @@ export class Runtime implements RuntimeApi {
       this.options.partitions,
     )!;
     return this.processors[p]!.state.workflows.get(objectKey(service, workflowId));
+  }
+
+  async idempotentInvocation(target: Target, idempotencyKey: string): Promise<string | undefined> {
+    const p = partitionOfTarget(target, idempotencyKey, this.options.partitions)!;
+    return this.processors[p]!.state.idempotency.get(idempotencyTableKey(target, idempotencyKey));
   }
 
   async completeAwakeable(awakeableId: string, completion: Completion): Promise<void> {

@@ -147,6 +147,23 @@ describe("invocation control", () => {
     expect(await res.json()).toBe(90);
   });
 
+  test("attach and output by idempotency key, as Restate's paths name them", async () => {
+    const sent = await post(`${env.ingressUrl}/Mailbox/carol/deliver/send`, JSON.stringify("hello"), {
+      "idempotency-key": "m-1",
+    });
+    expect(sent.status).toBe(202);
+    const attached = await fetch(`${env.ingressUrl}/restate/invocation/Mailbox/carol/deliver/m-1/attach`);
+    expect(attached.status).toBe(200);
+    expect(attached.headers.get("x-restate-id")).toBe(
+      ((await sent.json()) as { invocationId: string }).invocationId,
+    );
+    const output = await fetch(`${env.ingressUrl}/restate/invocation/Worker/double/none/output`);
+    expect(output.status).toBe(404);
+    await post(`${env.ingressUrl}/Worker/double`, "21", { "idempotency-key": "d-1" });
+    const doubled = await fetch(`${env.ingressUrl}/restate/invocation/Worker/double/d-1/output`);
+    expect(await doubled.json()).toBe(42);
+  });
+
   test("a terminal failure keeps its status code over HTTP", async () => {
     const res = await post(`${env.ingressUrl}/Worker/rejectMe`, "null");
     expect(res.status).toBe(409);

@@ -8,6 +8,7 @@ import {
   type CheckpointRequest,
   type Completion,
   type Payload,
+  type Target,
 } from "@capstan/sdk/protocol";
 import type { DeploymentEndpoint } from "../invoker/invoker";
 import { ApiError } from "./api-error";
@@ -172,6 +173,13 @@ export class FakeRuntimeApi implements RuntimeApi {
   async workflowInvocation(service: string, workflowId: string): Promise<string | undefined> {
     this.maybeFail();
     return this.workflows.get(`${service}/${workflowId}`);
+  }
+
+  async idempotentInvocation(target: Target, idempotencyKey: string): Promise<string | undefined> {
+    this.maybeFail();
+    return this.idempotency.get(
+      `idem/${target.service}/${target.key ?? ""}/${target.handler}/${idempotencyKey}`,
+    );
   }
 
   async completeAwakeable(awakeableId: string, completion: Completion): Promise<void> {

@@ -144,6 +144,21 @@ export async function startIngressServer(options: IngressServerOptions): Promise
     return id;
   };
 
+  /** Restate's attach/output by idempotency key: `/restate/invocation/{svc}[/{key}]/{handler}/{idempotencyKey}/...`. */
+  const idempotentRun = async (ctx: RouteContext): Promise<string> => {
+    const target = validateTarget(ctx.params.service!, ctx.params.handler!, ctx.params.key);
+    const idempotencyKey = ctx.params.idem!;
+    const id = await api.idempotentInvocation(target, idempotencyKey);
+    if (id === undefined) {
+      throw new ApiError(
+        404,
+        "INGRESS_INVOCATION_NOT_FOUND",
+        `no invocation of ${target.service}/${target.handler} with idempotency key ${JSON.stringify(idempotencyKey)}`,
+      );
+    }
+    return id;
+  };
+
   const completeAwakeable = async (ctx: RouteContext, outcome: "resolve" | "reject"): Promise<void> => {
     const id = ctx.params.id!;
     try {
@@ -174,6 +189,18 @@ export async function startIngressServer(options: IngressServerOptions): Promise
     .on("POST", "/restate/a/:id/reject", (ctx) => completeAwakeable(ctx, "reject"))
     .on("GET", "/restate/invocation/:id/attach", (ctx) => attach(ctx, invocationId(ctx.params.id!)))
     .on("GET", "/restate/invocation/:id/output", (ctx) => output(ctx, invocationId(ctx.params.id!)))
+    .on("GET", "/restate/invocation/:service/:handler/:idem/attach", async (ctx) =>
+      attach(ctx, await idempotentRun(ctx)),
+    )
+    .on("GET", "/restate/invocation/:service/:handler/:idem/output", async (ctx) =>
+      output(ctx, await idempotentRun(ctx)),
+    )
+    .on("GET", "/restate/invocation/:service/:key/:handler/:idem/attach", async (ctx) =>
+      attach(ctx, await idempotentRun(ctx)),
+    )
+    .on("GET", "/restate/invocation/:service/:key/:handler/:idem/output", async (ctx) =>
+      output(ctx, await idempotentRun(ctx)),
+    )
     .on("GET", "/restate/workflow/:name/:key/attach", async (ctx) => attach(ctx, await workflowRun(ctx)))
     .on("GET", "/restate/workflow/:name/:key/output", async (ctx) => output(ctx, await workflowRun(ctx)));
 

@@ -112,6 +112,8 @@ export interface RuntimeApi {
   output(invocationId: string): Promise<OutputState>;
   /** The invocation of a workflow's `run` for this workflow id, if any. */
   workflowInvocation(service: string, workflowId: string): Promise<string | undefined>;
+  /** The invocation an idempotency key maps to for this target, if any (within its retention). */
+  idempotentInvocation(target: Target, idempotencyKey: string): Promise<string | undefined>;
   completeAwakeable(awakeableId: string, completion: Completion): Promise<void>;
   // checkpoint channel (SDK → runtime)
   checkpoint(request: CheckpointRequest): Promise<CheckpointAck>;
