@@ -292,7 +292,7 @@ export class Runtime implements RuntimeApi {
 
   // ---- checkpoint channel ------------------------------------------------------------------------
 
-  async checkpoint(request: CheckpointRequest): Promise<CheckpointAck> {
+  async checkpoint(request: CheckpointRequest, signal?: AbortSignal): Promise<CheckpointAck> {
     const { p } = this.locate(request.invocationId);
     const attempt = parseAttemptToken(request.attemptToken);
     if (attempt === undefined) throw new ApiError(409, "INVOKE_STALE_ATTEMPT", "unknown attempt token");
@@ -310,7 +310,7 @@ export class Runtime implements RuntimeApi {
     }
     let completions = this.completionsOf(p, request.invocationId, request.pending);
     if (completions.length === 0 && request.pending.length > 0 && (request.waitMs ?? 0) > 0) {
-      await this.waitForCompletion(request.invocationId, attempt, p, request.waitMs!);
+      await this.waitForCompletion(request.invocationId, attempt, p, request.waitMs!, signal);
       completions = this.completionsOf(p, request.invocationId, request.pending);
     }
     const inv = this.processors[p]!.state.invocations.get(request.invocationId as InvocationId);
@@ -363,18 +363,27 @@ export class Runtime implements RuntimeApi {
     return out;
   }
 
-  private waitForCompletion(invocationId: string, attempt: number, p: number, waitMs: number): Promise<void> {
+  /** Resolves when a completion arrives, `waitMs` passes, or the SDK goes away — whichever is first. */
+  private waitForCompletion(
+    invocationId: string,
+    attempt: number,
+    p: number,
+    waitMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const inv = this.processors[p]!.state.invocations.get(invocationId as InvocationId);
-    if (!inv || inv.status !== "running" || inv.attempt !== attempt) return Promise.resolve();
+    if (!inv || inv.status !== "running" || inv.attempt !== attempt || signal?.aborted)
+      return Promise.resolve();
     return new Promise((resolve) => {
-      const remove = this.completionWaiters.add(invocationId, () => {
+      const done = (): void => {
         clearTimeout(timer);
-        resolve();
-      });
-      const timer = setTimeout(() => {
         remove();
+        signal?.removeEventListener("abort", done);
         resolve();
-      }, waitMs);
+      };
+      const remove = this.completionWaiters.add(invocationId, done);
+      const timer = setTimeout(done, waitMs);
+      signal?.addEventListener("abort", done, { once: true });
     });
   }
 

@@ -145,7 +145,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
         }
         throw e;
       }
-      sendJson(ctx.res, 200, await api.checkpoint(request));
+      sendJson(ctx.res, 200, await api.checkpoint(request, ctx.signal));
     });
 
   return startHttpServer({

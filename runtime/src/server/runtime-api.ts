@@ -116,7 +116,8 @@ export interface RuntimeApi {
   idempotentInvocation(target: Target, idempotencyKey: string): Promise<string | undefined>;
   completeAwakeable(awakeableId: string, completion: Completion): Promise<void>;
   // checkpoint channel (SDK → runtime)
-  checkpoint(request: CheckpointRequest): Promise<CheckpointAck>;
+  /** `signal` aborts a long-poll when the SDK disconnects. */
+  checkpoint(request: CheckpointRequest, signal?: AbortSignal): Promise<CheckpointAck>;
   // admin
   registerDeployment(endpoint: DeploymentEndpoint, options: { force: boolean }): Promise<DeploymentInfo>;
   listDeployments(): Promise<DeploymentInfo[]>;
