@@ -4,6 +4,7 @@
  */
 import type { Clock } from "./core/clock";
 import { systemClock } from "./core/clock";
+import { ConfigError, type RuntimeConfig } from "./config/config";
 import type { Invoker } from "./invoker/invoker";
 import { Runtime } from "./runtime";
 import { startAdminServer } from "./server/admin-server";
@@ -81,4 +82,43 @@ export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<Run
 function urlHost(host: string): string {
   if (host === "0.0.0.0") return "127.0.0.1";
   return host.includes(":") ? `[${host}]` : host;
+}
+
+/**
+ * A runtime node as the CLI starts it (`capstan dev`, `capstan serve`): settings from the validated
+ * config, a port in use reported as a ConfigError that names the setting to change.
+ */
+export async function startRuntimeNodeFromConfig(
+  config: RuntimeConfig,
+  invoker: Invoker,
+  log: (msg: string) => void,
+): Promise<RuntimeNode> {
+  return withPortHint("CAPSTAN_INGRESS_PORT / CAPSTAN_ADMIN_PORT", config.ingressPort, () =>
+    startRuntimeNode({
+      dataDir: config.dataDir,
+      partitions: config.partitions,
+      host: config.host,
+      ingressPort: config.ingressPort,
+      adminPort: config.adminPort,
+      invoker,
+      completedRetentionMs: config.completedRetentionMs,
+      ...(config.checkpointBaseUrl !== undefined && { checkpointBaseUrl: config.checkpointBaseUrl }),
+      log,
+    }),
+  );
+}
+
+/** Turns EADDRINUSE into a ConfigError naming the setting to change. */
+export async function withPortHint<T>(setting: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException)?.code === "EADDRINUSE") {
+      const m = /:(\d+)$/.exec(String((e as Error).message));
+      throw new ConfigError(
+        `port ${m?.[1] ?? port} is already in use: stop the process using it or set ${setting} to another port`,
+      );
+    }
+    throw e;
+  }
 }

@@ -7,12 +7,13 @@
 import { watch, type FSWatcher } from "node:fs";
 import path from "node:path";
 import type { ParsedArgs } from "../cli/args";
-import { ConfigError, configFlags, loadConfig, type RuntimeConfig } from "../config/config";
+import { configFlags, loadConfig, type RuntimeConfig } from "../config/config";
 import { HttpInvoker } from "../invoker/http-invoker";
 import { LambdaInvoker } from "../invoker/lambda-invoker";
 import { RoutingInvoker } from "../invoker/routing-invoker";
 import { buildFunction, discoverFunctions, startLocalLambdaProcess } from "../lambda-local";
-import { startRuntimeNode, type RuntimeNode } from "../node";
+import { startRuntimeNodeFromConfig, withPortHint, type RuntimeNode } from "../node";
+import { stopSignal } from "../cli/stop-signal";
 
 /** Quiet period after a file change before rebuilding. */
 const WATCH_DEBOUNCE_MS = 200;
@@ -30,7 +31,7 @@ export async function startDevPlatform(
   log: (s: string) => void,
 ): Promise<DevPlatform> {
   const buildDir = path.join(config.dataDir, "build");
-  const lambda = await listen("CAPSTAN_LAMBDA_PORT", config.lambdaPort, () =>
+  const lambda = await withPortHint("CAPSTAN_LAMBDA_PORT", config.lambdaPort, () =>
     startLocalLambdaProcess({
       host: config.host,
       port: config.lambdaPort,
@@ -66,19 +67,7 @@ export async function startDevPlatform(
       }),
       http: new HttpInvoker({ maxConcurrency: config.maxConcurrentInvocations }),
     });
-    node = await listen("CAPSTAN_INGRESS_PORT / CAPSTAN_ADMIN_PORT", config.ingressPort, () =>
-      startRuntimeNode({
-        dataDir: config.dataDir,
-        partitions: config.partitions,
-        host: config.host,
-        ingressPort: config.ingressPort,
-        adminPort: config.adminPort,
-        invoker,
-        completedRetentionMs: config.completedRetentionMs,
-        ...(config.checkpointBaseUrl !== undefined && { checkpointBaseUrl: config.checkpointBaseUrl }),
-        log,
-      }),
-    );
+    node = await startRuntimeNodeFromConfig(config, invoker, log);
   } catch (e) {
     await lambda.close();
     throw e;
@@ -116,21 +105,6 @@ export async function startDevPlatform(
       await lambda.close();
     },
   };
-}
-
-/** Turns EADDRINUSE into a sentence naming the setting to change. */
-async function listen<T>(setting: string, port: number, start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException)?.code === "EADDRINUSE") {
-      const m = /:(\d+)$/.exec(String((e as Error).message));
-      throw new ConfigError(
-        `port ${m?.[1] ?? port} is already in use: stop the process using it or set ${setting} to another port`,
-      );
-    }
-    throw e;
-  }
 }
 
 /** Runs until SIGINT/SIGTERM; returns the exit code. */
@@ -190,15 +164,7 @@ export async function runDev(args: ParsedArgs): Promise<number> {
     }
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await stopSignal();
   watcher?.close();
   out("stopping…");
   await platform.close();

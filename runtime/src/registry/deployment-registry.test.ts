@@ -1,0 +1,52 @@
+import type { DiscoveryResponse } from "@capstan/sdk/protocol";
+import type { PartitionStore } from "../storage/partition-store";
+import { DeploymentRegistry, MAX_DEPLOYMENTS } from "./deployment-registry";
+
+function memoryStore(): PartitionStore {
+  const meta = new Map<string, unknown>();
+  return {
+    putMeta: async (k: string, v: unknown) => void meta.set(k, v),
+    deleteMeta: async (k: string) => void meta.delete(k),
+    listMeta: async (prefix: string) =>
+      [...meta].filter(([k]) => k.startsWith(prefix)).map(([key, value]) => ({ key, value })),
+  } as unknown as PartitionStore;
+}
+
+const discovery = (kind: "service" | "object"): DiscoveryResponse => ({
+  type: "discovery",
+  protocolVersion: 1,
+  minProtocolVersion: 1,
+  sdk: { name: "test", version: "0" },
+  services: [
+    { name: "Svc", kind, handlers: [{ name: "h", kind: kind === "service" ? "stateless" : "exclusive" }] },
+  ],
+});
+
+test("at most MAX_DEPLOYMENTS are registered; the next one is refused with a stable code", async () => {
+  const registry = new DeploymentRegistry(memoryStore());
+  for (let i = 0; i < MAX_DEPLOYMENTS; i++) {
+    await registry.register({ kind: "http", url: `http://h/${i}` }, discovery("service"), i, false);
+  }
+  expect(registry.list()).toHaveLength(MAX_DEPLOYMENTS);
+  await expect(
+    registry.register({ kind: "http", url: "http://h/x" }, discovery("service"), 0, false),
+  ).rejects.toMatchObject({
+    status: 409,
+    code: "ADMIN_TOO_MANY_DEPLOYMENTS",
+  });
+});
+
+test("a service cannot silently change kind; force replaces it and survives a reload", async () => {
+  const store = memoryStore();
+  const registry = new DeploymentRegistry(store);
+  await registry.register({ kind: "http", url: "http://a" }, discovery("service"), 1, false);
+  await expect(
+    registry.register({ kind: "http", url: "http://b" }, discovery("object"), 2, false),
+  ).rejects.toMatchObject({
+    code: "ADMIN_SERVICE_KIND_CHANGED",
+  });
+  const forced = await registry.register({ kind: "http", url: "http://b" }, discovery("object"), 2, true);
+  const reloaded = new DeploymentRegistry(store);
+  await reloaded.load();
+  expect(reloaded.resolve("Svc", "h").deployment.id).toBe(forced.id);
+});
