@@ -18,6 +18,7 @@ interface ProfileNode {
 }
 interface CpuProfile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -97,14 +98,20 @@ function isMainThread(file: string): boolean {
 }
 
 /** One summary for the main threads, one for the worker threads (the local Lambda environments). */
-export function summarizeByThread(inputs: string[], top = 20): ProfileSummary[] {
+/**
+ * `fromUs`: only samples taken at or after this CLOCK_MONOTONIC time in µs (what
+ * `process.hrtime.bigint() / 1000n` reads in any process), to leave out start-up and warm-up.
+ */
+export function summarizeByThread(inputs: string[], top = 20, fromUs = 0): ProfileSummary[] {
   const files = collect(inputs);
   const main = files.filter(isMainThread);
   const workers = files.filter((f) => !isMainThread(f));
   return [
-    summarizeFiles("all threads", files, top),
-    summarizeFiles("main thread", main, top),
-    ...(workers.length > 0 ? [summarizeFiles(`${workers.length} worker thread(s)`, workers, top)] : []),
+    summarizeFiles("all threads", files, top, fromUs),
+    summarizeFiles("main thread", main, top, fromUs),
+    ...(workers.length > 0
+      ? [summarizeFiles(`${workers.length} worker thread(s)`, workers, top, fromUs)]
+      : []),
   ];
 }
 
@@ -112,7 +119,7 @@ export function summarizeProfiles(inputs: string[], top = 25): ProfileSummary {
   return summarizeFiles(inputs.join(", "), collect(inputs), top);
 }
 
-function summarizeFiles(title: string, files: string[], top: number): ProfileSummary {
+function summarizeFiles(title: string, files: string[], top: number, fromUs = 0): ProfileSummary {
   const fn = new Map<string, number>();
   const area = new Map<string, number>();
   let totalMs = 0;
@@ -120,8 +127,12 @@ function summarizeFiles(title: string, files: string[], top: number): ProfileSum
   for (const file of files) {
     const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
     const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+    let atUs = profile.startTime;
     profile.samples.forEach((id, i) => {
-      const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+      const deltaUs = profile.timeDeltas[i] ?? 0;
+      atUs += deltaUs;
+      if (atUs < fromUs) return;
+      const ms = deltaUs / 1000;
       const frame = byId.get(id);
       if (frame === undefined) return;
       totalMs += ms;
@@ -170,11 +181,15 @@ if (require.main === module) {
   const args = process.argv.slice(2);
   const t = args.indexOf("--top");
   const top = t >= 0 ? Number(args[t + 1]) : 25;
-  const inputs = args.filter((a, i) => a !== "--top" && (t < 0 || i !== t + 1));
+  const f = args.indexOf("--from-us");
+  const fromUs = f >= 0 ? Number(args[f + 1]) : 0;
+  const inputs = args.filter(
+    (a, i) => a !== "--top" && a !== "--from-us" && (t < 0 || i !== t + 1) && (f < 0 || i !== f + 1),
+  );
   if (inputs.length === 0) {
-    process.stderr.write("usage: cpuprofile-summary <file-or-dir>... [--top N]\n");
+    process.stderr.write("usage: cpuprofile-summary <file-or-dir>... [--top N] [--from-us <monotonic µs>]\n");
     process.exit(2);
   }
-  for (const summary of summarizeByThread(inputs, top))
+  for (const summary of summarizeByThread(inputs, top, fromUs))
     process.stdout.write(formatSummary(summary.title, summary) + "\n");
 }

@@ -4,7 +4,7 @@
  * physical-limit reference, in one run. Prints every figure against its target.
  *
  * Usage: node bench/dist/src/run.js [--modes plain,lambda,http] [--workloads noop,steps,...]
- *   [--clients 1,32] [--warmup-ms 1000] [--duration-ms 3000] [--max-requests 200000]
+ *   [--clients 1,32] [--prewarm-ms 3000] [--warmup-ms 2000] [--duration-ms 5000] [--max-requests 200000]
  *   [--json] [--json-file out.json] [--update-readme] [--profile] [--keep-data]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,11 +13,12 @@ import path from "node:path";
 import { registerDeployment } from "./admin";
 import { REPO_ROOT, startRuntimeChild, startServerChild, type Child } from "./children";
 import { formatSummary, summarizeByThread } from "./cpuprofile-summary";
+import { runPhase } from "./load-generator";
 import { measureRun, type MeasuredProcess, type RunResult } from "./measure";
 import { peakRssMbOf, processTree, rssMbOf } from "./proc-stats";
 import { modesTable, replaceReadmeSection, resultsTable, targetsTable } from "./report";
 import { checkTargets, type ModeSummary } from "./targets";
-import { WORKLOAD_NAMES, type WorkloadName } from "./workloads";
+import { WORKLOAD_NAMES, clientScripts, type WorkloadName } from "./workloads";
 
 const MODES = ["plain", "lambda", "http"] as const;
 type Mode = (typeof MODES)[number];
@@ -28,6 +29,7 @@ interface Options {
   modes: Mode[];
   workloads: WorkloadName[];
   clients: number[];
+  prewarmMs: number;
   warmupMs: number;
   durationMs: number;
   maxRequests: number;
@@ -64,8 +66,9 @@ function parseOptions(argv: string[]): Options {
     modes: list("modes", MODES, MODES),
     workloads: list("workloads", WORKLOAD_NAMES, WORKLOAD_NAMES),
     clients,
-    warmupMs: int("warmup-ms", 1000, 0),
-    durationMs: int("duration-ms", 3000, 100),
+    prewarmMs: int("prewarm-ms", 3000, 0),
+    warmupMs: int("warmup-ms", 2000, 0),
+    durationMs: int("duration-ms", 5000, 100),
     maxRequests: int("max-requests", 200_000, 1),
     json: argv.includes("--json"),
     ...(value("json-file") !== undefined && { jsonFile: value("json-file")! }),
@@ -127,9 +130,10 @@ async function runMode(mode: Mode, o: Options, workDir: string, results: RunResu
   progress(`${mode}: starting`);
   const d = await deploy(mode, workDir);
   progress(`${mode}: processes ${d.processes.map((p) => `${p.role}=${p.pid}`).join(" ")}`);
-  const summary: ModeSummary = { mode, readyRssMb: {}, peakRssMb: {}, exits: {} };
+  const summary: ModeSummary = { mode, readyRssMb: {}, peakRssMb: {}, exits: {}, prewarmErrors: 0 };
   for (const p of d.processes) summary.readyRssMb[p.role] = rssMbOf(p.pid) ?? NaN;
   try {
+    summary.prewarmErrors = await prewarm(d.baseUrl, o);
     for (const workload of o.workloads) {
       for (const clients of o.clients) {
         const r = await measureRun({ ...o, ...d, mode, workload, clients });
@@ -148,6 +152,31 @@ async function runMode(mode: Mode, o: Options, workDir: string, results: RunResu
   return summary;
 }
 
+/**
+ * Brings a fresh deployment to its steady state before anything is measured: every workload at the
+ * highest client count, so the Lambda execution environments a run needs exist and every process's
+ * JIT has seen each code path. Cold starts are a separate figure (`readyRssMb`, and the first
+ * requests of `npm start`), not part of a throughput run. Returns the errors seen.
+ */
+async function prewarm(baseUrl: string, o: Options): Promise<number> {
+  if (o.prewarmMs === 0) return 0;
+  const clients = Math.max(...o.clients);
+  let errors = 0;
+  for (const workload of o.workloads) {
+    const phase = await runPhase({
+      baseUrl,
+      scripts: clientScripts(workload, `prewarm-${workload}-${Date.now().toString(36)}`, clients),
+      durationMs: o.prewarmMs,
+      maxRequests: o.maxRequests,
+    });
+    errors += phase.errors;
+  }
+  progress(
+    `prewarm: ${o.workloads.length} workloads × ${o.prewarmMs} ms at ${clients} clients, ${errors} errors`,
+  );
+  return errors;
+}
+
 /** Profiles the runtime process under one 32-client noop and one steps run, one child each. */
 async function profile(o: Options, workDir: string): Promise<string> {
   const sections: string[] = [];
@@ -159,14 +188,17 @@ async function profile(o: Options, workDir: string): Promise<string> {
       `--cpu-prof-dir=${dir}`,
     ]);
     let r: RunResult;
+    let fromUs = 0;
     try {
+      await prewarm(d.baseUrl, { ...o, workloads: [workload] });
+      fromUs = Number(process.hrtime.bigint() / 1000n);
       r = await measureRun({ ...o, ...d, mode: "lambda", workload, clients });
     } finally {
       for (const c of d.children) progress(`profile ${workload}: ${c.role} ${await c.stop()}`);
     }
     progress(`profile ${workload} @${clients}: ${r.requestsPerSecond.toFixed(0)} req/s, profiles in ${dir}`);
-    const title = `lambda ${workload} @${clients} (${r.requestsPerSecond.toFixed(0)} req/s under the profiler)`;
-    for (const s of summarizeByThread([dir]))
+    const title = `lambda ${workload} @${clients} (${r.requestsPerSecond.toFixed(0)} req/s under the profiler; samples after the prewarm)`;
+    for (const s of summarizeByThread([dir], 20, fromUs))
       sections.push(formatSummary(`${title}: runtime process, ${s.title}`, s));
   }
   return sections.join("\n");

@@ -14,6 +14,7 @@ import type {
 } from "@capstan/sdk/protocol";
 import { MAX_FAILURE_DETAIL_LENGTH, classifyInvokeFailure } from "./classify";
 import type { InvokeFailure } from "./classify";
+import { Http1RequestHandler } from "./http1-request-handler";
 import { InvokeError } from "./invoker";
 import type { DeploymentEndpoint, Invoker } from "./invoker";
 import {
@@ -48,6 +49,7 @@ export interface LambdaInvokerOptions extends InvokerLimits {
 export class LambdaInvoker implements Invoker {
   private readonly client: LambdaClient;
   private readonly gate: AttemptGate;
+  private readonly localTransport: Http1RequestHandler | undefined;
 
   constructor(options: LambdaInvokerOptions = {}) {
     this.gate = new AttemptGate(options);
@@ -56,10 +58,16 @@ export class LambdaInvoker implements Invoker {
     const credentials = options.credentials ?? (local ? LOCAL_ENDPOINT_CREDENTIALS : undefined);
     // One socket per permitted attempt: the SDK's default pool of 50 would queue attempts invisibly.
     const agent = { keepAlive: true, maxSockets: options.maxConcurrency ?? DEFAULT_MAX_CONCURRENT_INVOKES };
+    // A plain-http endpoint is a local one: the lighter transport (see http1-request-handler.ts),
+    // and the middleware stack resolved once instead of on every send (the signal then reaches the
+    // transport beside the payload, as per-send options would defeat that cache).
+    this.localTransport =
+      options.endpoint?.startsWith("http:") === true ? new Http1RequestHandler() : undefined;
     // Absent settings stay absent so the SDK's own defaults (AWS_REGION, credential chain) apply.
     this.client = new LambdaClient({
       maxAttempts: 1,
-      requestHandler: { httpAgent: agent, httpsAgent: agent },
+      requestHandler: this.localTransport ?? { httpAgent: agent, httpsAgent: agent },
+      ...(this.localTransport !== undefined && { cacheMiddleware: true }),
       ...(region !== undefined && { region }),
       ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
       ...(credentials !== undefined && { credentials }),
@@ -109,14 +117,17 @@ export class LambdaInvoker implements Invoker {
     return this.gate.run(signal, async (attemptSignal) => {
       let output: InvokeCommandOutput;
       try {
-        output = await this.client.send(
-          new InvokeCommand({
-            FunctionName: endpoint.arn,
-            InvocationType: "RequestResponse",
-            Payload: payload,
-          }),
-          { abortSignal: attemptSignal },
-        );
+        const command = new InvokeCommand({
+          FunctionName: endpoint.arn,
+          InvocationType: "RequestResponse",
+          Payload: payload,
+        });
+        if (this.localTransport === undefined) {
+          output = await this.client.send(command, { abortSignal: attemptSignal });
+        } else {
+          this.localTransport.bindSignal(payload, attemptSignal);
+          output = await this.client.send(command);
+        }
       } catch (e) {
         throw classifyInvokeFailure(sdkFailure(e, attemptSignal));
       }
