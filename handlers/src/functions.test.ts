@@ -33,7 +33,6 @@ async function bundle(entry: string): Promise<{ code: string; inputs: string[] }
     platform: "node",
     target: "node20",
     format: "cjs",
-    keepNames: true,
     external: ["@aws-sdk/*"],
     write: false,
     logLevel: "silent",

@@ -2,7 +2,6 @@
  * The runtime of one node: P partition processors over one store, the timer service, the attempt
  * driver, cross-partition delivery, and the RuntimeApi the HTTP servers call.
  */
-import { randomBytes } from "node:crypto";
 import {
   CHECKPOINT_PATH,
   PROTOCOL_VERSION,
@@ -25,6 +24,7 @@ import { formatNewInvocationId, partitionOfTarget } from "./core/partitioning";
 import { objectKey, type Invocation, type PartitionState } from "./core/state";
 import { resolveChildInvocation, resolveTarget, toNewInvocation } from "./invocation/target-resolution";
 import { Waiters } from "./invocation/waiters";
+import { randomHex, randomUint16 } from "./invocation/random-pool";
 import { appendInternal } from "./partition/internal-append";
 import { OutboxDelivery } from "./partition/outbox-delivery";
 import { AttemptDriver } from "./invocation/attempt-driver";
@@ -208,11 +208,11 @@ export class Runtime implements RuntimeApi {
     const partitions = this.options.partitions;
     const partition =
       partitionOfTarget(request.target, request.idempotencyKey, partitions) ??
-      randomBytes(2).readUInt16BE(0) % partitions;
+      randomUint16() % partitions;
     const invocation = toNewInvocation(
       resolved,
       {
-        id: formatNewInvocationId(partition, randomBytes(12).toString("hex")),
+        id: formatNewInvocationId(partition, randomHex(12)),
         target: request.target,
         input: request.input,
         headers: request.headers,

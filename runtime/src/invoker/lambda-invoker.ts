@@ -67,7 +67,11 @@ export class LambdaInvoker implements Invoker {
     this.client = new LambdaClient({
       maxAttempts: 1,
       requestHandler: this.localTransport ?? { httpAgent: agent, httpsAgent: agent },
-      ...(this.localTransport !== undefined && { cacheMiddleware: true }),
+      ...(this.localTransport !== undefined && {
+        cacheMiddleware: true,
+        // The endpoint rules resolve a custom endpoint to itself; asking them costs a third of a call.
+        endpointProvider: constantEndpoint(options.endpoint!),
+      }),
       ...(region !== undefined && { region }),
       ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
       ...(credentials !== undefined && { credentials }),
@@ -137,6 +141,11 @@ export class LambdaInvoker implements Invoker {
       return decodeResponse(body, decode);
     });
   }
+}
+
+function constantEndpoint(url: string): () => { url: URL } {
+  const endpoint = { url: new URL(url) };
+  return () => endpoint;
 }
 
 /** Service exceptions carry `$fault` and the error name parsed from x-amzn-ErrorType. */

@@ -31,6 +31,8 @@ export class ExecutionEnvironment {
   private readonly worker: Worker;
   private readonly initialized: Promise<FunctionErrorPayload | undefined>;
   private settleInit: (error: FunctionErrorPayload | undefined) => void = () => undefined;
+  /** Set once init ended: later invocations skip the wait (and its timer). */
+  private initOutcome: { error: FunctionErrorPayload | undefined } | undefined;
   private pending: Pending | undefined;
   private crash: FunctionErrorPayload | undefined;
   private exited = false;
@@ -54,7 +56,12 @@ export class ExecutionEnvironment {
       logGroupName: `/aws/lambda/${name}`,
       logStreamName,
     };
-    this.initialized = new Promise((resolve) => (this.settleInit = resolve));
+    this.initialized = new Promise((resolve) => {
+      this.settleInit = (error) => {
+        this.initOutcome ??= { error };
+        resolve(error);
+      };
+    });
     this.worker = new Worker(script.filename, {
       eval: script.eval,
       workerData: data,
@@ -125,6 +132,7 @@ export class ExecutionEnvironment {
   }
 
   private async waitForInit(): Promise<FunctionErrorPayload | undefined> {
+    if (this.initOutcome !== undefined) return this.initOutcome.error;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<FunctionErrorPayload>((resolve) => {
       timer = setTimeout(

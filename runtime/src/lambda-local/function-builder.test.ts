@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { compileFunction } from "node:vm";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +17,7 @@ afterAll(async () => {
 });
 
 describe("buildFunction", () => {
-  it("bundles as deployed: CommonJS, names kept, @aws-sdk external, inline source map, Lambda's CodeSha256", async () => {
+  it("bundles as deployed: CommonJS, not minified, no keepNames wrappers, @aws-sdk external, inline source map, Lambda's CodeSha256", async () => {
     const entry = join(root, "handler.ts");
     await writeFile(
       entry,
@@ -34,7 +36,16 @@ describe("buildFunction", () => {
     expect(built.codeSha256).toBe(createHash("sha256").update(code).digest("base64"));
     expect(await codeSha256Of(built.bundlePath)).toBe(built.codeSha256);
     expect(code).toContain('require("@aws-sdk/client-lambda")');
-    expect(code).toContain('"OrderRejected"');
+    // Not minified, so names survive (the class's name is inferred from its binding); without
+    // keepNames no closure pays a __name() call.
+    expect(code).not.toContain("__name(");
+    const module = { exports: {} as { handler?: () => Promise<{ error: string; client: string }> } };
+    compileFunction(code, ["module", "exports", "require"])(
+      module,
+      module.exports,
+      createRequire(__filename),
+    );
+    expect(await module.exports.handler!()).toEqual({ error: "OrderRejected", client: "function" });
     expect(code).toContain("module.exports");
     expect(code).toContain("//# sourceMappingURL=data:application/json;base64,");
   });

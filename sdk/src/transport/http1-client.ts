@@ -17,6 +17,10 @@ export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 export const DEFAULT_IDLE_SOCKET_MS = 4_000;
 /** Idle sockets kept per client; more concurrent requests open more, closed again when idle. */
 export const MAX_IDLE_SOCKETS = 256;
+/** How often deadlines and idle sockets are checked. */
+export const SWEEP_MS = 100;
+/** One read's worth of bytes, reused for every socket of a client (reads are copied out at once). */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 export interface Http1Request {
   readonly method: string;
@@ -25,7 +29,10 @@ export interface Http1Request {
   /** Header names as they should be written; Host and Content-Length are added. */
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: Uint8Array | string;
-  /** The whole exchange, from writing the request to the last byte of the body. */
+  /**
+   * From writing the request to the last byte of the body, checked every SWEEP_MS (so it fires up to
+   * that much late); a resend on a fresh socket (`retryStale`) starts a new one.
+   */
   readonly timeoutMs: number;
   /** A larger response body fails the request. */
   readonly maxBodyBytes: number;
@@ -216,9 +223,12 @@ class ResponseReader {
     if (n > this.maxBodyBytes) throw protocolError(`response body larger than ${this.maxBodyBytes} bytes`);
   }
 
-  /** Waiting for more of a line: fine unless the line is already too long. */
+  /**
+   * Waiting for more of a line: fine unless it is already too long. The 4 bytes of slack are the
+   * terminator that may still be arriving, so a head at exactly the limit passes however it is split.
+   */
   private bounded(length: number, what: string): false {
-    if (length > MAX_RESPONSE_HEAD_BYTES)
+    if (length > MAX_RESPONSE_HEAD_BYTES + 4)
       throw protocolError(`${what} over ${MAX_RESPONSE_HEAD_BYTES} bytes`);
     return false;
   }
@@ -232,31 +242,50 @@ function protocolError(message: string): Http1Error {
 interface Exchange {
   readonly reader: ResponseReader;
   readonly reused: boolean;
+  /** performance.now() after which the sweeper ends the exchange with ETIMEDOUT. */
+  readonly deadline: number;
+  readonly timeoutMs: number;
   readonly settle: (result: Http1Response | Http1Error) => void;
 }
 
 /** One keep-alive socket; carries at most one exchange at a time. */
 class Connection {
   current: Exchange | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
+  /** performance.now() when the socket was parked. */
+  idleSince = 0;
   closed = false;
+  readonly socket: net.Socket;
 
   constructor(
-    readonly socket: net.Socket,
+    host: string,
+    port: number,
+    readBuffer: Buffer,
     private readonly onGone: (c: Connection) => void,
   ) {
-    socket.setNoDelay(true);
-    socket.on("data", (data: Buffer) => this.onData(data));
-    socket.on("error", (e: NodeJS.ErrnoException) => this.onClose(e));
-    socket.on("close", () => this.onClose(undefined));
-    socket.on("end", () => this.onEnd());
+    // `onread` hands each read to us directly, without the stream machinery ('data' events through
+    // Readable) that otherwise costs more than parsing the response. The buffer is reused: copy.
+    this.socket = net.connect({
+      host,
+      port,
+      onread: {
+        buffer: readBuffer,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          this.onData(buf, n);
+          return true; // false would pause the socket
+        },
+      },
+    });
+    this.socket.setNoDelay(true);
+    this.socket.on("error", (e: NodeJS.ErrnoException) => this.onClose(e));
+    this.socket.on("close", () => this.onClose(undefined));
+    this.socket.on("end", () => this.onEnd());
   }
 
-  send(head: string, body: Buffer | undefined, exchange: Exchange): void {
-    this.clearIdle();
+  send(head: string, body: Buffer | string | undefined, exchange: Exchange): void {
     this.socket.ref();
     this.current = exchange;
     if (body === undefined || body.length === 0) this.socket.write(head, "latin1");
+    else if (typeof body === "string") this.socket.write(head + body, "utf8");
     else if (body.length < 16 * 1024) this.socket.write(Buffer.concat([Buffer.from(head, "latin1"), body]));
     else {
       this.socket.write(head, "latin1");
@@ -264,15 +293,13 @@ class Connection {
     }
   }
 
-  /** Parks the socket for reuse: unref'd (it never keeps a process alive) and closed when idle too long. */
-  park(idleMs: number): void {
+  /** Parks the socket for reuse: unref'd, so it never keeps a process alive. */
+  park(now: number): void {
     this.socket.unref();
-    this.idleTimer = setTimeout(() => this.destroy(), idleMs);
-    this.idleTimer.unref();
+    this.idleSince = now;
   }
 
   destroy(error?: Http1Error): void {
-    this.clearIdle();
     if (!this.closed) {
       this.closed = true;
       this.socket.destroy();
@@ -283,12 +310,7 @@ class Connection {
     if (exchange !== undefined && error !== undefined) exchange.settle(error);
   }
 
-  private clearIdle(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
-
-  private onData(data: Buffer): void {
+  private onData(buf: Uint8Array, n: number): void {
     const exchange = this.current;
     if (exchange === undefined) {
       this.destroy(); // bytes nobody asked for: the socket is out of step
@@ -296,7 +318,7 @@ class Connection {
     }
     let response: Http1Response | undefined;
     try {
-      response = exchange.reader.feed(data);
+      response = exchange.reader.feed(Buffer.from(buf.subarray(0, n))); // a copy: `buf` is reused
     } catch (e) {
       this.destroy(e as Http1Error);
       return;
@@ -335,6 +357,9 @@ class Connection {
 /**
  * Keep-alive connections to one `host:port`.
  *
+ * Deadlines and idle sockets are checked by one unref'd sweep every SWEEP_MS while the client has
+ * sockets, not by a timer per request: a timeout fires within SWEEP_MS after it is due.
+ *
  * @example
  * const client = new Http1Client("127.0.0.1", 9070);
  * const res = await client.request({ method: "POST", path: "/internal/v1/checkpoint", body: json, timeoutMs: 10_000, maxBodyBytes: 1 << 20 });
@@ -343,6 +368,8 @@ export class Http1Client {
   private readonly idle: Connection[] = [];
   private readonly all = new Set<Connection>();
   private readonly hostHeader: string;
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     readonly host: string,
@@ -373,21 +400,22 @@ export class Http1Client {
   private exchange(request: Http1Request, fresh: boolean): Promise<Http1Response> {
     const signal = request.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    const body = request.body === undefined ? undefined : toBuffer(request.body);
-    let head = `${request.method} ${request.path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n`;
-    for (const name in request.headers) head += `${name}: ${request.headers[name]}\r\n`;
-    if (body !== undefined || request.method === "POST" || request.method === "PUT")
-      head += `Content-Length: ${body?.length ?? 0}\r\n`;
+    const body = request.body === undefined ? undefined : toBufferOrString(request.body);
+    let head = `${checkToken(request.method, "method")} ${checkText(request.path, "path")} HTTP/1.1\r\nHost: ${this.hostHeader}\r\n`;
+    for (const name in request.headers)
+      head += `${checkToken(name, "header name")}: ${checkText(request.headers[name]!, `header ${name}`)}\r\n`;
+    if (body !== undefined || request.method === "POST" || request.method === "PUT") {
+      const length =
+        body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
+      head += `Content-Length: ${length}\r\n`;
+    }
     head += "\r\n";
+    const now = performance.now();
     return new Promise<Http1Response>((resolve, reject) => {
-      let connection = fresh ? undefined : this.idle.pop();
-      const reused = connection !== undefined;
-      connection ??= this.connect();
-      const c = connection;
-      let timer: NodeJS.Timeout | undefined = undefined;
+      const c = (fresh ? undefined : this.takeIdle(now)) ?? this.connect();
+      const reused = c.idleSince !== 0;
       const onAbort = (): void => c.destroy(abortError(signal!));
       const settle = (result: Http1Response | Http1Error): void => {
-        clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
         if (result instanceof Http1Error) {
           reject(result);
@@ -396,27 +424,37 @@ export class Http1Client {
         if (!c.closed) this.release(c);
         resolve(result);
       };
-      timer = setTimeout(
-        () => c.destroy(new Http1Error(`no complete answer within ${request.timeoutMs} ms`, "ETIMEDOUT")),
-        request.timeoutMs,
-      );
       signal?.addEventListener("abort", onAbort, { once: true });
       c.send(head, body, {
         reader: new ResponseReader(request.maxBodyBytes, request.method === "HEAD"),
         reused,
+        deadline: now + request.timeoutMs,
+        timeoutMs: request.timeoutMs,
         settle,
       });
     });
   }
 
+  /** The most recently parked socket still young enough to trust; older ones are closed. */
+  private takeIdle(now: number): Connection | undefined {
+    for (let c = this.idle.pop(); c !== undefined; c = this.idle.pop()) {
+      if (now - c.idleSince < this.idleSocketMs) return c;
+      c.destroy();
+    }
+    return undefined;
+  }
+
   private connect(): Connection {
-    const socket = net.connect({ host: this.host, port: this.port });
-    const c = new Connection(socket, (gone) => {
+    const c = new Connection(this.host, this.port, this.readBuffer, (gone) => {
       this.all.delete(gone);
       const i = this.idle.indexOf(gone);
       if (i >= 0) this.idle.splice(i, 1);
     });
     this.all.add(c);
+    if (this.sweeper === undefined) {
+      this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+      this.sweeper.unref();
+    }
     return c;
   }
 
@@ -425,13 +463,42 @@ export class Http1Client {
       c.destroy();
       return;
     }
-    c.park(this.idleSocketMs);
+    c.park(performance.now());
     this.idle.push(c);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const c of [...this.all]) {
+      const exchange = c.current;
+      if (exchange !== undefined) {
+        if (now >= exchange.deadline)
+          c.destroy(new Http1Error(`no complete answer within ${exchange.timeoutMs} ms`, "ETIMEDOUT"));
+      } else if (now - c.idleSince >= this.idleSocketMs) c.destroy();
+    }
+    if (this.all.size === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 }
 
-function toBuffer(body: Uint8Array | string): Buffer {
-  if (typeof body === "string") return Buffer.from(body, "utf8");
+/** Printable ASCII (and tab) only: no line breaks to inject a header, no bytes latin1 would mangle. */
+const TEXT = /^[\t\x20-\x7e]*$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function checkText(value: string, what: string): string {
+  if (!TEXT.test(value)) throw new Http1Error(`invalid character in ${what}`, "ERR_INVALID_CHAR");
+  return value;
+}
+
+function checkToken(value: string, what: string): string {
+  if (!TOKEN.test(value)) throw new Http1Error(`invalid ${what} "${value.slice(0, 40)}"`, "ERR_INVALID_CHAR");
+  return value;
+}
+
+function toBufferOrString(body: Uint8Array | string): Buffer | string {
+  if (typeof body === "string") return body;
   return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 

@@ -5,5 +5,6 @@ export {
   Http1Error,
   MAX_IDLE_SOCKETS,
   MAX_RESPONSE_HEAD_BYTES,
+  SWEEP_MS,
 } from "./http1-client";
 export type { Http1Request, Http1Response } from "./http1-client";
