@@ -207,8 +207,7 @@ export class Runtime implements RuntimeApi {
     const resolved = resolveTarget(this.registry, request.target);
     const partitions = this.options.partitions;
     const partition =
-      partitionOfTarget(request.target, request.idempotencyKey, partitions) ??
-      randomUint16() % partitions;
+      partitionOfTarget(request.target, request.idempotencyKey, partitions) ?? randomUint16() % partitions;
     const invocation = toNewInvocation(
       resolved,
       {
