@@ -29,6 +29,11 @@ import type { InvokerLimits } from "./wire";
 /** Used against a local Lambda endpoint (emulators ignore the signature but the SDK must sign). */
 export const LOCAL_ENDPOINT_CREDENTIALS = { accessKeyId: "capstan-local", secretAccessKey: "capstan-local" };
 const LOCAL_ENDPOINT_REGION = "us-east-1";
+const LOCAL_SKIPPED_MIDDLEWARE = [
+  "getUserAgentMiddleware",
+  "recursionDetectionMiddleware",
+  "loggerMiddleware",
+];
 
 export interface LambdaInvokerOptions extends InvokerLimits {
   /** Absent: the SDK's default chain (AWS_REGION). */
@@ -81,6 +86,10 @@ export class LambdaInvoker implements Invoker {
         signer: { sign: async <T>(request: T): Promise<T> => request },
       }),
     });
+    // The local endpoint reads neither the user agent nor X-Ray trace headers, and nothing logs:
+    // those middleware would only cost every call (a fifth of the SDK's share).
+    if (this.localTransport !== undefined)
+      for (const name of LOCAL_SKIPPED_MIDDLEWARE) this.client.middlewareStack.remove(name);
   }
 
   /** Async so that a request over MAX_REQUEST_BYTES rejects rather than throws. */
