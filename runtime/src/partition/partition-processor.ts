@@ -20,8 +20,15 @@ export type RecordInput = LogRecord extends infer R ? (R extends LogRecord ? Omi
 
 /** Bound on records waiting for their batch: beyond it, submitters get backpressure errors. */
 export const MAX_PENDING_RECORDS = 50_000;
+/** Records in one batch (one log append); the SQLite log takes up to 10,000 per append. */
+export const MAX_BATCH_RECORDS = 5_000;
 /** Records per partition between snapshots (the log below a snapshot is trimmed). */
 export const SNAPSHOT_EVERY_RECORDS = 20_000;
+/**
+ * Records deleted by one trim commit. The log's writer commits one batch at a time, so one big delete
+ * (20k rows ≈ 45 ms here) would hold every partition's appends; chunks keep each stall to a few ms.
+ */
+export const TRIM_CHUNK_RECORDS = 2_000;
 /** Records read per page during recovery. */
 const RECOVERY_PAGE = 5_000;
 
@@ -50,7 +57,11 @@ export class PartitionProcessor {
   private queue: Pending[] = [];
   private flushing = false;
   private scheduled = false;
-  private sinceSnapshot = 0;
+  private sinceSnapshot: number;
+  /** The trim in progress after a snapshot, if any; trims run one at a time, behind appends. */
+  private trimming: Promise<void> | undefined;
+  /** The log is trimmed up to here (or will be, once `trimming` ends). */
+  private trimmedUpTo = 0;
   private stoppedFlag = false;
   /** Commit latency of the last batches, for metrics. */
   readonly commitStats = { batches: 0, records: 0, totalCommitMs: 0 };
@@ -64,6 +75,8 @@ export class PartitionProcessor {
     private readonly sink: EffectSink,
   ) {
     this.state = emptyPartitionState(partition, partitions);
+    // Staggered: under even load, partitions would otherwise all snapshot (and trim) at once.
+    this.sinceSnapshot = Math.floor((partition * SNAPSHOT_EVERY_RECORDS) / Math.max(1, partitions));
   }
 
   /**
@@ -83,6 +96,9 @@ export class PartitionProcessor {
       this.state.appliedLsn = snapshot.lsn;
     }
     let after = this.state.appliedLsn;
+    // Where the log starts: trims continue from there (one cut short by a crash included).
+    const [first] = await this.log.read(this.partition, 0, 1);
+    this.trimmedUpTo = first === undefined ? after : first.lsn - 1;
     for (;;) {
       const page = await this.log.read(this.partition, after, RECOVERY_PAGE);
       for (const { lsn, record } of page) {
@@ -155,6 +171,7 @@ export class PartitionProcessor {
     while (this.flushing || this.queue.length > 0) {
       await new Promise((r) => setImmediate(r));
     }
+    await this.trimming; // ends after its current chunk
   }
 
   private schedule(): void {
@@ -169,8 +186,11 @@ export class PartitionProcessor {
   private async flush(): Promise<void> {
     if (this.flushing || this.queue.length === 0) return;
     this.flushing = true;
-    const batch = this.queue;
-    this.queue = [];
+    // Bounded: a burst queued behind a slow commit goes out as several batches, each within what one
+    // log append takes (a larger one would be refused whole, failing every record in it).
+    const batch =
+      this.queue.length <= MAX_BATCH_RECORDS ? this.queue : this.queue.splice(0, MAX_BATCH_RECORDS);
+    if (batch === this.queue) this.queue = [];
     const atMs = this.clock.nowMs();
     const records = batch.map((p) => ({ ...p.input, atMs }));
     const firstLsn = this.nextLsn;
@@ -223,11 +243,26 @@ export class PartitionProcessor {
     this.schedule();
   }
 
-  /** Saves the state at the current LSN and trims the log below it. */
+  /**
+   * Saves the state at the current LSN, then trims the log below it in the background, in chunks of
+   * TRIM_CHUNK_RECORDS: the partition keeps appending meanwhile, and a trim that fails is retried
+   * after the next snapshot (records below a snapshot are never read again).
+   */
   async snapshot(): Promise<void> {
     this.sinceSnapshot = 0;
     const lsn = this.state.appliedLsn;
     await this.store.saveSnapshot(this.partition, { lsn, state: serializeState(this.state) });
-    await this.log.trim(this.partition, lsn);
+    if (this.trimming !== undefined) return; // the next snapshot trims further
+    this.trimming = this.trimTo(lsn)
+      .catch((e: unknown) => this.sink.onWarning(this.partition, `log trim failed: ${String(e)}`))
+      .finally(() => (this.trimming = undefined));
+  }
+
+  private async trimTo(lsn: number): Promise<void> {
+    for (let upTo = this.trimmedUpTo; upTo < lsn && !this.stoppedFlag;) {
+      upTo = Math.min(lsn, upTo + TRIM_CHUNK_RECORDS);
+      await this.log.trim(this.partition, upTo);
+      this.trimmedUpTo = upTo;
+    }
   }
 }
