@@ -92,13 +92,21 @@ function collect(inputs: string[]): string[] {
 }
 
 /** Node names profiles CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the main one. */
+const PROFILE_NAME = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\.\d+\.cpuprofile$/;
+
 function isMainThread(file: string): boolean {
-  const m = /^CPU\.\d+\.\d+\.\d+\.(\d+)\.\d+\.cpuprofile$/.exec(path.basename(file));
-  return m === null || m[1] === "0";
+  const m = PROFILE_NAME.exec(path.basename(file));
+  return m === null || m[2] === "0";
 }
 
-/** One summary for the main threads, one for the worker threads (the local Lambda environments). */
+/** The profiles in `inputs` written by process `pid`. */
+export function profilesOf(inputs: string[], pid: number): string[] {
+  return collect(inputs).filter((f) => PROFILE_NAME.exec(path.basename(f))?.[1] === String(pid));
+}
+
 /**
+ * One summary for all threads, one for the main thread(s), one for the worker threads.
+ *
  * `fromUs`: only samples taken at or after this CLOCK_MONOTONIC time in µs (what
  * `process.hrtime.bigint() / 1000n` reads in any process), to leave out start-up and warm-up.
  */

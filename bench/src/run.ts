@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { registerDeployment } from "./admin";
 import { REPO_ROOT, startRuntimeChild, startServerChild, type Child } from "./children";
-import { formatSummary, summarizeByThread } from "./cpuprofile-summary";
+import { formatSummary, profilesOf, summarizeByThread } from "./cpuprofile-summary";
 import { runPhase } from "./load-generator";
 import { measureRun, type MeasuredProcess, type RunResult } from "./measure";
 import { peakRssMbOf, processTree, rssMbOf } from "./proc-stats";
@@ -198,8 +198,13 @@ async function profile(o: Options, workDir: string): Promise<string> {
     }
     progress(`profile ${workload} @${clients}: ${r.requestsPerSecond.toFixed(0)} req/s, profiles in ${dir}`);
     const title = `lambda ${workload} @${clients} (${r.requestsPerSecond.toFixed(0)} req/s under the profiler; samples after the prewarm)`;
-    for (const s of summarizeByThread([dir], 20, fromUs))
-      sections.push(formatSummary(`${title}: runtime process, ${s.title}`, s));
+    for (const p of d.processes.filter((p) => p.role !== "loadgen")) {
+      const files = profilesOf([dir], p.pid);
+      if (files.length === 0) continue;
+      const label = p.role === "runtime" ? "runtime process" : `${p.role} (the local Lambda endpoint)`;
+      for (const s of summarizeByThread(files, 20, fromUs))
+        sections.push(formatSummary(`${title}: ${label}, ${s.title}`, s));
+    }
   }
   return sections.join("\n");
 }
