@@ -17,8 +17,11 @@ export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 export const DEFAULT_IDLE_SOCKET_MS = 4_000;
 /** Idle sockets kept per client; more concurrent requests open more, closed again when idle. */
 export const MAX_IDLE_SOCKETS = 256;
-/** How often deadlines and idle sockets are checked. */
-export const SWEEP_MS = 100;
+/**
+ * How often deadlines and idle sockets are checked: deadlines are coarse (a checkpoint's is its
+ * long-poll + 10 s), and each check wakes the isolate, which in an idle Lambda environment is pure cost.
+ */
+export const SWEEP_MS = 500;
 /** One read's worth of bytes, reused for every socket of a client (reads are copied out at once). */
 const READ_BUFFER_BYTES = 64 * 1024;
 
