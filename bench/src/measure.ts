@@ -49,6 +49,8 @@ export interface RunResult {
    * one of the 2 cores): anything well above 0 means the figures of this run are disturbed.
    */
   otherCpuCores: number;
+  /** For a figure measured several times: every run's req/s (this result is the best of them). */
+  repeatsPerSecond?: number[];
 }
 
 export interface RunOptions {
