@@ -188,9 +188,7 @@ export class PartitionProcessor {
     this.flushing = true;
     // Bounded: a burst queued behind a slow commit goes out as several batches, each within what one
     // log append takes (a larger one would be refused whole, failing every record in it).
-    const batch =
-      this.queue.length <= MAX_BATCH_RECORDS ? this.queue : this.queue.splice(0, MAX_BATCH_RECORDS);
-    if (batch === this.queue) this.queue = [];
+    const batch = this.queue.splice(0, MAX_BATCH_RECORDS);
     const atMs = this.clock.nowMs();
     const records = batch.map((p) => ({ ...p.input, atMs }));
     const firstLsn = this.nextLsn;

@@ -2,7 +2,7 @@ import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import type { Http1Request } from "./http1-client";
-import { Http1Client, Http1Error, MAX_RESPONSE_HEAD_BYTES } from "./http1-client";
+import { Http1Client, Http1Error, MAX_IDLE_SOCKETS, MAX_RESPONSE_HEAD_BYTES } from "./http1-client";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -18,7 +18,7 @@ async function listen(server: net.Server): Promise<number> {
 async function httpServer(
   handler: (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => void,
 ) {
-  const state = { port: 0, connections: 0, bodies: [] as Buffer[] };
+  const state = { port: 0, connections: 0, bodies: [] as Buffer[], onClose: (): void => undefined };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -28,7 +28,10 @@ async function httpServer(
       handler(req, body, res);
     });
   });
-  server.on("connection", () => state.connections++);
+  server.on("connection", (socket: net.Socket) => {
+    state.connections++;
+    socket.on("close", () => state.onClose());
+  });
   state.port = await listen(server);
   cleanups.push(() => {
     server.closeAllConnections();
@@ -330,6 +333,37 @@ describe("Http1Client", () => {
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const e = await failure(client(port).request(get("/")));
     expect(e).toMatchObject({ code: "ECONNREFUSED", staleSocket: false });
+  });
+
+  test("after a burst, MAX_IDLE_SOCKETS sockets are kept for reuse and the one beyond is closed", async () => {
+    let closed = 0;
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const server = await httpServer((_req, _body, res) => void gate.then(() => res.end("ok")));
+    const c = client(server.port);
+    const burst = Array.from({ length: MAX_IDLE_SOCKETS + 1 }, () => c.request(get("/")));
+    while (server.connections < MAX_IDLE_SOCKETS + 1) await new Promise((r) => setTimeout(r, 5));
+    server.onClose = () => closed++;
+    release();
+    expect((await Promise.all(burst)).every((r) => r.status === 200)).toBe(true);
+    while (closed < 1) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(1);
+    // The kept sockets serve the next burst: no new connection.
+    await Promise.all(Array.from({ length: MAX_IDLE_SOCKETS }, () => c.request(get("/"))));
+    expect(server.connections).toBe(MAX_IDLE_SOCKETS + 1);
+  });
+
+  test("a socket idle longer than its idle time is not reused; a younger one is", async () => {
+    const server = await httpServer((_req, _body, res) => res.end("ok"));
+    const c = new Http1Client("127.0.0.1", server.port, 100);
+    cleanups.push(() => c.close());
+    await c.request(get("/"));
+    await c.request(get("/"));
+    expect(server.connections).toBe(1);
+    await new Promise((r) => setTimeout(r, 150));
+    await c.request(get("/"));
+    expect(server.connections).toBe(2);
   });
 
   test("close() fails a request in flight with ECONNRESET", async () => {
