@@ -54,9 +54,16 @@ export function resultsTable(results: RunResult[]): string {
 
 export function modesTable(modes: ModeSummary[]): string {
   return table(
-    ["mode", "RSS MB once ready (before load)", "peak RSS MB (VmHWM, whole mode)", "stopped"],
+    [
+      "mode",
+      "machine speed (cpu probe, rounds/ms, before → after)",
+      "RSS MB once ready (before load)",
+      "peak RSS MB (VmHWM, whole mode)",
+      "stopped",
+    ],
     modes.map((m) => [
       m.mode,
+      `${f(m.cpuProbe.before, 2)} → ${f(m.cpuProbe.after, 2)}`,
       Object.entries(m.readyRssMb)
         .map(([role, mb]) => `${role} ${f(mb, 1)}`)
         .join(", "),

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { registerDeployment } from "./admin";
 import { REPO_ROOT, startRuntimeChild, startServerChild, type Child } from "./children";
+import { cpuProbe } from "./cpu-probe";
 import { formatSummary, profilesOf, summarizeByThread } from "./cpuprofile-summary";
 import { runPhase } from "./load-generator";
 import { measureRun, type MeasuredProcess, type RunResult } from "./measure";
@@ -128,9 +129,17 @@ async function deploy(mode: Mode, workDir: string, nodeArgs: string[] = []): Pro
 
 async function runMode(mode: Mode, o: Options, workDir: string, results: RunResult[]): Promise<ModeSummary> {
   progress(`${mode}: starting`);
+  const probeBefore = cpuProbe();
   const d = await deploy(mode, workDir);
   progress(`${mode}: processes ${d.processes.map((p) => `${p.role}=${p.pid}`).join(" ")}`);
-  const summary: ModeSummary = { mode, readyRssMb: {}, peakRssMb: {}, exits: {}, prewarmErrors: 0 };
+  const summary: ModeSummary = {
+    mode,
+    readyRssMb: {},
+    peakRssMb: {},
+    exits: {},
+    prewarmErrors: 0,
+    cpuProbe: { before: probeBefore, after: NaN },
+  };
   for (const p of d.processes) summary.readyRssMb[p.role] = rssMbOf(p.pid) ?? NaN;
   try {
     summary.prewarmErrors = await prewarm(d.baseUrl, o);
@@ -153,6 +162,7 @@ async function runMode(mode: Mode, o: Options, workDir: string, results: RunResu
   } finally {
     for (const p of d.processes) summary.peakRssMb[p.role] = peakRssMbOf(p.pid) ?? NaN;
     for (const c of d.children) summary.exits[c.role] = await c.stop();
+    summary.cpuProbe.after = cpuProbe();
   }
   return summary;
 }

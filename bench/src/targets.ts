@@ -14,6 +14,8 @@ export interface ModeSummary {
   exits: Record<string, string>;
   /** Failed or wrong responses during the mode's prewarm. */
   prewarmErrors: number;
+  /** cpuProbe() before the mode's processes start and after they stop (machine speed). */
+  cpuProbe: { before: number; after: number };
 }
 
 export interface TargetCheck {
