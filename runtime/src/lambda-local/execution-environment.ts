@@ -16,7 +16,6 @@ export type EnvironmentOutcome =
 export type EnvironmentRequest = Omit<InvokeMessage, "type" | "deadlineEpochMs">;
 
 interface Pending {
-  readonly requestId: string;
   readonly resolve: (outcome: EnvironmentOutcome) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -26,6 +25,11 @@ interface Pending {
  * invocation at a time. Anything that leaves the environment in an unknown state — a timeout, an
  * uncaught exception, `process.exit`, running out of heap, a failed init — ends it for good; the
  * pool starts a fresh one for the next request, as Lambda resets a sandbox.
+ *
+ * For a function on Lambda Managed Instances the thread is one runtime worker of the environment
+ * and runs up to `version.perWorkerConcurrency` invocations at once. As there, a timeout fails that
+ * invocation alone (its code is not stopped), while a crash of the thread fails every invocation on
+ * it.
  */
 export class ExecutionEnvironment {
   private readonly worker: Worker;
@@ -33,7 +37,7 @@ export class ExecutionEnvironment {
   private settleInit: (error: FunctionErrorPayload | undefined) => void = () => undefined;
   /** Set once init ended: later invocations skip the wait (and its timer). */
   private initOutcome: { error: FunctionErrorPayload | undefined } | undefined;
-  private pending: Pending | undefined;
+  private readonly pending = new Map<string, Pending>();
   private crash: FunctionErrorPayload | undefined;
   private exited = false;
   /** False once the environment must not take another invocation. */
@@ -47,7 +51,9 @@ export class ExecutionEnvironment {
   ) {
     const { name, config } = version;
     const logStreamName = `${new Date().toISOString().slice(0, 10).replaceAll("-", "/")}/[${version.version}]${randomBytes(16).toString("hex")}`;
+    const perEnvironment = config.perExecutionEnvironmentMaxConcurrency;
     const data: EnvironmentData = {
+      concurrent: version.perWorkerConcurrency > 1,
       bundlePath: version.bundlePath,
       handlerExport: "handler",
       functionName: name,
@@ -79,6 +85,7 @@ export class ExecutionEnvironment {
         AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
         LAMBDA_TASK_ROOT: dirname(version.bundlePath),
         _HANDLER: "index.handler",
+        ...(perEnvironment !== undefined && { AWS_LAMBDA_MAX_CONCURRENCY: String(perEnvironment) }),
       },
       // Heap only, roughly Lambda's memory size; Buffers and native memory are not counted.
       resourceLimits: {
@@ -98,7 +105,10 @@ export class ExecutionEnvironment {
 
   /** Runs one invocation; resolves (never rejects) with the outcome. */
   async run(request: EnvironmentRequest): Promise<EnvironmentOutcome> {
-    if (this.pending !== undefined) throw new Error("an execution environment runs one invocation at a time");
+    if (this.pending.size >= this.version.perWorkerConcurrency)
+      throw new Error(
+        `an execution environment runs ${this.version.perWorkerConcurrency} invocation(s) at a time`,
+      );
     const initError = await this.waitForInit();
     if (initError !== undefined) {
       this.end();
@@ -109,7 +119,7 @@ export class ExecutionEnvironment {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const seconds = this.version.config.timeoutSeconds.toFixed(2);
-        this.finish({
+        this.finish(request.requestId, {
           kind: "function-error",
           error: runtimeFunctionError(
             "Sandbox.Timedout",
@@ -117,9 +127,10 @@ export class ExecutionEnvironment {
             `Task timed out after ${seconds} seconds`,
           ),
         });
-        this.end();
+        // Managed instances do not stop a timed-out invocation's code; Lambda resets its sandbox.
+        if (this.version.perWorkerConcurrency === 1) this.end();
       }, timeoutMs);
-      this.pending = { requestId: request.requestId, resolve, timer };
+      this.pending.set(request.requestId, { resolve, timer });
       const message: InvokeMessage = { ...request, type: "invoke", deadlineEpochMs: Date.now() + timeoutMs };
       this.worker.postMessage(message);
     });
@@ -163,12 +174,10 @@ export class ExecutionEnvironment {
         this.settleInit(message.error);
         return;
       case "result":
-        if (this.pending?.requestId === message.requestId)
-          this.finish({ kind: "success", payloadJson: message.payloadJson });
+        this.finish(message.requestId, { kind: "success", payloadJson: message.payloadJson });
         return;
       case "error":
-        if (this.pending?.requestId === message.requestId)
-          this.finish({ kind: "function-error", error: message.error });
+        this.finish(message.requestId, { kind: "function-error", error: message.error });
         return;
       default: {
         const unexpected: never = message;
@@ -180,10 +189,12 @@ export class ExecutionEnvironment {
   private onWorkerExit(code: number): void {
     this.exited = true;
     this.usable = false;
-    const requestId = this.pending?.requestId ?? "init";
-    const error = this.crash ?? this.exitError(requestId, code);
-    this.settleInit(error);
-    this.finish({ kind: "function-error", error });
+    this.settleInit(this.crash ?? this.exitError("init", code));
+    for (const requestId of [...this.pending.keys()])
+      this.finish(requestId, {
+        kind: "function-error",
+        error: this.crash ?? this.exitError(requestId, code),
+      });
     this.onExit(this);
   }
 
@@ -195,10 +206,10 @@ export class ExecutionEnvironment {
     );
   }
 
-  private finish(outcome: EnvironmentOutcome): void {
-    const pending = this.pending;
+  private finish(requestId: string, outcome: EnvironmentOutcome): void {
+    const pending = this.pending.get(requestId);
     if (pending === undefined) return;
-    this.pending = undefined;
+    this.pending.delete(requestId);
     clearTimeout(pending.timer);
     pending.resolve(outcome);
   }

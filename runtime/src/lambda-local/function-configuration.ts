@@ -1,5 +1,9 @@
 import { LATEST_QUALIFIER, functionArn } from "./function-name";
 import type { FunctionVersion } from "./function-registry";
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from "./lambda-limits";
+
+/** The capacity provider every managed-instances function is reported on locally. */
+export const LOCAL_CAPACITY_PROVIDER_ARN = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:capacity-provider:capstan-local`;
 
 /** The subset of Lambda's FunctionConfiguration the SDK's Get/List operations decode. */
 export interface FunctionConfiguration {
@@ -18,6 +22,13 @@ export interface FunctionConfiguration {
   readonly LastUpdateStatus: "Successful";
   readonly PackageType: "Zip";
   readonly Architectures: readonly string[];
+  /** Present for a function on Lambda Managed Instances. */
+  readonly CapacityProviderConfig?: {
+    readonly LambdaManagedInstancesCapacityProviderConfig: {
+      readonly CapacityProviderArn: string;
+      readonly PerExecutionEnvironmentMaxConcurrency: number;
+    };
+  };
 }
 
 /**
@@ -26,6 +37,7 @@ export interface FunctionConfiguration {
  * newest published version's. Callers that must pin a version use ListVersionsByFunction.
  */
 export function toFunctionConfiguration(version: FunctionVersion, asLatest: boolean): FunctionConfiguration {
+  const perEnvironment = version.config.perExecutionEnvironmentMaxConcurrency;
   return {
     FunctionName: version.name,
     FunctionArn: asLatest ? functionArn(version.name) : functionArn(version.name, version.version),
@@ -43,5 +55,13 @@ export function toFunctionConfiguration(version: FunctionVersion, asLatest: bool
     LastUpdateStatus: "Successful",
     PackageType: "Zip",
     Architectures: ["x86_64"],
+    ...(perEnvironment !== undefined && {
+      CapacityProviderConfig: {
+        LambdaManagedInstancesCapacityProviderConfig: {
+          CapacityProviderArn: LOCAL_CAPACITY_PROVIDER_ARN,
+          PerExecutionEnvironmentMaxConcurrency: perEnvironment,
+        },
+      },
+    }),
   };
 }

@@ -24,7 +24,8 @@ describe("discoverFunctions", () => {
   it("finds one function per directory with handler.ts, applying function.json over the defaults", async () => {
     await fn("checkout", {
       "handler.ts": HANDLER,
-      "function.json": '{"timeoutSeconds": 900, "memoryMb": 1024}',
+      "function.json":
+        '{"timeoutSeconds": 900, "memoryMb": 1024, "perExecutionEnvironmentMaxConcurrency": 1024}',
     });
     await fn("cart", { "handler.ts": "export { handler } from './impl';\n" });
     await fn("renamed", {
@@ -47,7 +48,12 @@ describe("discoverFunctions", () => {
         name: "checkout",
         directory: join(root, "checkout"),
         entry: join(root, "checkout", "handler.ts"),
-        config: { timeoutSeconds: 900, memoryMb: 1024, environment: {} },
+        config: {
+          timeoutSeconds: 900,
+          memoryMb: 1024,
+          environment: {},
+          perExecutionEnvironmentMaxConcurrency: 1024,
+        },
       },
       {
         name: "orders_v2",
@@ -70,6 +76,14 @@ describe("discoverFunctions", () => {
     ['{"timeoutSeconds": 901}', /"timeoutSeconds" must be an integer from 1 to 900/],
     ['{"timeoutSeconds": 0}', /"timeoutSeconds" must be an integer from 1 to 900/],
     ['{"memoryMb": 64}', /"memoryMb" must be an integer from 128 to 10240/],
+    [
+      '{"perExecutionEnvironmentMaxConcurrency": 1025}',
+      /"perExecutionEnvironmentMaxConcurrency" must be an integer from 1 to 1024/,
+    ],
+    [
+      '{"perExecutionEnvironmentMaxConcurrency": 0}',
+      /"perExecutionEnvironmentMaxConcurrency" must be an integer from 1 to 1024/,
+    ],
     ['{"timeout": 5}', /unknown setting\(s\) timeout/],
     ['{"environment": {"A": 1}}', /"environment" must be an object of string values/],
     ["{nope", /invalid JSON/],

@@ -6,13 +6,17 @@ import {
   DEFAULT_MEMORY_MB,
   DEFAULT_TIMEOUT_SECONDS,
   MAX_MEMORY_MB,
+  MAX_PER_EXECUTION_ENVIRONMENT_CONCURRENCY,
   MAX_TIMEOUT_SECONDS,
   MIN_MEMORY_MB,
 } from "./lambda-limits";
 
 /** The file a function directory must contain, exporting `handler`. */
 export const HANDLER_FILE = "handler.ts";
-/** Optional settings beside it: `{ name?, timeoutSeconds?, memoryMb?, environment? }`. */
+/**
+ * Optional settings beside it: `{ name?, timeoutSeconds?, memoryMb?, environment?,
+ * perExecutionEnvironmentMaxConcurrency? }` (the last runs it as on Lambda Managed Instances).
+ */
 export const FUNCTION_CONFIG_FILE = "function.json";
 
 /** A function found on disk, ready for `buildFunction` and `FunctionRegistry.publish`. */
@@ -75,7 +79,14 @@ export function parseFunctionJson(
     throw new Error(`${source}: expected a JSON object`);
   const doc = raw as Record<string, unknown>;
   const unknownKeys = Object.keys(doc).filter(
-    (k) => !["name", "timeoutSeconds", "memoryMb", "environment"].includes(k),
+    (k) =>
+      ![
+        "name",
+        "timeoutSeconds",
+        "memoryMb",
+        "environment",
+        "perExecutionEnvironmentMaxConcurrency",
+      ].includes(k),
   );
   if (unknownKeys.length > 0) throw new Error(`${source}: unknown setting(s) ${unknownKeys.join(", ")}`);
   const name = doc.name ?? directoryName;
@@ -110,7 +121,21 @@ export function parseFunctionJson(
   ) {
     throw new Error(`${source}: "environment" must be an object of string values`);
   }
-  return { name, config: { timeoutSeconds, memoryMb, environment: environment as Record<string, string> } };
+  const config: FunctionConfig = {
+    timeoutSeconds,
+    memoryMb,
+    environment: environment as Record<string, string>,
+  };
+  if (doc.perExecutionEnvironmentMaxConcurrency === undefined) return { name, config };
+  const perExecutionEnvironmentMaxConcurrency = integerIn(
+    doc.perExecutionEnvironmentMaxConcurrency,
+    1,
+    1,
+    MAX_PER_EXECUTION_ENVIRONMENT_CONCURRENCY,
+    "perExecutionEnvironmentMaxConcurrency",
+    source,
+  );
+  return { name, config: { ...config, perExecutionEnvironmentMaxConcurrency } };
 }
 
 function integerIn(

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { resolve as resolvePath } from "node:path";
 import { createHash } from "node:crypto";
 import { LATEST_QUALIFIER, assertValidFunctionName } from "./function-name";
@@ -10,6 +11,8 @@ import {
   DEFAULT_TIMEOUT_SECONDS,
   DEFAULT_WORKER_IDLE_MS,
   MAX_MEMORY_MB,
+  MAX_NODEJS_WORKER_COUNT,
+  MAX_PER_EXECUTION_ENVIRONMENT_CONCURRENCY,
   MAX_TIMEOUT_SECONDS,
   MIN_MEMORY_MB,
 } from "./lambda-limits";
@@ -21,6 +24,11 @@ export interface FunctionConfig {
   readonly memoryMb: number;
   /** Passed to the function as its own `process.env` (workers do not see the host's environment). */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Set: the function runs as on Lambda Managed Instances, its execution environment taking up to
+   * this many invocations at once (see docs/adr/0008). Unset: Lambda's default, one at a time.
+   */
+  readonly perExecutionEnvironmentMaxConcurrency?: number;
 }
 
 /** Settings for one publish; anything omitted takes the default. */
@@ -46,7 +54,12 @@ export interface FunctionVersion {
   readonly codeSha256: string;
   readonly codeSizeBytes: number;
   readonly config: FunctionConfig;
+  /** Worker threads at most: environments (default), or one managed-instances environment's runtime workers. */
   readonly maxWorkers: number;
+  /** Invocations one worker thread runs at once: 1 unless the function uses managed instances. */
+  readonly perWorkerConcurrency: number;
+  /** Invocations in flight at once across the version's workers; more wait in the queue. */
+  readonly maxConcurrency: number;
   readonly maxQueued: number;
   readonly lastModifiedEpochMs: number;
 }
@@ -112,8 +125,13 @@ export class FunctionRegistry {
         timeoutSeconds: resolved.timeoutSeconds,
         memoryMb: resolved.memoryMb,
         environment: resolved.environment,
+        ...(resolved.perExecutionEnvironmentMaxConcurrency !== undefined && {
+          perExecutionEnvironmentMaxConcurrency: resolved.perExecutionEnvironmentMaxConcurrency,
+        }),
       }),
       maxWorkers: resolved.maxWorkers,
+      perWorkerConcurrency: resolved.perWorkerConcurrency,
+      maxConcurrency: resolved.maxConcurrency,
       maxQueued: resolved.maxQueued,
       lastModifiedEpochMs: Date.now(),
     });
@@ -164,28 +182,51 @@ export class FunctionRegistry {
     this.pools.clear();
   }
 
-  private resolveConfig(config: PublishConfig): FunctionConfig & { maxWorkers: number; maxQueued: number } {
+  private resolveConfig(config: PublishConfig): ResolvedConfig {
     const timeoutSeconds = config.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     const memoryMb = config.memoryMb ?? DEFAULT_MEMORY_MB;
-    const maxWorkers =
-      config.maxWorkers ?? this.options.defaultMaxWorkers ?? DEFAULT_MAX_WORKERS_PER_FUNCTION;
     const maxQueued = config.maxQueued ?? this.options.defaultMaxQueued ?? DEFAULT_MAX_QUEUED_PER_FUNCTION;
     assertInteger("timeoutSeconds", timeoutSeconds, 1, MAX_TIMEOUT_SECONDS);
     assertInteger("memoryMb", memoryMb, MIN_MEMORY_MB, MAX_MEMORY_MB);
-    assertInteger("maxWorkers", maxWorkers, 1, 1000);
     assertInteger("maxQueued", maxQueued, 0, 100_000);
     const environment = Object.freeze({ ...(config.environment ?? {}) });
-    return { timeoutSeconds, memoryMb, environment, maxWorkers, maxQueued };
+    const base = { timeoutSeconds, memoryMb, environment, maxQueued };
+    const perEnvironment = config.perExecutionEnvironmentMaxConcurrency;
+    if (perEnvironment === undefined) {
+      const maxWorkers =
+        config.maxWorkers ?? this.options.defaultMaxWorkers ?? DEFAULT_MAX_WORKERS_PER_FUNCTION;
+      assertInteger("maxWorkers", maxWorkers, 1, 1000);
+      return { ...base, maxWorkers, perWorkerConcurrency: 1, maxConcurrency: maxWorkers };
+    }
+    assertInteger(
+      "perExecutionEnvironmentMaxConcurrency",
+      perEnvironment,
+      1,
+      MAX_PER_EXECUTION_ENVIRONMENT_CONCURRENCY,
+    );
+    // As on AWS: one runtime worker thread per core unless AWS_LAMBDA_NODEJS_WORKER_COUNT says otherwise.
+    const workerCount = environment.AWS_LAMBDA_NODEJS_WORKER_COUNT;
+    const workers = workerCount === undefined ? availableParallelism() : Number(workerCount);
+    assertInteger("AWS_LAMBDA_NODEJS_WORKER_COUNT", workers, 1, MAX_NODEJS_WORKER_COUNT);
+    const maxWorkers = Math.min(workers, perEnvironment);
+    return {
+      ...base,
+      perExecutionEnvironmentMaxConcurrency: perEnvironment,
+      maxWorkers,
+      perWorkerConcurrency: Math.ceil(perEnvironment / maxWorkers),
+      maxConcurrency: perEnvironment,
+    };
   }
 }
 
-function sameSettings(
-  v: FunctionVersion,
-  c: FunctionConfig & { maxWorkers: number; maxQueued: number },
-): boolean {
+type ResolvedConfig = FunctionConfig &
+  Pick<FunctionVersion, "maxWorkers" | "perWorkerConcurrency" | "maxConcurrency" | "maxQueued">;
+
+function sameSettings(v: FunctionVersion, c: ResolvedConfig): boolean {
   return (
     v.config.timeoutSeconds === c.timeoutSeconds &&
     v.config.memoryMb === c.memoryMb &&
+    v.config.perExecutionEnvironmentMaxConcurrency === c.perExecutionEnvironmentMaxConcurrency &&
     v.maxWorkers === c.maxWorkers &&
     v.maxQueued === c.maxQueued &&
     JSON.stringify(v.config.environment) === JSON.stringify(c.environment)

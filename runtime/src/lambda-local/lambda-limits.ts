@@ -44,6 +44,15 @@ export const DEFAULT_WORKER_IDLE_MS = 5 * 60_000;
 /** Lambda's init phase limit: module loading that takes longer fails the invocation. */
 export const INIT_TIMEOUT_MS = 10_000;
 
+/**
+ * Lambda Managed Instances (a function whose `function.json` sets `perExecutionEnvironmentMaxConcurrency`):
+ * the largest number of invocations one execution environment may be given at once. AWS's Node.js
+ * default is 64 per vCPU; locally one environment serves the function, so this bounds the setting.
+ */
+export const MAX_PER_EXECUTION_ENVIRONMENT_CONCURRENCY = 1_024;
+/** Runtime worker threads of one managed-instances environment (`AWS_LAMBDA_NODEJS_WORKER_COUNT`). */
+export const MAX_NODEJS_WORKER_COUNT = 64;
+
 /** Local endpoints have no real account or region; ARNs use these. */
 export const LOCAL_ACCOUNT_ID = "000000000000";
 export const LOCAL_REGION = "us-east-1";

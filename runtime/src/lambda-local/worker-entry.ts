@@ -5,6 +5,7 @@
  * handlers are not. `callbackWaitsForEmptyEventLoop` is accepted but has no effect: the response is
  * sent when the handler's promise settles.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import { format } from "node:util";
 import { errorToFunctionError } from "./lambda-errors";
@@ -28,7 +29,10 @@ interface LambdaContext {
 
 const data = workerData as EnvironmentData;
 const port = parentPort;
+/** The invocation running now, for log lines; with concurrent invocations, each one's async context. */
 let currentRequestId = "";
+const concurrentRequestIds = data.concurrent ? new AsyncLocalStorage<string>() : undefined;
+const requestIdForLogs = (): string => concurrentRequestIds?.getStore() ?? currentRequestId;
 
 function send(message: WorkerMessage): void {
   port?.postMessage(message);
@@ -48,7 +52,7 @@ function patchConsole(): void {
     const stream = level === "ERROR" || level === "WARN" ? process.stderr : process.stdout;
     console[method] = (...args: unknown[]) => {
       stream.write(
-        `${new Date().toISOString()}\t${currentRequestId || "undefined"}\t${level}\t${format(...args)}\n`,
+        `${new Date().toISOString()}\t${requestIdForLogs() || "undefined"}\t${level}\t${format(...args)}\n`,
       );
     };
   }
@@ -75,7 +79,7 @@ function loadHandler(): Handler | WorkerMessage {
 }
 
 async function invoke(handler: Handler, message: InvokeMessage): Promise<WorkerMessage> {
-  currentRequestId = message.requestId;
+  if (concurrentRequestIds === undefined) currentRequestId = message.requestId;
   const context: LambdaContext = {
     awsRequestId: message.requestId,
     functionName: data.functionName,
@@ -108,7 +112,7 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<WorkerM
   } catch (e) {
     return { type: "error", requestId: message.requestId, error: errorToFunctionError(e) };
   } finally {
-    currentRequestId = "";
+    if (concurrentRequestIds === undefined) currentRequestId = "";
   }
 }
 
@@ -121,7 +125,11 @@ function main(): void {
     return;
   }
   port.on("message", (message: InvokeMessage) => {
-    void invoke(loaded, message).then(send);
+    const running =
+      concurrentRequestIds === undefined
+        ? invoke(loaded, message)
+        : concurrentRequestIds.run(message.requestId, () => invoke(loaded, message));
+    void running.then(send);
   });
   send({ type: "ready" });
 }

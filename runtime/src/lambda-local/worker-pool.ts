@@ -23,6 +23,8 @@ export interface WorkerPoolOptions {
 export interface WorkerPoolStats {
   readonly environments: number;
   readonly busy: number;
+  /** Invocations running (more than `busy` when environments run several at once). */
+  readonly running: number;
   readonly queued: number;
   /** Environments ever started (a replaced crashed worker counts again). */
   readonly started: number;
@@ -40,16 +42,21 @@ const THROTTLED: Refusal = { kind: "throttled", reason: "ReservedFunctionConcurr
 /**
  * The execution environments of one function version. A request takes a warm idle environment
  * (most recently used first, so the rest can idle out), else starts one while fewer than
- * `maxWorkers` exist, else waits in a queue of at most `maxQueued`; one more is throttled, as Lambda
- * throttles beyond a function's reserved concurrency. The queue wait is bounded too.
+ * `maxWorkers` exist, else — for a function on managed instances, whose worker threads each run
+ * several invocations — joins the least busy thread with room, else waits in a queue of at most
+ * `maxQueued`; one more is throttled, as Lambda throttles beyond a function's reserved concurrency
+ * (or a managed-instances environment beyond its maximum concurrency). The queue wait is bounded too.
  *
  * @example
  * const outcome = await registry.poolFor(version).invoke({ requestId, payloadJson: "{}", invokedFunctionArn, functionVersion: "1", clientContext: undefined });
  * if (outcome.kind === "throttled") // the endpoint answers 429 TooManyRequestsException
  */
 export class WorkerPool {
-  private readonly all = new Set<ExecutionEnvironment>();
+  /** Every environment and the invocations it runs now. */
+  private readonly all = new Map<ExecutionEnvironment, number>();
+  /** Environments running nothing, most recently used last. */
   private readonly idle: ExecutionEnvironment[] = [];
+  private running = 0;
   private readonly idleTimers = new Map<ExecutionEnvironment, NodeJS.Timeout>();
   private readonly queue: Waiter[] = [];
   private readonly exitWaiters = new Map<ExecutionEnvironment, () => void>();
@@ -79,6 +86,7 @@ export class WorkerPool {
     return {
       environments: this.all.size,
       busy: this.all.size - this.idle.length,
+      running: this.running,
       queued: this.queue.length,
       started: this.started,
     };
@@ -93,21 +101,16 @@ export class WorkerPool {
     }
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     this.idleTimers.clear();
-    const exits = [...this.all].map(
+    const exits = [...this.all.keys()].map(
       (env) => new Promise<void>((resolve) => this.exitWaiters.set(env, resolve)),
     );
-    for (const env of this.all) env.end();
+    for (const env of this.all.keys()) env.end();
     await Promise.all(exits);
   }
 
   private acquire(): Promise<ExecutionEnvironment | Refusal> {
-    const warm = this.idle.pop();
-    if (warm !== undefined) {
-      clearTimeout(this.idleTimers.get(warm));
-      this.idleTimers.delete(warm);
-      return Promise.resolve(warm);
-    }
-    if (this.all.size < this.version.maxWorkers) return Promise.resolve(this.spawn());
+    const env = this.running < this.version.maxConcurrency ? this.pick() : undefined;
+    if (env !== undefined) return Promise.resolve(this.take(env));
     if (this.queue.length >= this.version.maxQueued) return Promise.resolve(THROTTLED);
     return new Promise((resolve) => {
       const waiter: Waiter = {
@@ -122,34 +125,65 @@ export class WorkerPool {
     });
   }
 
+  /** An idle environment, else a new one, else the least busy one with room; undefined when full. */
+  private pick(): ExecutionEnvironment | undefined {
+    const warm = this.idle.pop();
+    if (warm !== undefined) {
+      clearTimeout(this.idleTimers.get(warm));
+      this.idleTimers.delete(warm);
+      return warm;
+    }
+    if (this.all.size < this.version.maxWorkers) return this.spawn();
+    let best: ExecutionEnvironment | undefined;
+    let bestLoad = this.version.perWorkerConcurrency;
+    for (const [env, load] of this.all) {
+      if (env.usable && load < bestLoad) {
+        best = env;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+
+  private take(env: ExecutionEnvironment): ExecutionEnvironment {
+    this.all.set(env, (this.all.get(env) ?? 0) + 1);
+    this.running += 1;
+    return env;
+  }
+
   private spawn(): ExecutionEnvironment {
     this.started += 1;
     const env = new ExecutionEnvironment(this.version, this.script, this.options.baseEnvironment, (ended) =>
       this.onEnvironmentExit(ended),
     );
-    this.all.add(env);
+    this.all.set(env, 0);
     return env;
   }
 
-  /** Hands a finished environment to the next waiter, or parks it warm. */
+  /** Hands a finished invocation's slot to the next waiter, or parks its environment warm when idle. */
   private release(env: ExecutionEnvironment): void {
+    const load = this.all.get(env);
+    if (load !== undefined) this.all.set(env, load - 1);
+    this.running -= 1;
     if (!env.usable || this.closed) {
       env.end();
+      if (this.all.has(env)) this.serveQueue();
       return;
     }
     const waiter = this.queue.shift();
     if (waiter !== undefined) {
       clearTimeout(waiter.timer);
-      waiter.settle(env);
+      waiter.settle(this.take(env));
       return;
     }
+    if (load !== 1) return;
     this.idle.push(env);
     const timer = setTimeout(() => env.end(), this.options.idleMs);
     timer.unref();
     this.idleTimers.set(env, timer);
   }
 
-  /** An ended environment frees a slot: a waiter gets a fresh one. */
+  /** An ended environment frees its slots: waiters get room elsewhere or a fresh environment. */
   private onEnvironmentExit(env: ExecutionEnvironment): void {
     this.all.delete(env);
     const idleIndex = this.idle.indexOf(env);
@@ -158,11 +192,17 @@ export class WorkerPool {
     this.idleTimers.delete(env);
     this.exitWaiters.get(env)?.();
     this.exitWaiters.delete(env);
-    if (this.closed) return;
-    const waiter = this.queue.shift();
-    if (waiter !== undefined) {
+    this.serveQueue();
+  }
+
+  /** Gives queued requests whatever room there is now. */
+  private serveQueue(): void {
+    while (!this.closed && this.queue.length > 0 && this.running < this.version.maxConcurrency) {
+      const env = this.pick();
+      if (env === undefined) return;
+      const waiter = this.queue.shift()!;
       clearTimeout(waiter.timer);
-      waiter.settle(this.spawn());
+      waiter.settle(this.take(env));
     }
   }
 }

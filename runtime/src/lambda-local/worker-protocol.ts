@@ -8,6 +8,8 @@ import type { FunctionErrorPayload } from "./lambda-errors";
 
 /** Fixed for the life of one environment: passed as `workerData`. */
 export interface EnvironmentData {
+  /** Several invocations run at once (Lambda Managed Instances): log lines find theirs by async context. */
+  readonly concurrent: boolean;
   readonly bundlePath: string;
   readonly handlerExport: string;
   readonly functionName: string;

@@ -2,7 +2,7 @@ import { threadId } from "node:worker_threads";
 
 /** One fixture, many behaviours, chosen by `event.action`; the endpoint tests drive it. */
 interface LabEvent {
-  readonly action?: "echo" | "throw" | "hang" | "exit" | "sleep" | "big" | "uncaught";
+  readonly action?: "echo" | "throw" | "hang" | "exit" | "sleep" | "big" | "uncaught" | "overlap";
   readonly ms?: number;
   readonly bytes?: number;
   readonly [key: string]: unknown;
@@ -26,6 +26,10 @@ class LabError extends Error {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Module state shared by every invocation a worker runs (several at once on managed instances). */
+let running = 0;
+let peak = 0;
+
 export const handler = async (event: LabEvent | string, context: Context): Promise<unknown> => {
   if (typeof event === "string") return { length: event.length };
   switch (event.action ?? "echo") {
@@ -44,6 +48,14 @@ export const handler = async (event: LabEvent | string, context: Context): Promi
     case "sleep":
       await sleep(event.ms ?? 100);
       return { slept: event.ms };
+    case "overlap":
+      running += 1;
+      peak = Math.max(peak, running);
+      console.log(`overlap started ${context.awsRequestId}`);
+      await sleep(event.ms ?? 100);
+      console.log(`overlap ended ${context.awsRequestId}`);
+      running -= 1;
+      return { threadId, peak, maxConcurrency: process.env.AWS_LAMBDA_MAX_CONCURRENCY ?? null };
     case "big":
       return "x".repeat(event.bytes ?? 0);
     case "echo":
