@@ -18,12 +18,16 @@ import { runPhase } from "./load-generator";
 import { measureRun, type MeasuredProcess, type RunResult } from "./measure";
 import { peakRssMbOf, processTree, rssMbOf } from "./proc-stats";
 import { modesTable, replaceReadmeSection, resultsTable, targetsTable } from "./report";
-import { checkTargets, type ModeSummary } from "./targets";
+import { LAMBDA_MODES, checkTargets, type ModeSummary } from "./targets";
 import { WORKLOAD_NAMES, clientScripts, type WorkloadName } from "./workloads";
 
-const MODES = ["plain", "lambda", "http"] as const;
+const MODES = ["plain", "lambda", "lambda-managed", "http"] as const;
 type Mode = (typeof MODES)[number];
-const HANDLERS_DIR = path.join(REPO_ROOT, "bench/functions");
+/** The bench function per Lambda mode: as a default Lambda function, and on managed instances. */
+const HANDLERS_DIRS: Partial<Record<Mode, string>> = {
+  lambda: path.join(REPO_ROOT, "bench/functions"),
+  "lambda-managed": path.join(REPO_ROOT, "bench/functions-managed"),
+};
 const README = path.join(REPO_ROOT, "bench/README.md");
 
 interface Options {
@@ -67,7 +71,7 @@ function parseOptions(argv: string[]): Options {
     modes: list("modes", MODES, MODES),
     workloads: list("workloads", WORKLOAD_NAMES, WORKLOAD_NAMES),
     clients,
-    prewarmMs: int("prewarm-ms", 3000, 0),
+    prewarmMs: int("prewarm-ms", 10_000, 0),
     warmupMs: int("warmup-ms", 2000, 0),
     durationMs: int("duration-ms", 5000, 100),
     maxRequests: int("max-requests", 200_000, 1),
@@ -100,7 +104,7 @@ async function deploy(mode: Mode, workDir: string, nodeArgs: string[] = []): Pro
   mkdirSync(emptyHandlers, { recursive: true });
   const runtime = await startRuntimeChild({
     role: "runtime",
-    handlersDir: mode === "lambda" ? HANDLERS_DIR : emptyHandlers,
+    handlersDir: HANDLERS_DIRS[mode] ?? emptyHandlers,
     dataDir: path.join(workDir, "data"),
     logDir,
     nodeArgs,
@@ -184,7 +188,10 @@ function isTargetThroughput(
 ): boolean {
   if (clients !== loadClients) return false;
   if (mode === "plain") return workload === "noop";
-  return mode === "lambda" && (workload === "noop" || workload === "counter-spread" || workload === "steps");
+  return (
+    LAMBDA_MODES.includes(mode) &&
+    (workload === "noop" || workload === "counter-spread" || workload === "steps")
+  );
 }
 
 /** The run with the highest throughput, carrying the errors of all of them. */

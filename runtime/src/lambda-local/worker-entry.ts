@@ -1,6 +1,7 @@
 /**
  * One execution environment, run in a worker thread: loads the bundle once (the init phase), then
- * answers one invoke message at a time with the handler's result or error. Only async (or
+ * answers each invoke message with the handler's result or error: one at a time, or several at once
+ * for a function on managed instances (the pool decides; ADR 0008). Only async (or
  * value-returning) handlers are supported, as in the Node.js 24 Lambda runtime; callback-style
  * handlers are not. `callbackWaitsForEmptyEventLoop` is accepted but has no effect: the response is
  * sent when the handler's promise settles.

@@ -3,10 +3,8 @@
  * their batch, and turns the thread's death into STORE_WRITER_FAILED for the batch in flight and for
  * every later commit (so appends fail fast instead of waiting for a thread that will never answer).
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { buildSync } from "esbuild";
+import { threadScript } from "../threads/thread-script";
 import { BUSY_TIMEOUT_MS } from "./sqlite-database";
 import type {
   LogWriter,
@@ -47,7 +45,8 @@ export class ThreadLogWriter implements LogWriter {
   failure: StoreWriterFailedError | undefined;
 
   constructor(file: string) {
-    const script = resolveWriterScript();
+    // better-sqlite3 stays out of a bundle: a native addon finds its binary relative to its own files.
+    const script = threadScript(__dirname, "sqlite-log-writer-entry", ["better-sqlite3"]);
     const data: WriterData = { file, busyTimeoutMs: BUSY_TIMEOUT_MS };
     this.worker = new Worker(script.filename, { eval: script.eval, workerData: data });
     // Only a commit in flight (or closing) keeps the process alive, as an open connection would not.
@@ -119,46 +118,4 @@ export class ThreadLogWriter implements LogWriter {
     inFlight?.reject(this.failure);
     void this.worker.terminate();
   }
-}
-
-interface WriterScript {
-  filename: string;
-  /** True when `filename` is source code rather than a path. */
-  eval: boolean;
-}
-
-let cachedScript: WriterScript | undefined;
-
-/**
- * The compiled build starts `sqlite-log-writer-entry.js` beside this file. When the TypeScript sources
- * run directly (jest, scripts) there is no .js to start a thread from, so the entry is bundled once, in
- * memory, with esbuild. better-sqlite3 stays external (a native addon that finds its binary relative
- * to its own files), and `require` is rebound to the entry's location: an eval'd worker would otherwise
- * resolve modules from the process's working directory.
- */
-function resolveWriterScript(): WriterScript {
-  if (cachedScript !== undefined) return cachedScript;
-  const compiled = join(__dirname, "sqlite-log-writer-entry.js");
-  if (existsSync(compiled)) {
-    cachedScript = { filename: compiled, eval: false };
-    return cachedScript;
-  }
-  const entry = join(__dirname, "sqlite-log-writer-entry.ts");
-  const result = buildSync({
-    entryPoints: [entry],
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    external: ["better-sqlite3"],
-    write: false,
-    logLevel: "silent",
-  });
-  const code = result.outputFiles[0]?.text;
-  if (code === undefined) throw new Error("could not bundle sqlite-log-writer-entry.ts");
-  cachedScript = {
-    filename: `(function (require) {\n${code}\n})(require("node:module").createRequire(${JSON.stringify(entry)}));`,
-    eval: true,
-  };
-  return cachedScript;
 }
