@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   GetFunctionCommand,
@@ -14,6 +14,7 @@ import { discoverFunctions } from "./function-discovery";
 import { FunctionRegistry } from "./function-registry";
 import { type LocalLambda, startLocalLambda } from "./lambda-endpoint";
 import {
+  HANDLER_THREAD_NICE,
   MAX_ASYNC_REQUEST_PAYLOAD_BYTES,
   MAX_SYNC_REQUEST_PAYLOAD_BYTES,
   MAX_SYNC_RESPONSE_PAYLOAD_BYTES,
@@ -71,6 +72,7 @@ function invoke(FunctionName: string, payload: unknown, extra: Partial<InvokeCom
 interface FixturePayload {
   readonly event: unknown;
   readonly threadId: number;
+  readonly priority: number;
   readonly env: unknown;
   readonly remainingBefore: number;
   readonly remainingAfter: number;
@@ -123,6 +125,15 @@ describe("Invoke RequestResponse", () => {
     expect(body.remainingBefore).toBeLessThanOrEqual(1_000);
     expect(body.remainingAfter).toBeLessThan(body.remainingBefore);
     expect(body.env).toEqual({ GREETING: "hello from function.json", AWS_LAMBDA_FUNCTION_NAME: "lab" });
+  });
+
+  it("runs the handler's thread at HANDLER_THREAD_NICE and leaves the endpoint's own thread alone", async () => {
+    const before = getPriority();
+
+    const body = payloadOf(await invoke("lab", {}));
+
+    expect(body.priority).toBe(Math.max(before, HANDLER_THREAD_NICE));
+    expect(getPriority()).toBe(before);
   });
 
   it("accepts name, name:$LATEST, ?Qualifier= and full ARNs, reporting the version as Lambda does", async () => {

@@ -53,6 +53,12 @@ export const MAX_PER_EXECUTION_ENVIRONMENT_CONCURRENCY = 1_024;
 /** Runtime worker threads of one managed-instances environment (`AWS_LAMBDA_NODEJS_WORKER_COUNT`). */
 export const MAX_NODEJS_WORKER_COUNT = 64;
 
+/**
+ * Nice value of each execution environment's thread: below the runtime's (and the endpoint's own
+ * thread, which relays requests), never so low that handlers starve. See ADR 0004.
+ */
+export const HANDLER_THREAD_NICE = 10;
+
 /** Local endpoints have no real account or region; ARNs use these. */
 export const LOCAL_ACCOUNT_ID = "000000000000";
 export const LOCAL_REGION = "us-east-1";

@@ -8,19 +8,9 @@
  * worker thread would otherwise preempt the runtime's event loop in the middle of a turn (every
  * checkpoint reply wakes one). Measured in the bench: +8% noop and +10% steps throughput.
  */
-import { setPriority } from "node:os";
 import { FunctionRegistry } from "./function-registry";
 import { startLocalLambda, type LocalLambda } from "./lambda-endpoint";
 import type { ChildMessage, ParentMessage } from "./local-lambda-protocol";
-
-/** Nice value of the handlers' process: below the runtime's, never so low that handlers starve. */
-export const HANDLER_PROCESS_NICE = 10;
-
-try {
-  setPriority(HANDLER_PROCESS_NICE);
-} catch {
-  // Not permitted or not supported here: handlers then share the runtime's priority.
-}
 
 let registry: FunctionRegistry | undefined;
 let endpoint: LocalLambda | undefined;

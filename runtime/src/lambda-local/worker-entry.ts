@@ -8,8 +8,10 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { parentPort, workerData } from "node:worker_threads";
+import { setPriority } from "node:os";
 import { format } from "node:util";
 import { errorToFunctionError } from "./lambda-errors";
+import { HANDLER_THREAD_NICE } from "./lambda-limits";
 import type { EnvironmentData, InvokeMessage, WorkerMessage } from "./worker-protocol";
 
 type Handler = (event: unknown, context: LambdaContext) => unknown;
@@ -117,8 +119,18 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<WorkerM
   }
 }
 
+/** On Linux a nice value belongs to a thread: this lowers this environment's alone. */
+function lowerPriority(): void {
+  try {
+    setPriority(HANDLER_THREAD_NICE);
+  } catch {
+    // Not permitted or not supported here: the handler then shares the runtime's priority.
+  }
+}
+
 function main(): void {
   if (port === null) throw new Error("worker-entry must run in a worker thread");
+  lowerPriority();
   patchConsole();
   const loaded = loadHandler();
   if (typeof loaded !== "function") {

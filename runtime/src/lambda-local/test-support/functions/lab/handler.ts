@@ -1,3 +1,4 @@
+import { getPriority } from "node:os";
 import { threadId } from "node:worker_threads";
 
 /** One fixture, many behaviours, chosen by `event.action`; the endpoint tests drive it. */
@@ -66,6 +67,7 @@ export const handler = async (event: LabEvent | string, context: Context): Promi
   return {
     event,
     threadId,
+    priority: getPriority(),
     remainingBefore,
     remainingAfter: context.getRemainingTimeInMillis(),
     context: {
