@@ -120,6 +120,24 @@ describe("a function on managed instances", () => {
     expect(registry.poolFor(version).stats()).toMatchObject({ started: 2, running: 0 });
   });
 
+  it("serves a request queued behind a full worker from a fresh one when that worker crashes", async () => {
+    await registry.publish("queued", lab, {
+      ...SHARED,
+      perExecutionEnvironmentMaxConcurrency: 2,
+      maxQueued: 1,
+      timeoutSeconds: 10,
+    });
+    const sleeping = invoke("queued", { action: "overlap", ms: 2_000 });
+    const exiting = invoke("queued", { action: "exit", ms: 300 });
+    const queued = invoke("queued", { action: "overlap", ms: 1 });
+
+    expect(await exiting).toMatchObject({ errorType: "Runtime.ExitError" });
+    expect(await sleeping).toMatchObject({ errorType: "Runtime.ExitError" });
+    const served = await queued;
+    expect(served.functionError).toBeUndefined();
+    expect(served.peak).toBe(1);
+  });
+
   it("prefixes each log line with its own invocation's request id", async () => {
     await registry.publish("logs", lab, SHARED);
     const lines: string[] = [];

@@ -127,11 +127,12 @@ export class WorkerPool {
 
   /** An idle environment, else a new one, else the least busy one with room; undefined when full. */
   private pick(): ExecutionEnvironment | undefined {
-    const warm = this.idle.pop();
-    if (warm !== undefined) {
+    // An idle environment may be ending (its idle timer fired) until its exit arrives.
+    let warm: ExecutionEnvironment | undefined;
+    while ((warm = this.idle.pop()) !== undefined) {
       clearTimeout(this.idleTimers.get(warm));
       this.idleTimers.delete(warm);
-      return warm;
+      if (warm.usable) return warm;
     }
     if (this.all.size < this.version.maxWorkers) return this.spawn();
     let best: ExecutionEnvironment | undefined;
@@ -167,7 +168,8 @@ export class WorkerPool {
     this.running -= 1;
     if (!env.usable || this.closed) {
       env.end();
-      if (this.all.has(env)) this.serveQueue();
+      // Its slot is free even if the environment is gone: a crash may have ended several at once.
+      this.serveQueue();
       return;
     }
     const waiter = this.queue.shift();

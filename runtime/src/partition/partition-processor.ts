@@ -3,7 +3,8 @@
  * happens), applies them to the in-memory state with the pure state machine, and hands the effects on.
  *
  * Records submitted during one event-loop turn form one batch; batches of all partitions issued in the
- * same turn share one store commit (the store's group commit). Batches of one partition are strictly
+ * same turn share one store commit (the store's group commit): their flushes run in one callback
+ * (turn-scheduler.ts). Batches of one partition are strictly
  * sequential, so LSNs are dense and state is applied in log order.
  */
 import { apply } from "../core/apply";
@@ -14,6 +15,7 @@ import { deserializeState, serializeState } from "../core/snapshot";
 import { emptyPartitionState, type PartitionState } from "../core/state";
 import type { LogStore } from "../storage/log-store";
 import type { PartitionStore } from "../storage/partition-store";
+import { type TurnScheduler, partitionTurns } from "./turn-scheduler";
 
 /** A record as submitted; the processor stamps `atMs`. */
 export type RecordInput = LogRecord extends infer R ? (R extends LogRecord ? Omit<R, "atMs"> : never) : never;
@@ -73,6 +75,7 @@ export class PartitionProcessor {
     private readonly store: PartitionStore,
     private readonly clock: Clock,
     private readonly sink: EffectSink,
+    private readonly turns: TurnScheduler = partitionTurns,
   ) {
     this.state = emptyPartitionState(partition, partitions);
     // Staggered: under even load, partitions would otherwise all snapshot (and trim) at once.
@@ -177,7 +180,7 @@ export class PartitionProcessor {
   private schedule(): void {
     if (this.scheduled || this.flushing) return;
     this.scheduled = true;
-    setImmediate(() => {
+    this.turns.schedule(() => {
       this.scheduled = false;
       void this.flush();
     });
@@ -261,6 +264,9 @@ export class PartitionProcessor {
       upTo = Math.min(lsn, upTo + TRIM_CHUNK_RECORDS);
       await this.log.trim(this.partition, upTo);
       this.trimmedUpTo = upTo;
+      // Each chunk waits for the next turn, where the partitions' flushes go first: chained on the
+      // commit's reply alone, the chunks would hold every append until the whole trim is done.
+      await new Promise((resolve) => this.turns.schedule(() => resolve(undefined)));
     }
   }
 }

@@ -3,8 +3,9 @@
  *
  * Group commit: appends (and trims) are queued and written by ONE transaction, so one fsync
  * acknowledges them all. At most one commit is in flight, which keeps the lsn checks simple (the
- * writer sees each batch after the previous one is durable). An idle store sends its queue on
- * setImmediate, after the current turn's I/O callbacks and microtasks have queued their appends too.
+ * writer sees each batch after the previous one is durable). An idle store sends its queue on a
+ * microtask, once the code that queued an append returns: partition processors issue a turn's
+ * appends from one callback (partition/turn-scheduler.ts), so they all go in one commit, in that turn.
  *
  * Writers (`writer` option):
  * - "thread" (default): a worker thread with its own connection commits the batches (see
@@ -222,7 +223,7 @@ export class SqliteLogStore implements LogStore {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.committing !== undefined) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.flushScheduled = false;
       if (this.committing === undefined) this.flush();
     });

@@ -39,6 +39,7 @@ export const handler = async (event: LabEvent | string, context: Context): Promi
     case "hang":
       return new Promise(() => undefined);
     case "exit":
+      if (event.ms !== undefined) await sleep(event.ms);
       process.exit(3);
       break;
     case "uncaught":
