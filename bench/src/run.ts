@@ -1,10 +1,11 @@
 /**
  * The Capstan bench (DESIGN.md §7): the same workloads against the durable services behind the local
- * Lambda endpoint, the same services as an HTTP deployment, and a plain node:http server as the
- * physical-limit reference, in one run. Prints every figure against its target.
+ * Lambda endpoint (as a default Lambda function, and on managed instances), the same services as an
+ * HTTP deployment, and a plain node:http server as the physical-limit reference, in one run. Prints
+ * every figure against its target.
  *
- * Usage: node bench/dist/src/run.js [--modes plain,lambda,http] [--workloads noop,steps,...]
- *   [--clients 1,32] [--prewarm-ms 3000] [--warmup-ms 2000] [--duration-ms 5000] [--max-requests 200000]
+ * Usage: node bench/dist/src/run.js [--modes plain,lambda,lambda-managed,http] [--workloads noop,steps,...]
+ *   [--clients 1,32] [--prewarm-ms 10000] [--warmup-ms 2000] [--duration-ms 5000] [--max-requests 200000]
  *   [--json] [--json-file out.json] [--update-readme] [--profile] [--keep-data]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
