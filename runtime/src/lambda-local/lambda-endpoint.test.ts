@@ -12,13 +12,14 @@ import {
 import { type BuiltFunction, buildFunction } from "./function-builder";
 import { discoverFunctions } from "./function-discovery";
 import { FunctionRegistry } from "./function-registry";
-import { type LocalLambda, startLocalLambda } from "./lambda-endpoint";
+import type { LocalLambda } from "./lambda-endpoint";
 import {
   HANDLER_THREAD_NICE,
   MAX_ASYNC_REQUEST_PAYLOAD_BYTES,
   MAX_SYNC_REQUEST_PAYLOAD_BYTES,
   MAX_SYNC_RESPONSE_PAYLOAD_BYTES,
 } from "./lambda-limits";
+import { type EndpointUnderTest, startEndpointWithClient } from "./test-support/local-endpoint";
 
 jest.setTimeout(20_000);
 
@@ -26,6 +27,7 @@ const FIXTURES = join(__dirname, "test-support", "functions");
 
 let outDir: string;
 let registry: FunctionRegistry;
+let endpoint: EndpointUnderTest;
 let lambda: LocalLambda;
 let client: LambdaClient;
 let lab: BuiltFunction;
@@ -44,22 +46,15 @@ beforeAll(async () => {
   await registry.publish("versioned", versionOne);
   await registry.publish("versioned", built.get("version-two")!);
   await registry.publish("narrow", lab, { maxWorkers: 1, maxQueued: 1, timeoutSeconds: 5 });
-  lambda = await startLocalLambda({
+  endpoint = await startEndpointWithClient({
     registry,
     onAsyncFailure: (name, requestId, detail) => asyncFailures.push(`${name} ${requestId} ${detail}`),
   });
-  client = new LambdaClient({
-    region: "us-east-1",
-    endpoint: lambda.url,
-    credentials: { accessKeyId: "x", secretAccessKey: "x" },
-    maxAttempts: 1,
-  });
+  ({ lambda, client } = endpoint);
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await lambda?.close();
-  await registry?.close();
+  await endpoint?.close();
   await rm(outDir, { recursive: true, force: true });
 });
 

@@ -6,17 +6,17 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetFunctionCommand, InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { GetFunctionCommand, InvokeCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { type BuiltFunction, buildFunction } from "./function-builder";
 import { FunctionRegistry, type PublishConfig } from "./function-registry";
-import { type LocalLambda, startLocalLambda } from "./lambda-endpoint";
 import { MAX_NODEJS_WORKER_COUNT, MAX_PER_EXECUTION_ENVIRONMENT_CONCURRENCY } from "./lambda-limits";
+import { type EndpointUnderTest, startEndpointWithClient } from "./test-support/local-endpoint";
 
 jest.setTimeout(20_000);
 
 let outDir: string;
 let registry: FunctionRegistry;
-let lambda: LocalLambda;
+let endpoint: EndpointUnderTest;
 let client: LambdaClient;
 let lab: BuiltFunction;
 
@@ -36,19 +36,12 @@ beforeAll(async () => {
     outDir,
   });
   registry = new FunctionRegistry({ maxQueueWaitMs: 5_000 });
-  lambda = await startLocalLambda({ registry });
-  client = new LambdaClient({
-    region: "us-east-1",
-    endpoint: lambda.url,
-    credentials: { accessKeyId: "x", secretAccessKey: "x" },
-    maxAttempts: 1,
-  });
+  endpoint = await startEndpointWithClient({ registry });
+  client = endpoint.client;
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await lambda?.close();
-  await registry?.close();
+  await endpoint?.close();
   await rm(outDir, { recursive: true, force: true });
 });
 
