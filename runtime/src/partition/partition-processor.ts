@@ -4,8 +4,8 @@
  *
  * Records submitted during one event-loop turn form one batch; batches of all partitions issued in the
  * same turn share one store commit (the store's group commit): their flushes run in one callback
- * (turn-scheduler.ts). Batches of one partition are strictly
- * sequential, so LSNs are dense and state is applied in log order.
+ * (turn-scheduler.ts). Batches of one partition are strictly sequential, so LSNs are dense and state
+ * is applied in log order.
  */
 import { apply } from "../core/apply";
 import type { Clock } from "../core/clock";
