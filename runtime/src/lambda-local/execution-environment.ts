@@ -127,7 +127,8 @@ export class ExecutionEnvironment {
             `Task timed out after ${seconds} seconds`,
           ),
         });
-        // Managed instances do not stop a timed-out invocation's code; Lambda resets its sandbox.
+        // A thread running one invocation at a time is reset, as Lambda resets a sandbox; one shared
+        // by several (managed instances) keeps going, and the timed-out code with it, as on AWS.
         if (this.version.perWorkerConcurrency === 1) this.end();
       }, timeoutMs);
       this.pending.set(request.requestId, { resolve, timer });

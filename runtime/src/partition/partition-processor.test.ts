@@ -49,6 +49,20 @@ describe("snapshots and log trimming (real SQLite stores)", () => {
     for (let i = 0; i < n; i++) appended.push(processor.append(record));
     await Promise.all(appended);
   }
+  function processorOn(
+    partition: number,
+    partitions: number,
+    log: LogStore = stores.logStore,
+  ): PartitionProcessor {
+    return new PartitionProcessor(
+      partition,
+      partitions,
+      log,
+      stores.partitionStore,
+      new ManualClock(0),
+      noSink,
+    );
+  }
   async function logStart(partition: number): Promise<number | undefined> {
     return (await stores.logStore.read(partition, 0, 1))[0]?.lsn;
   }
@@ -64,7 +78,7 @@ describe("snapshots and log trimming (real SQLite stores)", () => {
       trim: (p, upTo) => (trims.push(upTo), real.trim(p, upTo)),
       close: () => real.close(),
     };
-    const processor = new PartitionProcessor(0, 1, log, stores.partitionStore, new ManualClock(0), noSink);
+    const processor = processorOn(0, 1, log);
     await appendRecords(processor, SNAPSHOT_EVERY_RECORDS);
     expect((await stores.partitionStore.loadSnapshot(0))?.lsn).toBe(SNAPSHOT_EVERY_RECORDS);
     // Appends go on while the trim runs.
@@ -82,14 +96,7 @@ describe("snapshots and log trimming (real SQLite stores)", () => {
   });
 
   test("a burst larger than one log append is committed as several batches, none refused", async () => {
-    const processor = new PartitionProcessor(
-      0,
-      1,
-      stores.logStore,
-      stores.partitionStore,
-      new ManualClock(0),
-      noSink,
-    );
+    const processor = processorOn(0, 1);
     await appendRecords(processor, 2 * MAX_BATCH_RECORDS + 1);
     expect(await stores.logStore.lastLsn(0)).toBe(2 * MAX_BATCH_RECORDS + 1);
     expect(processor.state.appliedLsn).toBe(2 * MAX_BATCH_RECORDS + 1);
@@ -97,49 +104,21 @@ describe("snapshots and log trimming (real SQLite stores)", () => {
   });
 
   test("partitions snapshot at staggered points, so under even load they do not all trim at once", async () => {
-    const second = new PartitionProcessor(
-      1,
-      2,
-      stores.logStore,
-      stores.partitionStore,
-      new ManualClock(0),
-      noSink,
-    );
+    const second = processorOn(1, 2);
     await appendRecords(second, SNAPSHOT_EVERY_RECORDS / 2);
     expect((await stores.partitionStore.loadSnapshot(1))?.lsn).toBe(SNAPSHOT_EVERY_RECORDS / 2);
-    const first = new PartitionProcessor(
-      0,
-      2,
-      stores.logStore,
-      stores.partitionStore,
-      new ManualClock(0),
-      noSink,
-    );
+    const first = processorOn(0, 2);
     await appendRecords(first, SNAPSHOT_EVERY_RECORDS / 2);
     expect(await stores.partitionStore.loadSnapshot(0)).toBeUndefined();
     await Promise.all([first.stop(), second.stop()]);
   });
 
   test("a trim cut short (restart) resumes from where the log really starts", async () => {
-    const processor = new PartitionProcessor(
-      0,
-      1,
-      stores.logStore,
-      stores.partitionStore,
-      new ManualClock(0),
-      noSink,
-    );
+    const processor = processorOn(0, 1);
     await appendRecords(processor, SNAPSHOT_EVERY_RECORDS);
     await processor.stop(); // ends the trim after its first chunk
     expect(await logStart(0)).toBe(TRIM_CHUNK_RECORDS + 1);
-    const restarted = new PartitionProcessor(
-      0,
-      1,
-      stores.logStore,
-      stores.partitionStore,
-      new ManualClock(0),
-      noSink,
-    );
+    const restarted = processorOn(0, 1);
     await restarted.load();
     expect(restarted.state.appliedLsn).toBe(SNAPSHOT_EVERY_RECORDS);
     await appendRecords(restarted, SNAPSHOT_EVERY_RECORDS);
