@@ -208,9 +208,12 @@ export class PartitionProcessor {
     const firstLsn = this.nextLsn;
     const started = performance.now();
     const early = this.attemptsStartedOnApply(records);
-    if (early.length > 0) this.sink.onAttemptsBeforeCommit(this.partition, early);
+    const appended = this.log.append(this.partition, firstLsn, records);
+    // Once the batch is on its way (the store sends on a microtask queued by `append`): starting an
+    // attempt runs the invoker's synchronous work, which must not hold the commit.
+    if (early.length > 0) queueMicrotask(() => this.sink.onAttemptsBeforeCommit(this.partition, early));
     try {
-      await this.log.append(this.partition, firstLsn, records);
+      await appended;
     } catch (e) {
       // Nothing of the batch took effect; its submitters see the error. A conflict means another
       // leader appended here, a failed writer that nothing more can be made durable: either way this
