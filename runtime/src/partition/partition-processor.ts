@@ -208,11 +208,11 @@ export class PartitionProcessor {
     const firstLsn = this.nextLsn;
     const started = performance.now();
     const early = this.attemptsStartedOnApply(records);
-    const appended = this.log.append(this.partition, firstLsn, records);
-    // Once the batch is on its way (the store sends on a microtask queued by `append`): starting an
-    // attempt runs the invoker's synchronous work, which must not hold the commit.
-    if (early.length > 0) queueMicrotask(() => this.sink.onAttemptsBeforeCommit(this.partition, early));
     try {
+      const appended = this.log.append(this.partition, firstLsn, records);
+      // Once the batch is on its way (the store sends on a microtask queued by `append`): starting an
+      // attempt runs the invoker's synchronous work, which must not hold the commit.
+      if (early.length > 0) queueMicrotask(() => this.sink.onAttemptsBeforeCommit(this.partition, early));
       await appended;
     } catch (e) {
       // Nothing of the batch took effect; its submitters see the error. A conflict means another
