@@ -99,9 +99,6 @@ export class Runtime implements RuntimeApi {
     this.checkpointBaseUrl = options.checkpointBaseUrl;
     const sink = {
       onEffects: (p: number, effects: Effect[]) => this.onEffects(p, effects),
-      onAttemptsBeforeCommit: (p: number, attempts: Invocation[]) => {
-        for (const inv of attempts) this.driver.startBeforeCommit(p, inv);
-      },
       onFenced: (p: number, reason: string) => this.log(`partition ${p} stopped: ${reason}`),
       onWarning: (p: number, message: string) => this.log(`partition ${p}: ${message}`),
     };

@@ -7,14 +7,9 @@ import { counter } from "./support/counter";
 import { InvocationFailedError, startTestEnvironment, type TestEnvironment } from "@capstan/runtime/testing";
 
 let runs = 0;
-let bodies = 0;
 const greeter = service({
   name: "Greeter",
   handlers: {
-    echo: async (_ctx, text: string) => {
-      bodies += 1;
-      return text;
-    },
     greet: async (ctx, name: string) => {
       const n = await ctx.run("count", () => ++runs);
       await ctx.sleep({ days: 3 });
@@ -39,13 +34,6 @@ describe.each([false, true])("lifecycle (alwaysReplay=%s)", (alwaysReplay) => {
     await expect(env.call("Greeter", "greet", "Ada")).resolves.toBe(`Hello, Ada! (${before + 1})`);
     expect(runs).toBe(before + 1);
     expect(env.clock!.nowMs() - started).toBeGreaterThanOrEqual(3 * 24 * 3600_000);
-  });
-
-  test("a service handler runs once per call: its attempt, started while the call commits, is not started again", async () => {
-    const before = bodies;
-    const texts = Array.from({ length: 20 }, (_, i) => `t${i}`);
-    await expect(Promise.all(texts.map((t) => env.call("Greeter", "echo", t)))).resolves.toEqual(texts);
-    expect(bodies - before).toBe(20);
   });
 
   test("the journal records when each entry was recorded and completed", async () => {

@@ -16,8 +16,6 @@ import { attemptToken, buildInvokeRequest } from "./request-builder";
 interface InFlight {
   attempt: number;
   controller: AbortController;
-  /** Started while its invocation's record commits; its `invoke` effect has not come yet. */
-  beforeCommit: boolean;
 }
 
 export class AttemptDriver {
@@ -37,35 +35,15 @@ export class AttemptDriver {
     return this.inFlight.size;
   }
 
-  /** On an `invoke` effect: starts the attempt, or confirms the same one started before the commit. */
   start(partition: number, invocationId: string, attempt: number): void {
     const processor = this.processors[partition]!;
     const inv = processor.state.invocations.get(invocationId as Invocation["id"]);
     if (!inv || inv.status !== "running" || inv.attempt !== attempt) return;
-    const current = this.inFlight.get(invocationId);
-    if (current?.beforeCommit === true && current.attempt === attempt) {
-      current.beforeCommit = false;
-      return;
-    }
-    current?.controller.abort();
-    this.launch(processor, inv, false);
-  }
-
-  /**
-   * Starts an attempt whose invocation is not durable yet (`attemptStartedOnApply`): `inv` is the
-   * invocation as applying its record will create it. Its outcome is appended like any other, behind
-   * that record; a failed commit aborts it.
-   */
-  startBeforeCommit(partition: number, inv: Invocation): void {
-    if (this.inFlight.has(inv.id)) return;
-    this.launch(this.processors[partition]!, inv, true);
-  }
-
-  private launch(processor: PartitionProcessor, inv: Invocation, beforeCommit: boolean): void {
+    this.inFlight.get(invocationId)?.controller.abort();
     const controller = new AbortController();
-    this.inFlight.set(inv.id, { attempt: inv.attempt, controller, beforeCommit });
-    void this.run(processor, inv, inv.attempt, controller).finally(() => {
-      if (this.inFlight.get(inv.id)?.controller === controller) this.inFlight.delete(inv.id);
+    this.inFlight.set(invocationId, { attempt, controller });
+    void this.run(processor, inv, attempt, controller).finally(() => {
+      if (this.inFlight.get(invocationId)?.controller === controller) this.inFlight.delete(invocationId);
     });
   }
 

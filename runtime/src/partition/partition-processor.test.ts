@@ -1,6 +1,4 @@
 import type { Effect } from "../core/effects";
-import type { Invocation } from "../core/state";
-import { exclusive, invId, newInvocation } from "../core/test-support/builders";
 import { ManualClock } from "../testing/manual-clock";
 import type { LogStore } from "../storage/log-store";
 import type { PartitionStore } from "../storage/partition-store";
@@ -12,16 +10,14 @@ import {
   MAX_BATCH_RECORDS,
   MAX_PENDING_RECORDS,
   PartitionProcessor,
-  type EffectSink,
   SNAPSHOT_EVERY_RECORDS,
   TRIM_CHUNK_RECORDS,
 } from "./partition-processor";
 
 /** A log whose commits never finish: records pile up in the processor's queue. */
 const stuckLog = { append: () => new Promise<void>(() => undefined) } as unknown as LogStore;
-const noSink: EffectSink = {
-  onEffects: () => undefined,
-  onAttemptsBeforeCommit: () => undefined,
+const noSink = {
+  onEffects: (_p: number, _e: Effect[]) => undefined,
   onFenced: () => undefined,
   onWarning: () => undefined,
 };
@@ -33,74 +29,6 @@ test("requests from outside are refused beyond MAX_PENDING_RECORDS; the runtime'
   await expect(processor.append(record)).rejects.toMatchObject({ code: "RUNTIME_OVERLOADED" });
   void processor.append(record, "internal");
   expect(processor.pendingRecords).toBe(MAX_PENDING_RECORDS + 1);
-});
-
-describe("attempts started while their record commits (ADR 0009)", () => {
-  /** A log whose next commit ends when the test says so. */
-  function gatedLog(): { log: LogStore; commit: () => void; fail: (e: Error) => void } {
-    const gate: { commit: () => void; fail: (e: Error) => void } = {
-      commit: () => undefined,
-      fail: () => undefined,
-    };
-    const log = {
-      append: () =>
-        new Promise<void>((resolve, reject) => {
-          gate.commit = resolve;
-          gate.fail = reject;
-        }),
-    } as unknown as LogStore;
-    return { log, commit: () => gate.commit(), fail: (e) => gate.fail(e) };
-  }
-  function recordingSink(): { sink: EffectSink; early: Invocation[]; effects: Effect[] } {
-    const early: Invocation[] = [];
-    const effects: Effect[] = [];
-    const sink = {
-      ...noSink,
-      onEffects: (_p: number, e: Effect[]) => void effects.push(...e),
-      onAttemptsBeforeCommit: (_p: number, attempts: Invocation[]) => void early.push(...attempts),
-    };
-    return { sink, early, effects };
-  }
-  const settled = () => new Promise((r) => setImmediate(r));
-
-  test("a new keyless invocation is handed over before its commit; its invoke effect confirms it after", async () => {
-    const { log, commit } = gatedLog();
-    const { sink, early, effects } = recordingSink();
-    const processor = new PartitionProcessor(0, 1, log, {} as PartitionStore, new ManualClock(0), sink);
-    let durable = false;
-    const keyless = processor
-      .append({ kind: "invoke", invocation: newInvocation(invId(0, 1)) })
-      .then(() => (durable = true));
-    void processor.append({ kind: "invoke", invocation: exclusive(invId(0, 2), "k") });
-    await settled();
-
-    expect(early.map((inv) => [inv.id, inv.attempt])).toEqual([[invId(0, 1), 1]]);
-    expect(durable).toBe(false);
-    expect(effects).toEqual([]);
-    expect(processor.state.invocations.size).toBe(0);
-
-    commit();
-    await keyless;
-    expect(effects.filter((e) => e.kind === "invoke")).toEqual([
-      { kind: "invoke", invocationId: invId(0, 1), attempt: 1 },
-      { kind: "invoke", invocationId: invId(0, 2), attempt: 1 },
-    ]);
-  });
-
-  test("a failed commit withdraws the attempts started before it, and nothing of the batch is applied", async () => {
-    const { log, fail } = gatedLog();
-    const { sink, early, effects } = recordingSink();
-    const processor = new PartitionProcessor(0, 1, log, {} as PartitionStore, new ManualClock(0), sink);
-    const appended = processor.append({ kind: "invoke", invocation: newInvocation(invId(0, 1)) });
-    await settled();
-    expect(early).toHaveLength(1);
-
-    fail(new Error("disk full"));
-
-    await expect(appended).rejects.toThrow("disk full");
-    expect(effects).toEqual([{ kind: "abort-attempt", invocationId: invId(0, 1), attempt: 1 }]);
-    expect(processor.state.invocations.size).toBe(0);
-  });
 });
 
 describe("snapshots and log trimming (real SQLite stores)", () => {

@@ -6,18 +6,13 @@
  * same turn share one store commit (the store's group commit): their flushes run in one callback
  * (turn-scheduler.ts). Batches of one partition are strictly sequential, so LSNs are dense and state
  * is applied in log order.
- *
- * One thing starts before its record is durable: the first attempt of a new invocation of a handler
- * without key, which sees nothing but its caller's input (ADR 0009). Its outcome, like every answer to
- * a caller, is recorded and acknowledged only after the invocation's record.
  */
 import { apply } from "../core/apply";
-import { attemptStartedOnApply } from "../core/records/invoke";
 import type { Clock } from "../core/clock";
 import type { Effect } from "../core/effects";
 import type { LogRecord } from "../core/records";
 import { deserializeState, serializeState } from "../core/snapshot";
-import { emptyPartitionState, type Invocation, type PartitionState } from "../core/state";
+import { emptyPartitionState, type PartitionState } from "../core/state";
 import type { LogStore } from "../storage/log-store";
 import type { PartitionStore } from "../storage/partition-store";
 import { type TurnScheduler, partitionTurns } from "./turn-scheduler";
@@ -41,12 +36,6 @@ const RECOVERY_PAGE = 5_000;
 
 export interface EffectSink {
   onEffects(partition: number, effects: Effect[]): void;
-  /**
-   * Attempts the batch being committed will start once applied (`attemptStartedOnApply`), handed over
-   * before the commit: applying the batch confirms them with their `invoke` effects, a failed commit
-   * withdraws them with `abort-attempt`.
-   */
-  onAttemptsBeforeCommit(partition: number, attempts: Invocation[]): void;
   /** The processor stopped leading the partition (another writer, a failed store, a bug in apply). */
   onFenced(partition: number, reason: string): void;
   /** A failure the processor survives (e.g. a snapshot that could not be written). */
@@ -207,18 +196,12 @@ export class PartitionProcessor {
     const records = batch.map((p) => ({ ...p.input, atMs }));
     const firstLsn = this.nextLsn;
     const started = performance.now();
-    const early = this.attemptsStartedOnApply(records);
     try {
-      const appended = this.log.append(this.partition, firstLsn, records);
-      // Once the batch is on its way (the store sends on a microtask queued by `append`): starting an
-      // attempt runs the invoker's synchronous work, which must not hold the commit.
-      if (early.length > 0) queueMicrotask(() => this.sink.onAttemptsBeforeCommit(this.partition, early));
-      await appended;
+      await this.log.append(this.partition, firstLsn, records);
     } catch (e) {
       // Nothing of the batch took effect; its submitters see the error. A conflict means another
       // leader appended here, a failed writer that nothing more can be made durable: either way this
       // processor must stop leading the partition.
-      this.withdraw(early);
       for (const p of batch) p.reject(e);
       this.flushing = false;
       const code = (e as { code?: string }).code;
@@ -242,7 +225,6 @@ export class PartitionProcessor {
       });
     } catch (e) {
       // The records are durable but the in-memory state is now undefined: stop; a restart replays them.
-      this.withdraw(early);
       for (const p of batch) p.reject(e);
       this.flushing = false;
       this.fence(`apply failed: ${String(e)}`);
@@ -260,28 +242,6 @@ export class PartitionProcessor {
       }
     }
     this.schedule();
-  }
-
-  private attemptsStartedOnApply(records: LogRecord[]): Invocation[] {
-    const out: Invocation[] = [];
-    const ids = new Set<string>();
-    for (const record of records) {
-      if (record.kind !== "invoke") continue;
-      const inv = attemptStartedOnApply(this.state, record);
-      // A resend of the same invocation in this batch starts nothing of its own.
-      if (inv === undefined || ids.has(inv.id)) continue;
-      ids.add(inv.id);
-      out.push(inv);
-    }
-    return out;
-  }
-
-  private withdraw(attempts: Invocation[]): void {
-    if (attempts.length === 0) return;
-    this.sink.onEffects(
-      this.partition,
-      attempts.map((inv) => ({ kind: "abort-attempt", invocationId: inv.id, attempt: inv.attempt })),
-    );
   }
 
   /**

@@ -1,6 +1,4 @@
 import { idempotencyTableKey } from "../keys";
-import type { RecordOf } from "../records";
-import { attemptStartedOnApply } from "./invoke";
 import { objectKey } from "../state";
 import {
   exclusive,
@@ -205,39 +203,5 @@ describe("invoke-refused", () => {
     ]);
     expect(forSend).toEqual([]);
     expect(h.state.invocations.size).toBe(0);
-  });
-});
-
-describe("attemptStartedOnApply (the attempt started while the record commits)", () => {
-  const stamped = (h: Harness, invocation: ReturnType<typeof newInvocation>): RecordOf<"invoke"> => ({
-    kind: "invoke",
-    invocation,
-    atMs: h.nowMs,
-  });
-
-  it("is the invocation applying the record creates, for a new keyless invocation", () => {
-    const h = new Harness();
-    const record = stamped(h, newInvocation(invId(0, 1), { caller: caller(1) }));
-
-    const early = attemptStartedOnApply(h.state, record);
-    const effects = h.apply(record);
-
-    expect(early).toEqual(h.inv(invId(0, 1)));
-    expect(ofKind(effects, "invoke")).toEqual([{ kind: "invoke", invocationId: invId(0, 1), attempt: 1 }]);
-  });
-
-  it("is undefined when applying could start something else, later, or nothing", () => {
-    const h = new Harness();
-    h.apply(rec.invoke(newInvocation(invId(0, 9))));
-    const cases = [
-      exclusive(invId(0, 1), "k"), // a lock to wait for, object state to read
-      exclusive(invId(0, 2), "k", { handlerKind: "shared" }), // object state to read
-      workflowRun(invId(0, 3), "w"),
-      newInvocation(invId(0, 4), { idempotencyKey: "once" }), // may join an existing invocation
-      newInvocation(invId(0, 5), { notBeforeMs: h.nowMs + 1 }), // starts on its timer
-      newInvocation(invId(0, 9)), // a resend: joins the existing invocation
-    ];
-    for (const invocation of cases)
-      expect(attemptStartedOnApply(h.state, stamped(h, invocation))).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ import { startOrEnqueue } from "../lifecycle";
 import { enqueue } from "../outbox";
 import type { RecordOf } from "../records";
 import { copyRetryPolicy } from "../retry";
-import type { Invocation, NewInvocation, PartitionState } from "../state";
+import type { Invocation, NewInvocation } from "../state";
 import { addTimer, timerIds } from "../timers";
 
 export function applyInvoke(cx: ApplyContext, record: RecordOf<"invoke">): void {
@@ -43,28 +43,6 @@ export function applyInvoke(cx: ApplyContext, record: RecordOf<"invoke">): void 
     return;
   }
   startOrEnqueue(cx, inv);
-}
-
-/**
- * The attempt this record is certain to start once applied, when nothing else in the state can change
- * that: a new invocation of a handler without key (no lock to wait for, no object state to read), with
- * no idempotency key and no delay. Returns it as `applyInvoke` will create it, attempt 1 running, so the
- * processor can start that attempt while the record commits (ADR 0009). `undefined` for every other
- * record: those start only once durable and applied.
- */
-export function attemptStartedOnApply(
-  state: PartitionState,
-  record: RecordOf<"invoke">,
-): Invocation | undefined {
-  const request = record.invocation;
-  if (request.target.key !== undefined || request.handlerKind === "workflow") return undefined;
-  if (request.idempotencyKey !== undefined) return undefined;
-  if (request.notBeforeMs !== undefined && request.notBeforeMs > record.atMs) return undefined;
-  if (state.invocations.has(request.id)) return undefined;
-  const inv = createInvocation(request, record.atMs);
-  inv.attempt = 1;
-  inv.handlerInvocations = 1;
-  return inv;
 }
 
 /** The invocation this request resolves to: same idempotency key, same workflow id, or same id (a resend). */
