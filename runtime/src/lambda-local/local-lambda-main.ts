@@ -3,10 +3,11 @@
  * threads of this process, so a handler that exhausts memory or blocks its event loop cannot take the
  * runtime down, and the runtime's memory and CPU are measured apart from the handlers', as on AWS.
  *
- * The process lowers its own scheduling priority before any worker exists (workers inherit it): on
- * AWS handlers run on other machines, but here they share the cores with the runtime, and a woken
- * worker thread would otherwise preempt the runtime's event loop in the middle of a turn (every
- * checkpoint reply wakes one). Measured in the bench: +8% noop and +10% steps throughput.
+ * This process's own thread, which relays requests, keeps the runtime's priority; each execution
+ * environment's thread lowers its own (`HANDLER_THREAD_NICE`, worker-entry.ts): on AWS handlers run
+ * on other machines, but here they share the cores with the runtime, and a woken worker thread would
+ * otherwise preempt the runtime's event loop in the middle of a turn (every checkpoint reply wakes
+ * one). See ADR 0004.
  */
 import { FunctionRegistry } from "./function-registry";
 import { startLocalLambda, type LocalLambda } from "./lambda-endpoint";
