@@ -49,8 +49,18 @@ export interface RunResult {
    * one of the 2 cores): anything well above 0 means the figures of this run are disturbed.
    */
   otherCpuCores: number;
-  /** For a figure measured several times: every run's req/s (this result is the best of them). */
-  repeatsPerSecond?: number[];
+  /**
+   * For a target throughput: every run, each with the plain reference server's noop run measured
+   * just before it (this result is the run of the pair with the median ratio).
+   */
+  pairs?: ReferencePair[];
+}
+
+export interface ReferencePair {
+  requestsPerSecond: number;
+  /** The plain server's noop req/s at the same client count, measured just before. */
+  referencePerSecond: number;
+  referenceErrors: number;
 }
 
 export interface RunOptions {

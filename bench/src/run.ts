@@ -16,7 +16,13 @@ import { REPO_ROOT, startRuntimeChild, startServerChild, type Child } from "./ch
 import { cpuProbe } from "./cpu-probe";
 import { formatSummary, profilesOf, summarizeByThread } from "./cpuprofile-summary";
 import { runPhase } from "./load-generator";
-import { measureRun, type MeasuredProcess, type RunResult } from "./measure";
+import {
+  measureRun,
+  type MeasuredProcess,
+  type ReferencePair,
+  type RunOptions,
+  type RunResult,
+} from "./measure";
 import { peakRssMbOf, processTree, rssMbOf } from "./proc-stats";
 import { modesTable, replaceReadmeSection, resultsTable, targetsTable } from "./report";
 import { LAMBDA_MODES, checkTargets, type ModeSummary } from "./targets";
@@ -30,6 +36,8 @@ const HANDLERS_DIRS: Partial<Record<Mode, string>> = {
   "lambda-managed": path.join(REPO_ROOT, "bench/functions-managed"),
 };
 const README = path.join(REPO_ROOT, "bench/README.md");
+/** The modes table's name for the plain server the target throughputs are paired with. */
+const REFERENCE_MODE = "plain (reference)";
 
 interface Options {
   modes: Mode[];
@@ -132,30 +140,28 @@ async function deploy(mode: Mode, workDir: string, nodeArgs: string[] = []): Pro
   }
 }
 
-async function runMode(mode: Mode, o: Options, workDir: string, results: RunResult[]): Promise<ModeSummary> {
+async function runMode(
+  mode: Mode,
+  o: Options,
+  workDir: string,
+  results: RunResult[],
+  reference: Deployment | undefined,
+): Promise<ModeSummary> {
   progress(`${mode}: starting`);
   const probeBefore = cpuProbe();
   const d = await deploy(mode, workDir);
   progress(`${mode}: processes ${d.processes.map((p) => `${p.role}=${p.pid}`).join(" ")}`);
-  const summary: ModeSummary = {
-    mode,
-    readyRssMb: {},
-    peakRssMb: {},
-    exits: {},
-    prewarmErrors: 0,
-    cpuProbe: { before: probeBefore, after: NaN },
-  };
-  for (const p of d.processes) summary.readyRssMb[p.role] = rssMbOf(p.pid) ?? NaN;
+  const summary = newSummary(mode, probeBefore, d);
   try {
-    summary.prewarmErrors = await prewarm(d.baseUrl, o);
+    summary.prewarmErrors = await prewarm(d.baseUrl, o, o.workloads);
     const loadClients = Math.max(...o.clients);
     for (const workload of o.workloads) {
       for (const clients of o.clients) {
-        const repeats = isTargetThroughput(mode, workload, clients, loadClients) ? THROUGHPUT_REPEATS : 1;
-        const runs: RunResult[] = [];
-        for (let i = 0; i < repeats; i++)
-          runs.push(await measureRun({ ...o, ...d, mode, workload, clients }));
-        const r = bestOf(runs);
+        const run = { ...o, ...d, mode, workload, clients };
+        const r =
+          reference !== undefined && isTargetThroughput(mode, workload, clients, loadClients)
+            ? await pairedRuns(run, { ...o, ...reference, mode: "plain", workload: "noop", clients })
+            : await measureRun(run);
         results.push(r);
         progress(
           `${mode} ${workload} @${clients}: ${r.requestsPerSecond.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(1)} ms` +
@@ -165,19 +171,38 @@ async function runMode(mode: Mode, o: Options, workDir: string, results: RunResu
       }
     }
   } finally {
-    for (const p of d.processes) summary.peakRssMb[p.role] = peakRssMbOf(p.pid) ?? NaN;
-    for (const c of d.children) summary.exits[c.role] = await c.stop();
-    summary.cpuProbe.after = cpuProbe();
+    await stopDeployment(d, summary);
   }
   return summary;
 }
 
+function newSummary(mode: string, probeBefore: number, d: Deployment): ModeSummary {
+  const summary: ModeSummary = {
+    mode,
+    readyRssMb: {},
+    peakRssMb: {},
+    exits: {},
+    prewarmErrors: 0,
+    cpuProbe: { before: probeBefore, after: NaN },
+  };
+  for (const p of d.processes) summary.readyRssMb[p.role] = rssMbOf(p.pid) ?? NaN;
+  return summary;
+}
+
+async function stopDeployment(d: Deployment, summary: ModeSummary): Promise<void> {
+  for (const p of d.processes) summary.peakRssMb[p.role] = peakRssMbOf(p.pid) ?? NaN;
+  for (const c of d.children) summary.exits[c.role] = await c.stop();
+  summary.cpuProbe.after = cpuProbe();
+}
+
 /**
- * The throughputs the targets compare (plain noop and lambda noop, counter-spread, steps at the load
- * client count) are each measured THROUGHPUT_REPEATS times and the best run counts: identical runs on
- * this 2-core VM differ by 10–20% (the plain server measured 21.5k and 29.6k req/s in two runs of the
- * same build), so one sample decides a target by luck. Taking the best on both sides of the ratio
- * keeps it fair; every run's figure is kept in `repeatsPerSecond`.
+ * The throughputs the targets compare (lambda noop, counter-spread and steps at the load client
+ * count) are each measured THROUGHPUT_REPEATS times, every run right after the plain reference
+ * server's noop run at the same client count, and the pair with the median ratio counts. Identical
+ * runs on this 2-core VM differ by 10–20%, and the plain server moved from 21.5k to 41.1k req/s
+ * between runs of one build (bound by the load generator's own speed, which follows the machine):
+ * measured minutes apart, the two sides of a ratio saw different machines. Measured back to back
+ * they see the same one.
  */
 const THROUGHPUT_REPEATS = 3;
 
@@ -187,26 +212,38 @@ function isTargetThroughput(
   clients: number,
   loadClients: number,
 ): boolean {
-  if (clients !== loadClients) return false;
-  if (mode === "plain") return workload === "noop";
   return (
+    clients === loadClients &&
     LAMBDA_MODES.includes(mode) &&
     (workload === "noop" || workload === "counter-spread" || workload === "steps")
   );
 }
 
-/** The run with the highest throughput, carrying the errors of all of them. */
-function bestOf(runs: RunResult[]): RunResult {
-  const best = runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
-  if (runs.length === 1) return best;
+/** Reference-then-run pairs; the run of the median pair, carrying every run's errors and pairs. */
+async function pairedRuns(run: RunOptions, reference: RunOptions): Promise<RunResult> {
+  const runs: RunResult[] = [];
+  const pairs: ReferencePair[] = [];
+  for (let i = 0; i < THROUGHPUT_REPEATS; i++) {
+    const ref = await measureRun(reference);
+    const r = await measureRun(run);
+    runs.push(r);
+    pairs.push({
+      requestsPerSecond: r.requestsPerSecond,
+      referencePerSecond: ref.requestsPerSecond,
+      referenceErrors: ref.errors,
+    });
+  }
+  const ratio = (i: number): number => pairs[i]!.requestsPerSecond / pairs[i]!.referencePerSecond;
+  const order = pairs.map((_, i) => i).sort((a, b) => ratio(a) - ratio(b));
+  const median = runs[order[Math.floor(order.length / 2)]!]!;
   return {
-    ...best,
+    ...median,
     errors: runs.reduce((n, r) => n + r.errors, 0),
     errorSamples: runs.flatMap((r) => r.errorSamples).slice(0, 5),
-    ...(best.invokeFailures !== undefined && {
+    ...(median.invokeFailures !== undefined && {
       invokeFailures: runs.reduce((n, r) => n + (r.invokeFailures ?? 0), 0),
     }),
-    repeatsPerSecond: runs.map((r) => Math.round(r.requestsPerSecond)),
+    pairs,
   };
 }
 
@@ -216,11 +253,11 @@ function bestOf(runs: RunResult[]): RunResult {
  * JIT has seen each code path. Cold starts are a separate figure (`readyRssMb`, and the first
  * requests of `npm start`), not part of a throughput run. Returns the errors seen.
  */
-async function prewarm(baseUrl: string, o: Options): Promise<number> {
+async function prewarm(baseUrl: string, o: Options, workloads: readonly WorkloadName[]): Promise<number> {
   if (o.prewarmMs === 0) return 0;
   const clients = Math.max(...o.clients);
   let errors = 0;
-  for (const workload of o.workloads) {
+  for (const workload of workloads) {
     const phase = await runPhase({
       baseUrl,
       scripts: clientScripts(workload, `prewarm-${workload}-${Date.now().toString(36)}`, clients),
@@ -230,9 +267,29 @@ async function prewarm(baseUrl: string, o: Options): Promise<number> {
     errors += phase.errors;
   }
   progress(
-    `prewarm: ${o.workloads.length} workloads × ${o.prewarmMs} ms at ${clients} clients, ${errors} errors`,
+    `prewarm: ${workloads.length} workloads × ${o.prewarmMs} ms at ${clients} clients, ${errors} errors`,
   );
   return errors;
+}
+
+/**
+ * The plain server the Lambda modes' target throughputs are paired with (see pairedRuns): started
+ * before the first mode, prewarmed with noop, idle between its runs, stopped after the last mode.
+ */
+async function startReference(
+  o: Options,
+  workDir: string,
+): Promise<{ deployment: Deployment; summary: ModeSummary }> {
+  const probeBefore = cpuProbe();
+  const deployment = await deploy("plain", workDir);
+  const summary = newSummary(REFERENCE_MODE, probeBefore, deployment);
+  try {
+    summary.prewarmErrors = await prewarm(deployment.baseUrl, o, ["noop"]);
+  } catch (e) {
+    await stopDeployment(deployment, summary);
+    throw e;
+  }
+  return { deployment, summary };
 }
 
 /** Profiles the runtime process under one 32-client noop and one steps run, one child each. */
@@ -248,7 +305,7 @@ async function profile(o: Options, workDir: string): Promise<string> {
     let r: RunResult;
     let fromUs = 0;
     try {
-      await prewarm(d.baseUrl, { ...o, workloads: [workload] });
+      await prewarm(d.baseUrl, o, [workload]);
       fromUs = Number(process.hrtime.bigint() / 1000n);
       r = await measureRun({ ...o, ...d, mode: "lambda", workload, clients });
     } finally {
@@ -288,7 +345,18 @@ async function main(): Promise<void> {
     }
     const results: RunResult[] = [];
     const modes: ModeSummary[] = [];
-    for (const mode of o.modes) modes.push(await runMode(mode, o, path.join(workDir, mode), results));
+    const reference = o.modes.some((m) => LAMBDA_MODES.includes(m))
+      ? await startReference(o, path.join(workDir, "reference"))
+      : undefined;
+    try {
+      for (const mode of o.modes)
+        modes.push(await runMode(mode, o, path.join(workDir, mode), results, reference?.deployment));
+    } finally {
+      if (reference !== undefined) {
+        await stopDeployment(reference.deployment, reference.summary);
+        modes.push(reference.summary);
+      }
+    }
     const checks = checkTargets(results, modes, Math.max(...o.clients));
     const report = {
       command,
