@@ -1,7 +1,7 @@
 /**
  * Changed handler code becomes a new pinned deployment, while an invocation that started on the old
  * version finishes on it — the dev platform's rebuild path, with real esbuild bundles behind the local
- * Lambda endpoint.
+ * Lambda endpoint — and published versions survive a restart of the platform, as on AWS.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -37,21 +37,37 @@ describe("watch mode", () => {
   mkdirSync(path.join(REPO_ROOT, ".capstan"), { recursive: true });
   const handlersDir = mkdtempSync(path.join(REPO_ROOT, ".capstan", "watch-test-"));
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-watch-"));
+  const config = loadConfig(
+    {},
+    {
+      CAPSTAN_HANDLERS_DIR: handlersDir,
+      CAPSTAN_DATA_DIR: dataDir,
+      CAPSTAN_INGRESS_PORT: "0",
+      CAPSTAN_ADMIN_PORT: "0",
+      CAPSTAN_LAMBDA_PORT: "0",
+    },
+  );
   let platform: DevPlatform;
+  const writeHandler = (version: string): void =>
+    writeFileSync(path.join(handlersDir, "versioned", "handler.ts"), handlerSource(version));
+  const call = async (handler: string): Promise<string> => {
+    const runtime = platform.node.runtime;
+    const { invocationId } = await runtime.submit({
+      target: { service: "Versioned", handler },
+      input: "",
+      headers: {},
+    });
+    const result = await runtime.awaitResult(invocationId, AbortSignal.timeout(20_000));
+    return result.kind === "value" ? (JSON.parse(result.value) as string) : JSON.stringify(result);
+  };
+  const deployedVersions = async (): Promise<string[]> =>
+    (await platform.node.runtime.listDeployments())
+      .map((d) => (d.endpoint.kind === "lambda" ? d.endpoint.arn : ""))
+      .sort();
 
   beforeAll(async () => {
     mkdirSync(path.join(handlersDir, "versioned"));
-    writeFileSync(path.join(handlersDir, "versioned", "handler.ts"), handlerSource("v1"));
-    const config = loadConfig(
-      {},
-      {
-        CAPSTAN_HANDLERS_DIR: handlersDir,
-        CAPSTAN_DATA_DIR: dataDir,
-        CAPSTAN_INGRESS_PORT: "0",
-        CAPSTAN_ADMIN_PORT: "0",
-        CAPSTAN_LAMBDA_PORT: "0",
-      },
-    );
+    writeHandler("v1");
     platform = await startDevPlatform(config, () => undefined);
   });
   afterAll(async () => {
@@ -60,17 +76,8 @@ describe("watch mode", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test("a rebuilt function is a new deployment; in-flight invocations stay on theirs", async () => {
+  test("a rebuilt function is a new deployment; in-flight invocations stay on theirs, across restarts", async () => {
     const runtime = platform.node.runtime;
-    const call = async (handler: string): Promise<string> => {
-      const { invocationId } = await runtime.submit({
-        target: { service: "Versioned", handler },
-        input: "",
-        headers: {},
-      });
-      const result = await runtime.awaitResult(invocationId, AbortSignal.timeout(20_000));
-      return result.kind === "value" ? (JSON.parse(result.value) as string) : JSON.stringify(result);
-    };
     expect(await call("which")).toBe("v1");
     const { invocationId: waiting } = await runtime.submit({
       target: { service: "Versioned", handler: "waitThenWhich" },
@@ -87,18 +94,28 @@ describe("watch mode", () => {
     }
     expect(awakeableId).toBeDefined();
 
-    writeFileSync(path.join(handlersDir, "versioned", "handler.ts"), handlerSource("v2"));
+    writeHandler("v2");
     expect(await platform.rebuild()).toEqual(["versioned:2"]);
     expect(await platform.rebuild()).toEqual([]); // unchanged code: no new version
     expect(await call("which")).toBe("v2");
-    expect(
-      (await runtime.listDeployments())
-        .map((d) => (d.endpoint.kind === "lambda" ? d.endpoint.arn : ""))
-        .sort(),
-    ).toEqual(["versioned:1", "versioned:2"]);
+    expect(await deployedVersions()).toEqual(["versioned:1", "versioned:2"]);
 
-    await runtime.completeAwakeable(awakeableId!, { kind: "value", value: '"go"' });
-    const result = await runtime.awaitResult(waiting, AbortSignal.timeout(20_000));
+    // A restart keeps both versions, each with its own code: new calls still reach v2, and the
+    // invocation pinned to v1 resumes on v1's code, not on what is on disk now.
+    await platform.close();
+    platform = await startDevPlatform(config, () => undefined);
+    expect(await platform.rebuild()).toEqual([]);
+    expect(await deployedVersions()).toEqual(["versioned:1", "versioned:2"]);
+    expect(await call("which")).toBe("v2");
+    await platform.node.runtime.completeAwakeable(awakeableId!, { kind: "value", value: '"go"' });
+    const result = await platform.node.runtime.awaitResult(waiting, AbortSignal.timeout(20_000));
     expect(result).toEqual({ kind: "value", value: '"v1"' });
+
+    // Code changed while the platform was stopped: the next start publishes it as the next version.
+    await platform.close();
+    writeHandler("v3");
+    platform = await startDevPlatform(config, () => undefined);
+    expect(await deployedVersions()).toEqual(["versioned:1", "versioned:2", "versioned:3"]);
+    expect(await call("which")).toBe("v3");
   });
 });

@@ -15,6 +15,8 @@ import { buildFunction, discoverFunctions, startLocalLambdaProcess } from "../la
 import { startRuntimeNodeFromConfig, withPortHint, type RuntimeNode } from "../node";
 import { stopSignal } from "../cli/stop-signal";
 
+/** The local Lambda endpoint's published versions, beside their bundles in the build dir. */
+const VERSIONS_FILE = "versions.json";
 /** Quiet period after a file change before rebuilding. */
 const WATCH_DEBOUNCE_MS = 200;
 
@@ -37,6 +39,8 @@ export async function startDevPlatform(
       port: config.lambdaPort,
       maxWorkers: config.lambdaMaxWorkers,
       maxQueued: config.lambdaMaxQueued,
+      // Published versions outlive a restart: the runtime's invocations stay pinned to them.
+      versionsFile: path.join(buildDir, VERSIONS_FILE),
     }),
   );
   /** Function name → `name:version` last published. */

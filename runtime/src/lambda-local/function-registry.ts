@@ -16,6 +16,7 @@ import {
   MAX_TIMEOUT_SECONDS,
   MIN_MEMORY_MB,
 } from "./lambda-limits";
+import { readPublishedVersions, writePublishedVersions } from "./published-versions-file";
 import { WorkerPool } from "./worker-pool";
 
 /** A function's runtime settings, as `function.json` gives them (after defaults). */
@@ -74,13 +75,19 @@ export interface FunctionRegistryOptions {
    * The host's process.env is deliberately not inherited, as on Lambda.
    */
   readonly baseEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * Where published versions are kept across restarts (published-versions-file.ts); read once here.
+   * Absent: versions live as long as the registry.
+   */
+  readonly versionsFile?: string;
 }
 
 /**
  * Published function versions and their execution environments. Publishing never changes an existing
  * version: it appends "1", "2", ... and moves `$LATEST` to the newest, so a watcher can publish a
  * rebuilt function while in-flight invocations of the previous version finish on that version's own
- * workers. Idle workers of old versions are reclaimed after `workerIdleMs`.
+ * workers. Idle workers of old versions are reclaimed after `workerIdleMs`. With `versionsFile`,
+ * versions outlive the process, as published versions do on AWS.
  *
  * @example
  * const registry = new FunctionRegistry();
@@ -93,7 +100,17 @@ export class FunctionRegistry {
   private readonly pools = new Map<FunctionVersion, WorkerPool>();
   private closed = false;
 
-  constructor(private readonly options: FunctionRegistryOptions = {}) {}
+  constructor(private readonly options: FunctionRegistryOptions = {}) {
+    if (options.versionsFile === undefined) return;
+    for (const v of readPublishedVersions(options.versionsFile)) {
+      const versions = this.versionsByName.get(v.name) ?? [];
+      if (v.version !== String(versions.length + 1))
+        throw new Error(
+          `${options.versionsFile}: ${v.name}:${v.version} follows ${versions.length} versions`,
+        );
+      this.versionsByName.set(v.name, [...versions, v]);
+    }
+  }
 
   /**
    * Publishes `bundle` as the next version of `name`. Like Lambda's PublishVersion, publishing code
@@ -135,7 +152,10 @@ export class FunctionRegistry {
       maxQueued: resolved.maxQueued,
       lastModifiedEpochMs: Date.now(),
     });
-    this.versionsByName.set(name, [...versions, version]);
+    const next = new Map(this.versionsByName).set(name, [...versions, version]);
+    if (this.options.versionsFile !== undefined)
+      writePublishedVersions(this.options.versionsFile, [...next.values()].flat());
+    this.versionsByName.set(name, next.get(name)!);
     return version;
   }
 

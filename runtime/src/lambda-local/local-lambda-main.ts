@@ -23,9 +23,13 @@ function send(message: ChildMessage): void {
 async function onMessage(message: ParentMessage): Promise<void> {
   switch (message.type) {
     case "start": {
-      const { host, port, maxWorkers, maxQueued } = message.options;
-      registry = new FunctionRegistry({ defaultMaxWorkers: maxWorkers, defaultMaxQueued: maxQueued });
+      const { host, port, maxWorkers, maxQueued, versionsFile } = message.options;
       try {
+        registry = new FunctionRegistry({
+          defaultMaxWorkers: maxWorkers,
+          defaultMaxQueued: maxQueued,
+          ...(versionsFile !== undefined && { versionsFile }),
+        });
         endpoint = await startLocalLambda({ registry, host, port });
         send({ type: "ready", url: endpoint.url });
       } catch (e) {

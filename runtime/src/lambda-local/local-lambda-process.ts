@@ -90,6 +90,7 @@ async function startInProcess(options: LocalLambdaProcessOptions): Promise<Local
   const registry = new FunctionRegistry({
     defaultMaxWorkers: options.maxWorkers,
     defaultMaxQueued: options.maxQueued,
+    ...(options.versionsFile !== undefined && { versionsFile: options.versionsFile }),
   });
   const endpoint = await startLocalLambda({ registry, host: options.host, port: options.port });
   return {

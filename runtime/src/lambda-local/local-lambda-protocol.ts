@@ -8,6 +8,8 @@ export interface LocalLambdaProcessOptions {
   maxWorkers: number;
   /** Requests waiting for an environment before the endpoint throttles (429). */
   maxQueued: number;
+  /** Where published versions are kept across restarts (FunctionRegistryOptions.versionsFile). */
+  versionsFile?: string;
 }
 
 export type ParentMessage =
