@@ -48,8 +48,9 @@ export async function main(
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** Runs the CLI as a process: the exit code is `main`'s. Called by the `capstan` bin (runtime/bin). */
+export function runCommandLine(argv: string[]): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -59,6 +60,8 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCommandLine(process.argv.slice(2));
 
 /**
  * The AWS SDK warns on every start that future releases need Node 22; Capstan supports Node 20 and

@@ -10,6 +10,8 @@ import path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "../../..");
 export const CLI = path.join(REPO_ROOT, "runtime/dist/cli/main.js");
+/** What `npx capstan` runs: the bin `npm install` linked. */
+export const CAPSTAN_BIN = path.join(REPO_ROOT, "node_modules/.bin/capstan");
 /** Startup includes building every example function with esbuild. */
 const STARTUP_DEADLINE_MS = 60_000;
 
@@ -97,7 +99,7 @@ export function runCli(
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [CAPSTAN_BIN, ...args], {
       cwd: REPO_ROOT,
       env,
       stdio: ["ignore", "pipe", "pipe"],
