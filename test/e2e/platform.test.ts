@@ -208,4 +208,19 @@ describe("npm start", () => {
     ).journal;
     expect(journal.filter((e) => e.kind === "run" && e.name === "send-verification-email")).toHaveLength(1);
   });
+
+  test("Ctrl-C or SIGTERM to the whole process group stops everything cleanly; state is kept", async () => {
+    for (const [i, signal] of (["SIGINT", "SIGTERM"] as const).entries()) {
+      expect((await post(platform.ingressUrl, "/Counter/signals/add", 1)).json).toBe(i + 1);
+      const before = platform.output.length;
+      expect(await platform.kill(signal, "group")).toBe(0);
+      const shutdown = platform.output.slice(before);
+      expect(shutdown).toContain("stopping…");
+      expect(shutdown).not.toMatch(/Error|EPIPE|\n\s+at /);
+      // The local Lambda endpoint's process went with it.
+      await expect(fetch(`http://127.0.0.1:${platform.ports.lambda}/`)).rejects.toThrow();
+      await platform.start();
+      expect((await post(platform.ingressUrl, "/Counter/signals/get")).json).toBe(i + 1);
+    }
+  });
 });

@@ -62,3 +62,6 @@ async function onMessage(message: ParentMessage): Promise<void> {
 process.on("message", (m: ParentMessage) => void onMessage(m));
 // The parent died (even by SIGKILL): the IPC channel closes, and this process must not outlive it.
 process.on("disconnect", () => process.exit(0));
+// Ctrl-C, or SIGTERM to the whole process group, reaches this process too: the parent drains the
+// runtime first and then closes this endpoint (in-flight invocations finish), so the signal is its.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => undefined);

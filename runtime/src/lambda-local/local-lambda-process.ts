@@ -67,6 +67,7 @@ export async function startLocalLambdaProcess(
   return {
     url,
     publish(name, bundle, config) {
+      if (!child.connected) return Promise.reject(new Error("the local Lambda endpoint has exited"));
       const id = nextId++;
       return new Promise<string>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
@@ -76,14 +77,15 @@ export async function startLocalLambdaProcess(
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once("exit", () => r()));
-      post(child, { type: "close" });
+      post(child, { type: "close" }); // without a channel it is exiting already (on disconnect)
       await exited;
     },
   };
 }
 
+/** A child that already exited is seen by its `exit` event; a failed send must not crash the parent. */
 function post(child: ChildProcess, message: ParentMessage): void {
-  child.send(message);
+  if (child.connected) child.send(message, () => undefined);
 }
 
 async function startInProcess(options: LocalLambdaProcessOptions): Promise<LocalLambdaHandle> {

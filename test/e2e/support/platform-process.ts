@@ -70,6 +70,7 @@ export class PlatformProcess {
       cwd: REPO_ROOT,
       env: this.env,
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, which a terminal's Ctrl-C signals as a whole
     });
     this.child = child;
     child.stdout.on("data", (d: Buffer) => (this.output += d.toString()));
@@ -84,11 +85,16 @@ export class PlatformProcess {
     throw new Error(`capstan dev did not start within ${STARTUP_DEADLINE_MS} ms:\n${this.output}`);
   }
 
-  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<number | null> {
+  /** Signals `capstan dev` alone (SIGKILL: as a crash), or its whole process group (as Ctrl-C does). */
+  async kill(
+    signal: NodeJS.Signals = "SIGKILL",
+    target: "process" | "group" = "process",
+  ): Promise<number | null> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    child.kill(signal);
+    if (target === "group") process.kill(-child.pid!, signal);
+    else child.kill(signal);
     return exited;
   }
 }
