@@ -4,7 +4,6 @@
  * store, registers each function as a pinned deployment (discovery through the local endpoint), and
  * re-registers a function as a new version when its code changes.
  */
-import { watch, type FSWatcher } from "node:fs";
 import path from "node:path";
 import type { ParsedArgs } from "../cli/args";
 import { configFlags, loadConfig, type RuntimeConfig } from "../config/config";
@@ -14,9 +13,12 @@ import { RoutingInvoker } from "../invoker/routing-invoker";
 import { buildFunction, discoverFunctions, startLocalLambdaProcess } from "../lambda-local";
 import { startRuntimeNodeFromConfig, withPortHint, type RuntimeNode } from "../node";
 import { stopSignal } from "../cli/stop-signal";
+import { watchTree, type TreeWatcher } from "./tree-watcher";
 
 /** The local Lambda endpoint's published versions, beside their bundles in the build dir. */
 const VERSIONS_FILE = "versions.json";
+/** Changes that never need a rebuild: tests, editors' backup and swap files. */
+const IGNORED_CHANGE = /(\.test\.ts|~|\.sw[px])$/;
 /** Quiet period after a file change before rebuilding. */
 const WATCH_DEBOUNCE_MS = 200;
 
@@ -144,13 +146,13 @@ export async function runDev(args: ParsedArgs): Promise<number> {
     ].join("\n"),
   );
 
-  let watcher: FSWatcher | undefined;
+  let watcher: TreeWatcher | undefined;
   if (!args.flags.has("no-watch")) {
     let timer: NodeJS.Timeout | undefined;
     let running = Promise.resolve();
     try {
-      watcher = watch(config.handlersDir, { recursive: true }, (_event, file) => {
-        if (file && /(\.test\.ts|~)$/.test(file)) return;
+      watcher = watchTree(config.handlersDir, (file) => {
+        if (IGNORED_CHANGE.test(file)) return;
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => {
           running = running.then(async () => {
