@@ -2,6 +2,7 @@
  * The runtime of one node: P partition processors over one store, the timer service, the attempt
  * driver, cross-partition delivery, and the RuntimeApi the HTTP servers call.
  */
+import { claimPartitionCount } from "./partition/partition-count";
 import {
   CHECKPOINT_PATH,
   PROTOCOL_VERSION,
@@ -138,6 +139,7 @@ export class Runtime implements RuntimeApi {
 
   /** Recovers every partition (snapshot + log replay) and restarts what was in flight. */
   async start(): Promise<void> {
+    await claimPartitionCount(this.options.partitionStore, this.options.partitions);
     await this.registry.load();
     const epoch = this.options.clock.nowMs();
     // Every partition is loaded before any starts leading: a `recover` record's effects (re-sent

@@ -1,0 +1,34 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { HttpInvoker } from "./invoker/http-invoker";
+import { startRuntimeNode } from "./node";
+import { PartitionCountMismatchError } from "./partition/partition-count";
+
+describe("a data directory keeps the partition count it was created with", () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-node-"))));
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const start = (partitions: number) =>
+    startRuntimeNode({
+      dataDir,
+      partitions,
+      host: "127.0.0.1",
+      ingressPort: 0,
+      adminPort: 0,
+      invoker: new HttpInvoker({}),
+      log: () => undefined,
+    });
+
+  test("another count is refused with the stored one named; the stored one still starts", async () => {
+    await (await start(4)).close();
+    const refused = await start(8).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PartitionCountMismatchError);
+    expect((refused as Error).message).toContain("created with 4 partitions, not 8");
+    expect((refused as Error).message).toContain("CAPSTAN_PARTITIONS=4");
+    const node = await start(4);
+    expect((await node.runtime.health()).partitions).toBe(4);
+    await node.close();
+  });
+});
