@@ -28,7 +28,7 @@ describe("a data directory keeps the partition count it was created with", () =>
     expect((refused as Error).message).toContain("created with 4 partitions, not 8");
     expect((refused as Error).message).toContain("CAPSTAN_PARTITIONS=4");
     const node = await start(4);
-    expect((await node.runtime.health()).partitions).toBe(4);
+    expect(node.runtime.health().partitions).toBe(4);
     await node.close();
   });
 });

@@ -2,6 +2,7 @@
  * One runtime process: the embedded SQLite store, the Runtime, and its ingress and admin listeners.
  * Used by `capstan dev`, by the crash tests' child processes, and by the testing kit.
  */
+import { stderrLog, type Log } from "./log";
 import type { Clock } from "./core/clock";
 import { systemClock } from "./core/clock";
 import { ConfigError, type RuntimeConfig } from "./config/config";
@@ -24,7 +25,7 @@ export interface RuntimeNodeOptions {
   /** Base URL the SDK uses for checkpoints; default: the admin listener's own URL. */
   checkpointBaseUrl?: string;
   completedRetentionMs?: number;
-  log?: (msg: string) => void;
+  log?: Log;
 }
 
 export interface RuntimeNode {
@@ -36,7 +37,7 @@ export interface RuntimeNode {
 
 export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<RuntimeNode> {
   const stores = openSqliteStores(options.dataDir);
-  const log = options.log ?? ((m: string) => process.stderr.write(`[capstan] ${m}\n`));
+  const log = options.log ?? stderrLog("info");
   const runtime = new Runtime({
     partitions: options.partitions,
     logStore: stores.logStore,
@@ -91,7 +92,7 @@ function urlHost(host: string): string {
 export async function startRuntimeNodeFromConfig(
   config: RuntimeConfig,
   invoker: Invoker,
-  log: (msg: string) => void,
+  log: Log,
 ): Promise<RuntimeNode> {
   return withPortHint("CAPSTAN_INGRESS_PORT / CAPSTAN_ADMIN_PORT", config.ingressPort, () =>
     startRuntimeNode({

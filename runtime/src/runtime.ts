@@ -2,6 +2,7 @@
  * The runtime of one node: P partition processors over one store, the timer service, the attempt
  * driver, cross-partition delivery, and the RuntimeApi the HTTP servers call.
  */
+import type { Log } from "./log";
 import { claimPartitionCount } from "./partition/partition-count";
 import {
   CHECKPOINT_PATH,
@@ -73,7 +74,7 @@ export interface RuntimeOptions {
   realTimers?: boolean;
   /** How long completed invocations without idempotency key or workflow id are kept. */
   completedRetentionMs?: number;
-  log?: (msg: string) => void;
+  log?: Log;
 }
 
 export class Runtime implements RuntimeApi {
@@ -89,7 +90,7 @@ export class Runtime implements RuntimeApi {
   /** Checkpoint long-polls waiting for a completion of a running invocation. */
   private readonly completionWaiters = new Waiters<void>();
   private readonly outbox: OutboxDelivery;
-  private readonly log: (msg: string) => void;
+  private readonly log: Log;
 
   private get completedRetentionMs(): number {
     return this.options.completedRetentionMs ?? 0;
@@ -100,8 +101,8 @@ export class Runtime implements RuntimeApi {
     this.checkpointBaseUrl = options.checkpointBaseUrl;
     const sink = {
       onEffects: (p: number, effects: Effect[]) => this.onEffects(p, effects),
-      onFenced: (p: number, reason: string) => this.log(`partition ${p} stopped: ${reason}`),
-      onWarning: (p: number, message: string) => this.log(`partition ${p}: ${message}`),
+      onFenced: (p: number, reason: string) => this.log(`partition ${p} stopped: ${reason}`, "error"),
+      onWarning: (p: number, message: string) => this.log(`partition ${p}: ${message}`, "warn"),
     };
     this.processors = Array.from(
       { length: options.partitions },

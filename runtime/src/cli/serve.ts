@@ -10,12 +10,13 @@ import { LambdaInvoker } from "../invoker/lambda-invoker";
 import { RoutingInvoker } from "../invoker/routing-invoker";
 import { startRuntimeNodeFromConfig, type RuntimeNode } from "../node";
 import { stopSignal } from "./stop-signal";
+import { stderrLog } from "../log";
 
 export async function runServe(args: ParsedArgs): Promise<number> {
-  const log = (s: string): void => void process.stderr.write(`[capstan] ${s}\n`);
   let node: RuntimeNode;
   try {
     const config = loadConfig(configFlags(args.flags));
+    const log = stderrLog(config.logLevel);
     const invoker = new RoutingInvoker({
       lambda: new LambdaInvoker({
         region: config.awsRegion,

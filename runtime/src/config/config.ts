@@ -2,6 +2,7 @@
  * The only reader of process.env in the runtime process: parsed and validated once, typed.
  */
 import path from "node:path";
+import { LOG_LEVELS, type LogLevel } from "../log";
 import {
   DEFAULT_MAX_QUEUED_PER_FUNCTION,
   DEFAULT_MAX_WORKERS_PER_FUNCTION,
@@ -15,7 +16,7 @@ export interface RuntimeConfig {
   lambdaPort: number;
   dataDir: string;
   partitions: number;
-  logLevel: "debug" | "info" | "warn" | "error";
+  logLevel: LogLevel;
   /** Base URL the SDK uses to reach the checkpoint endpoint; defaults to the admin listener. */
   checkpointBaseUrl: string | undefined;
   /** Lambda API endpoint (the local one in dev); undefined = AWS. */
@@ -60,8 +61,6 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   }
   return n;
 }
-
-const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 export function loadConfig(
   overrides: NodeJS.ProcessEnv = {},

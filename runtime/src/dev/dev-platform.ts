@@ -14,6 +14,7 @@ import { buildFunction, discoverFunctions, startLocalLambdaProcess } from "../la
 import { startRuntimeNodeFromConfig, withPortHint, type RuntimeNode } from "../node";
 import { stopSignal } from "../cli/stop-signal";
 import { watchTree, type TreeWatcher } from "./tree-watcher";
+import { stderrLog, type Log } from "../log";
 
 /** The local Lambda endpoint's published versions, beside their bundles in the build dir. */
 const VERSIONS_FILE = "versions.json";
@@ -30,10 +31,7 @@ export interface DevPlatform {
   close(): Promise<void>;
 }
 
-export async function startDevPlatform(
-  config: RuntimeConfig,
-  log: (s: string) => void,
-): Promise<DevPlatform> {
+export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise<DevPlatform> {
   const buildDir = path.join(config.dataDir, "build");
   const lambda = await withPortHint("CAPSTAN_LAMBDA_PORT", config.lambdaPort, () =>
     startLocalLambdaProcess({
@@ -62,7 +60,10 @@ export async function startDevPlatform(
     throw e;
   }
   if (published.size === 0)
-    log(`no functions found under ${config.handlersDir} (one directory per function, with handler.ts)`);
+    log(
+      `no functions found under ${config.handlersDir} (one directory per function, with handler.ts)`,
+      "warn",
+    );
   let node: RuntimeNode;
   try {
     const invoker = new RoutingInvoker({
@@ -116,11 +117,12 @@ export async function startDevPlatform(
 /** Runs until SIGINT/SIGTERM; returns the exit code. */
 export async function runDev(args: ParsedArgs): Promise<number> {
   const out = (s: string): void => void process.stdout.write(s + "\n");
-  const log = (s: string): void => void process.stderr.write(`[capstan] ${s}\n`);
   let config: RuntimeConfig;
   let platform: DevPlatform;
+  let log: Log;
   try {
     config = loadConfig(configFlags(args.flags));
+    log = stderrLog(config.logLevel);
     platform = await startDevPlatform(config, log);
   } catch (e) {
     process.stderr.write(`capstan dev: ${(e as Error).message}\n`);
@@ -160,13 +162,13 @@ export async function runDev(args: ParsedArgs): Promise<number> {
               const changed = await platform.rebuild();
               if (changed.length > 0) log(`registered ${changed.join(", ")}`);
             } catch (e) {
-              log(`rebuild failed: ${(e as Error).message}`);
+              log(`rebuild failed: ${(e as Error).message}`, "error");
             }
           });
         }, WATCH_DEBOUNCE_MS);
       });
     } catch (e) {
-      log(`watch mode unavailable: ${(e as Error).message}`);
+      log(`watch mode unavailable: ${(e as Error).message}`, "warn");
     }
   }
 

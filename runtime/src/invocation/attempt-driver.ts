@@ -3,6 +3,7 @@
  * Invoker with the abort timeout, and appends the outcome (an `entries` record with the response's
  * outcome, or `attempt-failed`). It is the only place attempts start or end.
  */
+import type { Log } from "../log";
 import { isProtocolError } from "@capstan/sdk/protocol";
 import type { Clock } from "../core/clock";
 import type { Invocation } from "../core/state";
@@ -28,7 +29,7 @@ export class AttemptDriver {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly checkpointUrl: () => string | undefined,
-    private readonly log: (msg: string) => void,
+    private readonly log: Log,
   ) {}
 
   get inFlightCount(): number {
@@ -81,8 +82,14 @@ export class AttemptDriver {
       inv.abortTimeoutMs,
     );
     this.metrics.countHandlerInvocation(inv.target.service, inv.target.handler);
+    const startedMs = this.clock.nowMs();
     try {
       const response = await this.invoker.invoke(deployment.endpoint, request, controller.signal);
+      this.log(
+        `attempt ${attempt} of ${id} (${inv.target.service}/${inv.target.handler}): ${response.outcome.kind}, ` +
+          `${response.entries.length} new entries, ${this.clock.nowMs() - startedMs} ms`,
+        "debug",
+      );
       if (response.invocationId !== id || response.attemptToken !== attemptToken(attempt)) {
         await this.fail(processor, id, attempt, "response names another invocation or attempt", true);
         return;
@@ -103,7 +110,10 @@ export class AttemptDriver {
       const retryable = err instanceof InvokeError ? err.retryable : !isProtocolError(err);
       const code = err instanceof InvokeError ? err.code : "INVOKE_UNEXPECTED";
       this.metrics.countInvokeFailure(code);
-      this.log(`attempt ${attempt} of ${id} failed (${code}): ${String((err as Error)?.message ?? err)}`);
+      this.log(
+        `attempt ${attempt} of ${id} failed (${code}): ${String((err as Error)?.message ?? err)}`,
+        "warn",
+      );
       await this.fail(
         processor,
         id,

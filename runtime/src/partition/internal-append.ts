@@ -4,6 +4,7 @@
  * not be lost to a passing failure: a lost timer firing or attempt outcome would leave an invocation
  * waiting until the next restart (whose `recover` record re-derives them).
  */
+import type { Log } from "../log";
 import type { Effect } from "../core/effects";
 import type { PartitionProcessor, RecordInput } from "./partition-processor";
 
@@ -14,7 +15,7 @@ const MAX_BACKOFF_MS = 5_000;
 export async function appendInternal(
   processor: PartitionProcessor,
   record: RecordInput,
-  log: (msg: string) => void,
+  log: Log,
 ): Promise<Effect[] | undefined> {
   let backoff = INITIAL_BACKOFF_MS;
   for (let attempt = 1; ; attempt++) {
@@ -24,6 +25,7 @@ export async function appendInternal(
       if (processor.stopped || attempt >= INTERNAL_APPEND_ATTEMPTS) {
         log(
           `could not record ${record.kind} in partition ${processor.partition} (${String(e)}); the next start recovers it`,
+          "error",
         );
         return undefined;
       }

@@ -8,6 +8,7 @@
  * before anything newer is sent. Undelivered messages stay in the producer's outbox, which `recover`
  * re-sends after a restart.
  */
+import type { Log } from "../log";
 import type { Failure } from "@capstan/sdk/protocol";
 import type { InvocationRequest, NewInvocation, OutboxMessage } from "../core/state";
 import { appendInternal } from "./internal-append";
@@ -40,12 +41,12 @@ export class OutboxDelivery {
     private readonly processors: PartitionProcessor[],
     /** Resolves a handler's call/send against the registry. */
     private readonly resolveChild: (request: InvocationRequest) => NewInvocation | { failure: Failure },
-    private readonly log: (msg: string) => void,
+    private readonly log: Log,
   ) {}
 
   deliver(from: number, to: number, seq: number, message: OutboxMessage): void {
     if (this.processors[to] === undefined) {
-      this.log(`outbox message ${from}→${to} #${seq} names no partition; dropped`);
+      this.log(`outbox message ${from}→${to} #${seq} names no partition; dropped`, "error");
       return;
     }
     const key = `${from}:${to}`;
@@ -85,6 +86,7 @@ export class OutboxDelivery {
       const reason = (results[failed] as PromiseRejectedResult).reason as unknown;
       this.log(
         `delivery ${from}→${to} #${batch[failed]!.seq} failed (${String(reason)}); retrying in ${pair.retryMs} ms`,
+        "warn",
       );
       const wait = pair.retryMs;
       pair.retryMs = Math.min(pair.retryMs * 2, DELIVERY_RETRY_MAX_MS);
