@@ -5,7 +5,8 @@
 import { stderrLog, type Log } from "./log";
 import type { Clock } from "./core/clock";
 import { systemClock } from "./core/clock";
-import { ConfigError, type RuntimeConfig } from "./config/config";
+import type { RuntimeConfig } from "./config/config";
+import { assertPortsFree, withPortHint } from "./config/ports";
 import type { Invoker } from "./invoker/invoker";
 import { Runtime } from "./runtime";
 import { startAdminServer } from "./server/admin-server";
@@ -94,7 +95,9 @@ export async function startRuntimeNodeFromConfig(
   invoker: Invoker,
   log: Log,
 ): Promise<RuntimeNode> {
-  return withPortHint("CAPSTAN_INGRESS_PORT / CAPSTAN_ADMIN_PORT", config.ingressPort, () =>
+  const ports = { CAPSTAN_INGRESS_PORT: config.ingressPort, CAPSTAN_ADMIN_PORT: config.adminPort };
+  await assertPortsFree(config.host, ports);
+  return withPortHint(ports, () =>
     startRuntimeNode({
       dataDir: config.dataDir,
       partitions: config.partitions,
@@ -107,19 +110,4 @@ export async function startRuntimeNodeFromConfig(
       log,
     }),
   );
-}
-
-/** Turns EADDRINUSE into a ConfigError naming the setting to change. */
-export async function withPortHint<T>(setting: string, port: number, start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException)?.code === "EADDRINUSE") {
-      const m = /:(\d+)$/.exec(String((e as Error).message));
-      throw new ConfigError(
-        `port ${m?.[1] ?? port} is already in use: stop the process using it or set ${setting} to another port`,
-      );
-    }
-    throw e;
-  }
 }

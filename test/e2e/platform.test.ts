@@ -160,10 +160,13 @@ describe("npm start", () => {
     expect(unreachable.stderr).toContain("cannot reach the runtime");
   });
 
-  test("a second platform on the same ports says which port is taken", async () => {
+  test("a second platform on the same ports names every port taken and its variable", async () => {
     const second = await runCli(["dev", "--no-watch"], platform.env);
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(/port \d+ is already in use/);
+    const { ingress, admin, lambda } = platform.ports;
+    expect(second.stderr).toContain(
+      `ports ${ingress} (CAPSTAN_INGRESS_PORT), ${admin} (CAPSTAN_ADMIN_PORT) and ${lambda} (CAPSTAN_LAMBDA_PORT) are already in use`,
+    );
   });
 
   test("SIGKILL mid-workflow and mid-burst loses nothing and repeats nothing", async () => {

@@ -11,7 +11,8 @@ import { HttpInvoker } from "../invoker/http-invoker";
 import { LambdaInvoker } from "../invoker/lambda-invoker";
 import { RoutingInvoker } from "../invoker/routing-invoker";
 import { buildFunction, discoverFunctions, startLocalLambdaProcess } from "../lambda-local";
-import { startRuntimeNodeFromConfig, withPortHint, type RuntimeNode } from "../node";
+import { assertPortsFree, withPortHint } from "../config/ports";
+import { startRuntimeNodeFromConfig, type RuntimeNode } from "../node";
 import { stopSignal } from "../cli/stop-signal";
 import { watchTree, type TreeWatcher } from "./tree-watcher";
 import { stderrLog, type Log } from "../log";
@@ -33,7 +34,13 @@ export interface DevPlatform {
 
 export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise<DevPlatform> {
   const buildDir = path.join(config.dataDir, "build");
-  const lambda = await withPortHint("CAPSTAN_LAMBDA_PORT", config.lambdaPort, () =>
+  // Every port is checked before anything starts, so one message names all the busy ones.
+  await assertPortsFree(config.host, {
+    CAPSTAN_INGRESS_PORT: config.ingressPort,
+    CAPSTAN_ADMIN_PORT: config.adminPort,
+    CAPSTAN_LAMBDA_PORT: config.lambdaPort,
+  });
+  const lambda = await withPortHint({ CAPSTAN_LAMBDA_PORT: config.lambdaPort }, () =>
     startLocalLambdaProcess({
       host: config.host,
       port: config.lambdaPort,
