@@ -11,6 +11,7 @@ import type { Invoker } from "./invoker/invoker";
 import { Runtime } from "./runtime";
 import { startAdminServer } from "./server/admin-server";
 import { startIngressServer } from "./server/ingress-server";
+import { listenUrl } from "./server/listen-url";
 import type { ServerHandle } from "./server/http-server";
 import { openSqliteStores } from "./storage/sqlite-stores";
 
@@ -61,12 +62,12 @@ export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<Run
       nowMs: () => (options.clock ?? systemClock).nowMs(),
     });
     servers.push(ingress);
-    const adminUrl = `http://${urlHost(options.host)}:${admin.port}`;
+    const adminUrl = listenUrl(options.host, admin.port);
     runtime.setCheckpointBaseUrl(options.checkpointBaseUrl ?? adminUrl);
     await runtime.start();
     return {
       runtime,
-      ingressUrl: `http://${urlHost(options.host)}:${ingress.port}`,
+      ingressUrl: listenUrl(options.host, ingress.port),
       adminUrl,
       async close() {
         await Promise.all(servers.map((s) => s.close()));
@@ -79,11 +80,6 @@ export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<Run
     await stores.close();
     throw e;
   }
-}
-
-function urlHost(host: string): string {
-  if (host === "0.0.0.0") return "127.0.0.1";
-  return host.includes(":") ? `[${host}]` : host;
 }
 
 /**

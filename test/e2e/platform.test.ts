@@ -57,6 +57,8 @@ describe("npm start", () => {
   test("prints the URLs and registers every example", async () => {
     expect(platform.output).toContain(`ingress  ${platform.ingressUrl}`);
     expect(platform.output).toContain("curl -X POST");
+    // Not on the default admin port: the CLI hint says where the runtime is.
+    expect(platform.output).toContain(`npx capstan invocations list --admin-url ${platform.adminUrl}`);
     const services = (
       (await get(platform.adminUrl, "/services")).json as { services: Array<{ name: string }> }
     ).services.map((s) => s.name);

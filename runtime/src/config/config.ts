@@ -33,6 +33,9 @@ export interface RuntimeConfig {
   lambdaMaxQueued: number;
 }
 
+export const DEFAULT_INGRESS_PORT = 8080;
+export const DEFAULT_ADMIN_PORT = 9070;
+export const DEFAULT_LAMBDA_PORT = 9090;
 export const DEFAULT_PARTITIONS = 16;
 export const MAX_PARTITIONS = 1024;
 /** Completed invocations stay inspectable (describe, SQL, attach) this long by default. */
@@ -73,9 +76,9 @@ export function loadConfig(
   }
   return {
     host: env.CAPSTAN_HOST ?? "127.0.0.1",
-    ingressPort: port(env, "CAPSTAN_INGRESS_PORT", 8080),
-    adminPort: port(env, "CAPSTAN_ADMIN_PORT", 9070),
-    lambdaPort: port(env, "CAPSTAN_LAMBDA_PORT", 9090),
+    ingressPort: port(env, "CAPSTAN_INGRESS_PORT", DEFAULT_INGRESS_PORT),
+    adminPort: port(env, "CAPSTAN_ADMIN_PORT", DEFAULT_ADMIN_PORT),
+    lambdaPort: port(env, "CAPSTAN_LAMBDA_PORT", DEFAULT_LAMBDA_PORT),
     dataDir: path.resolve(cwd, env.CAPSTAN_DATA_DIR ?? ".capstan"),
     partitions: int(env, "CAPSTAN_PARTITIONS", DEFAULT_PARTITIONS, 1, MAX_PARTITIONS),
     logLevel: logLevel as RuntimeConfig["logLevel"],
@@ -109,10 +112,14 @@ export function loadCliConfig(
   const strip = (u: string): string => u.replace(/\/+$/, "");
   return {
     adminUrl: strip(
-      flags.adminUrl ?? env.CAPSTAN_ADMIN_URL ?? `http://127.0.0.1:${env.CAPSTAN_ADMIN_PORT || 9070}`,
+      flags.adminUrl ??
+        env.CAPSTAN_ADMIN_URL ??
+        `http://127.0.0.1:${env.CAPSTAN_ADMIN_PORT || DEFAULT_ADMIN_PORT}`,
     ),
     ingressUrl: strip(
-      flags.ingressUrl ?? env.CAPSTAN_INGRESS_URL ?? `http://127.0.0.1:${env.CAPSTAN_INGRESS_PORT || 8080}`,
+      flags.ingressUrl ??
+        env.CAPSTAN_INGRESS_URL ??
+        `http://127.0.0.1:${env.CAPSTAN_INGRESS_PORT || DEFAULT_INGRESS_PORT}`,
     ),
   };
 }

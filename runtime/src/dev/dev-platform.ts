@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import type { ParsedArgs } from "../cli/args";
-import { configFlags, loadConfig, type RuntimeConfig } from "../config/config";
+import { DEFAULT_ADMIN_PORT, configFlags, loadConfig, type RuntimeConfig } from "../config/config";
 import { HttpInvoker } from "../invoker/http-invoker";
 import { LambdaInvoker } from "../invoker/lambda-invoker";
 import { RoutingInvoker } from "../invoker/routing-invoker";
@@ -121,6 +121,11 @@ export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise
   };
 }
 
+/** The CLI's `--admin-url` for a runtime it would not find by default (loadCliConfig). */
+function adminUrlFlag(adminUrl: string): string {
+  return adminUrl === `http://127.0.0.1:${DEFAULT_ADMIN_PORT}` ? "" : ` --admin-url ${adminUrl}`;
+}
+
 /** Runs until SIGINT/SIGTERM; returns the exit code. */
 export async function runDev(args: ParsedArgs): Promise<number> {
   const out = (s: string): void => void process.stdout.write(s + "\n");
@@ -149,7 +154,7 @@ export async function runDev(args: ParsedArgs): Promise<number> {
       "",
       "Try:",
       `  curl -X POST ${ingress}/Greeter/greet -H 'content-type: application/json' -d '"Ada"'`,
-      `  npx capstan invocations list`,
+      `  npx capstan invocations list${adminUrlFlag(platform.node.adminUrl)}`,
       "",
       "Ctrl-C stops everything; state is kept in the data directory.",
     ].join("\n"),

@@ -11,6 +11,7 @@ import {
   MAX_SYNC_RESPONSE_PAYLOAD_BYTES,
 } from "./lambda-limits";
 import type { InvokeOutcome } from "./worker-pool";
+import { listenUrl } from "../server/listen-url";
 
 export interface LocalLambdaOptions {
   /** Defaults to 127.0.0.1: the endpoint accepts any credentials, so it must not face a network. */
@@ -266,9 +267,8 @@ export async function startLocalLambda(options: LocalLambdaOptions): Promise<Loc
     });
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}`,
+    url: listenUrl(address.address, address.port),
     port: address.port,
     close: () =>
       new Promise<void>((resolve, reject) => {
