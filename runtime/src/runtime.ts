@@ -435,7 +435,7 @@ export class Runtime implements RuntimeApi {
         if (filter.service !== undefined && inv.target.service !== filter.service) continue;
         if (filter.status !== undefined && inv.status !== filter.status) continue;
         if (filter.key !== undefined && inv.target.key !== filter.key) continue;
-        out.push(summarize(inv));
+        out.push(summarize(inv, proc.state));
       }
     }
     out.sort((a, b) => b.createdAtMs - a.createdAtMs);
@@ -451,7 +451,7 @@ export class Runtime implements RuntimeApi {
     }
     const inv = found.inv;
     return {
-      ...summarize(inv),
+      ...summarize(inv, this.processors[found.p]!.state),
       journal: inv.journal,
       entryTimes: inv.entryTimes,
       ...(inv.result !== undefined && { result: inv.result }),

@@ -132,9 +132,18 @@ describe("invocation control", () => {
     await post(`${env.adminUrl}/invocations/${id}/kill`);
   });
 
-  test("a delayed send never runs early", async () => {
+  test("a delayed send never runs early, and says when it starts", async () => {
     const res = await post(`${env.ingressUrl}/Mailbox/bob/deliver/send?delay=10s`, JSON.stringify("hi"));
     expect(res.status).toBe(202);
+    const { invocationId, executionTime } = (await res.json()) as {
+      invocationId: string;
+      executionTime: string;
+    };
+    const described = (await (await fetch(`${env.adminUrl}/invocations/${invocationId}`)).json()) as {
+      status: string;
+      scheduledAtMs: number;
+    };
+    expect(described).toMatchObject({ status: "scheduled", scheduledAtMs: Date.parse(executionTime) });
     await env.advanceTime(9_999);
     expect(await env.state("Mailbox", "bob")).toEqual({});
     await env.advanceTime(1);

@@ -107,7 +107,14 @@ interface Summary {
   attempt: number;
   handlerInvocations: number;
   createdAtMs: number;
+  scheduledAtMs?: number;
   lastFailure?: { message: string };
+}
+
+/** `scheduled (starts 2026-…)`, `completed (failed)`, `running`. */
+function statusOf(i: Summary): string {
+  if (i.scheduledAtMs !== undefined) return `${i.status} (starts ${time(i.scheduledAtMs)})`;
+  return i.outcome ? `${i.status} (${i.outcome})` : i.status;
 }
 
 const invocations: Command = async (ctx, args) => {
@@ -124,13 +131,7 @@ const invocations: Command = async (ctx, args) => {
     print(ctx, r, () =>
       table(
         ["id", "target", "status", "attempts", "created"],
-        r.invocations.map((i) => [
-          i.id,
-          target(i.target),
-          i.outcome ? `${i.status} (${i.outcome})` : i.status,
-          i.attempt,
-          time(i.createdAtMs),
-        ]),
+        r.invocations.map((i) => [i.id, target(i.target), statusOf(i), i.attempt, time(i.createdAtMs)]),
       ),
     );
   } else if (sub === "describe") {
@@ -143,7 +144,7 @@ const invocations: Command = async (ctx, args) => {
     print(ctx, r, () =>
       [
         `${r.id}  ${target(r.target)}`,
-        `status: ${r.status}${r.outcome ? ` (${r.outcome})` : ""}   attempts: ${r.attempt}   handler invocations: ${r.handlerInvocations}`,
+        `status: ${statusOf(r)}   attempts: ${r.attempt}   handler invocations: ${r.handlerInvocations}`,
         ...(r.lastFailure ? [`last failure: ${r.lastFailure.message}`] : []),
         "",
         timeline(r.journal, r.entryTimes),

@@ -7,7 +7,7 @@ export function buildQueryViews(states: PartitionState[]): SqlViews {
   const views: SqlViews = { invocations: [], journal: [], state: [] };
   for (const s of states) {
     for (const inv of s.invocations.values()) {
-      views.invocations.push(invocationRow(summarize(inv)));
+      views.invocations.push(invocationRow(summarize(inv, s)));
       for (const row of journalRows(inv.id, inv.journal)) views.journal.push(row);
     }
     for (const [objKey, values] of s.objectState) {

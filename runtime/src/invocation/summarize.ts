@@ -1,8 +1,12 @@
 /** Read models of an invocation for the admin API, CLI and SQL views. */
-import type { Invocation } from "../core/state";
+import type { Invocation, PartitionState } from "../core/state";
+import { timerIds } from "../core/timers";
 import type { InvocationSummary } from "../server/runtime-api";
 
-export function summarize(inv: Invocation): InvocationSummary {
+/** `state` is the partition's that holds `inv` (for the start time of a scheduled invocation). */
+export function summarize(inv: Invocation, state: PartitionState): InvocationSummary {
+  const scheduledAtMs =
+    inv.status === "scheduled" ? state.timers.get(timerIds.delayedInvoke(inv.id))?.fireAtMs : undefined;
   return {
     id: inv.id,
     target: inv.target,
@@ -13,6 +17,7 @@ export function summarize(inv: Invocation): InvocationSummary {
     deploymentId: inv.deploymentId,
     ...(inv.idempotencyKey !== undefined && { idempotencyKey: inv.idempotencyKey }),
     createdAtMs: inv.createdAtMs,
+    ...(scheduledAtMs !== undefined && { scheduledAtMs }),
     modifiedAtMs: inv.modifiedAtMs,
     ...(inv.completedAtMs !== undefined && { completedAtMs: inv.completedAtMs }),
     ...(inv.lastFailure !== undefined && { lastFailure: inv.lastFailure }),

@@ -52,7 +52,9 @@ export class Metrics {
     lines.push("# HELP capstan_attempts_in_flight Handler attempts in flight.");
     lines.push("# TYPE capstan_attempts_in_flight gauge");
     lines.push(`capstan_attempts_in_flight ${gauges.inFlightAttempts}`);
-    lines.push("# HELP capstan_timers Durable timers scheduled.");
+    lines.push(
+      "# HELP capstan_timers Durable timers scheduled: sleeps, delayed calls, retry backoffs, and the retention of completed invocations.",
+    );
     lines.push("# TYPE capstan_timers gauge");
     lines.push(`capstan_timers ${gauges.timers}`);
     return lines.join("\n") + "\n";

@@ -57,6 +57,8 @@ export interface InvocationSummary {
   deploymentId: string;
   idempotencyKey?: string;
   createdAtMs: number;
+  /** For a scheduled (delayed) invocation: when it starts. */
+  scheduledAtMs?: number;
   modifiedAtMs: number;
   completedAtMs?: number;
   lastFailure?: { message: string; atMs: number; attempt: number };
