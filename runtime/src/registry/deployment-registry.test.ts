@@ -50,3 +50,24 @@ test("a service cannot silently change kind; force replaces it and survives a re
   await reloaded.load();
   expect(reloaded.resolve("Svc", "h").deployment.id).toBe(forced.id);
 });
+
+test("re-registering changes nothing; with force an older deployment serves again, also after a reload", async () => {
+  const store = memoryStore();
+  const registry = new DeploymentRegistry(store);
+  const v1 = await registry.register({ kind: "lambda", arn: "fn:1" }, discovery("service"), 1, false);
+  const v2 = await registry.register({ kind: "lambda", arn: "fn:2" }, discovery("service"), 2, false);
+  expect(await registry.register({ kind: "lambda", arn: "fn:1" }, discovery("service"), 3, false)).toBe(v1);
+  expect(registry.resolve("Svc", "h").deployment.id).toBe(v2.id);
+
+  const rolledBack = await registry.register({ kind: "lambda", arn: "fn:1" }, discovery("service"), 4, true);
+  expect(rolledBack.id).toBe(v1.id);
+  expect(registry.resolve("Svc", "h").deployment.id).toBe(v1.id);
+  expect(registry.list()).toHaveLength(2);
+  const reloaded = new DeploymentRegistry(store);
+  await reloaded.load();
+  expect(reloaded.resolve("Svc", "h").deployment.id).toBe(v1.id);
+  // Already serving: a forced re-registration leaves it as it is.
+  expect(await registry.register({ kind: "lambda", arn: "fn:1" }, discovery("service"), 5, true)).toBe(
+    registry.get(v1.id),
+  );
+});

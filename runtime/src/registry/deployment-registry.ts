@@ -1,7 +1,9 @@
 /**
  * Registered deployments and the services they serve. Persisted in the PartitionStore's metadata
  * (durable before a registration is acknowledged). A service is served by the newest deployment that
- * has it; invocations stay pinned to the deployment they started on.
+ * has it; invocations stay pinned to the deployment they started on. Registering a deployment that is
+ * already registered changes nothing, unless with `force`: then it serves its services again (a
+ * rollback to an older version, as Restate's forced re-registration does).
  */
 import { randomUUID } from "node:crypto";
 import type { DiscoveryResponse, HandlerOptions, ServiceDescription } from "@capstan/sdk/protocol";
@@ -18,6 +20,8 @@ export interface Deployment {
   id: string;
   endpoint: DeploymentEndpoint;
   createdAtMs: number;
+  /** When a forced re-registration made it serve its services again; newest serves. */
+  activatedAtMs?: number;
   services: ServiceDescription[];
 }
 
@@ -38,8 +42,7 @@ export class DeploymentRegistry {
 
   async load(): Promise<void> {
     const rows = await this.store.listMeta(META_PREFIX);
-    const all = rows.map((r) => r.value as Deployment).sort((a, b) => a.createdAtMs - b.createdAtMs);
-    for (const d of all) this.deployments.set(d.id, d);
+    for (const r of rows) this.deployments.set((r.value as Deployment).id, r.value as Deployment);
     this.reindex();
   }
 
@@ -49,6 +52,11 @@ export class DeploymentRegistry {
     nowMs: number,
     force: boolean,
   ): Promise<Deployment> {
+    const same = [...this.deployments.values()].find((d) => sameEndpoint(d.endpoint, endpoint));
+    if (same && JSON.stringify(same.services) === JSON.stringify(discovery.services)) {
+      if (!force || same.services.every((s) => this.services.get(s.name) === same)) return same;
+      return this.save({ ...same, activatedAtMs: nowMs });
+    }
     if (this.deployments.size >= MAX_DEPLOYMENTS) {
       throw new ApiError(
         409,
@@ -67,14 +75,15 @@ export class DeploymentRegistry {
         );
       }
     }
-    const same = [...this.deployments.values()].find((d) => sameEndpoint(d.endpoint, endpoint));
-    if (same && JSON.stringify(same.services) === JSON.stringify(discovery.services)) return same;
-    const deployment: Deployment = {
+    return this.save({
       id: `dp_${randomUUID().replace(/-/g, "").slice(0, 20)}`,
       endpoint,
       createdAtMs: nowMs,
       services: discovery.services,
-    };
+    });
+  }
+
+  private async save(deployment: Deployment): Promise<Deployment> {
     await this.store.putMeta(META_PREFIX + deployment.id, deployment);
     this.deployments.set(deployment.id, deployment);
     this.reindex();
@@ -123,7 +132,8 @@ export class DeploymentRegistry {
 
   private reindex(): void {
     this.services.clear();
-    const byAge = [...this.deployments.values()].sort((a, b) => a.createdAtMs - b.createdAtMs);
+    const servedSince = (d: Deployment): number => d.activatedAtMs ?? d.createdAtMs;
+    const byAge = [...this.deployments.values()].sort((a, b) => servedSince(a) - servedSince(b));
     for (const d of byAge) for (const s of d.services) this.services.set(s.name, d);
   }
 }
