@@ -201,8 +201,9 @@ async function stopDeployment(d: Deployment, summary: ModeSummary): Promise<void
  * server's noop run at the same client count, and the pair with the median ratio counts. Identical
  * runs on this 2-core VM differ by 10–20%, and the plain server moved from 21.5k to 41.1k req/s
  * between runs of one build (bound by the load generator's own speed, which follows the machine):
- * measured minutes apart, the two sides of a ratio saw different machines. Measured back to back
- * they see the same one.
+ * measured minutes apart, the two sides of a ratio saw different machines. Back to back they see
+ * the same one; the plain server's own spread stays (20.6k–37.9k req/s across the nine pairs of one
+ * run), which the median of the pairs tempers.
  */
 const THROUGHPUT_REPEATS = 3;
 
