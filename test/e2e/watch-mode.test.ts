@@ -48,6 +48,8 @@ describe("watch mode", () => {
     },
   );
   let platform: DevPlatform;
+  const logs: string[] = [];
+  const log = (message: string, level = "info"): void => void logs.push(`${level}: ${message}`);
   const writeHandler = (version: string): void =>
     writeFileSync(path.join(handlersDir, "versioned", "handler.ts"), handlerSource(version));
   const call = async (handler: string): Promise<string> => {
@@ -68,7 +70,7 @@ describe("watch mode", () => {
   beforeAll(async () => {
     mkdirSync(path.join(handlersDir, "versioned"));
     writeHandler("v1");
-    platform = await startDevPlatform(config, () => undefined);
+    platform = await startDevPlatform(config, log);
   });
   afterAll(async () => {
     await platform.close();
@@ -103,7 +105,7 @@ describe("watch mode", () => {
     // A restart keeps both versions, each with its own code: new calls still reach v2, and the
     // invocation pinned to v1 resumes on v1's code, not on what is on disk now.
     await platform.close();
-    platform = await startDevPlatform(config, () => undefined);
+    platform = await startDevPlatform(config, log);
     expect(await platform.rebuild()).toEqual([]);
     expect(await deployedVersions()).toEqual(["versioned:1", "versioned:2"]);
     expect(await call("which")).toBe("v2");
@@ -114,8 +116,38 @@ describe("watch mode", () => {
     // Code changed while the platform was stopped: the next start publishes it as the next version.
     await platform.close();
     writeHandler("v3");
-    platform = await startDevPlatform(config, () => undefined);
+    platform = await startDevPlatform(config, log);
     expect(await deployedVersions()).toEqual(["versioned:1", "versioned:2", "versioned:3"]);
     expect(await call("which")).toBe("v3");
+  });
+
+  test("a broken function is reported and skipped; the others still register; a removed one is noted", async () => {
+    const addFunction = (dir: string, source: string, functionJson?: string): void => {
+      mkdirSync(path.join(handlersDir, dir), { recursive: true });
+      writeFileSync(path.join(handlersDir, dir, "handler.ts"), source);
+      if (functionJson !== undefined)
+        writeFileSync(path.join(handlersDir, dir, "function.json"), functionJson);
+    };
+    addFunction("boom", 'throw new Error("boom at load");\nexport const handler = async () => null;\n');
+    addFunction("badconfig", handlerSource("x").replace('"Versioned"', '"BadConfig"'), '{"memorymb": 256}');
+    addFunction("later", handlerSource("later").replace('"Versioned"', '"Later"'));
+    logs.length = 0;
+    expect(await platform.rebuild()).toEqual(["later:1"]);
+    expect(logs.join("\n")).toMatch(/error: boom: .*boom at load/);
+    expect(logs.join("\n")).toMatch(/error: .*badconfig: .*unknown setting\(s\) memorymb/);
+
+    // An edit to a good function registers although the broken ones are still there.
+    writeHandler("v4");
+    expect(await platform.rebuild()).toEqual(["versioned:4"]);
+    expect(await call("which")).toBe("v4");
+
+    // Fixed, boom registers; removed, later's deployment stays (pinned invocations) and a warning says so.
+    addFunction("boom", handlerSource("boom").replace('"Versioned"', '"Boom"'));
+    rmSync(path.join(handlersDir, "badconfig"), { recursive: true });
+    rmSync(path.join(handlersDir, "later"), { recursive: true });
+    logs.length = 0;
+    expect(await platform.rebuild()).toEqual(["boom:2"]);
+    expect(logs).toEqual([expect.stringMatching(/^warn: later is no longer under .*later:1 still serves/)]);
+    expect(await platform.rebuild()).toEqual([]);
   });
 });

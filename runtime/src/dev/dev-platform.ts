@@ -50,23 +50,42 @@ export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise
       versionsFile: path.join(buildDir, VERSIONS_FILE),
     }),
   );
-  /** Function name → `name:version` last published. */
-  const published = new Map<string, string>();
-  const publishAll = async (): Promise<void> => {
-    for (const fn of await discoverFunctions(config.handlersDir)) {
-      const built = await buildFunction({ name: fn.name, entry: fn.entry, outDir: buildDir });
-      published.set(fn.name, `${fn.name}:${await lambda.publish(fn.name, built, fn.config)}`);
+  const problem = (what: string, e: unknown): void =>
+    log(`${what}: ${(e as Error)?.message ?? String(e)} (the other functions are served)`, "error");
+  /** Function name → `name:version` last published, for the functions on disk now that build. */
+  let published = new Map<string, string>();
+  /**
+   * Each function on its own: one that fails is reported and skipped, the others go on. Returns the
+   * names of the functions on disk, or undefined when a directory could not be read as one.
+   */
+  const publishAll = async (): Promise<Set<string> | undefined> => {
+    const now = new Map<string, string>();
+    let unreadable = false;
+    const functions = await discoverFunctions(config.handlersDir, (dir, e) => {
+      unreadable = true;
+      problem(path.relative(process.cwd(), dir) || dir, e);
+    });
+    for (const fn of functions) {
+      try {
+        const built = await buildFunction({ name: fn.name, entry: fn.entry, outDir: buildDir });
+        now.set(fn.name, `${fn.name}:${await lambda.publish(fn.name, built, fn.config)}`);
+      } catch (e) {
+        problem(fn.name, e);
+      }
     }
+    published = now;
+    return unreadable ? undefined : new Set(functions.map((fn) => fn.name));
   };
+  let onDisk: Set<string> | undefined;
   try {
     // Functions are published before the runtime starts: recovery resumes in-flight invocations at
     // once, and their pinned function versions must already answer.
-    await publishAll();
+    onDisk = await publishAll();
   } catch (e) {
     await lambda.close();
     throw e;
   }
-  if (published.size === 0)
+  if (onDisk?.size === 0)
     log(
       `no functions found under ${config.handlersDir} (one directory per function, with handler.ts)`,
       "warn",
@@ -87,20 +106,42 @@ export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise
     throw e;
   }
   const registered = new Map<string, string>();
-  /** Registers every published version not registered yet (discovery through the local endpoint). */
+  /**
+   * Registers every published version not registered yet (discovery through the local endpoint); one
+   * whose discovery fails (e.g. it throws at load) is reported and tried again on the next rebuild.
+   */
   const registerPublished = async (): Promise<string[]> => {
     const changed: string[] = [];
     for (const [name, qualified] of published) {
       if (registered.get(name) === qualified) continue;
-      await node.runtime.registerDeployment({ kind: "lambda", arn: qualified }, { force: true });
+      try {
+        await node.runtime.registerDeployment({ kind: "lambda", arn: qualified }, { force: true });
+      } catch (e) {
+        problem(name, e);
+        continue;
+      }
       registered.set(name, qualified);
       changed.push(qualified);
     }
     return changed;
   };
+  /** Functions whose directory is gone: their deployments stay (invocations may be pinned to them). */
+  const noteRemoved = (onDisk: Set<string>): void => {
+    for (const [name, qualified] of registered) {
+      if (onDisk.has(name)) continue;
+      registered.delete(name);
+      log(
+        `${name} is no longer under ${config.handlersDir}; its deployment ${qualified} still serves ` +
+          `its services: \`npx capstan deployments remove <id>\` (ids: deployments list) retires it`,
+        "warn",
+      );
+    }
+  };
   const rebuild = async (): Promise<string[]> => {
-    await publishAll();
-    return registerPublished();
+    const onDisk = await publishAll();
+    const changed = await registerPublished();
+    if (onDisk !== undefined) noteRemoved(onDisk);
+    return changed;
   };
 
   try {

@@ -33,40 +33,56 @@ const EXPORTS_HANDLER =
 /**
  * Finds the functions under `handlersDir`: every directory `<handlersDir>/<dir>/` holding
  * `handler.ts` is one function, named after the directory unless `function.json` says otherwise.
- * Directories without `handler.ts` (shared code) are skipped. Any invalid name, setting or a
- * duplicate name fails the whole discovery with a message naming the file, so `npm start` stops early
- * rather than serving half the functions.
+ * Directories without `handler.ts` (shared code) are skipped. An invalid name or setting, or a
+ * duplicate name, fails the whole discovery with a message naming the file — unless `onProblem` is
+ * given: then that directory alone is reported to it and skipped (`capstan dev` serves the others).
  *
  * @example
  * // handlers/src/checkout/handler.ts + handlers/src/checkout/function.json {"timeoutSeconds": 60}
  * await discoverFunctions("handlers/src");
  * // → [{ name: "checkout", entry: ".../checkout/handler.ts", config: { timeoutSeconds: 60, memoryMb: 256, environment: {} } }]
  */
-export async function discoverFunctions(handlersDir: string): Promise<DiscoveredFunction[]> {
+export async function discoverFunctions(
+  handlersDir: string,
+  onProblem?: (directory: string, problem: Error) => void,
+): Promise<DiscoveredFunction[]> {
   const entries = await readdir(handlersDir, { withFileTypes: true });
   const found: DiscoveredFunction[] = [];
   const seen = new Map<string, string>();
   for (const dirent of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
     const directory = join(handlersDir, dirent.name);
-    const entry = join(directory, HANDLER_FILE);
-    if (!(await isFile(entry))) continue;
-    if (!EXPORTS_HANDLER.test(await readFile(entry, "utf8"))) {
-      throw new Error(
-        `${entry} must export \`handler\` (export const handler = async (event, context) => ...)`,
-      );
+    try {
+      const fn = await discoverFunction(directory, dirent.name, seen);
+      if (fn !== undefined) found.push(fn);
+    } catch (e) {
+      if (onProblem === undefined) throw e;
+      onProblem(directory, e as Error);
     }
-    const configPath = join(directory, FUNCTION_CONFIG_FILE);
-    const raw = (await isFile(configPath))
-      ? parseJsonFile(configPath, await readFile(configPath, "utf8"))
-      : {};
-    const { name, config } = parseFunctionJson(raw, dirent.name, configPath);
-    const previous = seen.get(name);
-    if (previous !== undefined)
-      throw new Error(`Function name "${name}" is used by both ${previous} and ${directory}`);
-    seen.set(name, directory);
-    found.push({ name, directory, entry, config });
   }
   return found;
+}
+
+/** The function in `directory`, undefined when it has no handler.ts; `seen` maps names to directories. */
+async function discoverFunction(
+  directory: string,
+  directoryName: string,
+  seen: Map<string, string>,
+): Promise<DiscoveredFunction | undefined> {
+  const entry = join(directory, HANDLER_FILE);
+  if (!(await isFile(entry))) return undefined;
+  if (!EXPORTS_HANDLER.test(await readFile(entry, "utf8"))) {
+    throw new Error(
+      `${entry} must export \`handler\` (export const handler = async (event, context) => ...)`,
+    );
+  }
+  const configPath = join(directory, FUNCTION_CONFIG_FILE);
+  const raw = (await isFile(configPath)) ? parseJsonFile(configPath, await readFile(configPath, "utf8")) : {};
+  const { name, config } = parseFunctionJson(raw, directoryName, configPath);
+  const previous = seen.get(name);
+  if (previous !== undefined)
+    throw new Error(`Function name "${name}" is used by both ${previous} and ${directory}`);
+  seen.set(name, directory);
+  return { name, directory, entry, config };
 }
 
 /** Validates a `function.json` document; `source` names the file in error messages. */
