@@ -57,8 +57,10 @@ describe("npm start", () => {
   test("prints the URLs and registers every example", async () => {
     expect(platform.output).toContain(`ingress  ${platform.ingressUrl}`);
     expect(platform.output).toContain("curl -X POST");
-    // Not on the default admin port: the CLI hint says where the runtime is.
-    expect(platform.output).toContain(`npx capstan invocations list --admin-url ${platform.adminUrl}`);
+    // Not on the default ports: the hint tells the CLI where the runtime is.
+    expect(platform.output).toContain(
+      `export CAPSTAN_ADMIN_URL=${platform.adminUrl} CAPSTAN_INGRESS_URL=${platform.ingressUrl}`,
+    );
     const services = (
       (await get(platform.adminUrl, "/services")).json as { services: Array<{ name: string }> }
     ).services.map((s) => s.name);
@@ -155,7 +157,13 @@ describe("npm start", () => {
       env,
     );
     expect((JSON.parse(sql.stdout) as { rows: number[][] }).rows[0]![0]).toBeGreaterThan(0);
-    expect((await runCli(["health"], env)).code).toBe(0);
+    const health = await runCli(["health"], env);
+    expect(health.code).toBe(0);
+    expect(health.stdout).toContain(`ingress ${platform.ingressUrl} (ok)`);
+    const wrongIngress = await runCli(["health"], { ...env, CAPSTAN_INGRESS_URL: "http://127.0.0.1:1" });
+    expect(wrongIngress.stdout).toContain("ingress http://127.0.0.1:1 (not reachable");
+    const unknownService = await runCli(["services", "describe", "Nope"], env);
+    expect(unknownService).toMatchObject({ code: 1, stderr: "error: no service Nope is registered\n" });
     expect((await runCli(["nonsense"], env)).code).toBe(2);
     const unreachable = await runCli(["health"], { ...env, CAPSTAN_ADMIN_URL: "http://127.0.0.1:1" });
     expect(unreachable.code).toBe(3);

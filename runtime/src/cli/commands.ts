@@ -1,7 +1,7 @@
 /** The `capstan` subcommands other than `dev`: thin wrappers over the admin and ingress APIs. */
 import { flag, UsageError, type ParsedArgs } from "./args";
 import { table, time, timeline } from "./format";
-import { request } from "./http-client";
+import { CliError, EXIT_API_ERROR, request } from "./http-client";
 
 export interface CliContext {
   adminUrl: string;
@@ -85,7 +85,7 @@ const services: Command = async (ctx, args) => {
   } else if (sub === "describe") {
     const name = need(args, 2, "service name");
     const s = r.services.find((x) => x.name === name);
-    if (!s) throw new UsageError(`no service ${name}`);
+    if (!s) throw new CliError(`no service ${name} is registered`, EXIT_API_ERROR);
     print(
       ctx,
       s,
@@ -236,11 +236,16 @@ const health: Command = async (ctx) => {
     partitions: number;
     version: string;
   };
+  // The ingress is checked too: its URL is the CLI's setting, which the admin API cannot confirm.
+  const ingress = await request(ctx.ingressUrl, "GET", "/restate/health").then(
+    () => "ok",
+    () => "not reachable: set --ingress-url or CAPSTAN_INGRESS_URL",
+  );
   print(
     ctx,
-    r,
+    { ...r, ingress: { url: ctx.ingressUrl, status: ingress } },
     () =>
-      `${r.status} — ${r.partitions} partitions, runtime ${r.version}, admin ${ctx.adminUrl}, ingress ${ctx.ingressUrl}`,
+      `${r.status} — ${r.partitions} partitions, runtime ${r.version}, admin ${ctx.adminUrl}, ingress ${ctx.ingressUrl} (${ingress})`,
   );
 };
 

@@ -6,7 +6,13 @@
  */
 import path from "node:path";
 import type { ParsedArgs } from "../cli/args";
-import { DEFAULT_ADMIN_PORT, configFlags, loadConfig, type RuntimeConfig } from "../config/config";
+import {
+  DEFAULT_ADMIN_PORT,
+  DEFAULT_INGRESS_PORT,
+  configFlags,
+  loadConfig,
+  type RuntimeConfig,
+} from "../config/config";
 import { HttpInvoker } from "../invoker/http-invoker";
 import { LambdaInvoker } from "../invoker/lambda-invoker";
 import { RoutingInvoker } from "../invoker/routing-invoker";
@@ -162,9 +168,14 @@ export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise
   };
 }
 
-/** The CLI's `--admin-url` for a runtime it would not find by default (loadCliConfig). */
-function adminUrlFlag(adminUrl: string): string {
-  return adminUrl === `http://127.0.0.1:${DEFAULT_ADMIN_PORT}` ? "" : ` --admin-url ${adminUrl}`;
+/** For a runtime off the ports the CLI assumes (loadCliConfig): the variables that point it here. */
+function cliExports(node: RuntimeNode): string[] {
+  const defaults =
+    node.adminUrl === `http://127.0.0.1:${DEFAULT_ADMIN_PORT}` &&
+    node.ingressUrl === `http://127.0.0.1:${DEFAULT_INGRESS_PORT}`;
+  return defaults
+    ? []
+    : [`  export CAPSTAN_ADMIN_URL=${node.adminUrl} CAPSTAN_INGRESS_URL=${node.ingressUrl}   # for the CLI`];
 }
 
 /** Runs until SIGINT/SIGTERM; returns the exit code. */
@@ -195,7 +206,8 @@ export async function runDev(args: ParsedArgs): Promise<number> {
       "",
       "Try:",
       `  curl -X POST ${ingress}/Greeter/greet -H 'content-type: application/json' -d '"Ada"'`,
-      `  npx capstan invocations list${adminUrlFlag(platform.node.adminUrl)}`,
+      ...cliExports(platform.node),
+      `  npx capstan invocations list`,
       "",
       "Ctrl-C stops everything; state is kept in the data directory.",
     ].join("\n"),
