@@ -129,7 +129,17 @@ describe("invocation control", () => {
     expect((await post(`${env.adminUrl}/invocations/${id}/resume`)).status).toBeLessThan(300);
     await env.settle();
     expect(flakyFailures).toBe(3);
+    // It fails before any await the runtime completes: a cancel stays requested, and says so.
+    expect((await post(`${env.adminUrl}/invocations/${id}/cancel`)).status).toBeLessThan(300);
+    await env.settle();
+    expect(await env.describe(id)).toMatchObject({ status: "backing-off", cancelRequested: true });
     await post(`${env.adminUrl}/invocations/${id}/kill`);
+    const killed = (await env.describe(id))!;
+    expect(killed).toMatchObject({
+      status: "completed",
+      result: { kind: "failure", failure: { name: "KilledError", code: 409 } },
+    });
+    expect(killed.cancelRequested).toBeUndefined();
   });
 
   test("a delayed send never runs early, and says when it starts", async () => {

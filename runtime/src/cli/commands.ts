@@ -108,6 +108,7 @@ interface Summary {
   handlerInvocations: number;
   createdAtMs: number;
   scheduledAtMs?: number;
+  cancelRequested?: boolean;
   lastFailure?: { message: string };
 }
 
@@ -140,12 +141,20 @@ const invocations: Command = async (ctx, args) => {
       .json as Summary & {
       journal: Parameters<typeof timeline>[0];
       entryTimes: Parameters<typeof timeline>[1];
+      result?: { kind: string; failure?: { code: number; name?: string; message: string } };
     };
+    const failure = r.result?.failure;
     print(ctx, r, () =>
       [
         `${r.id}  ${target(r.target)}`,
         `status: ${statusOf(r)}   attempts: ${r.attempt}   handler invocations: ${r.handlerInvocations}`,
-        ...(r.lastFailure ? [`last failure: ${r.lastFailure.message}`] : []),
+        ...(failure
+          ? [`failure: ${failure.name ?? "TerminalError"} ${failure.code}: ${failure.message}`]
+          : []),
+        ...(r.cancelRequested
+          ? ["cancel requested: delivered at the handler's next await (kill a handler that fails before one)"]
+          : []),
+        ...(r.lastFailure && r.status !== "completed" ? [`last failure: ${r.lastFailure.message}`] : []),
         "",
         timeline(r.journal, r.entryTimes),
       ].join("\n"),

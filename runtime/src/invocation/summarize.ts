@@ -18,6 +18,7 @@ export function summarize(inv: Invocation, state: PartitionState): InvocationSum
     ...(inv.idempotencyKey !== undefined && { idempotencyKey: inv.idempotencyKey }),
     createdAtMs: inv.createdAtMs,
     ...(scheduledAtMs !== undefined && { scheduledAtMs }),
+    ...(inv.cancelPending && inv.status !== "completed" && { cancelRequested: true }),
     modifiedAtMs: inv.modifiedAtMs,
     ...(inv.completedAtMs !== undefined && { completedAtMs: inv.completedAtMs }),
     ...(inv.lastFailure !== undefined && { lastFailure: inv.lastFailure }),

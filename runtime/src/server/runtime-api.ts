@@ -59,6 +59,8 @@ export interface InvocationSummary {
   createdAtMs: number;
   /** For a scheduled (delayed) invocation: when it starts. */
   scheduledAtMs?: number;
+  /** A cancel waits for the handler's next await of an entry the runtime completes. */
+  cancelRequested?: boolean;
   modifiedAtMs: number;
   completedAtMs?: number;
   lastFailure?: { message: string; atMs: number; attempt: number };
