@@ -144,7 +144,7 @@ export class FakeRuntimeApi implements RuntimeApi {
     if (ready !== undefined) return Promise.resolve(ready);
     if (!this.knows(invocationId)) {
       return Promise.reject(
-        new ApiError(404, "INGRESS_INVOCATION_NOT_FOUND", `no invocation ${invocationId}`),
+        new ApiError(404, "INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`),
       );
     }
     return new Promise<Completion>((resolve, reject) => {
@@ -166,7 +166,7 @@ export class FakeRuntimeApi implements RuntimeApi {
     const result = this.results.get(invocationId);
     if (result !== undefined) return { ready: true, result };
     if (!this.knows(invocationId))
-      throw new ApiError(404, "INGRESS_INVOCATION_NOT_FOUND", `no invocation ${invocationId}`);
+      throw new ApiError(404, "INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`);
     return { ready: false };
   }
 

@@ -172,7 +172,7 @@ describe("ingress: attach, output, workflows, awakeables, health", () => {
     const unknown = await fetch(`${url}/restate/invocation/inv_1_fake00009999/output`);
     expect([unknown.status, ((await unknown.json()) as { code: string }).code]).toEqual([
       404,
-      "INGRESS_INVOCATION_NOT_FOUND",
+      "INVOCATION_NOT_FOUND", // the runtime's code, as the real runtime answers
     ]);
   });
 
