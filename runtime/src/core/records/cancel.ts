@@ -1,5 +1,5 @@
 /**
- * `cancel` (admin, ingress or `ctx.cancel` of another invocation): the handler sees CancelledError at
+ * `cancel` (admin API and CLI, or `ctx.cancel` of another invocation): the handler sees CancelledError at
  * its pending awaits — or at its next one — and may still run compensation before it finishes. Calls
  * are cancelled down the call tree; the parent's call entry then completes with the child's
  * (cancelled) result, like Restate.
