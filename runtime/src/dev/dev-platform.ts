@@ -192,7 +192,8 @@ export async function runDev(args: ParsedArgs): Promise<number> {
     process.stderr.write(`capstan dev: ${(e as Error).message}\n`);
     return 1;
   }
-  const services = (await platform.node.runtime.listServices()).map((s) => `${s.name} (${s.kind})`);
+  const registered = await platform.node.runtime.listServices();
+  const services = registered.map((s) => `${s.name} (${s.kind})`);
   const ingress = platform.node.ingressUrl;
   out(
     [
@@ -205,8 +206,11 @@ export async function runDev(args: ParsedArgs): Promise<number> {
       `  services ${services.join(", ") || "(none)"}`,
       "",
       "Try:",
-      `  curl -X POST ${ingress}/Greeter/greet -H 'content-type: application/json' -d '"Ada"'`,
       ...cliExports(platform.node),
+      // The example's call when it is served (the default handlers dir), else a look at what is.
+      registered.some((s) => s.name === "Greeter")
+        ? `  curl -X POST ${ingress}/Greeter/greet -H 'content-type: application/json' -d '"Ada"'`
+        : "  npx capstan services list",
       `  npx capstan invocations list`,
       "",
       "Ctrl-C stops everything; state is kept in the data directory.",
