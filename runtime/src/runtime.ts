@@ -52,7 +52,7 @@ import type {
   SubmitRequest,
   SubmitResult,
 } from "./server/runtime-api";
-import { runReadOnlyQuery } from "./server/sql-query";
+import { runQueryInProcess } from "./server/sql-query-process";
 import { buildQueryViews } from "./invocation/query-views";
 import { summarize } from "./invocation/summarize";
 import type { LogStore } from "./storage/log-store";
@@ -484,7 +484,7 @@ export class Runtime implements RuntimeApi {
   }
 
   async query(sql: string): Promise<QueryResult> {
-    return runReadOnlyQuery(sql, buildQueryViews(this.processors.map((p) => p.state)));
+    return runQueryInProcess(sql, buildQueryViews(this.processors.map((p) => p.state)));
   }
 
   health(): HealthInfo {

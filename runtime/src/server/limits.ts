@@ -29,6 +29,8 @@ export const MAX_LIST_LIMIT = 1000;
 export const MAX_QUERY_ROWS = 1000;
 export const MAX_QUERY_MS = 5_000;
 export const MAX_QUERY_LENGTH = 64 * 1024;
+/** Queries running at once, each in its own process (sql-query-process.ts); more are refused (429). */
+export const MAX_CONCURRENT_QUERIES = 2;
 
 /** Keys set or cleared by one state patch. */
 export const MAX_STATE_PATCH_KEYS = 1000;
