@@ -1,6 +1,7 @@
 import {
   decodeCheckpointAck,
   decodeCheckpointRequest,
+  decodeDiscoveryResponse,
   decodeEntry,
   decodeInvokeRequest,
   decodeInvokeResponse,
@@ -14,6 +15,7 @@ import {
   MAX_REQUEST_BYTES,
   MAX_VALUE_BYTES,
   parseJson,
+  PROTOCOL_VERSION,
 } from "./index";
 import type { ProtocolErrorCode } from "./index";
 
@@ -102,6 +104,20 @@ describe("protocol decoders at their limits", () => {
       });
     expect(codeOf(cp(MAX_CHECKPOINT_WAIT_MS))).toBe("none");
     expect(codeOf(cp(MAX_CHECKPOINT_WAIT_MS + 1))).toBe("PROTOCOL_LIMIT_EXCEEDED");
+  });
+
+  test("a deployment whose lowest protocol version is above this side's is refused", () => {
+    const discovery = (minProtocolVersion: number) => ({
+      type: "discovery",
+      protocolVersion: 1,
+      minProtocolVersion,
+      sdk: { name: "other", version: "9" },
+      services: [{ name: "S", kind: "service", handlers: [{ name: "h", kind: "stateless" }] }],
+    });
+    expect(codeOf(() => decodeDiscoveryResponse(discovery(PROTOCOL_VERSION)))).toBe("none");
+    expect(codeOf(() => decodeDiscoveryResponse(discovery(PROTOCOL_VERSION + 1)))).toBe(
+      "PROTOCOL_UNSUPPORTED_VERSION",
+    );
   });
 
   test("whole messages: MAX_REQUEST_BYTES, bad JSON, version and shape errors carry their codes", () => {

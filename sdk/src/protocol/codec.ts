@@ -80,6 +80,18 @@ function stringMap(v: unknown, path: string, maxEntries: number, value = str): R
   for (const k of keys) out[k] = value(o[k], `${path}.${k}`);
   return out;
 }
+/** The lowest version a peer speaks: one above PROTOCOL_VERSION means no version in common. */
+function minVersion(v: unknown, path: string): number {
+  const min = int(v, path, 1);
+  if (min > PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      "PROTOCOL_UNSUPPORTED_VERSION",
+      `${path}: the deployment needs protocol ${min} or later; this side speaks up to ${PROTOCOL_VERSION}`,
+    );
+  }
+  return min;
+}
+
 function version(v: unknown, path: string): typeof PROTOCOL_VERSION {
   if (typeof v !== "number" || v < MIN_PROTOCOL_VERSION || v > PROTOCOL_VERSION) {
     throw new ProtocolError(
@@ -409,7 +421,7 @@ export function decodeDiscoveryResponse(v: unknown): DiscoveryResponse {
   return {
     type: "discovery",
     protocolVersion: version(o.protocolVersion, "discovery.protocolVersion"),
-    minProtocolVersion: int(o.minProtocolVersion, "discovery.minProtocolVersion", 1),
+    minProtocolVersion: minVersion(o.minProtocolVersion, "discovery.minProtocolVersion"),
     sdk: {
       name: str(sdk.name, "discovery.sdk.name", MAX_NAME_LENGTH),
       version: str(sdk.version, "discovery.sdk.version", MAX_NAME_LENGTH),
