@@ -2,10 +2,11 @@
  * Lifecycle shared by the ingress and admin servers: node:http, routing, error replies, client-abort
  * signals, and a close() that also drops keep-alive connections.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Router } from "./router";
 import { ClientGone, sendError, type ServerLogger } from "./http-util";
+import { MAX_HTTP_HEADER_BYTES } from "./limits";
 
 export interface ServerHandle {
   /** The bound port (the ephemeral one when started with port 0). */
@@ -47,13 +48,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Serve
     }
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: MAX_HTTP_HEADER_BYTES }, (req, res) => {
     handle(req, res).catch((e: unknown) => logger.error("HTTP handler failed", { error: e }));
   });
-  server.on("clientError", (err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
-    else socket.destroy();
-    void err;
+  // A request node:http cannot parse never reaches a route: answered here, still as a JSON error.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return void socket.destroy();
+    const overflow = err.code === "HPE_HEADER_OVERFLOW";
+    const status = overflow ? 431 : 400;
+    const body = JSON.stringify(
+      overflow
+        ? {
+            code: `${router.area}_HEADERS_TOO_LARGE`,
+            message: `request line and headers over ${MAX_HTTP_HEADER_BYTES} bytes`,
+          }
+        : {
+            code: `${router.area}_BAD_REQUEST`,
+            message: `malformed HTTP request (${err.code ?? err.message})`,
+          },
+    );
+    const extra = Object.entries(options.errorHeaders ?? {}).map(([k, v]) => `${k}: ${v}\r\n`);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n${extra.join("")}\r\n${body}`,
+    );
   });
 
   await new Promise<void>((resolve, reject) => {

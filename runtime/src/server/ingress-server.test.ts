@@ -1,10 +1,16 @@
-import { MAX_HEADERS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH } from "@capstan/sdk/protocol";
+import {
+  MAX_HEADERS,
+  MAX_HEADERS_BYTES,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_KEY_LENGTH,
+} from "@capstan/sdk/protocol";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { ApiError } from "./api-error";
 import { FakeRuntimeApi } from "./fake-runtime-api";
 import type { ServerHandle } from "./http-server";
 import { startIngressServer } from "./ingress-server";
-import { MAX_INGRESS_BODY_BYTES } from "./limits";
+import { MAX_HTTP_HEADER_BYTES, MAX_INGRESS_BODY_BYTES } from "./limits";
 
 let api: FakeRuntimeApi;
 let server: ServerHandle;
@@ -313,6 +319,37 @@ describe("ingress: refusals", () => {
       431,
       "INGRESS_HEADERS_TOO_LARGE",
     ]);
+  });
+
+  it("431s headers over MAX_HEADERS_BYTES with its code; beyond what node:http parses too, as JSON", async () => {
+    expect((await post("/Greeter/greet", '"a"')).status).toBe(200);
+    const own = Object.entries(api.submits[0]!.headers).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    const name = "x-big";
+    const fill = (n: number) => ({ [name]: "v".repeat(n - name.length) });
+    expect((await post("/Greeter/greet", '"a"', fill(MAX_HEADERS_BYTES - own))).status).toBe(200);
+    expect(await refusal(await post("/Greeter/greet", '"a"', fill(MAX_HEADERS_BYTES - own + 1)))).toEqual([
+      431,
+      "INGRESS_HEADERS_TOO_LARGE",
+    ]);
+    const huge = await post("/Greeter/greet", '"a"', fill(MAX_HTTP_HEADER_BYTES + 1));
+    expect(await refusal(huge)).toEqual([431, "INGRESS_HEADERS_TOO_LARGE"]);
+    expect(huge.headers.get("x-restate-error-source")).toBe("ingress");
+    expect(api.submits).toHaveLength(2);
+  });
+
+  it("answers a request it cannot parse with a JSON 400, and keeps serving", async () => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, "127.0.0.1", () => socket.end("NOT HTTP AT ALL\r\n\r\n"));
+      let text = "";
+      socket.on("data", (d: Buffer) => (text += d.toString()));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(reply.slice(reply.indexOf("\r\n\r\n") + 4))).toMatchObject({
+      code: "INGRESS_BAD_REQUEST",
+    });
+    expect((await post("/Greeter/greet", '"a"')).status).toBe(200);
   });
 
   it("passes runtime ApiErrors through and turns other exceptions into 500 INTERNAL without crashing", async () => {

@@ -29,6 +29,13 @@ export const MAX_LIST_LIMIT = 1000;
 export const MAX_QUERY_ROWS = 1000;
 export const MAX_QUERY_MS = 5_000;
 export const MAX_QUERY_LENGTH = 64 * 1024;
+/**
+ * Request line and headers node:http parses before a route sees them (its default is 16 KiB, the same
+ * as MAX_HEADERS_BYTES, so the ingress's own 431 with its code could never answer). Beyond: 431
+ * `{area}_HEADERS_TOO_LARGE` from the parser.
+ */
+export const MAX_HTTP_HEADER_BYTES = 64 * 1024;
+
 /** Queries running at once, each in its own process (sql-query-process.ts); more are refused (429). */
 export const MAX_CONCURRENT_QUERIES = 2;
 

@@ -38,7 +38,7 @@ export class Router {
   private readonly routes: Route[] = [];
 
   /** `area` prefixes the router's own codes: `${area}_NOT_FOUND`, `_METHOD_NOT_ALLOWED`, `_BAD_PATH`. */
-  constructor(private readonly area: string) {}
+  constructor(readonly area: string) {}
 
   on(method: Method | Method[], pattern: string, handler: RouteHandler): this {
     const segments = splitPath(pattern);
