@@ -65,6 +65,12 @@ const table: Array<[string, InvokeFailure, InvokeErrorCode, boolean]> = [
   ["HTTP 413", { kind: "http-status", status: 413 }, "INVOKE_PAYLOAD_TOO_LARGE", false],
   ["RequestTooLargeException", aws("RequestTooLargeException", 413), "INVOKE_PAYLOAD_TOO_LARGE", false],
   [
+    "response over Lambda's limit",
+    { kind: "function-error", functionError: "Unhandled", errorType: "Function.ResponseSizeTooLarge" },
+    "INVOKE_PAYLOAD_TOO_LARGE",
+    false,
+  ],
+  [
     "request over the limit",
     { kind: "request-too-large", sizeBytes: 7, limitBytes: 6 },
     "INVOKE_PAYLOAD_TOO_LARGE",

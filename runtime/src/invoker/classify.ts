@@ -67,6 +67,9 @@ const ACCESS_DENIED = new Set([
   "KMSAccessDeniedException",
 ]);
 
+/** Lambda's errorType for a response over its payload limit. */
+const RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge";
+
 /** The request or the function's configuration is wrong: the same call fails the same way. */
 const MISCONFIGURED = new Set([
   "InvalidParameterValueException",
@@ -117,6 +120,16 @@ export function classifyInvokeFailure(failure: InvokeFailure): InvokeError {
       return fromStatus(failure.status, message, cause);
     }
     case "function-error":
+      // A response over Lambda's 6 MB limit: replaying the same journal produces the same response,
+      // so it pauses at once, as a request over the limit does.
+      if (failure.errorType === RESPONSE_TOO_LARGE) {
+        return new InvokeError(
+          "INVOKE_PAYLOAD_TOO_LARGE",
+          `the function's response is over Lambda's limit${detail(failure.message)}`,
+          false,
+          cause,
+        );
+      }
       // Unhandled: the handler crashed (out of memory, timed out, runtime exit). Handled: the SDK's
       // adapter threw instead of answering. Either way a new attempt may succeed.
       return new InvokeError(
