@@ -8,6 +8,8 @@ import {
   decodeRuntimeToSdk,
   isProtocolError,
   MAX_CHECKPOINT_WAIT_MS,
+  MAX_EAGER_STATE_BYTES,
+  MAX_HEADERS_BYTES,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_JOURNAL_ENTRIES,
   MAX_KEY_LENGTH,
@@ -56,6 +58,35 @@ describe("protocol decoders at their limits", () => {
     expect(codeOf(() => decodeEntry({ index: 0, kind: "input", value: over }, "e"))).toBe(
       "PROTOCOL_LIMIT_EXCEEDED",
     );
+  });
+
+  test("headers (MAX_HEADERS_BYTES) and eager state (MAX_EAGER_STATE_BYTES) at and over their totals", () => {
+    const withHeaders = (size: number) => () =>
+      decodeInvokeRequest({ ...baseRequest(), headers: { h: "v".repeat(size - 1) } });
+    expect(codeOf(withHeaders(MAX_HEADERS_BYTES))).toBe("none");
+    expect(codeOf(withHeaders(MAX_HEADERS_BYTES + 1))).toBe("PROTOCOL_LIMIT_EXCEEDED");
+    const sendWithHeaders = (size: number) => () =>
+      decodeEntry(
+        {
+          index: 1,
+          kind: "send",
+          target: { service: "S", handler: "h" },
+          parameter: "",
+          headers: { h: "v".repeat(size - 1) },
+        },
+        "e",
+      );
+    expect(codeOf(sendWithHeaders(MAX_HEADERS_BYTES))).toBe("none");
+    expect(codeOf(sendWithHeaders(MAX_HEADERS_BYTES + 1))).toBe("PROTOCOL_LIMIT_EXCEEDED");
+    // Two values, each under MAX_VALUE_BYTES, whose keys and values sum to the limit, then one more.
+    const half = MAX_EAGER_STATE_BYTES / 2;
+    const withState = (extra: number) => () =>
+      decodeInvokeRequest({
+        ...baseRequest(),
+        state: { complete: true, values: { a: "x".repeat(half - 1), b: "y".repeat(half - 1 + extra) } },
+      });
+    expect(codeOf(withState(0))).toBe("none");
+    expect(codeOf(withState(1))).toBe("PROTOCOL_LIMIT_EXCEEDED");
   });
 
   test("names, keys and idempotency keys at and over their limits", () => {

@@ -5,7 +5,9 @@
 import { ProtocolError } from "./errors";
 import {
   MAX_CHECKPOINT_WAIT_MS,
+  MAX_EAGER_STATE_BYTES,
   MAX_HEADERS,
+  MAX_HEADERS_BYTES,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_JOURNAL_ENTRIES,
   MAX_KEY_LENGTH,
@@ -69,6 +71,17 @@ function payload(v: unknown, path: string): string {
     throw new ProtocolError("PROTOCOL_LIMIT_EXCEEDED", `${path}: value larger than ${MAX_VALUE_BYTES} bytes`);
   }
   return s;
+}
+/** At most `max` summed name and value lengths (the measure the runtime bounds them by). */
+function boundedTotal(map: Record<string, string>, path: string, max: number): Record<string, string> {
+  let total = 0;
+  for (const [k, v] of Object.entries(map)) total += k.length + v.length;
+  if (total > max)
+    throw new ProtocolError("PROTOCOL_LIMIT_EXCEEDED", `${path}: more than ${max} bytes in all`);
+  return map;
+}
+function headers(v: unknown, path: string): Record<string, string> {
+  return boundedTotal(stringMap(v, path, MAX_HEADERS), path, MAX_HEADERS_BYTES);
 }
 function stringMap(v: unknown, path: string, maxEntries: number, value = str): Record<string, string> {
   const o = obj(v, path);
@@ -175,11 +188,11 @@ export function decodeEntry(v: unknown, path: string): JournalEntry {
         target: decodeTarget(o.target, p("target")),
         parameter: payload(o.parameter, p("parameter")),
       };
-      const headers = o.headers === undefined ? undefined : stringMap(o.headers, p("headers"), MAX_HEADERS);
+      const headerMap = o.headers === undefined ? undefined : headers(o.headers, p("headers"));
       const idempotencyKey = optStr(o.idempotencyKey, p("idempotencyKey"), MAX_IDEMPOTENCY_KEY_LENGTH);
       const invocationId = optStr(o.invocationId, p("invocationId"), MAX_NAME_LENGTH);
       const extra = {
-        ...(headers !== undefined && { headers }),
+        ...(headerMap !== undefined && { headers: headerMap }),
         ...(idempotencyKey !== undefined && { idempotencyKey }),
         ...(invocationId !== undefined && { invocationId }),
       };
@@ -268,7 +281,11 @@ function eagerState(v: unknown, path: string): EagerState {
   if (typeof o.complete !== "boolean") fail(`${path}.complete`, "expected a boolean");
   return {
     complete: o.complete,
-    values: stringMap(o.values, `${path}.values`, MAX_JOURNAL_ENTRIES, payload),
+    values: boundedTotal(
+      stringMap(o.values, `${path}.values`, MAX_JOURNAL_ENTRIES, payload),
+      `${path}.values`,
+      MAX_EAGER_STATE_BYTES,
+    ),
   };
 }
 
@@ -291,7 +308,7 @@ export function decodeInvokeRequest(v: unknown): InvokeRequest {
     target: decodeTarget(o.target, "request.target"),
     attempt: int(o.attempt, "request.attempt", 1),
     attemptToken: str(o.attemptToken, "request.attemptToken", MAX_NAME_LENGTH),
-    headers: stringMap(o.headers, "request.headers", MAX_HEADERS),
+    headers: headers(o.headers, "request.headers"),
     journal: entries(o.journal, "request.journal"),
     retry: {
       attemptsSinceLastEntry: int(retry.attemptsSinceLastEntry, "request.retry.attemptsSinceLastEntry"),
