@@ -26,3 +26,14 @@ describe("stderrLog", () => {
     expect(linesAt("error")).toEqual(["[capstan] error: partition 3 stopped\n"]);
   });
 });
+
+test("a message built by a function is built only when it is printed", () => {
+  let built = 0;
+  const lines: string[] = [];
+  const log = stderrLog("info", (l) => lines.push(l));
+  const expensive = (): string => `built ${++built}`;
+  log(expensive, "debug");
+  expect(built).toBe(0);
+  log(expensive, "warn");
+  expect([built, lines]).toEqual([1, ["[capstan] warn: built 1\n"]]);
+});

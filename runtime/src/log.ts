@@ -5,8 +5,16 @@
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** A message, or a function building it: one on a hot path costs nothing unless it is printed. */
+export type LogMessage = string | (() => string);
+
 /** Where a component sends a message; `level` is "info" when omitted. */
-export type Log = (message: string, level?: LogLevel) => void;
+export type Log = (message: LogMessage, level?: LogLevel) => void;
+
+/** The text of a message (calls a builder). */
+export function messageText(message: LogMessage): string {
+  return typeof message === "function" ? message() : message;
+}
 
 /**
  * Lines on stderr at `minLevel` and above: `[capstan] message` at info, `[capstan] warn: message`
@@ -24,6 +32,6 @@ export function stderrLog(
   const min = LOG_LEVELS.indexOf(minLevel);
   return (message, level = "info") => {
     if (LOG_LEVELS.indexOf(level) < min) return;
-    write(`[capstan] ${level === "info" ? "" : `${level}: `}${message}\n`);
+    write(`[capstan] ${level === "info" ? "" : `${level}: `}${messageText(message)}\n`);
   };
 }

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "@capstan/runtime";
 import { startDevPlatform, type DevPlatform } from "../../runtime/src/dev/dev-platform";
+import { messageText, type Log } from "../../runtime/src/log";
 import { REPO_ROOT } from "./support/platform-process";
 
 jest.setTimeout(60_000);
@@ -49,7 +50,7 @@ describe("watch mode", () => {
   );
   let platform: DevPlatform;
   const logs: string[] = [];
-  const log = (message: string, level = "info"): void => void logs.push(`${level}: ${message}`);
+  const log: Log = (message, level = "info") => void logs.push(`${level}: ${messageText(message)}`);
   const writeHandler = (version: string): void =>
     writeFileSync(path.join(handlersDir, "versioned", "handler.ts"), handlerSource(version));
   const call = async (handler: string): Promise<string> => {

@@ -85,9 +85,11 @@ export class AttemptDriver {
     const startedMs = this.clock.nowMs();
     try {
       const response = await this.invoker.invoke(deployment.endpoint, request, controller.signal);
+      const endedMs = this.clock.nowMs();
       this.log(
-        `attempt ${attempt} of ${id} (${inv.target.service}/${inv.target.handler}): ${response.outcome.kind}, ` +
-          `${response.entries.length} new entries, ${this.clock.nowMs() - startedMs} ms`,
+        () =>
+          `attempt ${attempt} of ${id} (${inv.target.service}/${inv.target.handler}): ${response.outcome.kind}, ` +
+          `${response.entries.length} new entries, ${endedMs - startedMs} ms`,
         "debug",
       );
       if (response.invocationId !== id || response.attemptToken !== attemptToken(attempt)) {
