@@ -17,6 +17,8 @@ export { RoutingInvoker } from "./invoker/routing-invoker";
 export { InvokeError } from "./invoker/invoker";
 export type { Invoker, DeploymentEndpoint, InvokeErrorCode } from "./invoker/invoker";
 export { openSqliteStores } from "./storage/sqlite-stores";
+export { lockDataDir, DataDirInUseError } from "./storage/data-dir-lock";
+export type { DataDirLock } from "./storage/data-dir-lock";
 export type { LogStore } from "./storage/log-store";
 export type { PartitionStore } from "./storage/partition-store";
 export { startDevPlatform } from "./dev/dev-platform";

@@ -4,8 +4,9 @@ import path from "node:path";
 import { HttpInvoker } from "./invoker/http-invoker";
 import { startRuntimeNode } from "./node";
 import { PartitionCountMismatchError } from "./partition/partition-count";
+import { DataDirInUseError } from "./storage/data-dir-lock";
 
-describe("a data directory keeps the partition count it was created with", () => {
+describe("a runtime node and its data directory", () => {
   let dataDir: string;
   beforeEach(() => (dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-node-"))));
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -30,5 +31,16 @@ describe("a data directory keeps the partition count it was created with", () =>
     const node = await start(4);
     expect(node.runtime.health().partitions).toBe(4);
     await node.close();
+  });
+
+  test("a second node on a data directory in use is refused; the first keeps serving", async () => {
+    const first = await start(4);
+    const refused = await start(4).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DataDirInUseError);
+    const health = await fetch(`${first.adminUrl}/health`);
+    expect(health.status).toBe(200);
+    await first.close();
+    // Closing releases the directory.
+    await (await start(4)).close();
   });
 });

@@ -13,7 +13,8 @@ import { startAdminServer } from "./server/admin-server";
 import { startIngressServer } from "./server/ingress-server";
 import { listenUrl } from "./server/listen-url";
 import type { ServerHandle } from "./server/http-server";
-import { openSqliteStores } from "./storage/sqlite-stores";
+import { lockDataDir, type DataDirLock } from "./storage/data-dir-lock";
+import { openSqliteStores, type SqliteStores } from "./storage/sqlite-stores";
 
 export interface RuntimeNodeOptions {
   dataDir: string;
@@ -28,6 +29,12 @@ export interface RuntimeNodeOptions {
   checkpointBaseUrl?: string;
   completedRetentionMs?: number;
   log?: Log;
+  /**
+   * The data directory's lock, when the caller took it already (`capstan dev` does, before it builds
+   * into the directory) and releases it itself. Absent: the node takes it, and releases it on close.
+   * `false`: no lock, for tests of the log's own fence, which open two runtimes on one directory.
+   */
+  dataDirLock?: DataDirLock | false;
 }
 
 export interface RuntimeNode {
@@ -38,7 +45,14 @@ export interface RuntimeNode {
 }
 
 export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<RuntimeNode> {
-  const stores = openSqliteStores(options.dataDir);
+  const ownLock = options.dataDirLock === undefined ? lockDataDir(options.dataDir) : undefined;
+  let stores: SqliteStores;
+  try {
+    stores = openSqliteStores(options.dataDir);
+  } catch (e) {
+    ownLock?.release();
+    throw e;
+  }
   const log = options.log ?? stderrLog("info");
   const runtime = new Runtime({
     partitions: options.partitions,
@@ -73,11 +87,13 @@ export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<Run
         await Promise.all(servers.map((s) => s.close()));
         await runtime.stop();
         await stores.close();
+        ownLock?.release();
       },
     };
   } catch (e) {
     await Promise.all(servers.map((s) => s.close()));
     await stores.close();
+    ownLock?.release();
     throw e;
   }
 }
@@ -90,6 +106,7 @@ export async function startRuntimeNodeFromConfig(
   config: RuntimeConfig,
   invoker: Invoker,
   log: Log,
+  dataDirLock?: DataDirLock,
 ): Promise<RuntimeNode> {
   const ports = { CAPSTAN_INGRESS_PORT: config.ingressPort, CAPSTAN_ADMIN_PORT: config.adminPort };
   await assertPortsFree(config.host, ports);
@@ -104,6 +121,7 @@ export async function startRuntimeNodeFromConfig(
       completedRetentionMs: config.completedRetentionMs,
       ...(config.checkpointBaseUrl !== undefined && { checkpointBaseUrl: config.checkpointBaseUrl }),
       log,
+      ...(dataDirLock !== undefined && { dataDirLock }),
     }),
   );
 }

@@ -6,7 +6,7 @@
  * and restarted, and everything completes exactly once.
  */
 import * as clients from "@restatedev/restate-sdk-clients";
-import { PlatformProcess, runCli } from "./support/platform-process";
+import { PlatformProcess, freePort, runCli } from "./support/platform-process";
 
 jest.setTimeout(120_000);
 /** No request of these examples takes long; a hang fails fast with a clear error. */
@@ -177,6 +177,20 @@ describe("npm start", () => {
     expect(second.stderr).toContain(
       `ports ${ingress} (CAPSTAN_INGRESS_PORT), ${admin} (CAPSTAN_ADMIN_PORT) and ${lambda} (CAPSTAN_LAMBDA_PORT) are already in use`,
     );
+  });
+
+  test("a second platform on the same data directory, on other ports, is refused", async () => {
+    const second = await runCli(["dev", "--no-watch"], {
+      ...platform.env,
+      CAPSTAN_INGRESS_PORT: String(await freePort()),
+      CAPSTAN_ADMIN_PORT: String(await freePort()),
+      CAPSTAN_LAMBDA_PORT: String(await freePort()),
+    });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(
+      `the data directory ${platform.dataDir} is in use by another Capstan runtime`,
+    );
+    expect((await post(platform.ingressUrl, "/Greeter/greet", "Lock")).status).toBe(200);
   });
 
   test("SIGKILL mid-workflow and mid-burst loses nothing and repeats nothing", async () => {

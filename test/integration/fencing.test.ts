@@ -2,6 +2,8 @@
  * Guarantee 7: a stale leader cannot write. Two runtimes opened on one data directory: the one that
  * started second leads; the first one's next append conflicts in the log, it stops leading that
  * partition, refuses the request and reports itself failed — nothing it did after being superseded lands.
+ * The data directory's lock refuses a second runtime in normal use (node.test.ts); the second one here
+ * goes without it, to prove the log's own fence, which holds where a file lock cannot (the DynamoDB log).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -16,7 +18,7 @@ describe("fencing", () => {
   beforeAll(async () => {
     first = await startTestEnvironment({ services: [counter], dataDir, partitions: 1 });
     await first.call("Counter", "add", 1, { key: "k" });
-    second = await startTestEnvironment({ services: [counter], dataDir, partitions: 1 });
+    second = await startTestEnvironment({ services: [counter], dataDir, partitions: 1, lockDataDir: false });
   });
   afterAll(async () => {
     await second.close();

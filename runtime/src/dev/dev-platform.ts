@@ -19,6 +19,7 @@ import { RoutingInvoker } from "../invoker/routing-invoker";
 import { buildFunction, discoverFunctions, startLocalLambdaProcess } from "../lambda-local";
 import { assertPortsFree, withPortHint } from "../config/ports";
 import { startRuntimeNodeFromConfig, type RuntimeNode } from "../node";
+import { lockDataDir, type DataDirLock } from "../storage/data-dir-lock";
 import { stopSignal } from "../cli/stop-signal";
 import { watchTree, type TreeWatcher } from "./tree-watcher";
 import { stderrLog, type Log } from "../log";
@@ -39,13 +40,28 @@ export interface DevPlatform {
 }
 
 export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise<DevPlatform> {
-  const buildDir = path.join(config.dataDir, "build");
   // Every port is checked before anything starts, so one message names all the busy ones.
   await assertPortsFree(config.host, {
     CAPSTAN_INGRESS_PORT: config.ingressPort,
     CAPSTAN_ADMIN_PORT: config.adminPort,
     CAPSTAN_LAMBDA_PORT: config.lambdaPort,
   });
+  // Before anything is built or published into the directory another platform may be using.
+  const lock = lockDataDir(config.dataDir);
+  try {
+    return await startOnLockedDataDir(config, log, lock);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function startOnLockedDataDir(
+  config: RuntimeConfig,
+  log: Log,
+  lock: DataDirLock,
+): Promise<DevPlatform> {
+  const buildDir = path.join(config.dataDir, "build");
   const lambda = await withPortHint({ CAPSTAN_LAMBDA_PORT: config.lambdaPort }, () =>
     startLocalLambdaProcess({
       host: config.host,
@@ -106,7 +122,7 @@ export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise
       }),
       http: new HttpInvoker({ maxConcurrency: config.maxConcurrentInvocations }),
     });
-    node = await startRuntimeNodeFromConfig(config, invoker, log);
+    node = await startRuntimeNodeFromConfig(config, invoker, log, lock);
   } catch (e) {
     await lambda.close();
     throw e;
@@ -164,6 +180,7 @@ export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise
     async close() {
       await node.close();
       await lambda.close();
+      lock.release();
     },
   };
 }

@@ -33,6 +33,11 @@ export interface TestEnvironmentOptions {
   /** How long completed invocations stay inspectable (default 1 hour). */
   completedRetentionMs?: number;
   endpointOptions?: Omit<EndpointOptions, "alwaysReplay">;
+  /**
+   * Lock the data directory, refusing a second runtime on it (default true). False only to test the
+   * log's own fence, which needs two runtimes on one directory.
+   */
+  lockDataDir?: boolean;
 }
 
 export interface CallOptions {
@@ -102,6 +107,7 @@ export class TestEnvironment {
       ...(clock && { clock, realTimers: false }),
       completedRetentionMs: options.completedRetentionMs ?? 3_600_000,
       log: () => undefined,
+      ...(options.lockDataDir === false && { dataDirLock: false }),
     });
   }
 

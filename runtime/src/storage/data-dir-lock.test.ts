@@ -1,0 +1,43 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DataDirInUseError, lockDataDir } from "./data-dir-lock";
+
+describe("lockDataDir: one runtime per data directory", () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-lock-"))));
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test("a second holder is refused at once, and may take the directory once it is released", () => {
+    const first = lockDataDir(dataDir);
+    const refused = (() => {
+      try {
+        return lockDataDir(dataDir);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(refused).toBeInstanceOf(DataDirInUseError);
+    expect(refused).toMatchObject({ code: "STORE_DATA_DIR_IN_USE" });
+    expect((refused as Error).message).toContain(`${dataDir} is in use by another Capstan runtime`);
+    first.release();
+    first.release();
+    lockDataDir(dataDir).release();
+  });
+
+  test("another process holding it refuses this one; killed with SIGKILL, it leaves no stale lock", async () => {
+    // A plain Node child that compiles the TypeScript source on the fly (test-support/register-ts.js).
+    const script =
+      `require(${JSON.stringify(path.join(__dirname, "test-support", "register-ts.js"))});` +
+      `require(${JSON.stringify(path.join(__dirname, "data-dir-lock.ts"))}).lockDataDir(process.argv[1]);` +
+      `console.log("held"); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ["-e", script, dataDir], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    expect(() => lockDataDir(dataDir)).toThrow(DataDirInUseError);
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    lockDataDir(dataDir).release();
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * One runtime per data directory. Two runtimes on one `capstan.db` would both lead every partition:
+ * the log's conditional append fences the second writer at its first conflicting append, but until
+ * then both accept requests, and the fenced one stops partitions that callers were using. So a node
+ * locks its data directory before it opens anything in it, as Restate's RocksDB does with its LOCK file.
+ *
+ * The lock is SQLite's exclusive lock on `<dataDir>/capstan.lock`, held by an open connection: the
+ * kernel drops it when the process ends however it ends (SIGKILL too), so there is never a stale lock
+ * to clean up, and a second connection of the same process is refused as well.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+
+export const LOCK_FILE_NAME = "capstan.lock";
+
+/** Another runtime (another process, or another node of this one) holds the data directory. */
+export class DataDirInUseError extends Error {
+  override readonly name = "DataDirInUseError";
+  readonly code = "STORE_DATA_DIR_IN_USE";
+  constructor(readonly dataDir: string) {
+    super(
+      `the data directory ${dataDir} is in use by another Capstan runtime: stop that one, or set ` +
+        `CAPSTAN_DATA_DIR to another directory`,
+    );
+  }
+}
+
+export interface DataDirLock {
+  /** Lets another runtime take the directory. Idempotent. */
+  release(): void;
+}
+
+/**
+ * Takes the directory (creating it) or throws DataDirInUseError at once, without waiting.
+ *
+ * @example
+ * const lock = lockDataDir(".capstan");
+ * try { ... } finally { lock.release(); }
+ */
+export function lockDataDir(dataDir: string): DataDirLock {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, LOCK_FILE_NAME), { timeout: 0 });
+  try {
+    // EXCLUSIVE locking mode keeps the lock of the first write until the connection closes. That
+    // write records the holder's pid in the header; nothing else is stored, so no journal is needed.
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.pragma("journal_mode = OFF");
+    db.pragma(`user_version = ${process.pid}`);
+  } catch (e) {
+    db.close();
+    if ((e as { code?: unknown }).code === "SQLITE_BUSY") throw new DataDirInUseError(dataDir);
+    throw e;
+  }
+  return {
+    release() {
+      if (db.open) db.close();
+    },
+  };
+}
