@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DataDirInUseError, lockDataDir } from "./data-dir-lock";
+import { DataDirInUseError, LOCK_FILE_NAME, lockDataDir } from "./data-dir-lock";
+import { StoreOpenError } from "./sqlite-database";
 
 describe("lockDataDir: one runtime per data directory", () => {
   let dataDir: string;
@@ -39,5 +40,12 @@ describe("lockDataDir: one runtime per data directory", () => {
     child.kill("SIGKILL");
     await exited;
     lockDataDir(dataDir).release();
+  });
+
+  test("a lock file that is not SQLite's is reported with its name, not taken for a lock in use", () => {
+    const file = path.join(dataDir, LOCK_FILE_NAME);
+    writeFileSync(file, "x".repeat(200));
+    expect(() => lockDataDir(dataDir)).toThrow(StoreOpenError);
+    expect(() => lockDataDir(dataDir)).toThrow(`cannot open ${file}`);
   });
 });

@@ -11,6 +11,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { StoreOpenError } from "./sqlite-database";
 
 export const LOCK_FILE_NAME = "capstan.lock";
 
@@ -40,7 +41,13 @@ export interface DataDirLock {
  */
 export function lockDataDir(dataDir: string): DataDirLock {
   fs.mkdirSync(dataDir, { recursive: true });
-  const db = new Database(path.join(dataDir, LOCK_FILE_NAME), { timeout: 0 });
+  const file = path.join(dataDir, LOCK_FILE_NAME);
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: 0 });
+  } catch (e) {
+    throw new StoreOpenError(file, e);
+  }
   try {
     // EXCLUSIVE locking mode keeps the lock of the first write until the connection closes. That
     // write records the holder's pid in the header; nothing else is stored, so no journal is needed.
@@ -50,7 +57,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   } catch (e) {
     db.close();
     if ((e as { code?: unknown }).code === "SQLITE_BUSY") throw new DataDirInUseError(dataDir);
-    throw e;
+    throw new StoreOpenError(file, e);
   }
   return {
     release() {

@@ -63,6 +63,18 @@ export class StoreClosedError extends Error {
   }
 }
 
+/** The file could not be opened as Capstan's database (not SQLite, unreadable, a directory...). */
+export class StoreOpenError extends Error {
+  override readonly name = "StoreOpenError";
+  readonly code = "STORE_OPEN_FAILED";
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(`cannot open ${file}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
 /**
  * An open `capstan.db`: WAL journal (readers never block the writer), `synchronous=FULL` (a commit is
  * fsync'd before it returns, which is what "durable on resolve" needs), schema created or checked.
@@ -84,7 +96,12 @@ export class SqliteDatabase {
   static open(dataDir: string): SqliteDatabase {
     fs.mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, DB_FILE_NAME);
-    const db = new Database(file);
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+    } catch (e) {
+      throw new StoreOpenError(file, e);
+    }
     try {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = FULL");
@@ -92,7 +109,7 @@ export class SqliteDatabase {
       migrate(db, file);
     } catch (e) {
       db.close();
-      throw e;
+      throw e instanceof StoreSchemaError ? e : new StoreOpenError(file, e);
     }
     return new SqliteDatabase(file, db);
   }

@@ -5,7 +5,13 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { LogConflictError } from "./log-store";
 import { describeLogStoreContract } from "./log-store.contract";
-import { DB_FILE_NAME, SCHEMA_VERSION, StoreClosedError, StoreSchemaError } from "./sqlite-database";
+import {
+  DB_FILE_NAME,
+  SCHEMA_VERSION,
+  StoreClosedError,
+  StoreOpenError,
+  StoreSchemaError,
+} from "./sqlite-database";
 import {
   MAX_READ_RECORDS,
   MAX_RECORD_BYTES,
@@ -231,6 +237,17 @@ describe("SqliteDatabase schema", () => {
 
     expect(() => SqliteLogStore.open(dir)).toThrow(StoreSchemaError);
     expect(() => SqliteLogStore.open(dir)).toThrow(/schema version 2, newer than 1/);
+  });
+
+  it("refuses a file that is not a database, naming it, and leaves it as it was", () => {
+    const dir = tempDir();
+    const file = path.join(dir, DB_FILE_NAME);
+    const content = "not a database, and a good deal longer than SQLite's 100-byte header would be....\n";
+    fs.writeFileSync(file, content);
+
+    expect(() => SqliteLogStore.open(dir)).toThrow(StoreOpenError);
+    expect(() => SqliteLogStore.open(dir)).toThrow(`cannot open ${file}: file is not a database`);
+    expect(fs.readFileSync(file, "utf8")).toBe(content);
   });
 });
 
