@@ -29,11 +29,14 @@ describe("lockDataDir: one runtime per data directory", () => {
 
   test("another process holding it refuses this one; killed with SIGKILL, it leaves no stale lock", async () => {
     // A plain Node child that compiles the TypeScript source on the fly (test-support/register-ts.js).
+    // It drops the lock's handle and collects garbage: the lock must not go with it.
     const script =
       `require(${JSON.stringify(path.join(__dirname, "test-support", "register-ts.js"))});` +
       `require(${JSON.stringify(path.join(__dirname, "data-dir-lock.ts"))}).lockDataDir(process.argv[1]);` +
-      `console.log("held"); setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ["-e", script, dataDir], { stdio: ["ignore", "pipe", "inherit"] });
+      `global.gc(); setTimeout(() => console.log("held"), 50); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ["--expose-gc", "-e", script, dataDir], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
     expect(() => lockDataDir(dataDir)).toThrow(DataDirInUseError);
     const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -15,6 +15,12 @@ import { StoreOpenError } from "./sqlite-database";
 
 export const LOCK_FILE_NAME = "capstan.lock";
 
+/**
+ * The connections holding a lock. better-sqlite3 closes a connection that is garbage-collected, which
+ * would release its lock behind the runtime's back: held here until released.
+ */
+const held = new Set<Database.Database>();
+
 /** Another runtime (another process, or another node of this one) holds the data directory. */
 export class DataDirInUseError extends Error {
   override readonly name = "DataDirInUseError";
@@ -59,8 +65,10 @@ export function lockDataDir(dataDir: string): DataDirLock {
     if ((e as { code?: unknown }).code === "SQLITE_BUSY") throw new DataDirInUseError(dataDir);
     throw new StoreOpenError(file, e);
   }
+  held.add(db);
   return {
     release() {
+      held.delete(db);
       if (db.open) db.close();
     },
   };
