@@ -37,11 +37,14 @@ describe("lockDataDir: one runtime per data directory", () => {
     const child = spawn(process.execPath, ["--expose-gc", "-e", script, dataDir], {
       stdio: ["ignore", "pipe", "inherit"],
     });
-    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
-    expect(() => lockDataDir(dataDir)).toThrow(DataDirInUseError);
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
+    try {
+      await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+      expect(() => lockDataDir(dataDir)).toThrow(DataDirInUseError);
+    } finally {
+      child.kill("SIGKILL");
+      await exited;
+    }
     lockDataDir(dataDir).release();
   });
 
