@@ -56,6 +56,8 @@ describe("npm start", () => {
 
   test("prints the URLs and registers every example", async () => {
     expect(platform.output).toContain(`ingress  ${platform.ingressUrl}`);
+    // A data directory outside the working directory is shown whole, not as ../../tmp/...
+    expect(platform.output).toContain(`data     ${platform.dataDir}\n`);
     expect(platform.output).toContain("curl -X POST");
     // Not on the default ports: the hint tells the CLI where the runtime is.
     expect(platform.output).toContain(

@@ -85,7 +85,7 @@ async function startOnLockedDataDir(
     let unreadable = false;
     const functions = await discoverFunctions(config.handlersDir, (dir, e) => {
       unreadable = true;
-      problem(path.relative(process.cwd(), dir) || dir, e);
+      problem(displayPath(dir), e);
     });
     for (const fn of functions) {
       try {
@@ -185,6 +185,13 @@ async function startOnLockedDataDir(
   };
 }
 
+/** A path as a user reads it best: relative below the working directory, else absolute. */
+function displayPath(p: string): string {
+  const relative = path.relative(process.cwd(), p);
+  if (relative === "") return ".";
+  return relative.startsWith("..") || path.isAbsolute(relative) ? path.resolve(p) : relative;
+}
+
 /** For a runtime off the ports the CLI assumes (loadCliConfig): the variables that point it here. */
 function cliExports(node: RuntimeNode): string[] {
   const defaults =
@@ -219,7 +226,7 @@ export async function runDev(args: ParsedArgs): Promise<number> {
       `  ingress  ${ingress}`,
       `  admin    ${platform.node.adminUrl}`,
       `  lambda   ${platform.lambdaUrl}  (local Lambda endpoint)`,
-      `  data     ${path.relative(process.cwd(), config.dataDir) || "."}`,
+      `  data     ${displayPath(config.dataDir)}`,
       `  services ${services.join(", ") || "(none)"}`,
       "",
       "Try:",
