@@ -35,11 +35,14 @@ describe("a runtime node and its data directory", () => {
 
   test("a second node on a data directory in use is refused; the first keeps serving", async () => {
     const first = await start(4);
-    const refused = await start(4).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(DataDirInUseError);
-    const health = await fetch(`${first.adminUrl}/health`);
-    expect(health.status).toBe(200);
-    await first.close();
+    try {
+      const refused = await start(4).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(DataDirInUseError);
+      const health = await fetch(`${first.adminUrl}/health`);
+      expect(health.status).toBe(200);
+    } finally {
+      await first.close();
+    }
     // Closing releases the directory.
     await (await start(4)).close();
   });

@@ -46,26 +46,42 @@ export interface RuntimeNode {
 
 export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<RuntimeNode> {
   const ownLock = options.dataDirLock === undefined ? lockDataDir(options.dataDir) : undefined;
-  let stores: SqliteStores;
+  let node: RuntimeNode;
   try {
-    stores = openSqliteStores(options.dataDir);
+    node = await startOnStores(options, openSqliteStores(options.dataDir));
   } catch (e) {
     ownLock?.release();
     throw e;
   }
-  const log = options.log ?? stderrLog("info");
-  const runtime = new Runtime({
-    partitions: options.partitions,
-    logStore: stores.logStore,
-    partitionStore: stores.partitionStore,
-    invoker: options.invoker,
-    clock: options.clock ?? systemClock,
-    realTimers: options.realTimers ?? true,
-    ...(options.completedRetentionMs !== undefined && { completedRetentionMs: options.completedRetentionMs }),
-    log,
-  });
+  if (ownLock === undefined) return node;
+  return {
+    ...node,
+    async close() {
+      try {
+        await node.close();
+      } finally {
+        ownLock.release();
+      }
+    },
+  };
+}
+
+/** The runtime and its listeners on open stores; closes the stores if it cannot start. */
+async function startOnStores(options: RuntimeNodeOptions, stores: SqliteStores): Promise<RuntimeNode> {
   const servers: ServerHandle[] = [];
   try {
+    const runtime = new Runtime({
+      partitions: options.partitions,
+      logStore: stores.logStore,
+      partitionStore: stores.partitionStore,
+      invoker: options.invoker,
+      clock: options.clock ?? systemClock,
+      realTimers: options.realTimers ?? true,
+      ...(options.completedRetentionMs !== undefined && {
+        completedRetentionMs: options.completedRetentionMs,
+      }),
+      log: options.log ?? stderrLog("info"),
+    });
     // Listeners first, so a port in use fails before recovery starts attempts that need the checkpoint URL.
     const admin = await startAdminServer({ api: runtime, host: options.host, port: options.adminPort });
     servers.push(admin);
@@ -84,16 +100,17 @@ export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<Run
       ingressUrl: listenUrl(options.host, ingress.port),
       adminUrl,
       async close() {
-        await Promise.all(servers.map((s) => s.close()));
-        await runtime.stop();
-        await stores.close();
-        ownLock?.release();
+        try {
+          await Promise.all(servers.map((s) => s.close()));
+          await runtime.stop();
+        } finally {
+          await stores.close();
+        }
       },
     };
   } catch (e) {
     await Promise.all(servers.map((s) => s.close()));
     await stores.close();
-    ownLock?.release();
     throw e;
   }
 }

@@ -178,9 +178,12 @@ async function startOnLockedDataDir(
     lambdaUrl: lambda.url,
     rebuild,
     async close() {
-      await node.close();
-      await lambda.close();
-      lock.release();
+      try {
+        await node.close();
+      } finally {
+        await lambda.close();
+        lock.release();
+      }
     },
   };
 }
@@ -189,7 +192,8 @@ async function startOnLockedDataDir(
 function displayPath(p: string): string {
   const relative = path.relative(process.cwd(), p);
   if (relative === "") return ".";
-  return relative.startsWith("..") || path.isAbsolute(relative) ? path.resolve(p) : relative;
+  const outside = relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+  return outside ? path.resolve(p) : relative;
 }
 
 /** For a runtime off the ports the CLI assumes (loadCliConfig): the variables that point it here. */

@@ -6,7 +6,10 @@
  *
  * The lock is SQLite's exclusive lock on `<dataDir>/capstan.lock`, held by an open connection: the
  * kernel drops it when the process ends however it ends (SIGKILL too), so there is never a stale lock
- * to clean up, and a second connection of the same process is refused as well.
+ * to clean up, and a second connection of the same process is refused as well. These are POSIX
+ * advisory locks, so two rules: nothing in the process may open `capstan.lock` other than through
+ * SQLite (closing any other descriptor of the file drops the lock), and the directory must be on a
+ * local filesystem (NFS may not honour them).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -21,7 +24,12 @@ export const LOCK_FILE_NAME = "capstan.lock";
  */
 const held = new Set<Database.Database>();
 
-/** Another runtime (another process, or another node of this one) holds the data directory. */
+/**
+ * Another runtime (another process, or another node of this one) holds the data directory.
+ *
+ * @example
+ * try { lockDataDir(dir); } catch (e) { if (e instanceof DataDirInUseError) console.error(e.message); }
+ */
 export class DataDirInUseError extends Error {
   override readonly name = "DataDirInUseError";
   readonly code = "STORE_DATA_DIR_IN_USE";
@@ -56,9 +64,10 @@ export function lockDataDir(dataDir: string): DataDirLock {
   }
   try {
     // EXCLUSIVE locking mode keeps the lock of the first write until the connection closes. That
-    // write records the holder's pid in the header; nothing else is stored, so no journal is needed.
+    // write stores the holder's pid in the header (for whoever inspects the file once it is free);
+    // the journal stays in memory, so a killed holder leaves no journal file behind.
     db.pragma("locking_mode = EXCLUSIVE");
-    db.pragma("journal_mode = OFF");
+    db.pragma("journal_mode = MEMORY");
     db.pragma(`user_version = ${process.pid}`);
   } catch (e) {
     db.close();
