@@ -63,7 +63,7 @@ export class StoreClosedError extends Error {
   }
 }
 
-/** The file could not be opened as Capstan's database (not SQLite, unreadable, a directory...). */
+/** A file of the data directory (`capstan.db`, `capstan.lock`) could not be opened with SQLite. */
 export class StoreOpenError extends Error {
   override readonly name = "StoreOpenError";
   readonly code = "STORE_OPEN_FAILED";
