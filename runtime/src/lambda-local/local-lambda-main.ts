@@ -9,9 +9,16 @@
  * otherwise preempt the runtime's event loop in the middle of a turn (every checkpoint reply wakes
  * one). See ADR 0004.
  */
+import { setFlagsFromString } from "node:v8";
 import { FunctionRegistry } from "./function-registry";
 import { startLocalLambda, type LocalLambda } from "./lambda-endpoint";
+import { ENVIRONMENT_INTERRUPT_BUDGET } from "./lambda-limits";
 import type { ChildMessage, ParentMessage } from "./local-lambda-protocol";
+
+// Each execution environment is an isolate of its own that compiles its own code from the traffic it
+// alone sees: V8's default budget left a default function's environments in unoptimized code for
+// minutes of steady load. Set before any worker starts; V8 flags hold for every isolate of the process.
+setFlagsFromString(`--interrupt-budget=${ENVIRONMENT_INTERRUPT_BUDGET}`);
 
 let registry: FunctionRegistry | undefined;
 let endpoint: LocalLambda | undefined;
