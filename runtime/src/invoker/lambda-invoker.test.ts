@@ -2,6 +2,7 @@ import type http from "node:http";
 import { InvokeError } from "./invoker";
 import type { DeploymentEndpoint } from "./invoker";
 import { LambdaInvoker } from "./lambda-invoker";
+import { hasFastProperties } from "./test-support/has-fast-properties";
 import {
   TestServer,
   discoverRequest,
@@ -71,6 +72,15 @@ describe("LambdaInvoker (real @aws-sdk/client-lambda against a local Invoke API)
     expect(call.headers["x-amz-invocation-type"]).toBe("RequestResponse");
     expect(call.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=capstan-local\//);
     expect(JSON.parse(call.body.toString())).toEqual(request);
+  });
+
+  it("keeps the SDK client's config in V8's fast mode, which the middleware spreads on every call", async () => {
+    server.handler = (_req, res) => json(res, 200, invokeResponse());
+    const config = (invoker as unknown as { client: { config: object } }).client.config;
+
+    for (let i = 0; i < 3; i++) await invoker.invoke(lambda, invokeRequest(), never);
+
+    expect(hasFastProperties(config)).toBe(true);
   });
 
   it("sends unsigned requests only when told the endpoint ignores signatures", async () => {

@@ -14,6 +14,7 @@ import type {
 } from "@capstan/sdk/protocol";
 import { MAX_FAILURE_DETAIL_LENGTH, classifyInvokeFailure } from "./classify";
 import type { InvokeFailure } from "./classify";
+import { withFastProperties } from "./fast-properties";
 import { Http1RequestHandler } from "./http1-request-handler";
 import { InvokeError } from "./invoker";
 import type { DeploymentEndpoint, Invoker } from "./invoker";
@@ -90,6 +91,9 @@ export class LambdaInvoker implements Invoker {
     // those middleware would only cost every call (a fifth of the SDK's share).
     if (this.localTransport !== undefined)
       for (const name of LOCAL_SKIPPED_MIDDLEWARE) this.client.middlewareStack.remove(name);
+    // The SDK's middleware spreads this config into new objects four times per call; V8 made it a
+    // hash table, which spreads ten times slower (+9% noop throughput at 32 clients, locally).
+    withFastProperties(this.client.config);
   }
 
   /** Async so that a request over MAX_REQUEST_BYTES rejects rather than throws. */
