@@ -5,7 +5,7 @@
  * every figure against its target.
  *
  * Usage: node bench/dist/src/run.js [--modes plain,lambda,lambda-managed,http] [--workloads noop,steps,...]
- *   [--clients 1,32] [--prewarm-ms 20000] [--warmup-ms 2000] [--duration-ms 5000] [--max-requests 200000]
+ *   [--clients 1,32] [--prewarm-ms 20000] [--warmup-ms 10000] [--duration-ms 5000] [--max-requests 200000]
  *   [--json] [--json-file out.json] [--update-readme] [--profile] [--keep-data]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -81,7 +81,7 @@ function parseOptions(argv: string[]): Options {
     workloads: list("workloads", WORKLOAD_NAMES, WORKLOAD_NAMES),
     clients,
     prewarmMs: int("prewarm-ms", 20_000, 0),
-    warmupMs: int("warmup-ms", 2000, 0),
+    warmupMs: int("warmup-ms", 10_000, 0),
     durationMs: int("duration-ms", 5000, 100),
     maxRequests: int("max-requests", 200_000, 1),
     json: argv.includes("--json"),
