@@ -62,10 +62,3 @@ export const HANDLER_THREAD_NICE = 10;
 /** Local endpoints have no real account or region; ARNs use these. */
 export const LOCAL_ACCOUNT_ID = "000000000000";
 export const LOCAL_REGION = "us-east-1";
-
-/**
- * V8's tier-up budget (bytecode executed between the profiler's ticks) in the local Lambda process:
- * about 1/8 of V8's default (67584), so execution environments that each see a share of the
- * traffic optimize their hot functions as soon as one process seeing all of it would. See ADR 0004.
- */
-export const ENVIRONMENT_INTERRUPT_BUDGET = 8_000;
