@@ -31,6 +31,13 @@ export default tseslint.config(
     },
   },
   {
+    // The web console is browser code with its own tsconfig (DOM, JSX).
+    files: ["runtime/console/**/*.ts", "runtime/console/**/*.tsx"],
+    languageOptions: {
+      parserOptions: { project: "./runtime/console/tsconfig.json", tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     files: ["**/*.test.ts", "test/**", "bench/**"],
     rules: { "@typescript-eslint/no-non-null-assertion": "off", "@typescript-eslint/unbound-method": "off" },
   },

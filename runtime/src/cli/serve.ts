@@ -30,7 +30,9 @@ export async function runServe(args: ParsedArgs): Promise<number> {
     process.stderr.write(`capstan serve: ${(e as Error).message}\n`);
     return 1;
   }
-  process.stdout.write(`Capstan runtime is running: ingress ${node.ingressUrl}, admin ${node.adminUrl}\n`);
+  process.stdout.write(
+    `Capstan runtime is running: ingress ${node.ingressUrl}, admin ${node.adminUrl} (console ${node.adminUrl}/ui/)\n`,
+  );
   await stopSignal();
   await node.close();
   return 0;

@@ -229,6 +229,7 @@ export async function runDev(args: ParsedArgs): Promise<number> {
       "Capstan is running.",
       `  ingress  ${ingress}`,
       `  admin    ${platform.node.adminUrl}`,
+      `  console  ${platform.node.adminUrl}/ui/`,
       `  lambda   ${platform.lambdaUrl}  (local Lambda endpoint)`,
       `  data     ${displayPath(config.dataDir)}`,
       `  services ${services.join(", ") || "(none)"}`,

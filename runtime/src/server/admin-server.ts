@@ -1,6 +1,7 @@
 /**
- * Admin (:9070): deployments, services, invocations, state, read-only SQL, health and metrics; also
- * the SDK's checkpoint endpoint (CHECKPOINT_PATH). Only translates HTTP to RuntimeApi calls and back.
+ * Admin (:9070): deployments, services, invocations, state, read-only SQL, health, metrics and the
+ * web console (/ui); also the SDK's checkpoint endpoint (CHECKPOINT_PATH). Only translates HTTP to
+ * RuntimeApi calls and back.
  */
 import {
   CHECKPOINT_PATH,
@@ -20,6 +21,7 @@ import {
   validateKey,
   validateName,
 } from "./admin-request";
+import { addConsoleRoutes } from "./console-assets";
 import { startHttpServer, type ServerHandle } from "./http-server";
 import { consoleLogger, parseJsonBody, readBody, sendJson, sendRaw, type ServerLogger } from "./http-util";
 import { MAX_ADMIN_BODY_BYTES, MAX_CHECKPOINT_BODY_BYTES } from "./limits";
@@ -35,6 +37,8 @@ export interface AdminServerOptions {
   /** 0 = an ephemeral port, reported by the handle. */
   port: number;
   logger?: ServerLogger;
+  /** The built web console (served at /ui); defaults to dist/console beside the compiled server. */
+  consoleDir?: string;
 }
 
 /**
@@ -147,6 +151,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
       }
       sendJson(ctx.res, 200, await api.checkpoint(request, ctx.signal));
     });
+
+  addConsoleRoutes(router, options.consoleDir);
 
   return startHttpServer({
     host: options.host,

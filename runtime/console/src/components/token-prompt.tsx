@@ -1,0 +1,33 @@
+import { useState } from "preact/hooks";
+import { setAdminToken } from "../api";
+
+/**
+ * Asked for when the admin API answers 401: the admin token (`capstan admin-token` prints it, and
+ * `capstan console` opens a link that carries it). Kept in this tab's sessionStorage only.
+ */
+export function TokenPrompt({ onSaved }: { onSaved: () => void }) {
+  const [token, setToken] = useState("");
+  return (
+    <form
+      class="token-prompt"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setAdminToken(token.trim());
+        onSaved();
+      }}
+    >
+      <p>
+        The admin API needs its token. Run <code>npx capstan admin-token</code> and paste it here.
+      </p>
+      <input
+        type="password"
+        name="token"
+        autocomplete="off"
+        aria-label="admin token"
+        value={token}
+        onInput={(e) => setToken(e.currentTarget.value)}
+      />
+      <button type="submit">Use token</button>
+    </form>
+  );
+}
