@@ -1,9 +1,9 @@
 /** The two admin calls the bench makes: register an HTTP deployment, and scrape /metrics. */
 
-export async function registerDeployment(adminUrl: string, uri: string): Promise<void> {
+export async function registerDeployment(adminUrl: string, adminToken: string, uri: string): Promise<void> {
   const res = await fetch(`${adminUrl}/deployments`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
     body: JSON.stringify({ uri }),
   });
   if (res.status !== 201) throw new Error(`POST /deployments ${uri}: HTTP ${res.status} ${await res.text()}`);
@@ -28,8 +28,8 @@ function sum(text: string, metric: string): number {
   return total;
 }
 
-export async function readCounters(adminUrl: string): Promise<RuntimeCounters> {
-  const res = await fetch(`${adminUrl}/metrics`);
+export async function readCounters(adminUrl: string, adminToken: string): Promise<RuntimeCounters> {
+  const res = await fetch(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } });
   if (res.status !== 200) throw new Error(`GET /metrics: HTTP ${res.status}`);
   const text = await res.text();
   return {

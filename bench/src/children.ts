@@ -2,6 +2,7 @@
  * The processes under test, each a child of the bench: the dev platform (runtime + local Lambda
  * endpoint, whose workers are threads), the HTTP deployment and the plain reference server.
  */
+import { randomBytes } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
@@ -98,6 +99,8 @@ export async function startServerChild(
 export interface RuntimeChild extends Child {
   ingressUrl: string;
   adminUrl: string;
+  /** The admin API's bearer token, given to the runtime as CAPSTAN_ADMIN_TOKEN. */
+  adminToken: string;
 }
 
 export interface RuntimeChildOptions {
@@ -111,7 +114,13 @@ export interface RuntimeChildOptions {
 
 /** `capstan dev --no-watch` as a child, on free ports; resolves once the admin API answers. */
 export async function startRuntimeChild(options: RuntimeChildOptions): Promise<RuntimeChild> {
-  const [ingressPort, adminPort, lambdaPort] = [await freePort(), await freePort(), await freePort()];
+  const [ingressPort, adminPort, checkpointPort, lambdaPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const adminToken = randomBytes(24).toString("base64url");
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     CAPSTAN_HANDLERS_DIR: options.handlersDir,
@@ -119,6 +128,8 @@ export async function startRuntimeChild(options: RuntimeChildOptions): Promise<R
     CAPSTAN_HOST: "127.0.0.1",
     CAPSTAN_INGRESS_PORT: String(ingressPort),
     CAPSTAN_ADMIN_PORT: String(adminPort),
+    CAPSTAN_ADMIN_TOKEN: adminToken,
+    CAPSTAN_CHECKPOINT_PORT: String(checkpointPort),
     CAPSTAN_LAMBDA_PORT: String(lambdaPort),
     CAPSTAN_COMPLETED_RETENTION_MS: "0",
   };
@@ -150,5 +161,5 @@ export async function startRuntimeChild(options: RuntimeChildOptions): Promise<R
     await child.stop();
     throw e;
   }
-  return { ...child, ingressUrl, adminUrl };
+  return { ...child, ingressUrl, adminUrl, adminToken };
 }

@@ -69,6 +69,7 @@ export interface RunOptions {
   clients: number;
   baseUrl: string;
   adminUrl?: string;
+  adminToken?: string;
   processes: MeasuredProcess[];
   warmupMs: number;
   durationMs: number;
@@ -86,7 +87,9 @@ export async function measureRun(o: RunOptions): Promise<RunResult> {
     maxRequests: o.maxRequests,
   });
   await delay(SETTLE_MS);
-  const before: RuntimeCounters | undefined = o.adminUrl ? await readCounters(o.adminUrl) : undefined;
+  const before: RuntimeCounters | undefined = o.adminUrl
+    ? await readCounters(o.adminUrl, o.adminToken ?? "")
+    : undefined;
   const cpuBefore = o.processes.map((p) => cpuMsOf(p.pid) ?? NaN);
   const machineBefore = machineBusyCpuMs();
   const wallBefore = performance.now();
@@ -108,7 +111,9 @@ export async function measureRun(o: RunOptions): Promise<RunResult> {
   const machineMs = machineBusyCpuMs() - machineBefore;
   const wallMs = performance.now() - wallBefore;
   const oursMs = cpuAfter.reduce((s, after, i) => s + (after - cpuBefore[i]!), 0);
-  const after: RuntimeCounters | undefined = o.adminUrl ? await readCounters(o.adminUrl) : undefined;
+  const after: RuntimeCounters | undefined = o.adminUrl
+    ? await readCounters(o.adminUrl, o.adminToken ?? "")
+    : undefined;
   const sorted = phase.latenciesMs.sort((a, b) => a - b);
   const n = phase.requests;
   return {

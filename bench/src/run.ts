@@ -97,6 +97,7 @@ const progress = (s: string): void => void process.stderr.write(`[bench] ${s}\n`
 interface Deployment {
   baseUrl: string;
   adminUrl?: string;
+  adminToken?: string;
   children: Child[];
   /** Processes measured, the load generator included. */
   processes: MeasuredProcess[];
@@ -129,11 +130,17 @@ async function deploy(mode: Mode, workDir: string, nodeArgs: string[] = []): Pro
     if (mode === "http") {
       const sdk = await startServerChild("http-sdk", "http-deployment-child.js", logDir);
       children.push(sdk);
-      await registerDeployment(runtime.adminUrl, sdk.url);
+      await registerDeployment(runtime.adminUrl, runtime.adminToken, sdk.url);
       processes.push({ role: "http-sdk", pid: sdk.pid });
     }
     processes.push(self);
-    return { baseUrl: runtime.ingressUrl, adminUrl: runtime.adminUrl, children, processes };
+    return {
+      baseUrl: runtime.ingressUrl,
+      adminUrl: runtime.adminUrl,
+      adminToken: runtime.adminToken,
+      children,
+      processes,
+    };
   } catch (e) {
     for (const c of children) await c.stop();
     throw e;

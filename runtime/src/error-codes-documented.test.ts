@@ -12,7 +12,7 @@ const AREA_CODES = [
   "BAD_REQUEST",
   "HEADERS_TOO_LARGE",
 ];
-const CODE = /"((?:INGRESS|ADMIN|INVOKE|STORE|RUNTIME|CONFIG|INVOCATION|PROTOCOL)_[A-Z_]+)"/g;
+const CODE = /"((?:INGRESS|ADMIN|CHECKPOINT|INVOKE|STORE|RUNTIME|CONFIG|INVOCATION|PROTOCOL)_[A-Z_]+)"/g;
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -28,7 +28,8 @@ describe("docs/errors.md", () => {
     const used = new Set<string>(["INTERNAL"]);
     for (const f of sources(__dirname))
       for (const m of readFileSync(f, "utf8").matchAll(CODE)) used.add(m[1]!);
-    for (const area of ["INGRESS", "ADMIN"]) for (const c of AREA_CODES) used.add(`${area}_${c}`);
+    for (const area of ["INGRESS", "ADMIN", "CHECKPOINT"])
+      for (const c of AREA_CODES) used.add(`${area}_${c}`);
     const missing = [...used].filter((c) => !doc.includes(`\`${c}\``));
     expect(missing).toEqual([]);
     expect(used.size).toBeGreaterThan(60);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { HttpInvoker } from "./invoker/http-invoker";
@@ -18,6 +18,7 @@ describe("a runtime node and its data directory", () => {
       host: "127.0.0.1",
       ingressPort: 0,
       adminPort: 0,
+      checkpointPort: 0,
       invoker: new HttpInvoker({}),
       log: () => undefined,
     });
@@ -45,5 +46,28 @@ describe("a runtime node and its data directory", () => {
     }
     // Closing releases the directory.
     await (await start(4)).close();
+  });
+
+  test("the admin token is generated on first start, kept across restarts, and required", async () => {
+    const first = await start(4);
+    const token = first.adminToken;
+    const identity = first.identityPublicKey;
+    await first.close();
+    const node = await start(4);
+    try {
+      expect([node.adminToken, node.identityPublicKey]).toEqual([token, identity]);
+      expect(readFileSync(path.join(dataDir, "admin-token"), "utf8").trim()).toBe(token);
+      const without = await fetch(`${node.adminUrl}/deployments`);
+      expect(without.status).toBe(401);
+      const withToken = await fetch(`${node.adminUrl}/deployments`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(withToken.status).toBe(200);
+      // Handlers reach the checkpoint listener only: admin is not served there.
+      expect((await fetch(`${node.checkpointUrl}/deployments`)).status).toBe(404);
+      expect(node.checkpointUrl).not.toBe(node.adminUrl);
+    } finally {
+      await node.close();
+    }
   });
 });

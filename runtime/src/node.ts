@@ -1,6 +1,6 @@
 /**
- * One runtime process: the embedded SQLite store, the Runtime, and its ingress and admin listeners.
- * Used by `capstan dev`, by the crash tests' child processes, and by the testing kit.
+ * One runtime process: the embedded SQLite store, the Runtime, and its ingress, admin and checkpoint
+ * listeners. Used by `capstan dev`, by the crash tests' child processes, and by the testing kit.
  */
 import { stderrLog, type Log } from "./log";
 import type { Clock } from "./core/clock";
@@ -10,6 +10,8 @@ import { assertPortsFree, withPortHint } from "./config/ports";
 import type { Invoker } from "./invoker/invoker";
 import { Runtime } from "./runtime";
 import { startAdminServer } from "./server/admin-server";
+import { startCheckpointServer } from "./server/checkpoint-server";
+import { loadNodeCredentials, type NodeCredentials } from "./security/node-credentials";
 import { startIngressServer } from "./server/ingress-server";
 import { listenUrl } from "./server/listen-url";
 import type { ServerHandle } from "./server/http-server";
@@ -22,11 +24,15 @@ export interface RuntimeNodeOptions {
   host: string;
   ingressPort: number;
   adminPort: number;
+  /** The checkpoint listener's port (0: ephemeral). */
+  checkpointPort: number;
   invoker: Invoker;
   clock?: Clock;
   realTimers?: boolean;
-  /** Base URL the SDK uses for checkpoints; default: the admin listener's own URL. */
+  /** Base URL the SDK uses for checkpoints; default: the checkpoint listener's own URL. */
   checkpointBaseUrl?: string;
+  /** The node's secrets; default: loadNodeCredentials(dataDir), generated there on first start. */
+  credentials?: NodeCredentials;
   completedRetentionMs?: number;
   log?: Log;
   /**
@@ -41,6 +47,12 @@ export interface RuntimeNode {
   runtime: Runtime;
   ingressUrl: string;
   adminUrl: string;
+  /** The checkpoint listener's URL (what the SDK is told, unless CAPSTAN_CHECKPOINT_URL says otherwise). */
+  checkpointUrl: string;
+  /** The bearer token the admin API requires. */
+  adminToken: string;
+  /** The public key requests to deployments are signed with (`capstanpk1_…`). */
+  identityPublicKey: string;
   close(): Promise<void>;
 }
 
@@ -70,7 +82,9 @@ export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<Run
 async function startOnStores(options: RuntimeNodeOptions, stores: SqliteStores): Promise<RuntimeNode> {
   const servers: ServerHandle[] = [];
   try {
+    const credentials = options.credentials ?? loadNodeCredentials(options.dataDir);
     const runtime = new Runtime({
+      attemptCredentials: credentials.attemptCredentials,
       partitions: options.partitions,
       logStore: stores.logStore,
       partitionStore: stores.partitionStore,
@@ -83,8 +97,19 @@ async function startOnStores(options: RuntimeNodeOptions, stores: SqliteStores):
       log: options.log ?? stderrLog("info"),
     });
     // Listeners first, so a port in use fails before recovery starts attempts that need the checkpoint URL.
-    const admin = await startAdminServer({ api: runtime, host: options.host, port: options.adminPort });
+    const admin = await startAdminServer({
+      api: runtime,
+      host: options.host,
+      port: options.adminPort,
+      adminToken: credentials.adminToken,
+    });
     servers.push(admin);
+    const checkpoint = await startCheckpointServer({
+      api: runtime,
+      host: options.host,
+      port: options.checkpointPort,
+    });
+    servers.push(checkpoint);
     const ingress = await startIngressServer({
       api: runtime,
       host: options.host,
@@ -93,12 +118,16 @@ async function startOnStores(options: RuntimeNodeOptions, stores: SqliteStores):
     });
     servers.push(ingress);
     const adminUrl = listenUrl(options.host, admin.port);
-    runtime.setCheckpointBaseUrl(options.checkpointBaseUrl ?? adminUrl);
+    const checkpointUrl = listenUrl(options.host, checkpoint.port);
+    runtime.setCheckpointBaseUrl(options.checkpointBaseUrl ?? checkpointUrl);
     await runtime.start();
     return {
       runtime,
       ingressUrl: listenUrl(options.host, ingress.port),
       adminUrl,
+      checkpointUrl,
+      adminToken: credentials.adminToken,
+      identityPublicKey: credentials.identity.publicKey,
       async close() {
         try {
           await Promise.all(servers.map((s) => s.close()));
@@ -123,9 +152,14 @@ export async function startRuntimeNodeFromConfig(
   config: RuntimeConfig,
   invoker: Invoker,
   log: Log,
+  credentials: NodeCredentials,
   dataDirLock?: DataDirLock,
 ): Promise<RuntimeNode> {
-  const ports = { CAPSTAN_INGRESS_PORT: config.ingressPort, CAPSTAN_ADMIN_PORT: config.adminPort };
+  const ports = {
+    CAPSTAN_INGRESS_PORT: config.ingressPort,
+    CAPSTAN_ADMIN_PORT: config.adminPort,
+    CAPSTAN_CHECKPOINT_PORT: config.checkpointPort,
+  };
   await assertPortsFree(config.host, ports);
   return withPortHint(ports, () =>
     startRuntimeNode({
@@ -134,6 +168,8 @@ export async function startRuntimeNodeFromConfig(
       host: config.host,
       ingressPort: config.ingressPort,
       adminPort: config.adminPort,
+      checkpointPort: config.checkpointPort,
+      credentials,
       invoker,
       completedRetentionMs: config.completedRetentionMs,
       ...(config.checkpointBaseUrl !== undefined && { checkpointBaseUrl: config.checkpointBaseUrl }),

@@ -30,7 +30,9 @@ import { randomHex, randomUint16 } from "./invocation/random-pool";
 import { appendInternal } from "./partition/internal-append";
 import { OutboxDelivery } from "./partition/outbox-delivery";
 import { AttemptDriver } from "./invocation/attempt-driver";
-import { parseAttemptToken } from "./invocation/request-builder";
+import { randomBytes } from "node:crypto";
+import { AttemptCredentials } from "./security/attempt-credentials";
+import { authenticateAttempt, type VerifiedAttempt } from "./security/checkpoint-authentication";
 import type { DeploymentEndpoint, Invoker } from "./invoker/invoker";
 import { Metrics } from "./metrics/metrics";
 import { PartitionProcessor, type RecordInput } from "./partition/partition-processor";
@@ -74,6 +76,8 @@ export interface RuntimeOptions {
   realTimers?: boolean;
   /** How long completed invocations without idempotency key or workflow id are kept. */
   completedRetentionMs?: number;
+  /** Issues and checks attempt credentials; default: a random key held in memory (tests). */
+  attemptCredentials?: AttemptCredentials;
   log?: Log;
 }
 
@@ -91,6 +95,7 @@ export class Runtime implements RuntimeApi {
   private readonly completionWaiters = new Waiters<void>();
   private readonly outbox: OutboxDelivery;
   private readonly log: Log;
+  private readonly attemptCredentials: AttemptCredentials;
 
   private get completedRetentionMs(): number {
     return this.options.completedRetentionMs ?? 0;
@@ -99,6 +104,7 @@ export class Runtime implements RuntimeApi {
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.log ?? (() => undefined);
     this.checkpointBaseUrl = options.checkpointBaseUrl;
+    this.attemptCredentials = options.attemptCredentials ?? new AttemptCredentials(randomBytes(32));
     const sink = {
       onEffects: (p: number, effects: Effect[]) => this.onEffects(p, effects),
       onFenced: (p: number, reason: string) => this.log(`partition ${p} stopped: ${reason}`, "error"),
@@ -135,6 +141,7 @@ export class Runtime implements RuntimeApi {
       this.metricsRegistry,
       () => (this.checkpointBaseUrl ? this.checkpointBaseUrl + CHECKPOINT_PATH : undefined),
       this.log,
+      this.attemptCredentials,
     );
   }
 
@@ -294,10 +301,32 @@ export class Runtime implements RuntimeApi {
 
   // ---- checkpoint channel ------------------------------------------------------------------------
 
-  async checkpoint(request: CheckpointRequest, signal?: AbortSignal): Promise<CheckpointAck> {
-    const { p } = this.locate(request.invocationId);
-    const attempt = parseAttemptToken(request.attemptToken);
-    if (attempt === undefined) throw new ApiError(409, "INVOKE_STALE_ATTEMPT", "unknown attempt token");
+  authenticateCheckpoint(invocationId: unknown, attemptToken: unknown): VerifiedAttempt {
+    return authenticateAttempt(
+      this.attemptCredentials,
+      (p) => this.processors[p]?.epoch,
+      invocationId,
+      attemptToken,
+      this.options.clock.nowMs(),
+    );
+  }
+
+  async checkpoint(
+    request: CheckpointRequest,
+    verified: VerifiedAttempt,
+    signal?: AbortSignal,
+  ): Promise<CheckpointAck> {
+    // The credential binds the checkpoint to one invocation: it reads and writes that journal only.
+    if (verified.invocationId !== request.invocationId)
+      throw new ApiError(401, "CHECKPOINT_UNAUTHORIZED", "the credential names another invocation");
+    const p = verified.partition;
+    const attempt = verified.attempt;
+    // A superseded credential is refused before it costs a log record; apply still decides for
+    // the ones that pass (the attempt may be superseded while the record waits for its batch).
+    const current = this.processors[p]!.state.invocations.get(verified.invocationId as InvocationId);
+    if (current === undefined) throw new ApiError(404, "INVOKE_NOT_FOUND", "the invocation no longer exists");
+    if (current.status !== "running" || current.attempt !== attempt)
+      throw new ApiError(409, "INVOKE_STALE_ATTEMPT", `attempt ${attempt} is not the running attempt`);
     const effects = await this.appendOrOverloaded(p, {
       kind: "entries",
       invocationId: request.invocationId as InvocationId,

@@ -141,7 +141,7 @@ describe("crash recovery under SIGKILL", () => {
         }
       };
       current = await start();
-      await new AdminClient(current.ready.adminUrl).registerDeployment(handlerUrl);
+      await new AdminClient(current.ready.adminUrl, dataDir).registerDeployment(handlerUrl);
       const firstRecoveryMs = current.recoveryMs;
 
       // Act: rounds of load, each ended by a SIGKILL at a seeded moment, then a restart on the same dir.
@@ -183,7 +183,7 @@ describe("crash recovery under SIGKILL", () => {
         });
       }
       await driver.drainRetries(WORKERS, Date.now() + DRAIN_MS);
-      const admin = new AdminClient(current.ready.adminUrl);
+      const admin = new AdminClient(current.ready.adminUrl, dataDir);
       const settleDeadline = Date.now() + SETTLE_MS;
       let unfinished = -1;
       while (Date.now() < settleDeadline) {

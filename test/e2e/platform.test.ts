@@ -30,8 +30,12 @@ async function post(
   return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
 
-async function get(base: string, path: string): Promise<{ status: number; json: Json }> {
-  const res = await fetch(base + path, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+async function get(
+  base: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Json }> {
+  const res = await fetch(base + path, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
@@ -45,6 +49,8 @@ function handlerInvocations(metrics: string, service: string, handler: string): 
 
 describe("npm start", () => {
   let platform: PlatformProcess;
+  const adminGet = (path: string): Promise<{ status: number; json: Json }> =>
+    get(platform.adminUrl, path, { authorization: `Bearer ${platform.adminToken}` });
 
   beforeAll(async () => {
     platform = await PlatformProcess.create();
@@ -64,7 +70,7 @@ describe("npm start", () => {
       `export CAPSTAN_ADMIN_URL=${platform.adminUrl} CAPSTAN_INGRESS_URL=${platform.ingressUrl}`,
     );
     const services = (
-      (await get(platform.adminUrl, "/services")).json as { services: Array<{ name: string }> }
+      (await adminGet("/services")).json as { services: Array<{ name: string }> }
     ).services.map((s) => s.name);
     expect(services).toEqual(
       expect.arrayContaining(["Greeter", "Counter", "Cart", "Checkout", "Signup", "MiddyGreeter", "Orders"]),
@@ -77,7 +83,11 @@ describe("npm start", () => {
     expect(greet).toMatchObject({ status: 200, json: "Hello, Ada!" });
     expect(greet.headers.get("x-restate-id")).toMatch(/^inv_/);
     // A step and a 100 ms sleep cost one Lambda invocation: the sleep is awaited on the checkpoint channel.
-    const metrics = await (await fetch(`${platform.adminUrl}/metrics`)).text();
+    const metrics = await (
+      await fetch(`${platform.adminUrl}/metrics`, {
+        headers: { authorization: `Bearer ${platform.adminToken}` },
+      })
+    ).text();
     expect(handlerInvocations(metrics, "Greeter", "greet")).toBe(1);
 
     expect((await post(ingress, "/Counter/e2e/add", 5)).json).toBe(5);
@@ -172,12 +182,42 @@ describe("npm start", () => {
     expect(unreachable.stderr).toContain("cannot reach the runtime");
   });
 
+  test("admin needs the token the CLI finds in the data directory; handlers accept only the runtime", async () => {
+    // Every CLI call above went without CAPSTAN_ADMIN_TOKEN: the CLI read the data dir's token.
+    const token = await runCli(["admin-token"], platform.env);
+    expect(token).toMatchObject({ code: 0, stdout: `${platform.adminToken}\n` });
+    const refused = await fetch(`${platform.adminUrl}/services`);
+    expect([refused.status, refused.headers.get("www-authenticate")]).toEqual([
+      401,
+      'Bearer realm="capstan-admin"',
+    ]);
+    expect(((await refused.json()) as { code: string }).code).toBe("ADMIN_UNAUTHORIZED");
+    expect((await fetch(`${platform.adminUrl}/health`)).status).toBe(200);
+    const wrongToken = await runCli(["services", "list"], {
+      ...platform.env,
+      CAPSTAN_ADMIN_TOKEN: "x".repeat(20),
+    });
+    expect(wrongToken).toMatchObject({ code: 1, stderr: expect.stringContaining("ADMIN_UNAUTHORIZED") });
+
+    // The functions were given the runtime's public key: the banner's, the CLI's, and the one they enforce.
+    const key = await runCli(["identity-key"], platform.env);
+    expect(key.code).toBe(0);
+    expect(platform.output).toContain(`identity ${key.stdout.trim()}`);
+    const unsigned = await fetch(
+      `http://127.0.0.1:${platform.ports.lambda}/2015-03-31/functions/greeter/invocations`,
+      { method: "POST", body: JSON.stringify({ type: "discover", protocolVersion: 1 }) },
+    );
+    expect(unsigned.headers.get("x-amz-function-error")).toBe("Unhandled");
+    expect(await unsigned.text()).toContain("PROTOCOL_IDENTITY_REJECTED");
+  });
+
   test("a second platform on the same ports names every port taken and its variable", async () => {
     const second = await runCli(["dev", "--no-watch"], platform.env);
     expect(second.code).toBe(1);
-    const { ingress, admin, lambda } = platform.ports;
+    const { ingress, admin, checkpoint, lambda } = platform.ports;
     expect(second.stderr).toContain(
-      `ports ${ingress} (CAPSTAN_INGRESS_PORT), ${admin} (CAPSTAN_ADMIN_PORT) and ${lambda} (CAPSTAN_LAMBDA_PORT) are already in use`,
+      `ports ${ingress} (CAPSTAN_INGRESS_PORT), ${admin} (CAPSTAN_ADMIN_PORT), ` +
+        `${checkpoint} (CAPSTAN_CHECKPOINT_PORT) and ${lambda} (CAPSTAN_LAMBDA_PORT) are already in use`,
     );
   });
 
@@ -186,6 +226,7 @@ describe("npm start", () => {
       ...platform.env,
       CAPSTAN_INGRESS_PORT: String(await freePort()),
       CAPSTAN_ADMIN_PORT: String(await freePort()),
+      CAPSTAN_CHECKPOINT_PORT: String(await freePort()),
       CAPSTAN_LAMBDA_PORT: String(await freePort()),
     });
     expect(second.code).toBe(1);
@@ -222,7 +263,7 @@ describe("npm start", () => {
     expect((await post(ingress(), "/Counter/crash/get")).json).toBe(keys.length);
 
     // The workflow resumes after the restart: read its code, verify, and it completes once.
-    const state = (await get(platform.adminUrl, "/state/Signup/crash-1")).json as {
+    const state = (await adminGet("/state/Signup/crash-1")).json as {
       state: { code: string; status: string };
     };
     expect(state.state.status).toBe("pending");
@@ -232,8 +273,9 @@ describe("npm start", () => {
     const id = await post(ingress(), "/Signup/crash-1/run/send", "crash@example.com");
     expect(id.status).toBe(202);
     const journal = (
-      (await get(platform.adminUrl, `/invocations/${(id.json as { invocationId: string }).invocationId}`))
-        .json as { journal: Array<{ kind: string; name?: string }> }
+      (await adminGet(`/invocations/${(id.json as { invocationId: string }).invocationId}`)).json as {
+        journal: Array<{ kind: string; name?: string }>;
+      }
     ).journal;
     expect(journal.filter((e) => e.kind === "run" && e.name === "send-verification-email")).toHaveLength(1);
   });

@@ -4,11 +4,13 @@
  * clean exit on SIGTERM.
  */
 import { spawn } from "node:child_process";
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { service } from "@capstan/sdk";
 import { serve } from "@capstan/sdk/http";
+import { formatIdentityPublicKey } from "@capstan/sdk/protocol";
 import { CLI, freePort, REPO_ROOT, runCli } from "./support/platform-process";
 
 jest.setTimeout(60_000);
@@ -20,13 +22,18 @@ const echo = service({
 
 test("the runtime alone serves an HTTP deployment registered with the CLI", async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-serve-"));
-  const deployment = await serve({ services: [echo], port: 0, host: "127.0.0.1" });
-  const [ingressPort, adminPort] = [await freePort(), await freePort()];
+  // The runtime's identity key from configuration; the deployment accepts only that key's signature.
+  const identity = generateKeyPairSync("ed25519").privateKey;
+  const publicKey = formatIdentityPublicKey(createPublicKey(identity));
+  const deployment = await serve({ services: [echo], port: 0, host: "127.0.0.1", identityKeys: [publicKey] });
+  const [ingressPort, adminPort, checkpointPort] = [await freePort(), await freePort(), await freePort()];
   const env = {
     ...process.env,
     CAPSTAN_DATA_DIR: dataDir,
     CAPSTAN_INGRESS_PORT: String(ingressPort),
     CAPSTAN_ADMIN_PORT: String(adminPort),
+    CAPSTAN_CHECKPOINT_PORT: String(checkpointPort),
+    CAPSTAN_IDENTITY_PRIVATE_KEY: identity.export({ format: "pem", type: "pkcs8" }).toString(),
   };
   const child = spawn(process.execPath, [CLI, "serve"], {
     cwd: REPO_ROOT,
@@ -40,6 +47,16 @@ test("the runtime alone serves an HTTP deployment registered with the CLI", asyn
     for (let i = 0; i < 400 && !output.includes("Capstan runtime is running"); i++)
       await new Promise((r) => setTimeout(r, 25));
     expect(output).toContain(`ingress http://127.0.0.1:${ingressPort}`);
+    expect(output).toContain(`checkpoint http://127.0.0.1:${checkpointPort}`);
+    expect(output).toContain(`identity public key ${publicKey}`);
+    expect(output).not.toContain("PRIVATE KEY");
+    // Anyone else reaching the deployment is refused before a handler runs.
+    const unsigned = await fetch(`${deployment.url}/discover`, {
+      method: "POST",
+      body: JSON.stringify({ type: "discover", protocolVersion: 1 }),
+    });
+    expect(unsigned.status).toBe(401);
+    expect(((await unsigned.json()) as { code: string }).code).toBe("PROTOCOL_IDENTITY_REJECTED");
     const cliEnv = {
       ...env,
       CAPSTAN_ADMIN_URL: `http://127.0.0.1:${adminPort}`,
@@ -48,6 +65,7 @@ test("the runtime alone serves an HTTP deployment registered with the CLI", asyn
     const registered = await runCli(["deployments", "register", deployment.url], cliEnv);
     expect(registered).toMatchObject({ code: 0 });
     expect(registered.stdout).toContain("Echo (service)");
+    expect((await runCli(["identity-key"], cliEnv)).stdout).toBe(`${publicKey}\n`);
     const res = await fetch(`http://127.0.0.1:${ingressPort}/Echo/shout`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -45,6 +45,7 @@ describe("watch mode", () => {
       CAPSTAN_DATA_DIR: dataDir,
       CAPSTAN_INGRESS_PORT: "0",
       CAPSTAN_ADMIN_PORT: "0",
+      CAPSTAN_CHECKPOINT_PORT: "0",
       CAPSTAN_LAMBDA_PORT: "0",
     },
   );

@@ -73,6 +73,8 @@ async function post(url: string, body?: string, headers: Record<string, string> 
 
 describe("invocation control", () => {
   let env: TestEnvironment;
+  const admin = (path: string, method = "POST"): Promise<Response> =>
+    fetch(`${env.adminUrl}${path}`, { method, headers: { authorization: `Bearer ${env.adminToken}` } });
   beforeAll(async () => {
     env = await startTestEnvironment({ services: [worker, mailbox], time: "manual" });
   });
@@ -98,7 +100,7 @@ describe("invocation control", () => {
     const id = await env.send("Worker", "longTask", "job1");
     await env.settle();
     expect((await env.describe(id))!.status).toBe("suspended");
-    const res = await post(`${env.adminUrl}/invocations/${id}/cancel`);
+    const res = await admin(`/invocations/${id}/cancel`);
     expect(res.status).toBeLessThan(300);
     await expect(env.result(id)).rejects.toMatchObject({ code: 409 });
     expect(log.filter((l) => l.endsWith(":job1"))).toEqual(["reserve:job1", "release:job1"]);
@@ -107,7 +109,7 @@ describe("invocation control", () => {
   test("kill stops an invocation without running compensation", async () => {
     const id = await env.send("Worker", "longTask", "job2");
     await env.settle();
-    expect((await post(`${env.adminUrl}/invocations/${id}/kill`)).status).toBeLessThan(300);
+    expect((await admin(`/invocations/${id}/kill`)).status).toBeLessThan(300);
     await expect(env.result(id)).rejects.toMatchObject({ code: 409 });
     expect(log.filter((l) => l.endsWith(":job2"))).toEqual(["reserve:job2"]);
   });
@@ -122,18 +124,18 @@ describe("invocation control", () => {
     expect(flakyFailures).toBe(1);
     await env.advanceTime(600);
     expect(flakyFailures).toBe(2);
-    expect((await post(`${env.adminUrl}/invocations/${id}/pause`)).status).toBeLessThan(300);
+    expect((await admin(`/invocations/${id}/pause`)).status).toBeLessThan(300);
     await env.advanceTime(3_600_000);
     expect(flakyFailures).toBe(2);
     expect((await env.describe(id))!.status).toBe("paused");
-    expect((await post(`${env.adminUrl}/invocations/${id}/resume`)).status).toBeLessThan(300);
+    expect((await admin(`/invocations/${id}/resume`)).status).toBeLessThan(300);
     await env.settle();
     expect(flakyFailures).toBe(3);
     // It fails before any await the runtime completes: a cancel stays requested, and says so.
-    expect((await post(`${env.adminUrl}/invocations/${id}/cancel`)).status).toBeLessThan(300);
+    expect((await admin(`/invocations/${id}/cancel`)).status).toBeLessThan(300);
     await env.settle();
     expect(await env.describe(id)).toMatchObject({ status: "backing-off", cancelRequested: true });
-    await post(`${env.adminUrl}/invocations/${id}/kill`);
+    await admin(`/invocations/${id}/kill`);
     const killed = (await env.describe(id))!;
     expect(killed).toMatchObject({
       status: "completed",
@@ -149,7 +151,7 @@ describe("invocation control", () => {
       invocationId: string;
       executionTime: string;
     };
-    const described = (await (await fetch(`${env.adminUrl}/invocations/${invocationId}`)).json()) as {
+    const described = (await (await admin(`/invocations/${invocationId}`, "GET")).json()) as {
       status: string;
       scheduledAtMs: number;
     };
@@ -189,11 +191,11 @@ describe("invocation control", () => {
     expect(res.headers.get("x-restate-id")).toMatch(/^inv_/);
   });
 
-  test("a checkpoint from a stale attempt is refused", async () => {
+  test("a checkpoint without the attempt's credential is refused", async () => {
     const id = await env.send("Worker", "longTask", "job3");
     await env.settle();
     const res = await post(
-      `${env.adminUrl}/internal/v1/checkpoint`,
+      `${env.checkpointUrl}/internal/v1/checkpoint`,
       JSON.stringify({
         type: "checkpoint",
         protocolVersion: 1,
@@ -203,8 +205,8 @@ describe("invocation control", () => {
         pending: [],
       }),
     );
-    expect(res.status).toBe(409);
-    expect(((await res.json()) as { code: string }).code).toBe("INVOKE_STALE_ATTEMPT");
-    await post(`${env.adminUrl}/invocations/${id}/kill`);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { code: string }).code).toBe("CHECKPOINT_UNAUTHORIZED");
+    await admin(`/invocations/${id}/kill`);
   });
 });

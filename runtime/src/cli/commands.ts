@@ -1,13 +1,27 @@
 /** The `capstan` subcommands other than `dev`: thin wrappers over the admin and ingress APIs. */
 import { flag, UsageError, type ParsedArgs } from "./args";
 import { table, time, timeline } from "./format";
-import { CliError, EXIT_API_ERROR, request } from "./http-client";
+import { CliError, EXIT_API_ERROR, request, type HttpResult } from "./http-client";
+import { showAdminToken, showIdentityKey } from "./credential-commands";
 
 export interface CliContext {
   adminUrl: string;
   ingressUrl: string;
+  /** Sent to admin as `Authorization: Bearer`: CAPSTAN_ADMIN_TOKEN or the local data dir's. */
+  adminToken?: string;
+  /** The local runtime's data directory (where its admin token and identity key are kept). */
+  dataDir: string;
+  /** CAPSTAN_IDENTITY_PRIVATE_KEY, when set (else the data dir's key is shown). */
+  identityPrivateKeyPem?: string;
   json: boolean;
   out: (s: string) => void;
+}
+
+/** A request to the admin API, with the admin token when the CLI has one. */
+function admin(ctx: CliContext, method: string, path: string, body?: string): Promise<HttpResult> {
+  const auth: Record<string, string> =
+    ctx.adminToken === undefined ? {} : { authorization: `Bearer ${ctx.adminToken}` };
+  return request(ctx.adminUrl, method, path, body, auth);
 }
 
 type Command = (ctx: CliContext, args: ParsedArgs) => Promise<void>;
@@ -27,7 +41,7 @@ function print(ctx: CliContext, json: unknown, human: () => string): void {
 const deployments: Command = async (ctx, args) => {
   const sub = need(args, 1, "subcommand: register | list | remove");
   if (sub === "list") {
-    const r = (await request(ctx.adminUrl, "GET", "/deployments")).json as {
+    const r = (await admin(ctx, "GET", "/deployments")).json as {
       deployments: Array<{
         id: string;
         endpoint: { kind: string; arn?: string; url?: string };
@@ -50,24 +64,19 @@ const deployments: Command = async (ctx, args) => {
     const target = need(args, 2, "deployment: an http(s) URL or a Lambda function name/ARN");
     const body = /^https?:\/\//.test(target) ? { uri: target } : { arn: target };
     const r = (
-      await request(
-        ctx.adminUrl,
-        "POST",
-        "/deployments",
-        JSON.stringify({ ...body, force: args.flags.has("force") }),
-      )
+      await admin(ctx, "POST", "/deployments", JSON.stringify({ ...body, force: args.flags.has("force") }))
     ).json as { id: string; services: Array<{ name: string; kind: string }> };
     print(ctx, r, () => `registered ${r.id}: ${r.services.map((s) => `${s.name} (${s.kind})`).join(", ")}`);
   } else if (sub === "remove") {
     const id = need(args, 2, "deployment id");
-    await request(ctx.adminUrl, "DELETE", `/deployments/${encodeURIComponent(id)}`);
+    await admin(ctx, "DELETE", `/deployments/${encodeURIComponent(id)}`);
     print(ctx, { removed: id }, () => `removed ${id}`);
   } else throw new UsageError(`unknown deployments subcommand ${sub}`);
 };
 
 const services: Command = async (ctx, args) => {
   const sub = need(args, 1, "subcommand: list | describe");
-  const r = (await request(ctx.adminUrl, "GET", "/services")).json as {
+  const r = (await admin(ctx, "GET", "/services")).json as {
     services: Array<{
       name: string;
       kind: string;
@@ -126,7 +135,7 @@ const invocations: Command = async (ctx, args) => {
       const v = flag(args, f);
       if (v !== undefined) q.set(f, v);
     }
-    const r = (await request(ctx.adminUrl, "GET", `/invocations?${q.toString()}`)).json as {
+    const r = (await admin(ctx, "GET", `/invocations?${q.toString()}`)).json as {
       invocations: Summary[];
     };
     print(ctx, r, () =>
@@ -137,8 +146,7 @@ const invocations: Command = async (ctx, args) => {
     );
   } else if (sub === "describe") {
     const id = need(args, 2, "invocation id");
-    const r = (await request(ctx.adminUrl, "GET", `/invocations/${encodeURIComponent(id)}`))
-      .json as Summary & {
+    const r = (await admin(ctx, "GET", `/invocations/${encodeURIComponent(id)}`)).json as Summary & {
       journal: Parameters<typeof timeline>[0];
       entryTimes: Parameters<typeof timeline>[1];
       result?: { kind: string; failure?: { code: number; name?: string; message: string } };
@@ -161,7 +169,7 @@ const invocations: Command = async (ctx, args) => {
     );
   } else if ((INVOCATION_ACTIONS as readonly string[]).includes(sub)) {
     const id = need(args, 2, "invocation id");
-    await request(ctx.adminUrl, "POST", `/invocations/${encodeURIComponent(id)}/${sub}`);
+    await admin(ctx, "POST", `/invocations/${encodeURIComponent(id)}/${sub}`);
     print(ctx, { id, action: sub }, () => `${sub}: ${id}`);
   } else throw new UsageError(`unknown invocations subcommand ${sub}`);
 };
@@ -172,7 +180,7 @@ const state: Command = async (ctx, args) => {
   const key = need(args, 3, "key");
   const path = `/state/${encodeURIComponent(service)}/${encodeURIComponent(key)}`;
   if (sub === "get") {
-    const r = (await request(ctx.adminUrl, "GET", path)).json as { state: Record<string, unknown> };
+    const r = (await admin(ctx, "GET", path)).json as { state: Record<string, unknown> };
     print(ctx, r, () =>
       table(
         ["key", "value"],
@@ -188,14 +196,14 @@ const state: Command = async (ctx, args) => {
     } catch {
       throw new UsageError(`value is not JSON: ${raw}`);
     }
-    await request(ctx.adminUrl, "PATCH", path, JSON.stringify({ set: { [stateKey]: value } }));
+    await admin(ctx, "PATCH", path, JSON.stringify({ set: { [stateKey]: value } }));
     print(ctx, { service, key, set: { [stateKey]: value } }, () => `set ${service}/${key} ${stateKey}`);
   } else throw new UsageError(`unknown state subcommand ${sub}`);
 };
 
 const sql: Command = async (ctx, args) => {
   const query = need(args, 1, "query");
-  const r = (await request(ctx.adminUrl, "POST", "/query", JSON.stringify({ query }))).json as {
+  const r = (await admin(ctx, "POST", "/query", JSON.stringify({ query }))).json as {
     columns: string[];
     rows: unknown[][];
     truncated: boolean;
@@ -240,7 +248,7 @@ function invoke(send: boolean): Command {
 }
 
 const health: Command = async (ctx) => {
-  const r = (await request(ctx.adminUrl, "GET", "/health")).json as {
+  const r = (await admin(ctx, "GET", "/health")).json as {
     status: string;
     partitions: number;
     version: string;
@@ -271,15 +279,17 @@ export const COMMANDS: Record<string, Command> = {
   call: invoke(false),
   send: invoke(true),
   health,
+  "admin-token": showAdminToken,
+  "identity-key": showIdentityKey,
 };
 
 export const USAGE = `capstan — durable execution for AWS Lambda
 
 Usage: capstan <command> [options]
 
-  dev [--ingress-port N] [--admin-port N] [--lambda-port N] [--data-dir D] [--handlers-dir D] [--no-watch]
+  dev [--ingress-port N] [--admin-port N] [--checkpoint-port N] [--lambda-port N] [--data-dir D] [--handlers-dir D] [--no-watch]
                                         run the platform locally (what 'npm start' runs)
-  serve [--ingress-port N] [--admin-port N] [--data-dir D]
+  serve [--ingress-port N] [--admin-port N] [--checkpoint-port N] [--data-dir D]
                                         run the runtime alone (containers); invokes Lambda on AWS
                                         (or CAPSTAN_LAMBDA_ENDPOINT) and HTTP deployments
   deployments register <url|arn> [--force] | list | remove <id>
@@ -292,8 +302,12 @@ Usage: capstan <command> [options]
   call <svc>/<handler> [json]           or <object>/<key>/<handler>; --idempotency-key K
   send <svc>/<handler> [json]           one-way; --delay 10s, --idempotency-key K
   health
+  admin-token                           the admin API's bearer token (CAPSTAN_ADMIN_TOKEN or the data dir's)
+  identity-key                          the public key the runtime signs requests to handlers with:
+                                        set it as CAPSTAN_IDENTITY_PUBLIC_KEYS on deployments
 
 Options: --admin-url URL (CAPSTAN_ADMIN_URL, default http://127.0.0.1:9070)
          --ingress-url URL (CAPSTAN_INGRESS_URL, default http://127.0.0.1:8080)
+         --data-dir D      where a local runtime keeps its admin token (CAPSTAN_DATA_DIR, default .capstan)
          --json   machine-readable output
 Exit codes: 0 ok, 1 the runtime refused the request, 2 usage error, 3 runtime not reachable.`;

@@ -30,7 +30,11 @@ export async function main(
     err(`unknown command '${name}'\n\n${USAGE}`);
     return EXIT_USAGE;
   }
-  const config = loadCliConfig({ adminUrl: flag(args, "admin-url"), ingressUrl: flag(args, "ingress-url") });
+  const config = loadCliConfig({
+    adminUrl: flag(args, "admin-url"),
+    ingressUrl: flag(args, "ingress-url"),
+    dataDir: flag(args, "data-dir"),
+  });
   try {
     await command({ ...config, json: args.flags.has("json"), out }, args);
     return 0;

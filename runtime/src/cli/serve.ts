@@ -11,27 +11,36 @@ import { RoutingInvoker } from "../invoker/routing-invoker";
 import { startRuntimeNodeFromConfig, type RuntimeNode } from "../node";
 import { stopSignal } from "./stop-signal";
 import { stderrLog } from "../log";
+import { loadNodeCredentials } from "../security/node-credentials";
 
 export async function runServe(args: ParsedArgs): Promise<number> {
   let node: RuntimeNode;
   try {
     const config = loadConfig(configFlags(args.flags));
     const log = stderrLog(config.logLevel);
+    const credentials = loadNodeCredentials(config.dataDir, config.secrets);
     const invoker = new RoutingInvoker({
       lambda: new LambdaInvoker({
         region: config.awsRegion,
         maxConcurrency: config.maxConcurrentInvocations,
+        identity: credentials.identity,
         ...(config.lambdaEndpoint !== undefined && { endpoint: config.lambdaEndpoint }),
       }),
-      http: new HttpInvoker({ maxConcurrency: config.maxConcurrentInvocations }),
+      http: new HttpInvoker({
+        maxConcurrency: config.maxConcurrentInvocations,
+        identity: credentials.identity,
+      }),
     });
-    node = await startRuntimeNodeFromConfig(config, invoker, log);
+    node = await startRuntimeNodeFromConfig(config, invoker, log, credentials);
   } catch (e) {
     process.stderr.write(`capstan serve: ${(e as Error).message}\n`);
     return 1;
   }
   process.stdout.write(
-    `Capstan runtime is running: ingress ${node.ingressUrl}, admin ${node.adminUrl} (console ${node.adminUrl}/ui/)\n`,
+    `Capstan runtime is running: ingress ${node.ingressUrl}, admin ${node.adminUrl} ` +
+      `(console ${node.adminUrl}/ui/), checkpoint ${node.checkpointUrl}\n` +
+      `  identity public key ${node.identityPublicKey} (set CAPSTAN_IDENTITY_PUBLIC_KEYS on deployments)\n` +
+      `  admin token: \`npx capstan admin-token\` shows it\n`,
   );
   await stopSignal();
   await node.close();

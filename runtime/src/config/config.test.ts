@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { MIN_ATTEMPT_KEY_BYTES } from "../security/attempt-credentials";
 import {
   ConfigError,
   configFlags,
@@ -6,6 +9,7 @@ import {
   loadConfig,
   loadCliConfig,
   MAX_PARTITIONS,
+  MIN_ADMIN_TOKEN_LENGTH,
 } from "./config";
 
 const load = (env: NodeJS.ProcessEnv): ReturnType<typeof loadConfig> => loadConfig({}, env, "/repo");
@@ -52,13 +56,56 @@ describe("loadConfig", () => {
   });
 
   test("the CLI finds the runtime by flag, then environment, then the local default", () => {
-    expect(loadCliConfig({}, {})).toEqual({
+    expect(loadCliConfig({}, {}, "/nowhere")).toEqual({
       adminUrl: "http://127.0.0.1:9070",
       ingressUrl: "http://127.0.0.1:8080",
+      dataDir: "/nowhere/.capstan",
     });
     expect(loadCliConfig({}, { CAPSTAN_ADMIN_URL: "http://a:1/" }).adminUrl).toBe("http://a:1");
     expect(loadCliConfig({ adminUrl: "http://b:2" }, { CAPSTAN_ADMIN_URL: "http://a:1" }).adminUrl).toBe(
       "http://b:2",
     );
+  });
+
+  test("secrets are validated without echoing them, and never required", () => {
+    const secret = "s3cr3t-value";
+    for (const [name, value] of [
+      ["CAPSTAN_ATTEMPT_KEY", Buffer.alloc(MIN_ATTEMPT_KEY_BYTES - 1, 7).toString("base64")],
+      ["CAPSTAN_ADMIN_TOKEN", "s".repeat(MIN_ADMIN_TOKEN_LENGTH - 1)],
+      ["CAPSTAN_IDENTITY_PRIVATE_KEY", `-----BEGIN PRIVATE KEY-----\n${secret}\n-----END PRIVATE KEY-----`],
+    ] as const) {
+      const error = (() => {
+        try {
+          loadConfig({}, { [name]: value });
+        } catch (e) {
+          return e as ConfigError;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error!.message).toContain(name);
+      expect(error!.message).not.toContain(value);
+    }
+    expect(loadConfig({}, {}).secrets).toEqual({});
+    const key = Buffer.alloc(MIN_ATTEMPT_KEY_BYTES, 7);
+    const token = "t".repeat(MIN_ADMIN_TOKEN_LENGTH);
+    expect(
+      loadConfig({}, { CAPSTAN_ATTEMPT_KEY: key.toString("base64"), CAPSTAN_ADMIN_TOKEN: token }).secrets,
+    ).toEqual({ attemptKey: key, adminToken: token });
+  });
+
+  test("the CLI takes the admin token from the environment, else from the data directory", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "capstan-cli-"));
+    try {
+      expect(loadCliConfig({ dataDir: dir }, {}).adminToken).toBeUndefined();
+      writeFileSync(path.join(dir, "admin-token"), "from-the-data-dir\n", { mode: 0o600 });
+      expect(loadCliConfig({ dataDir: dir }, {}).adminToken).toBe("from-the-data-dir");
+      expect(loadCliConfig({}, { CAPSTAN_DATA_DIR: dir }).adminToken).toBe("from-the-data-dir");
+      expect(loadCliConfig({ dataDir: dir }, { CAPSTAN_ADMIN_TOKEN: "from-env" }).adminToken).toBe(
+        "from-env",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

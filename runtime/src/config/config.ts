@@ -1,8 +1,13 @@
 /**
  * The only reader of process.env in the runtime process: parsed and validated once, typed.
  */
+import { createPrivateKey } from "node:crypto";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { LOG_LEVELS, type LogLevel } from "../log";
+import { MIN_ATTEMPT_KEY_BYTES } from "../security/attempt-credentials";
+import { readSecret } from "../security/key-files";
+import { ADMIN_TOKEN_FILE, type ConfiguredSecrets } from "../security/node-credentials";
 import {
   DEFAULT_MAX_QUEUED_PER_FUNCTION,
   DEFAULT_MAX_WORKERS_PER_FUNCTION,
@@ -12,12 +17,16 @@ export interface RuntimeConfig {
   host: string;
   ingressPort: number;
   adminPort: number;
+  /** The checkpoint listener: the only one handlers must reach. */
+  checkpointPort: number;
   /** Port of the local Lambda endpoint started by `capstan dev`. */
   lambdaPort: number;
   dataDir: string;
   partitions: number;
   logLevel: LogLevel;
-  /** Base URL the SDK uses to reach the checkpoint endpoint; defaults to the admin listener. */
+  /** Secrets given by the environment; the others are kept in the data directory. Never logged. */
+  secrets: ConfiguredSecrets;
+  /** Base URL the SDK uses to reach the checkpoint endpoint; defaults to the checkpoint listener. */
   checkpointBaseUrl: string | undefined;
   /** Lambda API endpoint (the local one in dev); undefined = AWS. */
   lambdaEndpoint: string | undefined;
@@ -35,6 +44,9 @@ export interface RuntimeConfig {
 
 export const DEFAULT_INGRESS_PORT = 8080;
 export const DEFAULT_ADMIN_PORT = 9070;
+export const DEFAULT_CHECKPOINT_PORT = 9071;
+/** A configured admin token shorter than this is refused (a generated one has 43 characters). */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
 export const DEFAULT_LAMBDA_PORT = 9090;
 export const DEFAULT_PARTITIONS = 16;
 export const MAX_PARTITIONS = 1024;
@@ -65,6 +77,39 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   return n;
 }
 
+/** The secrets among the variables: validated without ever echoing their values. */
+function secrets(env: NodeJS.ProcessEnv): ConfiguredSecrets {
+  const out: ConfiguredSecrets = {};
+  const attemptKey = env.CAPSTAN_ATTEMPT_KEY;
+  if (attemptKey !== undefined && attemptKey !== "") {
+    const key = Buffer.from(attemptKey, "base64");
+    if (!/^[A-Za-z0-9+/=_-]+$/.test(attemptKey.trim()) || key.length < MIN_ATTEMPT_KEY_BYTES)
+      throw new ConfigError(`CAPSTAN_ATTEMPT_KEY must be base64 of at least ${MIN_ATTEMPT_KEY_BYTES} bytes`);
+    out.attemptKey = key;
+  }
+  const adminToken = env.CAPSTAN_ADMIN_TOKEN;
+  if (adminToken !== undefined && adminToken !== "") {
+    if (adminToken.length < MIN_ADMIN_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(adminToken))
+      throw new ConfigError(
+        `CAPSTAN_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} printable characters without spaces`,
+      );
+    out.adminToken = adminToken;
+  }
+  const identity = env.CAPSTAN_IDENTITY_PRIVATE_KEY;
+  if (identity !== undefined && identity !== "") {
+    let type: string | undefined;
+    try {
+      type = createPrivateKey(identity).asymmetricKeyType;
+    } catch {
+      type = undefined;
+    }
+    if (type !== "ed25519")
+      throw new ConfigError("CAPSTAN_IDENTITY_PRIVATE_KEY must be an Ed25519 private key (PKCS#8 PEM)");
+    out.identityPrivateKeyPem = identity;
+  }
+  return out;
+}
+
 export function loadConfig(
   overrides: NodeJS.ProcessEnv = {},
   env: NodeJS.ProcessEnv = { ...process.env, ...overrides },
@@ -78,10 +123,12 @@ export function loadConfig(
     host: env.CAPSTAN_HOST ?? "127.0.0.1",
     ingressPort: port(env, "CAPSTAN_INGRESS_PORT", DEFAULT_INGRESS_PORT),
     adminPort: port(env, "CAPSTAN_ADMIN_PORT", DEFAULT_ADMIN_PORT),
+    checkpointPort: port(env, "CAPSTAN_CHECKPOINT_PORT", DEFAULT_CHECKPOINT_PORT),
     lambdaPort: port(env, "CAPSTAN_LAMBDA_PORT", DEFAULT_LAMBDA_PORT),
     dataDir: path.resolve(cwd, env.CAPSTAN_DATA_DIR ?? ".capstan"),
     partitions: int(env, "CAPSTAN_PARTITIONS", DEFAULT_PARTITIONS, 1, MAX_PARTITIONS),
     logLevel: logLevel as RuntimeConfig["logLevel"],
+    secrets: secrets(env),
     checkpointBaseUrl: env.CAPSTAN_CHECKPOINT_URL || undefined,
     lambdaEndpoint: env.CAPSTAN_LAMBDA_ENDPOINT || undefined,
     awsRegion: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
@@ -102,15 +149,33 @@ export function loadConfig(
 export interface CliConfig {
   adminUrl: string;
   ingressUrl: string;
+  /** Sent as `Authorization: Bearer`; absent when neither configured nor found in the data dir. */
+  adminToken?: string;
+  /** Where the CLI looked for the admin token (and the identity key) of a local runtime. */
+  dataDir: string;
+  /** CAPSTAN_IDENTITY_PRIVATE_KEY, for `capstan identity-key`. */
+  identityPrivateKeyPem?: string;
 }
 
-/** Where the CLI finds the runtime: flags win over CAPSTAN_ADMIN_URL / CAPSTAN_INGRESS_URL. */
+/**
+ * Where the CLI finds the runtime: flags win over CAPSTAN_ADMIN_URL / CAPSTAN_INGRESS_URL. The admin
+ * token is CAPSTAN_ADMIN_TOKEN, else the one a local runtime keeps in its data directory
+ * (`--data-dir`, CAPSTAN_DATA_DIR, `.capstan`).
+ */
 export function loadCliConfig(
-  flags: { adminUrl?: string; ingressUrl?: string },
+  flags: { adminUrl?: string; ingressUrl?: string; dataDir?: string },
   env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
 ): CliConfig {
   const strip = (u: string): string => u.replace(/\/+$/, "");
+  const dataDir = path.resolve(cwd, flags.dataDir ?? env.CAPSTAN_DATA_DIR ?? ".capstan");
+  const tokenFile = path.join(dataDir, ADMIN_TOKEN_FILE);
+  const adminToken = env.CAPSTAN_ADMIN_TOKEN || (existsSync(tokenFile) ? readSecret(tokenFile) : undefined);
+  const identityPrivateKeyPem = env.CAPSTAN_IDENTITY_PRIVATE_KEY || undefined;
   return {
+    dataDir,
+    ...(adminToken !== undefined && { adminToken }),
+    ...(identityPrivateKeyPem !== undefined && { identityPrivateKeyPem }),
     adminUrl: strip(
       flags.adminUrl ??
         env.CAPSTAN_ADMIN_URL ??
@@ -128,6 +193,7 @@ export function loadCliConfig(
 const FLAG_TO_ENV: Record<string, string> = {
   "ingress-port": "CAPSTAN_INGRESS_PORT",
   "admin-port": "CAPSTAN_ADMIN_PORT",
+  "checkpoint-port": "CAPSTAN_CHECKPOINT_PORT",
   "lambda-port": "CAPSTAN_LAMBDA_PORT",
   "data-dir": "CAPSTAN_DATA_DIR",
   "handlers-dir": "CAPSTAN_HANDLERS_DIR",

@@ -23,6 +23,7 @@ import { lockDataDir, type DataDirLock } from "../storage/data-dir-lock";
 import { stopSignal } from "../cli/stop-signal";
 import { watchTree, type TreeWatcher } from "./tree-watcher";
 import { stderrLog, type Log } from "../log";
+import { loadNodeCredentials } from "../security/node-credentials";
 
 /** The local Lambda endpoint's published versions, beside their bundles in the build dir. */
 const VERSIONS_FILE = "versions.json";
@@ -44,6 +45,7 @@ export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise
   await assertPortsFree(config.host, {
     CAPSTAN_INGRESS_PORT: config.ingressPort,
     CAPSTAN_ADMIN_PORT: config.adminPort,
+    CAPSTAN_CHECKPOINT_PORT: config.checkpointPort,
     CAPSTAN_LAMBDA_PORT: config.lambdaPort,
   });
   // Before anything is built or published into the directory another platform may be using.
@@ -62,6 +64,7 @@ async function startOnLockedDataDir(
   lock: DataDirLock,
 ): Promise<DevPlatform> {
   const buildDir = path.join(config.dataDir, "build");
+  const credentials = loadNodeCredentials(config.dataDir, config.secrets);
   const lambda = await withPortHint({ CAPSTAN_LAMBDA_PORT: config.lambdaPort }, () =>
     startLocalLambdaProcess({
       host: config.host,
@@ -70,6 +73,8 @@ async function startOnLockedDataDir(
       maxQueued: config.lambdaMaxQueued,
       // Published versions outlive a restart: the runtime's invocations stay pinned to them.
       versionsFile: path.join(buildDir, VERSIONS_FILE),
+      // Request identity end to end: every function accepts only what this runtime signed.
+      baseEnvironment: { CAPSTAN_IDENTITY_PUBLIC_KEYS: credentials.identity.publicKey },
     }),
   );
   const problem = (what: string, e: unknown): void =>
@@ -119,10 +124,14 @@ async function startOnLockedDataDir(
         endpoint: lambda.url,
         maxConcurrency: config.maxConcurrentInvocations,
         signRequests: false,
+        identity: credentials.identity,
       }),
-      http: new HttpInvoker({ maxConcurrency: config.maxConcurrentInvocations }),
+      http: new HttpInvoker({
+        maxConcurrency: config.maxConcurrentInvocations,
+        identity: credentials.identity,
+      }),
     });
-    node = await startRuntimeNodeFromConfig(config, invoker, log, lock);
+    node = await startRuntimeNodeFromConfig(config, invoker, log, credentials, lock);
   } catch (e) {
     await lambda.close();
     throw e;
@@ -228,10 +237,12 @@ export async function runDev(args: ParsedArgs): Promise<number> {
       "",
       "Capstan is running.",
       `  ingress  ${ingress}`,
-      `  admin    ${platform.node.adminUrl}`,
+      `  admin    ${platform.node.adminUrl}  (token: npx capstan admin-token)`,
       `  console  ${platform.node.adminUrl}/ui/`,
+      `  checkpoint ${platform.node.checkpointUrl}`,
       `  lambda   ${platform.lambdaUrl}  (local Lambda endpoint)`,
       `  data     ${displayPath(config.dataDir)}`,
+      `  identity ${platform.node.identityPublicKey}`,
       `  services ${services.join(", ") || "(none)"}`,
       "",
       "Try:",

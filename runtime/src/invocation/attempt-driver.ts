@@ -12,7 +12,8 @@ import type { Metrics } from "../metrics/metrics";
 import { appendInternal } from "../partition/internal-append";
 import type { PartitionProcessor } from "../partition/partition-processor";
 import type { DeploymentRegistry } from "../registry/deployment-registry";
-import { attemptToken, buildInvokeRequest } from "./request-builder";
+import { ATTEMPT_CREDENTIAL_TTL_MS, type AttemptCredentials } from "../security/attempt-credentials";
+import { buildInvokeRequest } from "./request-builder";
 
 interface InFlight {
   attempt: number;
@@ -30,6 +31,7 @@ export class AttemptDriver {
     private readonly metrics: Metrics,
     private readonly checkpointUrl: () => string | undefined,
     private readonly log: Log,
+    private readonly credentials: AttemptCredentials,
   ) {}
 
   get inFlightCount(): number {
@@ -69,7 +71,15 @@ export class AttemptDriver {
       await this.fail(processor, id, attempt, `deployment ${inv.deploymentId} is not registered`, false);
       return;
     }
-    const request = buildInvokeRequest(processor.state, inv, this.checkpointUrl(), this.clock.nowMs());
+    const nowMs = this.clock.nowMs();
+    const token = this.credentials.issue({
+      partition: processor.partition,
+      invocationId: id,
+      attempt,
+      epoch: processor.epoch,
+      expiresAtMs: nowMs + ATTEMPT_CREDENTIAL_TTL_MS,
+    });
+    const request = buildInvokeRequest(processor.state, inv, this.checkpointUrl(), nowMs, token);
     const timeout = setTimeout(
       () =>
         controller.abort(
@@ -92,7 +102,7 @@ export class AttemptDriver {
           `${response.entries.length} new entries, ${endedMs - startedMs} ms`,
         "debug",
       );
-      if (response.invocationId !== id || response.attemptToken !== attemptToken(attempt)) {
+      if (response.invocationId !== id || response.attemptToken !== token) {
         await this.fail(processor, id, attempt, "response names another invocation or attempt", true);
         return;
       }

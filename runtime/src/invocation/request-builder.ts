@@ -7,16 +7,6 @@ import {
 } from "@capstan/sdk/protocol";
 import { objectKey, type Invocation, type PartitionState } from "../core/state";
 
-export function attemptToken(attempt: number): string {
-  return `a${attempt}`;
-}
-
-/** The attempt number a token names, or undefined for a token we never issued. */
-export function parseAttemptToken(token: string): number | undefined {
-  const m = /^a([0-9]{1,9})$/.exec(token);
-  return m ? Number(m[1]) : undefined;
-}
-
 /**
  * Eager state for keyed handlers, up to MAX_EAGER_STATE_BYTES; beyond that the state is sent partial
  * and the SDK fetches missing keys lazily through getState entries.
@@ -44,6 +34,8 @@ export function buildInvokeRequest(
   inv: Invocation,
   checkpointUrl: string | undefined,
   nowMs: number,
+  /** The attempt's credential (security/attempt-credentials.ts), echoed by every checkpoint. */
+  attemptToken: string,
 ): InvokeRequest {
   const request: InvokeRequest = {
     type: "invoke",
@@ -51,7 +43,7 @@ export function buildInvokeRequest(
     invocationId: inv.id,
     target: inv.target,
     attempt: inv.attempt,
-    attemptToken: attemptToken(inv.attempt),
+    attemptToken,
     headers: inv.headers,
     journal: inv.journal,
     retry: {

@@ -33,9 +33,11 @@ export type HttpInvokerOptions = InvokerLimits;
  */
 export class HttpInvoker implements Invoker {
   private readonly gate: AttemptGate;
+  private readonly identity: InvokerLimits["identity"];
 
   constructor(options: HttpInvokerOptions = {}) {
     this.gate = new AttemptGate(options);
+    this.identity = options.identity;
   }
 
   /** Async so that a request over MAX_REQUEST_BYTES rejects rather than throws. */
@@ -44,7 +46,13 @@ export class HttpInvoker implements Invoker {
     request: InvokeRequest,
     signal: AbortSignal,
   ): Promise<InvokeResponse> {
-    return this.post(endpoint, DEPLOYMENT_INVOKE_PATH, encodeRequest(request), signal, decodeInvokeResponse);
+    return this.post(
+      endpoint,
+      DEPLOYMENT_INVOKE_PATH,
+      encodeRequest(request, this.identity),
+      signal,
+      decodeInvokeResponse,
+    );
   }
 
   discover(
@@ -55,7 +63,7 @@ export class HttpInvoker implements Invoker {
     return this.post(
       endpoint,
       DEPLOYMENT_DISCOVER_PATH,
-      encodeRequest(request),
+      encodeRequest(request, this.identity),
       signal,
       decodeDiscoveryResponse,
     );

@@ -55,10 +55,12 @@ export interface LambdaInvokerOptions extends InvokerLimits {
 export class LambdaInvoker implements Invoker {
   private readonly client: LambdaClient;
   private readonly gate: AttemptGate;
+  private readonly identity: InvokerLimits["identity"];
   private readonly localTransport: Http1RequestHandler | undefined;
 
   constructor(options: LambdaInvokerOptions = {}) {
     this.gate = new AttemptGate(options);
+    this.identity = options.identity;
     const local = options.endpoint !== undefined;
     const region = options.region ?? (local ? LOCAL_ENDPOINT_REGION : undefined);
     const credentials = options.credentials ?? (local ? LOCAL_ENDPOINT_CREDENTIALS : undefined);
@@ -102,7 +104,7 @@ export class LambdaInvoker implements Invoker {
     request: InvokeRequest,
     signal: AbortSignal,
   ): Promise<InvokeResponse> {
-    return this.call(endpoint, encodeRequest(request), signal, decodeInvokeResponse);
+    return this.call(endpoint, encodeRequest(request, this.identity), signal, decodeInvokeResponse);
   }
 
   discover(
@@ -110,7 +112,7 @@ export class LambdaInvoker implements Invoker {
     request: DiscoverRequest,
     signal: AbortSignal,
   ): Promise<DiscoveryResponse> {
-    return this.call(endpoint, encodeRequest(request), signal, decodeDiscoveryResponse);
+    return this.call(endpoint, encodeRequest(request, this.identity), signal, decodeDiscoveryResponse);
   }
 
   /** Attempts in flight and waiting, for metrics. */

@@ -7,6 +7,7 @@ import type { RuntimeToSdk } from "@capstan/sdk/protocol";
 import { classifyInvokeFailure } from "./classify";
 import type { InvokeFailure } from "./classify";
 import { Semaphore, SemaphoreFullError } from "./semaphore";
+import type { RequestSigner } from "../security/request-signer";
 
 /** Attempts one invoker has in flight at once (sockets to Lambda or to one container fleet). */
 export const DEFAULT_MAX_CONCURRENT_INVOKES = 256;
@@ -20,6 +21,8 @@ export const DEFAULT_MAX_WAITING_INVOKES = 10_000;
 export const DEFAULT_INVOKE_TIMEOUT_MS = 15 * 60_000 + 30_000;
 
 export interface InvokerLimits {
+  /** Signs every message sent (request identity); absent: messages go unsigned. */
+  identity?: RequestSigner;
   /** Default DEFAULT_MAX_CONCURRENT_INVOKES. */
   maxConcurrency?: number;
   /** Default DEFAULT_MAX_WAITING_INVOKES. */
@@ -73,9 +76,13 @@ export class AttemptGate {
   }
 }
 
-/** JSON bytes of a protocol message; a request over MAX_REQUEST_BYTES is never sent. */
-export function encodeRequest(message: RuntimeToSdk): Buffer {
-  const bytes = Buffer.from(JSON.stringify(message), "utf8");
+/**
+ * JSON bytes of a protocol message, signed with the node's identity when a signer is given (request
+ * identity); a request over MAX_REQUEST_BYTES is never sent.
+ */
+export function encodeRequest(message: RuntimeToSdk, signer?: RequestSigner): Buffer {
+  const json = JSON.stringify(message);
+  const bytes = Buffer.from(signer === undefined ? json : signer.sign(message, json), "utf8");
   if (bytes.length > MAX_REQUEST_BYTES) {
     throw classifyInvokeFailure({
       kind: "request-too-large",

@@ -34,12 +34,13 @@ function send(message: ChildMessage): void {
 async function onMessage(message: ParentMessage): Promise<void> {
   switch (message.type) {
     case "start": {
-      const { host, port, maxWorkers, maxQueued, versionsFile } = message.options;
+      const { host, port, maxWorkers, maxQueued, versionsFile, baseEnvironment } = message.options;
       try {
         registry = new FunctionRegistry({
           defaultMaxWorkers: maxWorkers,
           defaultMaxQueued: maxQueued,
           ...(versionsFile !== undefined && { versionsFile }),
+          ...(baseEnvironment !== undefined && { baseEnvironment }),
         });
         endpoint = await startLocalLambda({ registry, host, port });
         send({ type: "ready", url: endpoint.url });

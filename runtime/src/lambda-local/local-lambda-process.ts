@@ -93,6 +93,7 @@ async function startInProcess(options: LocalLambdaProcessOptions): Promise<Local
     defaultMaxWorkers: options.maxWorkers,
     defaultMaxQueued: options.maxQueued,
     ...(options.versionsFile !== undefined && { versionsFile: options.versionsFile }),
+    ...(options.baseEnvironment !== undefined && { baseEnvironment: options.baseEnvironment }),
   });
   const endpoint = await startLocalLambda({ registry, host: options.host, port: options.port });
   return {

@@ -10,6 +10,8 @@ export interface LocalLambdaProcessOptions {
   maxQueued: number;
   /** Where published versions are kept across restarts (FunctionRegistryOptions.versionsFile). */
   versionsFile?: string;
+  /** Variables every function sees (FunctionRegistryOptions.baseEnvironment). */
+  baseEnvironment?: Record<string, string>;
 }
 
 export type ParentMessage =

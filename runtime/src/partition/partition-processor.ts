@@ -118,8 +118,16 @@ export class PartitionProcessor {
    * re-send the outbox. Call it only once every partition is loaded: those effects reach the others.
    */
   async lead(epoch: number): Promise<void> {
+    // Set before the append: the `recover` record's effects start attempts, whose credentials carry it.
+    this.epoch = epoch;
     await this.append({ kind: "recover", epoch }, "internal");
   }
+
+  /**
+   * The leadership epoch this processor leads under (its `recover` record's): attempt credentials
+   * carry it, so those issued under an earlier leadership are refused. 0 until `lead`.
+   */
+  epoch = 0;
 
   /** Why the processor stopped leading, if it did on its own. */
   fencedReason: string | undefined;

@@ -1,10 +1,12 @@
-import { CHECKPOINT_PATH, MAX_VALUE_BYTES, STALE_ATTEMPT_CODE } from "@capstan/sdk/protocol";
+import { CHECKPOINT_PATH, MAX_VALUE_BYTES } from "@capstan/sdk/protocol";
 import { startAdminServer } from "./admin-server";
 import { ApiError } from "./api-error";
 import { FakeRuntimeApi } from "./fake-runtime-api";
 import type { ServerHandle } from "./http-server";
-import { MAX_ADMIN_BODY_BYTES, MAX_CHECKPOINT_BODY_BYTES, MAX_LIST_LIMIT } from "./limits";
+import { MAX_ADMIN_BODY_BYTES, MAX_LIST_LIMIT } from "./limits";
 import type { InvocationDetail } from "./runtime-api";
+
+const TOKEN = "test-admin-token-0123456789";
 
 let api: FakeRuntimeApi;
 let server: ServerHandle;
@@ -12,7 +14,13 @@ let url: string;
 
 beforeEach(async () => {
   api = new FakeRuntimeApi();
-  server = await startAdminServer({ api, host: "127.0.0.1", port: 0, logger: { error: () => {} } });
+  server = await startAdminServer({
+    api,
+    host: "127.0.0.1",
+    port: 0,
+    adminToken: TOKEN,
+    logger: { error: () => {} },
+  });
   url = `http://127.0.0.1:${server.port}`;
 });
 
@@ -20,13 +28,20 @@ afterEach(async () => {
   await server.close();
 });
 
-function send(method: string, path: string, body?: unknown): Promise<Response> {
+function send(
+  method: string,
+  path: string,
+  body?: unknown,
+  /** null: no Authorization header at all. */
+  authorization: string | null = `Bearer ${TOKEN}`,
+): Promise<Response> {
   return fetch(url + path, {
     method,
-    ...(body !== undefined && {
-      headers: { "content-type": "application/json" },
-      body: typeof body === "string" ? body : JSON.stringify(body),
-    }),
+    headers: {
+      ...(authorization !== null && { authorization }),
+      ...(body !== undefined && { "content-type": "application/json" }),
+    },
+    ...(body !== undefined && { body: typeof body === "string" ? body : JSON.stringify(body) }),
   });
 }
 
@@ -272,44 +287,48 @@ describe("admin: state and SQL", () => {
   });
 });
 
-describe("admin: checkpoint endpoint", () => {
-  const checkpoint = {
-    type: "checkpoint",
-    protocolVersion: 1,
-    invocationId: "inv_1_abcdefgh",
-    attemptToken: "t1",
-    entries: [{ index: 1, kind: "run", name: "charge-card", result: { kind: "value", value: "1" } }],
-    pending: [],
-  };
-
-  it("decodes the request and replies with the ack", async () => {
-    expect(await json(await send("POST", CHECKPOINT_PATH, checkpoint))).toEqual([200, api.checkpointAck]);
-    expect(api.checkpoints[0]).toEqual(checkpoint);
+describe("admin: bearer token", () => {
+  it("refuses every route without the token with 401 JSON and WWW-Authenticate, changing nothing", async () => {
+    for (const [method, path, body] of [
+      ["GET", "/deployments"],
+      ["POST", "/deployments", { uri: "http://elsewhere:9080", force: true }],
+      ["GET", "/invocations"],
+      ["POST", "/invocations/inv_1_abcdefgh/cancel"],
+      ["PATCH", "/state/Counter/k", { set: { v: 1 } }],
+      ["POST", "/query", { query: "SELECT 1" }],
+      ["GET", "/metrics"],
+      ["GET", "/no-such-route"],
+    ] as Array<[string, string, unknown?]>) {
+      for (const authorization of [null, "Bearer wrong-token", `Basic ${TOKEN}`, `Bearer ${TOKEN}x`]) {
+        const res = await send(method, path, body, authorization);
+        expect([method, path, res.status, res.headers.get("www-authenticate")]).toEqual([
+          method,
+          path,
+          401,
+          'Bearer realm="capstan-admin"',
+        ]);
+        expect(((await res.json()) as { code: string }).code).toBe("ADMIN_UNAUTHORIZED");
+      }
+    }
+    expect(api.registrations).toEqual([]);
+    expect(api.queries).toEqual([]);
+    expect(api.actions).toEqual([]);
+    expect(api.patches).toEqual([]);
   });
 
-  it("maps protocol errors to 400 with their code and lets a stale attempt's 409 through", async () => {
-    expect(await code(await send("POST", CHECKPOINT_PATH, "{"))).toEqual([400, "PROTOCOL_BAD_JSON"]);
-    expect(await code(await send("POST", CHECKPOINT_PATH, { ...checkpoint, type: "nope" }))).toEqual([
-      400,
-      "PROTOCOL_INVALID_MESSAGE",
-    ]);
-    expect(await code(await send("POST", CHECKPOINT_PATH, { ...checkpoint, protocolVersion: 99 }))).toEqual([
-      400,
-      "PROTOCOL_UNSUPPORTED_VERSION",
-    ]);
-    api.failNext = new ApiError(409, STALE_ATTEMPT_CODE, "superseded");
-    expect(await code(await send("POST", CHECKPOINT_PATH, checkpoint))).toEqual([409, STALE_ATTEMPT_CODE]);
-    expect(await code(await send("GET", CHECKPOINT_PATH))).toEqual([405, "ADMIN_METHOD_NOT_ALLOWED"]);
+  it("answers GET /health without a token, and every route with it", async () => {
+    expect((await send("GET", "/health", undefined, null)).status).toBe(200);
+    expect((await send("GET", "/deployments", undefined, `bearer  ${TOKEN}`)).status).toBe(200);
+    // The console's static shell holds no data: it loads without the token, then asks for it.
+    for (const shell of ["/", "/ui", "/ui/", "/ui/main.js"])
+      expect([shell, (await send("GET", shell, undefined, null)).status]).not.toEqual([shell, 401]);
+    expect((await send("GET", "/ui/x/y", undefined, null)).status).toBe(401);
+    // The health path is open to GET only: anything else on it still needs the token.
+    expect((await send("POST", "/health", {}, null)).status).toBe(401);
   });
 
-  it("accepts a body of exactly MAX_CHECKPOINT_BODY_BYTES and 413s one byte more", async () => {
-    const body = JSON.stringify(checkpoint);
-    const padded = body + " ".repeat(MAX_CHECKPOINT_BODY_BYTES - body.length);
-    expect((await send("POST", CHECKPOINT_PATH, padded)).status).toBe(200);
-    expect(await code(await send("POST", CHECKPOINT_PATH, padded + " "))).toEqual([
-      413,
-      "PROTOCOL_TOO_LARGE",
-    ]);
-    expect(api.checkpoints).toHaveLength(1);
+  it("no longer serves the checkpoint endpoint: it has its own listener", async () => {
+    const res = await send("POST", CHECKPOINT_PATH, {});
+    expect(await code(res)).toEqual([404, "ADMIN_NOT_FOUND"]);
   });
 });

@@ -1,15 +1,9 @@
 /**
  * Admin (:9070): deployments, services, invocations, state, read-only SQL, health, metrics and the
- * web console (/ui); also the SDK's checkpoint endpoint (CHECKPOINT_PATH). Only translates HTTP to
- * RuntimeApi calls and back.
+ * web console (/ui). Only translates HTTP to RuntimeApi calls and back. The SDK's checkpoint endpoint
+ * has its own listener (checkpoint-server.ts), so handlers that reach it cannot reach admin.
  */
-import {
-  CHECKPOINT_PATH,
-  decodeCheckpointRequest,
-  isInvocationId,
-  isProtocolError,
-  parseJson,
-} from "@capstan/sdk/protocol";
+import { isInvocationId } from "@capstan/sdk/protocol";
 import { ApiError } from "./api-error";
 import {
   decodeStateValues,
@@ -24,8 +18,9 @@ import {
 import { addConsoleRoutes } from "./console-assets";
 import { startHttpServer, type ServerHandle } from "./http-server";
 import { consoleLogger, parseJsonBody, readBody, sendJson, sendRaw, type ServerLogger } from "./http-util";
-import { MAX_ADMIN_BODY_BYTES, MAX_CHECKPOINT_BODY_BYTES } from "./limits";
+import { MAX_ADMIN_BODY_BYTES } from "./limits";
 import { Router, type RouteContext } from "./router";
+import { requireAdminToken } from "../security/admin-auth";
 import type { InvocationAction, RuntimeApi } from "./runtime-api";
 
 /** Prometheus text exposition format. */
@@ -36,6 +31,11 @@ export interface AdminServerOptions {
   host: string;
   /** 0 = an ephemeral port, reported by the handle. */
   port: number;
+  /**
+   * Required as `Authorization: Bearer` on every route but GET /health and /health/ready. Absent:
+   * no authentication (only the HTTP layer's own tests, with a fake runtime).
+   */
+  adminToken?: string;
   logger?: ServerLogger;
   /** The built web console (served at /ui); defaults to dist/console beside the compiled server. */
   consoleDir?: string;
@@ -137,20 +137,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
     })
     .on("POST", "/query", async (ctx) =>
       sendJson(ctx.res, 200, await api.query(parseQueryBody(await jsonBody(ctx)))),
-    )
-    .on("POST", CHECKPOINT_PATH, async (ctx) => {
-      const body = await readBody(ctx.req, MAX_CHECKPOINT_BODY_BYTES, "CHECKPOINT", "PROTOCOL_TOO_LARGE");
-      let request;
-      try {
-        request = decodeCheckpointRequest(parseJson(body, MAX_CHECKPOINT_BODY_BYTES));
-      } catch (e) {
-        if (isProtocolError(e)) {
-          throw new ApiError(e.code === "PROTOCOL_TOO_LARGE" ? 413 : 400, e.code, e.message, { cause: e });
-        }
-        throw e;
-      }
-      sendJson(ctx.res, 200, await api.checkpoint(request, ctx.signal));
-    });
+    );
 
   addConsoleRoutes(router, options.consoleDir);
 
@@ -159,5 +146,6 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
     port: options.port,
     router,
     logger: options.logger ?? consoleLogger,
+    ...(options.adminToken !== undefined && { authorize: requireAdminToken(options.adminToken) }),
   });
 }

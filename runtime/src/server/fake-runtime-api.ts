@@ -11,6 +11,7 @@ import {
   type Target,
 } from "@capstan/sdk/protocol";
 import type { DeploymentEndpoint } from "../invoker/invoker";
+import type { VerifiedAttempt } from "../security/checkpoint-authentication";
 import { ApiError } from "./api-error";
 import type {
   DeploymentInfo,
@@ -27,6 +28,9 @@ import type {
   SubmitRequest,
   SubmitResult,
 } from "./runtime-api";
+
+/** The one attempt credential the fake accepts. */
+export const FAKE_ATTEMPT_TOKEN = "fake-attempt-credential";
 
 interface Waiter {
   resolve(c: Completion): void;
@@ -185,6 +189,13 @@ export class FakeRuntimeApi implements RuntimeApi {
   async completeAwakeable(awakeableId: string, completion: Completion): Promise<void> {
     this.maybeFail();
     this.awakeables.push({ id: awakeableId, completion });
+  }
+
+  /** The fake's one valid credential: `attemptToken` must equal FAKE_ATTEMPT_TOKEN. */
+  authenticateCheckpoint(invocationId: unknown, attemptToken: unknown): VerifiedAttempt {
+    if (attemptToken !== FAKE_ATTEMPT_TOKEN || typeof invocationId !== "string")
+      throw new ApiError(401, "CHECKPOINT_UNAUTHORIZED", "not the fake's credential");
+    return { partition: 0, invocationId, attempt: 1, epoch: 1, expiresAtMs: Number.MAX_SAFE_INTEGER };
   }
 
   async checkpoint(request: CheckpointRequest): Promise<CheckpointAck> {

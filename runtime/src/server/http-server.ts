@@ -22,6 +22,8 @@ export interface HttpServerOptions {
   logger: ServerLogger;
   /** Headers added to every error response (e.g. Restate's `x-restate-error-source`). */
   errorHeaders?: Record<string, string>;
+  /** Runs before routing; throws ApiError (e.g. 401) to refuse the request whatever its path. */
+  authorize?: (req: IncomingMessage, method: string, path: string) => void;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<ServerHandle> {
@@ -40,6 +42,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Serve
       const q = url.indexOf("?");
       const path = q === -1 ? url : url.slice(0, q);
       const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
+      options.authorize?.(req, req.method ?? "GET", path);
       const { handler, params } = router.match(req.method ?? "GET", path);
       await handler({ req, res, params, query, signal: abort.signal });
     } catch (e) {

@@ -158,7 +158,7 @@ export function sendError(
     sendJson(res, 500, { code: "INTERNAL", message }, headers);
     return;
   }
-  const extra: Record<string, string> = { ...headers };
+  const extra: Record<string, string> = { ...headers, ...error.headers };
   if (error instanceof MethodNotAllowed) extra.allow = error.allow.join(", ");
   if (error instanceof BodyTooLarge) extra.connection = "close";
   sendJson(res, error.status, { code: error.code, message: error.message }, extra);

@@ -14,6 +14,7 @@ import type {
 } from "@capstan/sdk/protocol";
 import type { DeploymentEndpoint } from "../invoker/invoker";
 import type { InvocationStatus } from "../core/state";
+import type { VerifiedAttempt } from "../security/checkpoint-authentication";
 
 export interface SubmitRequest {
   target: Target;
@@ -120,8 +121,17 @@ export interface RuntimeApi {
   idempotentInvocation(target: Target, idempotencyKey: string): Promise<string | undefined>;
   completeAwakeable(awakeableId: string, completion: Completion): Promise<void>;
   // checkpoint channel (SDK → runtime)
-  /** `signal` aborts a long-poll when the SDK disconnects. */
-  checkpoint(request: CheckpointRequest, signal?: AbortSignal): Promise<CheckpointAck>;
+  /**
+   * Checks a checkpoint's attempt credential (the raw fields, before the body is decoded further):
+   * ApiError 401 CHECKPOINT_UNAUTHORIZED / CHECKPOINT_CREDENTIAL_EXPIRED, 409 INVOKE_STALE_ATTEMPT.
+   */
+  authenticateCheckpoint(invocationId: unknown, attemptToken: unknown): VerifiedAttempt;
+  /** `verified` comes from authenticateCheckpoint; `signal` aborts a long-poll when the SDK disconnects. */
+  checkpoint(
+    request: CheckpointRequest,
+    verified: VerifiedAttempt,
+    signal?: AbortSignal,
+  ): Promise<CheckpointAck>;
   // admin
   registerDeployment(endpoint: DeploymentEndpoint, options: { force: boolean }): Promise<DeploymentInfo>;
   listDeployments(): Promise<DeploymentInfo[]>;

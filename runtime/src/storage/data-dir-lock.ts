@@ -11,9 +11,9 @@
  * SQLite (closing any other descriptor of the file drops the lock), and the directory must be on a
  * local filesystem (NFS may not honour them).
  */
-import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { ensurePrivateDir, restrictIfExists, withOwnerOnlyUmask } from "../security/key-files";
 import { StoreOpenError } from "./sqlite-database";
 
 export const LOCK_FILE_NAME = "capstan.lock";
@@ -54,11 +54,12 @@ export interface DataDirLock {
  * try { ... } finally { lock.release(); }
  */
 export function lockDataDir(dataDir: string): DataDirLock {
-  fs.mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const file = path.join(dataDir, LOCK_FILE_NAME);
+  restrictIfExists(file);
   let db: Database.Database;
   try {
-    db = new Database(file, { timeout: 0 });
+    db = withOwnerOnlyUmask(() => new Database(file, { timeout: 0 }));
   } catch (e) {
     throw new StoreOpenError(file, e);
   }

@@ -2,9 +2,9 @@
  * The embedded store's one SQLite file: `<dataDir>/capstan.db`, shared by the log and the partition
  * store so that (later) appending a batch and applying it can commit in one transaction.
  */
-import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { ensurePrivateDir, restrictIfExists, withOwnerOnlyUmask } from "../security/key-files";
 
 export const DB_FILE_NAME = "capstan.db";
 /**
@@ -94,11 +94,13 @@ export class SqliteDatabase {
   }
 
   static open(dataDir: string): SqliteDatabase {
-    fs.mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
     const file = path.join(dataDir, DB_FILE_NAME);
+    // Owner-only, older files included: SQLite gives the WAL and SHM files the database file's mode.
+    for (const suffix of ["", "-wal", "-shm"]) restrictIfExists(file + suffix);
     let db: Database.Database;
     try {
-      db = new Database(file);
+      db = withOwnerOnlyUmask(() => new Database(file));
     } catch (e) {
       throw new StoreOpenError(file, e);
     }

@@ -10,7 +10,9 @@ import {
   type DiscoveryResponse,
   type InvokeRequest,
   type InvokeResponse,
+  type RuntimeToSdk,
 } from "@capstan/sdk/protocol";
+import type { RequestSigner } from "../security/request-signer";
 import { InvokeError, type DeploymentEndpoint, type Invoker } from "../invoker/invoker";
 
 export const IN_PROCESS_SCHEME = "inprocess://";
@@ -18,7 +20,11 @@ export const IN_PROCESS_SCHEME = "inprocess://";
 export class InProcessInvoker implements Invoker {
   private readonly endpoints = new Map<string, Endpoint>();
 
-  constructor(private readonly remainingTimeMs: () => number) {}
+  constructor(
+    private readonly remainingTimeMs: () => number,
+    /** Signs each message as the network invokers do (request identity). */
+    private readonly identity?: RequestSigner,
+  ) {}
 
   /** Serves `endpoint` at `inprocess://{name}`; register that URL as an HTTP deployment. */
   add(name: string, endpoint: Endpoint): DeploymentEndpoint {
@@ -43,7 +49,11 @@ export class InProcessInvoker implements Invoker {
     return decodeDiscoveryResponse(await this.send(endpoint, request, signal));
   }
 
-  private async send(endpoint: DeploymentEndpoint, message: unknown, signal: AbortSignal): Promise<unknown> {
+  private async send(
+    endpoint: DeploymentEndpoint,
+    message: RuntimeToSdk,
+    signal: AbortSignal,
+  ): Promise<unknown> {
     const target = endpoint.kind === "http" ? this.endpoints.get(endpoint.url) : undefined;
     if (!target)
       throw new InvokeError(
@@ -54,7 +64,9 @@ export class InProcessInvoker implements Invoker {
     if (signal.aborted) throw new InvokeError("INVOKE_TIMEOUT", "attempt aborted", true);
     let response: unknown;
     try {
-      response = await target.handle(JSON.parse(JSON.stringify(message)), {
+      const json = JSON.stringify(message);
+      const wire = this.identity === undefined ? json : this.identity.sign(message, json);
+      response = await target.handle(JSON.parse(wire), {
         remainingTimeMs: this.remainingTimeMs,
       });
     } catch (e) {

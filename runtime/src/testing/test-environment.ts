@@ -9,6 +9,7 @@ import path from "node:path";
 import { createEndpoint, type EndpointOptions } from "@capstan/sdk";
 import type { Completion, JournalEntry } from "@capstan/sdk/protocol";
 import { startRuntimeNode, type RuntimeNode } from "../node";
+import { loadNodeCredentials, type NodeCredentials } from "../security/node-credentials";
 import type { InvocationDetail } from "../server/runtime-api";
 import { InProcessInvoker } from "./in-process-invoker";
 import { ManualClock } from "./manual-clock";
@@ -70,6 +71,7 @@ export class TestEnvironment {
     private readonly ownsDataDir: boolean,
     readonly clock: ManualClock | undefined,
     private readonly invoker: InProcessInvoker,
+    private readonly credentials: NodeCredentials,
   ) {}
 
   static async start(options: TestEnvironmentOptions): Promise<TestEnvironment> {
@@ -78,15 +80,27 @@ export class TestEnvironment {
     const clock = time === "real" ? undefined : new ManualClock();
     // With a manual clock, waiting inline would wait in real time for timers that only move when
     // skipped: handlers suspend at every wait instead (the runtime resumes them).
-    const invoker = new InProcessInvoker(() => (clock ? 0 : 15 * 60_000));
+    // The data directory's secrets, as a real node has: requests to the services are signed and the
+    // endpoint accepts only this runtime's signature, so request identity is exercised by every test.
+    const credentials = loadNodeCredentials(dataDir);
+    const invoker = new InProcessInvoker(() => (clock ? 0 : 15 * 60_000), credentials.identity);
     const endpoint = createEndpoint(...options.services, {
+      identityKeys: [credentials.identity.publicKey],
       ...options.endpointOptions,
       alwaysReplay: options.alwaysReplay ?? false,
     });
     const deployment = invoker.add("services", endpoint);
     const full = { ...options, time, partitions: options.partitions ?? 4 };
-    const node = await TestEnvironment.startNode(full, dataDir, clock, invoker);
-    const env = new TestEnvironment(node, full, dataDir, options.dataDir === undefined, clock, invoker);
+    const node = await TestEnvironment.startNode(full, dataDir, clock, invoker, credentials);
+    const env = new TestEnvironment(
+      node,
+      full,
+      dataDir,
+      options.dataDir === undefined,
+      clock,
+      invoker,
+      credentials,
+    );
     await node.runtime.registerDeployment(deployment, { force: true });
     return env;
   }
@@ -96,6 +110,7 @@ export class TestEnvironment {
     dataDir: string,
     clock: ManualClock | undefined,
     invoker: InProcessInvoker,
+    credentials: NodeCredentials,
   ): Promise<RuntimeNode> {
     return startRuntimeNode({
       dataDir,
@@ -103,6 +118,8 @@ export class TestEnvironment {
       host: "127.0.0.1",
       ingressPort: 0,
       adminPort: 0,
+      checkpointPort: 0,
+      credentials,
       invoker,
       ...(clock && { clock, realTimers: false }),
       completedRetentionMs: options.completedRetentionMs ?? 3_600_000,
@@ -119,6 +136,14 @@ export class TestEnvironment {
   }
   get adminUrl(): string {
     return this.node.adminUrl;
+  }
+  /** The admin API's bearer token: send `Authorization: Bearer ${env.adminToken}`. */
+  get adminToken(): string {
+    return this.node.adminToken;
+  }
+  /** The checkpoint listener's URL (handlers' only way in). */
+  get checkpointUrl(): string {
+    return this.node.checkpointUrl;
   }
 
   /** Calls a handler and returns its output (JSON-decoded); a terminal failure throws InvocationFailedError. */
@@ -210,7 +235,13 @@ export class TestEnvironment {
   /** Closes the runtime and opens it again on the same data, as a restart would. */
   async restart(): Promise<void> {
     await this.node.close();
-    this.node = await TestEnvironment.startNode(this.options, this.dataDir, this.clock, this.invoker);
+    this.node = await TestEnvironment.startNode(
+      this.options,
+      this.dataDir,
+      this.clock,
+      this.invoker,
+      this.credentials,
+    );
   }
 
   async close(): Promise<void> {

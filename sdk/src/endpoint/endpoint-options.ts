@@ -21,6 +21,12 @@ export interface EndpointOptions {
   logger?: Logger;
   /** fetch used for checkpoints (the global fetch). */
   fetch?: typeof fetch;
-  /** Local clock for deadline decisions only (Date.now). */
+  /** Local clock for deadline decisions and request identity's time window only (Date.now). */
   now?: () => number;
+  /**
+   * The runtime public keys (`capstanpk1_…`, printed by `capstan identity-key`) whose signature every
+   * message must carry; anything unsigned or signed otherwise is refused (PROTOCOL_IDENTITY_REJECTED).
+   * Default: CAPSTAN_IDENTITY_PUBLIC_KEYS (comma-separated); unset and empty: every message is accepted.
+   */
+  identityKeys?: readonly string[];
 }

@@ -1,5 +1,11 @@
 import type { DiscoveryResponse, InvokeRequest, InvokeResponse } from "../protocol";
-import { decodeRuntimeToSdk, MAX_REQUEST_BYTES, parseJson, PROTOCOL_VERSION } from "../protocol";
+import {
+  decodeRuntimeToSdk,
+  MAX_REQUEST_BYTES,
+  parseJson,
+  PROTOCOL_VERSION,
+  verifyIdentity,
+} from "../protocol";
 import { withCode } from "../errors/sdk-error-codes";
 import type { Definition } from "../definitions/definition";
 import { isDefinition } from "../definitions/definition";
@@ -8,6 +14,7 @@ import { invokeHandler } from "../engine/invoke-handler";
 import { DEFAULT_INLINE_WAIT_POLICY } from "../engine/suspension-policy";
 import { describeServices } from "./discovery";
 import type { EndpointOptions } from "./endpoint-options";
+import { resolveIdentityKeys } from "./identity-keys";
 
 /** Per-message inputs from the adapter. */
 export interface HandleOptions {
@@ -22,7 +29,8 @@ export interface Endpoint {
   /**
    * Answers one runtime message: `discover` → DiscoveryResponse, `invoke` → InvokeResponse. Accepts the
    * parsed JSON (or its text). Rejects with ProtocolError for a malformed message, and with
-   * AttemptSupersededError when the runtime fenced this attempt off.
+   * AttemptSupersededError when the runtime fenced this attempt off, and with ProtocolError
+   * PROTOCOL_IDENTITY_REJECTED when identity keys are configured and the message is not signed by one.
    */
   handle(message: unknown, options?: HandleOptions): Promise<unknown>;
   readonly definitions: readonly Definition[];
@@ -44,6 +52,7 @@ export function createEndpoint(...args: Array<Definition | EndpointOptions>): En
     byName.set(d.name, d);
   }
   const sink = options.logger ?? console;
+  const identityKeys = resolveIdentityKeys(options.identityKeys);
   const policy = {
     defaultInlineWaitMs: options.defaultInlineWaitMs ?? DEFAULT_INLINE_WAIT_POLICY.defaultInlineWaitMs,
     maxInlineWaitMs: options.maxInlineWaitMs ?? DEFAULT_INLINE_WAIT_POLICY.maxInlineWaitMs,
@@ -94,10 +103,12 @@ export function createEndpoint(...args: Array<Definition | EndpointOptions>): En
   return {
     definitions,
     async handle(message: unknown, handleOptions: HandleOptions = {}): Promise<unknown> {
-      const raw =
+      let raw =
         typeof message === "string" || Buffer.isBuffer(message)
           ? parseJson(message, MAX_REQUEST_BYTES)
           : message;
+      // Before anything is decoded or run: with keys configured, only the runtime may drive handlers.
+      if (identityKeys.length > 0) raw = verifyIdentity(raw, identityKeys, (options.now ?? Date.now)());
       const request = decodeRuntimeToSdk(raw);
       if (request.type === "discover") return describeServices(definitions) satisfies DiscoveryResponse;
       return invoke(request, handleOptions);

@@ -50,7 +50,9 @@ async function serveOne(endpoint: Endpoint, req: IncomingMessage, res: ServerRes
     reply(res, 200, await endpoint.handle(message));
   } catch (e) {
     if (isProtocolError(e)) {
-      reply(res, e.code === "PROTOCOL_TOO_LARGE" ? 413 : 400, { code: e.code, message: e.message });
+      const status =
+        e.code === "PROTOCOL_TOO_LARGE" ? 413 : e.code === "PROTOCOL_IDENTITY_REJECTED" ? 401 : 400;
+      reply(res, status, { code: e.code, message: e.message });
     } else if (isAttemptSupersededError(e)) {
       reply(res, 409, { code: STALE_ATTEMPT_CODE, message: e.message });
     } else {
@@ -61,7 +63,8 @@ async function serveOne(endpoint: Endpoint, req: IncomingMessage, res: ServerRes
 
 /**
  * A node:http request listener for `definitions` (plus optional EndpointOptions). Answers 413 with
- * PROTOCOL_TOO_LARGE above MAX_REQUEST_BYTES, 400 with the ProtocolError's code for malformed messages,
+ * PROTOCOL_TOO_LARGE above MAX_REQUEST_BYTES, 401 PROTOCOL_IDENTITY_REJECTED for a message not signed
+ * by the configured identity keys, 400 with the ProtocolError's code for malformed messages,
  * 409 INVOKE_STALE_ATTEMPT for a superseded attempt.
  *
  * @example

@@ -4,7 +4,9 @@ export type ProtocolErrorCode =
   | "PROTOCOL_INVALID_MESSAGE"
   | "PROTOCOL_UNSUPPORTED_VERSION"
   | "PROTOCOL_TOO_LARGE"
-  | "PROTOCOL_LIMIT_EXCEEDED";
+  | "PROTOCOL_LIMIT_EXCEEDED"
+  /** The deployment is configured with identity keys and the message is not signed by one (identity.ts). */
+  | "PROTOCOL_IDENTITY_REJECTED";
 
 const PROTOCOL_ERROR = Symbol.for("capstan.ProtocolError");
 

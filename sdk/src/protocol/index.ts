@@ -97,6 +97,20 @@ export {
   parseJson,
 } from "./codec";
 export {
+  IDENTITY_FIELD,
+  IDENTITY_PUBLIC_KEY_PREFIX,
+  IDENTITY_SKEW_SECONDS,
+  MAX_IDENTITY_LENGTH,
+  identityAudience,
+  identityClaims,
+  messageDigest,
+  formatIdentityPublicKey,
+  parseIdentityPublicKey,
+  signIdentity,
+  verifyIdentity,
+} from "./identity";
+export type { IdentityClaims, IdentityPublicKey } from "./identity";
+export {
   DEPLOYMENT_DISCOVER_PATH,
   DEPLOYMENT_INVOKE_PATH,
   CHECKPOINT_PATH,

@@ -1,4 +1,6 @@
 /** The few admin reads the oracle needs, each with a deadline. Types come from the runtime's API. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { InvocationDetail, InvocationSummary } from "../../../runtime/src/server/runtime-api";
 import type { InvocationStatus } from "../../../runtime/src/core/state";
 
@@ -14,12 +16,20 @@ export const UNFINISHED_STATUSES: InvocationStatus[] = [
 ];
 
 export class AdminClient {
-  constructor(private readonly adminUrl: string) {}
+  private readonly authorization: string;
+
+  /** The token is the one the runtime generated in its data directory on first start. */
+  constructor(
+    private readonly adminUrl: string,
+    dataDir: string,
+  ) {
+    this.authorization = `Bearer ${readFileSync(path.join(dataDir, "admin-token"), "utf8").trim()}`;
+  }
 
   async registerDeployment(uri: string): Promise<void> {
     const res = await fetch(`${this.adminUrl}/deployments`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: this.authorization },
       body: JSON.stringify({ uri }),
       signal: AbortSignal.timeout(READ_TIMEOUT_MS),
     });
@@ -47,7 +57,7 @@ export class AdminClient {
   async query(sql: string): Promise<unknown[][]> {
     const res = await fetch(`${this.adminUrl}/query`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: this.authorization },
       body: JSON.stringify({ query: sql }),
       signal: AbortSignal.timeout(READ_TIMEOUT_MS),
     });
@@ -58,7 +68,10 @@ export class AdminClient {
   }
 
   private async get(path: string, allow404 = false): Promise<unknown> {
-    const res = await fetch(this.adminUrl + path, { signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
+    const res = await fetch(this.adminUrl + path, {
+      headers: { authorization: this.authorization },
+      signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+    });
     if (allow404 && res.status === 404) return undefined;
     if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${await res.text()}`);
     return res.json();

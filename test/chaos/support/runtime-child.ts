@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     host: "127.0.0.1",
     ingressPort: 0,
     adminPort: 0,
+    checkpointPort: 0,
     invoker: new HttpInvoker(),
     completedRetentionMs: COMPLETED_RETENTION_MS,
   });

@@ -3,7 +3,7 @@
  * does, and stops it with SIGTERM or SIGKILL.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -29,6 +29,7 @@ export async function freePort(): Promise<number> {
 export interface PlatformPorts {
   ingress: number;
   admin: number;
+  checkpoint: number;
   lambda: number;
 }
 
@@ -42,7 +43,12 @@ export class PlatformProcess {
   ) {}
 
   static async create(): Promise<PlatformProcess> {
-    const ports = { ingress: await freePort(), admin: await freePort(), lambda: await freePort() };
+    const ports = {
+      ingress: await freePort(),
+      admin: await freePort(),
+      checkpoint: await freePort(),
+      lambda: await freePort(),
+    };
     return new PlatformProcess(ports, mkdtempSync(path.join(os.tmpdir(), "capstan-e2e-")));
   }
 
@@ -52,12 +58,17 @@ export class PlatformProcess {
   get adminUrl(): string {
     return `http://127.0.0.1:${this.ports.admin}`;
   }
+  /** The admin token the platform generated in its data directory on first start. */
+  get adminToken(): string {
+    return readFileSync(path.join(this.dataDir, "admin-token"), "utf8").trim();
+  }
 
   get env(): NodeJS.ProcessEnv {
     return {
       ...process.env,
       CAPSTAN_INGRESS_PORT: String(this.ports.ingress),
       CAPSTAN_ADMIN_PORT: String(this.ports.admin),
+      CAPSTAN_CHECKPOINT_PORT: String(this.ports.checkpoint),
       CAPSTAN_LAMBDA_PORT: String(this.ports.lambda),
       CAPSTAN_DATA_DIR: this.dataDir,
     };
