@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   IDENTITY_SKEW_SECONDS,
+  MAX_IDENTITY_LENGTH,
   formatIdentityPublicKey,
   identityClaims,
   messageDigest,
@@ -68,6 +69,14 @@ describe("request identity", () => {
     const [, fp, fs] = forged.identity.split(".");
     const [rh] = jwt.split(".");
     expect(refusal({ ...forged, identity: `${rh}.${fp}.${fs}` })).toMatch(/signature/);
+  });
+
+  test(`an identity longer than MAX_IDENTITY_LENGTH (${MAX_IDENTITY_LENGTH}) is refused unread`, () => {
+    const header = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
+    const atLimit = `${header}.${"a".repeat(MAX_IDENTITY_LENGTH - header.length - 2)}.`;
+    expect(atLimit).toHaveLength(MAX_IDENTITY_LENGTH);
+    expect(refusal({ ...signed(), identity: atLimit })).toMatch(/not an EdDSA JWT/);
+    expect(refusal({ ...signed(), identity: `${atLimit}a` })).toMatch(/not a JWT/);
   });
 
   test(`accepts ±${IDENTITY_SKEW_SECONDS} s around the signing time, not beyond`, () => {

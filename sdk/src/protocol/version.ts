@@ -8,7 +8,9 @@
  *      Later additions within version 1 are optional fields only, so both sides still accept each
  *      other's messages: `completionOrder` on completed entries and ack completions, and
  *      `recordedOrders` on the checkpoint ack (deterministic race/any/orTimeout on replay). A journal
- *      without them replays as before (array order breaks ties).
+ *      without them replays as before (array order breaks ties). The optional `identity` field (a
+ *      signed JWT, identity.ts) on runtime → SDK messages; `attemptToken` became a MAC credential
+ *      (opaque to the SDK, which only echoes it).
  */
 export const PROTOCOL_VERSION = 1 as const;
 /** The oldest version this build still accepts. */
