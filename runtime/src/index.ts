@@ -3,7 +3,7 @@
  *
  * @example
  * const node = await startRuntimeNode({ dataDir: ".capstan", partitions: 16, host: "127.0.0.1",
- *   ingressPort: 8080, adminPort: 9070, invoker: new HttpInvoker() });
+ *   ingressPort: 8080, adminPort: 9070, checkpointPort: 9071, invoker: new HttpInvoker() });
  */
 export { Runtime, RUNTIME_VERSION } from "./runtime";
 export type { RuntimeOptions } from "./runtime";

@@ -21,6 +21,7 @@ describe("loadConfig", () => {
       host: "127.0.0.1",
       ingressPort: 8080,
       adminPort: 9070,
+      checkpointPort: 9071,
       lambdaPort: 9090,
       partitions: DEFAULT_PARTITIONS,
     });
