@@ -27,11 +27,22 @@ describe("fencing", () => {
   });
 
   test("the superseded runtime cannot write and says so; the new leader carries on", async () => {
-    await expect(first.call("Counter", "add", 100, { key: "k" })).rejects.toMatchObject({ status: 503 });
+    await expect(first.call("Counter", "add", 100, { key: "k" })).rejects.toMatchObject({
+      code: "RUNTIME_PARTITION_UNAVAILABLE",
+    });
     expect(first.runtime.health()).toMatchObject({
       status: "failed",
       reason: expect.stringContaining("STORE_LOG_CONFLICT"),
     });
+    // Over HTTP the stopped partition answers its own code with a retry hint, not "overloaded".
+    const refused = await fetch(`${first.ingressUrl}/Counter/k/add`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "100",
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).not.toBeNull();
+    expect(await refused.json()).toMatchObject({ code: "RUNTIME_PARTITION_UNAVAILABLE" });
     await expect(second.call("Counter", "add", 1, { key: "k" })).resolves.toBe(2);
     expect(await second.state("Counter", "k")).toEqual({ count: 2 });
   });

@@ -1,7 +1,8 @@
 /**
- * Runs handler attempts: on an `invoke` effect it builds the request from state, sends it through the
- * Invoker with the abort timeout, and appends the outcome (an `entries` record with the response's
- * outcome, or `attempt-failed`). It is the only place attempts start or end.
+ * Runs handler attempts: on an `invoke` effect it builds the request from the partition's view, sends
+ * it through the Invoker with the abort timeout, and appends the outcome through the partition router
+ * (an `entries` record with the response's outcome, or `attempt-failed`). It is the only place
+ * attempts start or end.
  */
 import type { Log } from "../log";
 import { isProtocolError } from "@capstan/sdk/protocol";
@@ -10,7 +11,7 @@ import type { Invocation } from "../core/state";
 import { InvokeError, type Invoker } from "../invoker/invoker";
 import type { Metrics } from "../metrics/metrics";
 import { appendInternal } from "../partition/internal-append";
-import type { PartitionProcessor } from "../partition/partition-processor";
+import type { PartitionRouter } from "../partition/partition-router";
 import type { DeploymentRegistry } from "../registry/deployment-registry";
 import { ATTEMPT_CREDENTIAL_TTL_MS, type AttemptCredentials } from "../security/attempt-credentials";
 import { buildInvokeRequest } from "./request-builder";
@@ -24,7 +25,7 @@ export class AttemptDriver {
   private readonly inFlight = new Map<string, InFlight>();
 
   constructor(
-    private readonly processors: PartitionProcessor[],
+    private readonly router: PartitionRouter,
     private readonly registry: DeploymentRegistry,
     private readonly invoker: Invoker,
     private readonly clock: Clock,
@@ -38,14 +39,15 @@ export class AttemptDriver {
     return this.inFlight.size;
   }
 
+  /**
+   * Starts `attempt` of the invocation. It is in flight from this call on (an `abort-attempt` effect
+   * that follows finds it), though the request is built only once the partition's view has answered.
+   */
   start(partition: number, invocationId: string, attempt: number): void {
-    const processor = this.processors[partition]!;
-    const inv = processor.state.invocations.get(invocationId as Invocation["id"]);
-    if (!inv || inv.status !== "running" || inv.attempt !== attempt) return;
     this.inFlight.get(invocationId)?.controller.abort();
     const controller = new AbortController();
     this.inFlight.set(invocationId, { attempt, controller });
-    void this.run(processor, inv, attempt, controller).finally(() => {
+    void this.run(partition, invocationId as Invocation["id"], attempt, controller).finally(() => {
       if (this.inFlight.get(invocationId)?.controller === controller) this.inFlight.delete(invocationId);
     });
   }
@@ -60,26 +62,33 @@ export class AttemptDriver {
   }
 
   private async run(
-    processor: PartitionProcessor,
-    inv: Invocation,
+    partition: number,
+    id: Invocation["id"],
     attempt: number,
     controller: AbortController,
   ): Promise<void> {
-    const id = inv.id;
+    const view = this.router.view(partition);
+    const inv = await view.invocation(id);
+    // Superseded meanwhile (a newer attempt, a kill, a completion): that attempt's own effect runs it.
+    if (!inv || inv.status !== "running" || inv.attempt !== attempt || controller.signal.aborted) return;
     const deployment = this.registry.get(inv.deploymentId);
     if (!deployment) {
-      await this.fail(processor, id, attempt, `deployment ${inv.deploymentId} is not registered`, false);
+      await this.fail(partition, id, attempt, `deployment ${inv.deploymentId} is not registered`, false);
       return;
     }
+    const health = this.router.health(partition);
+    if (health.state !== "leading") return; // nothing this attempt did could be recorded
+    const objectState =
+      inv.target.key === undefined ? undefined : await view.objectState(inv.target.service, inv.target.key);
     const nowMs = this.clock.nowMs();
     const token = this.credentials.issue({
-      partition: processor.partition,
+      partition,
       invocationId: id,
       attempt,
-      epoch: processor.epoch,
+      epoch: health.epoch,
       expiresAtMs: nowMs + ATTEMPT_CREDENTIAL_TTL_MS,
     });
-    const request = buildInvokeRequest(processor.state, inv, this.checkpointUrl(), nowMs, token);
+    const request = buildInvokeRequest(objectState, inv, this.checkpointUrl(), nowMs, token);
     const timeout = setTimeout(
       () =>
         controller.abort(
@@ -103,18 +112,19 @@ export class AttemptDriver {
         "debug",
       );
       if (response.invocationId !== id || response.attemptToken !== token) {
-        await this.fail(processor, id, attempt, "response names another invocation or attempt", true);
+        await this.fail(partition, id, attempt, "response names another invocation or attempt", true);
         return;
       }
       const effects = await appendInternal(
-        processor,
+        this.router,
+        partition,
         { kind: "entries", invocationId: id, attempt, entries: response.entries, outcome: response.outcome },
         this.log,
       );
       const rejected = effects?.find((e) => e.kind === "entries-rejected");
       if (rejected && rejected.code !== "INVOKE_STALE_ATTEMPT") {
         // The response did not fit the journal: nothing was applied, so retry the attempt.
-        await this.fail(processor, id, attempt, `${rejected.code}: ${rejected.message}`, true);
+        await this.fail(partition, id, attempt, `${rejected.code}: ${rejected.message}`, true);
       }
     } catch (e) {
       if (controller.signal.aborted && !(controller.signal.reason instanceof InvokeError)) return; // aborted on purpose (kill, pause, shutdown)
@@ -127,7 +137,7 @@ export class AttemptDriver {
         "warn",
       );
       await this.fail(
-        processor,
+        partition,
         id,
         attempt,
         `${code}: ${String((err as Error)?.message ?? err)}`,
@@ -139,14 +149,15 @@ export class AttemptDriver {
   }
 
   private async fail(
-    processor: PartitionProcessor,
+    partition: number,
     invocationId: Invocation["id"],
     attempt: number,
     message: string,
     retryable: boolean,
   ): Promise<void> {
     await appendInternal(
-      processor,
+      this.router,
+      partition,
       { kind: "attempt-failed", invocationId, attempt, message, retryable },
       this.log,
     );

@@ -1,25 +1,14 @@
-/** Rows of the read-only SQL tables, built from the partitions' current state at query time. */
-import type { PartitionState } from "../core/state";
-import { invocationRow, journalRows, stateRows, type SqlViews } from "../server/sql-schema";
-import { summarize } from "./summarize";
+/** Rows of the read-only SQL tables, gathered from every partition's view at query time. */
+import type { PartitionRouter } from "../partition/partition-router";
+import type { SqlViews } from "../server/sql-schema";
 
-export function buildQueryViews(states: PartitionState[]): SqlViews {
+export async function buildQueryViews(router: PartitionRouter): Promise<SqlViews> {
   const views: SqlViews = { invocations: [], journal: [], state: [] };
-  for (const s of states) {
-    for (const inv of s.invocations.values()) {
-      views.invocations.push(invocationRow(summarize(inv, s)));
-      for (const row of journalRows(inv.id, inv.journal)) views.journal.push(row);
-    }
-    for (const [objKey, values] of s.objectState) {
-      const slash = objKey.indexOf("/");
-      for (const row of stateRows(
-        objKey.slice(0, slash),
-        objKey.slice(slash + 1),
-        Object.fromEntries(values),
-      )) {
-        views.state.push(row);
-      }
-    }
+  for (let p = 0; p < router.partitions; p++) {
+    const rows = await router.view(p).sqlRows();
+    for (const row of rows.invocations) views.invocations.push(row);
+    for (const row of rows.journal) views.journal.push(row);
+    for (const row of rows.state) views.state.push(row);
   }
   return views;
 }

@@ -5,16 +5,19 @@ import {
   type EagerState,
   type InvokeRequest,
 } from "@capstan/sdk/protocol";
-import { objectKey, type Invocation, type PartitionState } from "../core/state";
+import type { Invocation } from "../core/state";
 
 /**
  * Eager state for keyed handlers, up to MAX_EAGER_STATE_BYTES; beyond that the state is sent partial
  * and the SDK fetches missing keys lazily through getState entries.
  */
-export function eagerState(state: PartitionState, inv: Invocation): EagerState | undefined {
+export function eagerState(
+  objectState: ReadonlyMap<string, string> | undefined,
+  inv: Invocation,
+): EagerState | undefined {
   if (inv.target.key === undefined) return undefined;
   const values: Record<string, string> = {};
-  const all = state.objectState.get(objectKey(inv.target.service, inv.target.key));
+  const all = objectState;
   let bytes = 0;
   let complete = true;
   for (const [k, v] of all ?? []) {
@@ -29,8 +32,9 @@ export function eagerState(state: PartitionState, inv: Invocation): EagerState |
   return { complete, values };
 }
 
+/** `objectState`: the state of the invocation's object or workflow (undefined for a service). */
 export function buildInvokeRequest(
-  state: PartitionState,
+  objectState: ReadonlyMap<string, string> | undefined,
   inv: Invocation,
   checkpointUrl: string | undefined,
   nowMs: number,
@@ -52,7 +56,7 @@ export function buildInvokeRequest(
     },
     nowMs,
   };
-  const st = eagerState(state, inv);
+  const st = eagerState(objectState, inv);
   if (st) request.state = st;
   if (checkpointUrl) request.checkpoint = { url: checkpointUrl };
   return request;

@@ -1,12 +1,9 @@
 /** Read models of an invocation for the admin API, CLI and SQL views. */
-import type { Invocation, PartitionState } from "../core/state";
-import { timerIds } from "../core/timers";
+import type { Invocation } from "../core/state";
 import type { InvocationSummary } from "../server/runtime-api";
 
-/** `state` is the partition's that holds `inv` (for the start time of a scheduled invocation). */
-export function summarize(inv: Invocation, state: PartitionState): InvocationSummary {
-  const scheduledAtMs =
-    inv.status === "scheduled" ? state.timers.get(timerIds.delayedInvoke(inv.id))?.fireAtMs : undefined;
+/** `scheduledAtMs`: when a scheduled (delayed) invocation starts, as its partition's timer says. */
+export function summarize(inv: Invocation, scheduledAtMs: number | undefined): InvocationSummary {
   return {
     id: inv.id,
     target: inv.target,

@@ -5,23 +5,24 @@
 import type { Failure, Target } from "@capstan/sdk/protocol";
 import type { InvocationRequest, NewInvocation } from "../core/state";
 import type { DeploymentRegistry, ResolvedHandler } from "../registry/deployment-registry";
-import { ApiError } from "../server/api-error";
+import { isRuntimeError, RuntimeError } from "../runtime-error";
 import { resolveInvocationSettings } from "./invocation-settings";
 
-/** The handler a target names; ApiError 404 for an unknown one, 400 for a key where none fits (or none where one must). */
+/**
+ * The handler a target names; a RuntimeError for an unknown one (`INGRESS_SERVICE_NOT_FOUND`,
+ * `INGRESS_HANDLER_NOT_FOUND`) or a key where none fits, or none where one must.
+ */
 export function resolveTarget(registry: DeploymentRegistry, target: Target): ResolvedHandler {
   const resolved = registry.resolve(target.service, target.handler);
   const keyed = resolved.service.kind !== "service";
   if (keyed && target.key === undefined) {
-    throw new ApiError(
-      400,
+    throw new RuntimeError(
       "INGRESS_KEY_REQUIRED",
       `${resolved.service.kind} ${target.service} needs a key: POST /${target.service}/{key}/${target.handler}`,
     );
   }
   if (!keyed && target.key !== undefined) {
-    throw new ApiError(
-      400,
+    throw new RuntimeError(
       "INGRESS_KEY_NOT_ALLOWED",
       `service ${target.service} takes no key: POST /${target.service}/${target.handler}`,
     );
@@ -47,7 +48,13 @@ export function resolveChildInvocation(
   try {
     return toNewInvocation(resolveTarget(registry, request.target), request, completedRetentionMs);
   } catch (e) {
-    if (e instanceof ApiError) return { failure: { code: e.status, message: e.message } };
+    // The calling handler sees the failure with an HTTP-like code, as a caller through the ingress would.
+    if (isRuntimeError(e)) return { failure: { code: failureCodeOf(e.code), message: e.message } };
     throw e;
   }
+}
+
+/** An unknown service or handler is a 404 to the caller, a key that does not fit a 400. */
+function failureCodeOf(code: string): number {
+  return code.endsWith("_NOT_FOUND") ? 404 : 400;
 }

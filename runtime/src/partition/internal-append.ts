@@ -6,25 +6,27 @@
  */
 import type { Log } from "../log";
 import type { Effect } from "../core/effects";
-import type { PartitionProcessor, RecordInput } from "./partition-processor";
+import type { RecordInput } from "./partition-processor";
+import type { PartitionRouter } from "./partition-router";
 
 export const INTERNAL_APPEND_ATTEMPTS = 10;
 const INITIAL_BACKOFF_MS = 20;
 const MAX_BACKOFF_MS = 5_000;
 
 export async function appendInternal(
-  processor: PartitionProcessor,
+  router: PartitionRouter,
+  partition: number,
   record: RecordInput,
   log: Log,
 ): Promise<Effect[] | undefined> {
   let backoff = INITIAL_BACKOFF_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await processor.append(record, "internal");
+      return await router.append(partition, record, "internal");
     } catch (e) {
-      if (processor.stopped || attempt >= INTERNAL_APPEND_ATTEMPTS) {
+      if (router.health(partition).state === "stopped" || attempt >= INTERNAL_APPEND_ATTEMPTS) {
         log(
-          `could not record ${record.kind} in partition ${processor.partition} (${String(e)}); the next start recovers it`,
+          `could not record ${record.kind} in partition ${partition} (${String(e)}); the next start recovers it`,
           "error",
         );
         return undefined;

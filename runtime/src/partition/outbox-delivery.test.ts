@@ -1,5 +1,6 @@
 import type { OutboxMessage } from "../core/state";
-import type { PartitionProcessor, RecordInput } from "./partition-processor";
+import type { RecordInput } from "./partition-processor";
+import type { PartitionRouter } from "./partition-router";
 import { DELIVERY_RETRY_INITIAL_MS, OutboxDelivery } from "./outbox-delivery";
 
 /** Records appends; rejects the next `failNext` ones (as an overloaded or failing partition would). */
@@ -16,6 +17,18 @@ class FakePartition {
   }
 }
 
+/** A router over the fake partitions: appends only (delivery reads nothing), all leading. */
+function routerOver(partitions: FakePartition[]): PartitionRouter {
+  return {
+    partitions: partitions.length,
+    append: (p, record) => partitions[p]!.append(record),
+    view: () => {
+      throw new Error("outbox delivery reads no view");
+    },
+    health: () => ({ state: "leading", epoch: 1, pendingRecords: 0 }),
+  };
+}
+
 const message = (entryIndex: number): OutboxMessage => ({
   kind: "complete-entry",
   invocationId: "inv_1_aaaaaaaaaaaa" as never,
@@ -30,7 +43,7 @@ test("a failed delivery is retried before anything newer is sent, so no seq is s
   const producer = new FakePartition();
   const receiver = new FakePartition();
   const delivery = new OutboxDelivery(
-    [producer, receiver] as unknown as PartitionProcessor[],
+    routerOver([producer, receiver]),
     () => ({ failure: { code: 500, message: "unused" } }),
     () => undefined,
   );

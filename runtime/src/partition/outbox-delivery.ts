@@ -12,7 +12,8 @@ import type { Log } from "../log";
 import type { Failure } from "@capstan/sdk/protocol";
 import type { InvocationRequest, NewInvocation, OutboxMessage } from "../core/state";
 import { appendInternal } from "./internal-append";
-import type { PartitionProcessor, RecordInput } from "./partition-processor";
+import type { RecordInput } from "./partition-processor";
+import type { PartitionRouter } from "./partition-router";
 
 /** Backoff of a pair whose delivery failed. */
 export const DELIVERY_RETRY_INITIAL_MS = 50;
@@ -38,14 +39,14 @@ export class OutboxDelivery {
   private stopped = false;
 
   constructor(
-    private readonly processors: PartitionProcessor[],
+    private readonly router: PartitionRouter,
     /** Resolves a handler's call/send against the registry. */
     private readonly resolveChild: (request: InvocationRequest) => NewInvocation | { failure: Failure },
     private readonly log: Log,
   ) {}
 
   deliver(from: number, to: number, seq: number, message: OutboxMessage): void {
-    if (this.processors[to] === undefined) {
+    if (to < 0 || to >= this.router.partitions) {
       this.log(`outbox message ${from}→${to} #${seq} names no partition; dropped`, "error");
       return;
     }
@@ -69,10 +70,7 @@ export class OutboxDelivery {
       const batch = pair.queue.splice(0, pair.queue.length);
       const results = await Promise.allSettled(
         batch.map(({ seq, message }) =>
-          this.processors[to]!.append(
-            { ...this.toRecord(message), origin: { partition: from, seq } },
-            "internal",
-          ),
+          this.router.append(to, { ...this.toRecord(message), origin: { partition: from, seq } }, "internal"),
         ),
       );
       const failed = results.findIndex((r) => r.status === "rejected");
@@ -117,7 +115,8 @@ export class OutboxDelivery {
         const [producer, receiver] = key.split(":").map(Number) as [number, number];
         // A lost confirmation only delays trimming the outbox: the receiver drops the re-sent duplicates.
         void appendInternal(
-          this.processors[producer]!,
+          this.router,
+          producer,
           { kind: "outbox-delivered", toPartition: receiver, upToSeq },
           this.log,
         );

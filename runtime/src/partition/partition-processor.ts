@@ -15,10 +15,17 @@ import { deserializeState, serializeState } from "../core/snapshot";
 import { emptyPartitionState, type PartitionState } from "../core/state";
 import type { LogStore } from "../storage/log-store";
 import type { PartitionStore } from "../storage/partition-store";
+import { PartitionOverloadedError, PartitionUnavailableError } from "./partition-errors";
 import { type TurnScheduler, partitionTurns } from "./turn-scheduler";
 
 /** A record as submitted; the processor stamps `atMs`. */
 export type RecordInput = LogRecord extends infer R ? (R extends LogRecord ? Omit<R, "atMs"> : never) : never;
+
+/**
+ * Who submits a record: "external" (a request from outside: ingress, checkpoint, admin) is subject to
+ * backpressure; "internal" (the runtime's own: timer firings, attempt outcomes, deliveries) is not.
+ */
+export type AppendSource = "external" | "internal";
 
 /** Bound on records waiting for their batch: beyond it, submitters get backpressure errors. */
 export const MAX_PENDING_RECORDS = 50_000;
@@ -46,11 +53,6 @@ interface Pending {
   input: RecordInput;
   resolve: (effects: Effect[]) => void;
   reject: (e: unknown) => void;
-}
-
-export class PartitionOverloadedError extends Error {
-  override readonly name = "PartitionOverloadedError";
-  readonly code = "RUNTIME_OVERLOADED";
 }
 
 export class PartitionProcessor {
@@ -138,8 +140,7 @@ export class PartitionProcessor {
     this.stoppedFlag = true;
     const pending = this.queue;
     this.queue = [];
-    for (const p of pending)
-      p.reject(new PartitionOverloadedError(`partition ${this.partition} stopped: ${reason}`));
+    for (const p of pending) p.reject(new PartitionUnavailableError(this.partition, `stopped: ${reason}`));
     this.sink.onFenced(this.partition, reason);
   }
 
@@ -162,9 +163,11 @@ export class PartitionProcessor {
    * on requests from outside only; the runtime's own records (timer firings, attempt outcomes,
    * deliveries) are bounded by what is in flight and must never be dropped by a burst of requests.
    */
-  append(input: RecordInput, source: "external" | "internal" = "external"): Promise<Effect[]> {
+  append(input: RecordInput, source: AppendSource = "external"): Promise<Effect[]> {
     if (this.stoppedFlag)
-      return Promise.reject(new PartitionOverloadedError(`partition ${this.partition} is stopped`));
+      return Promise.reject(
+        new PartitionUnavailableError(this.partition, this.fencedReason ?? "its processor is stopping"),
+      );
     if (source === "external" && this.queue.length >= MAX_PENDING_RECORDS) {
       return Promise.reject(
         new PartitionOverloadedError(`partition ${this.partition} has too many pending records`),

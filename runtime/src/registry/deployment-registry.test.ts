@@ -30,10 +30,7 @@ test("at most MAX_DEPLOYMENTS are registered; the next one is refused with a sta
   expect(registry.list()).toHaveLength(MAX_DEPLOYMENTS);
   await expect(
     registry.register({ kind: "http", url: "http://h/x" }, discovery("service"), 0, false),
-  ).rejects.toMatchObject({
-    status: 409,
-    code: "ADMIN_TOO_MANY_DEPLOYMENTS",
-  });
+  ).rejects.toMatchObject({ code: "ADMIN_TOO_MANY_DEPLOYMENTS" });
 });
 
 test("a service cannot silently change kind; force replaces it and survives a reload", async () => {

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { DiscoveryResponse, HandlerOptions, ServiceDescription } from "@capstan/sdk/protocol";
 import type { DeploymentEndpoint } from "../invoker/invoker";
 import type { PartitionStore } from "../storage/partition-store";
-import { ApiError } from "../server/api-error";
+import { RuntimeError } from "../runtime-error";
 import type { DeploymentInfo, ServiceInfo } from "../server/runtime-api";
 
 const META_PREFIX = "deployment/";
@@ -58,8 +58,7 @@ export class DeploymentRegistry {
       return this.save({ ...same, activatedAtMs: nowMs });
     }
     if (this.deployments.size >= MAX_DEPLOYMENTS) {
-      throw new ApiError(
-        409,
+      throw new RuntimeError(
         "ADMIN_TOO_MANY_DEPLOYMENTS",
         `at most ${MAX_DEPLOYMENTS} deployments may be registered`,
       );
@@ -68,8 +67,7 @@ export class DeploymentRegistry {
       const current = this.services.get(s.name);
       const old = current?.services.find((x) => x.name === s.name);
       if (old && old.kind !== s.kind && !force) {
-        throw new ApiError(
-          409,
+        throw new RuntimeError(
           "ADMIN_SERVICE_KIND_CHANGED",
           `service ${s.name} is a ${old.kind} in deployment ${current!.id} but a ${s.kind} here; register with force to replace it`,
         );
@@ -92,7 +90,7 @@ export class DeploymentRegistry {
 
   async remove(id: string): Promise<void> {
     if (!this.deployments.has(id))
-      throw new ApiError(404, "ADMIN_DEPLOYMENT_NOT_FOUND", `no deployment ${id}`);
+      throw new RuntimeError("ADMIN_DEPLOYMENT_NOT_FOUND", `no deployment ${id}`);
     await this.store.deleteMeta(META_PREFIX + id);
     this.deployments.delete(id);
     this.reindex();
@@ -118,15 +116,15 @@ export class DeploymentRegistry {
     });
   }
 
-  /** Resolves a target for a new invocation, or throws the ApiError the caller should see. */
+  /** Resolves a target for a new invocation, or throws the RuntimeError the caller should see. */
   resolve(service: string, handler: string): ResolvedHandler {
     const deployment = this.services.get(service);
     const svc = deployment?.services.find((s) => s.name === service);
     if (!deployment || !svc)
-      throw new ApiError(404, "INGRESS_SERVICE_NOT_FOUND", `service ${service} is not registered`);
+      throw new RuntimeError("INGRESS_SERVICE_NOT_FOUND", `service ${service} is not registered`);
     const h = svc.handlers.find((x) => x.name === handler);
     if (!h)
-      throw new ApiError(404, "INGRESS_HANDLER_NOT_FOUND", `service ${service} has no handler ${handler}`);
+      throw new RuntimeError("INGRESS_HANDLER_NOT_FOUND", `service ${service} has no handler ${handler}`);
     return { deployment, service: svc, handler: h, options: { ...svc.options, ...h.options } };
   }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { formatInvocationId } from "@capstan/sdk/protocol";
-import { ApiError } from "../server/api-error";
+import type { RuntimeError } from "../runtime-error";
+import { statusOfCode } from "../server/error-status";
 import { ATTEMPT_CREDENTIAL_TTL_MS, AttemptCredentials, MIN_ATTEMPT_KEY_BYTES } from "./attempt-credentials";
 import { authenticateAttempt } from "./checkpoint-authentication";
 
@@ -45,12 +46,14 @@ describe("AttemptCredentials", () => {
 
 describe("authenticateAttempt", () => {
   const token = credentials.issue(claims);
+  /** The refusal's code and the status the checkpoint listener answers it with. */
   const refusal = (f: () => unknown): [number, string] | undefined => {
     try {
       f();
       return undefined;
     } catch (e) {
-      return [(e as ApiError).status, (e as ApiError).code];
+      const { code } = e as RuntimeError;
+      return [statusOfCode(code), code];
     }
   };
 

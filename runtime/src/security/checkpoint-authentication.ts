@@ -4,7 +4,7 @@
  * changes nothing; only what passes here reaches the log.
  */
 import { isInvocationId, partitionOfInvocationId, STALE_ATTEMPT_CODE } from "@capstan/sdk/protocol";
-import { ApiError } from "../server/api-error";
+import { RuntimeError } from "../runtime-error";
 import type { AttemptClaims, AttemptCredentials } from "./attempt-credentials";
 
 /** A credential the runtime issued, unexpired, for this invocation: who the checkpoint may act for. */
@@ -28,17 +28,17 @@ export function authenticateAttempt(
   nowMs: number,
 ): VerifiedAttempt {
   // One answer for every way a credential can be wrong: a forger learns nothing about which field.
-  const unauthorized = (): ApiError =>
-    new ApiError(401, CHECKPOINT_UNAUTHORIZED, "not a valid attempt credential for this invocation");
+  const unauthorized = (): RuntimeError =>
+    new RuntimeError(CHECKPOINT_UNAUTHORIZED, "not a valid attempt credential for this invocation");
   // The id's shape first (bounded length): the MAC is never computed over an arbitrary string.
   if (!isInvocationId(invocationId)) throw unauthorized();
   const verified = credentials.verify(token, invocationId, nowMs);
   if (verified === "expired")
-    throw new ApiError(401, CHECKPOINT_CREDENTIAL_EXPIRED, "the attempt credential has expired");
+    throw new RuntimeError(CHECKPOINT_CREDENTIAL_EXPIRED, "the attempt credential has expired");
   if (verified === "invalid" || partitionOfInvocationId(invocationId) !== verified.partition)
     throw unauthorized();
   // Genuine but issued under another leadership of the partition: superseded, like an old attempt.
   if (epochOf(verified.partition) !== verified.epoch)
-    throw new ApiError(409, STALE_ATTEMPT_CODE, "the attempt credential is from a previous leadership");
+    throw new RuntimeError(STALE_ATTEMPT_CODE, "the attempt credential is from a previous leadership");
   return verified;
 }

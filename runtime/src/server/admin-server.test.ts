@@ -1,7 +1,7 @@
 import { CHECKPOINT_PATH, MAX_VALUE_BYTES } from "@capstan/sdk/protocol";
 import { startAdminServer } from "./admin-server";
 import { ApiError } from "./api-error";
-import { FakeRuntimeApi } from "./fake-runtime-api";
+import { FakeRuntimeApi } from "./test-support/fake-runtime-api";
 import type { ServerHandle } from "./http-server";
 import { MAX_ADMIN_BODY_BYTES, MAX_LIST_LIMIT } from "./limits";
 import type { InvocationDetail } from "./runtime-api";

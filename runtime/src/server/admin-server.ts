@@ -74,7 +74,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
       const health = api.health();
       sendJson(res, health.status === "ok" ? 200 : 503, health);
     })
-    .on("GET", "/metrics", async ({ res }) => sendRaw(res, 200, api.metrics(), METRICS_CONTENT_TYPE))
+    .on("GET", "/metrics", async ({ res }) => sendRaw(res, 200, await api.metrics(), METRICS_CONTENT_TYPE))
     .on("POST", "/deployments", async (ctx) => {
       const { endpoint, force } = parseRegisterDeployment(await jsonBody(ctx));
       sendJson(ctx.res, 201, await api.registerDeployment(endpoint, { force }));

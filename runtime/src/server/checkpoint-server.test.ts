@@ -1,7 +1,7 @@
 import { CHECKPOINT_PATH, STALE_ATTEMPT_CODE } from "@capstan/sdk/protocol";
 import { startCheckpointServer } from "./checkpoint-server";
 import { ApiError } from "./api-error";
-import { FAKE_ATTEMPT_TOKEN, FakeRuntimeApi } from "./fake-runtime-api";
+import { FAKE_ATTEMPT_TOKEN, FakeRuntimeApi } from "./test-support/fake-runtime-api";
 import type { ServerHandle } from "./http-server";
 import { MAX_CHECKPOINT_BODY_BYTES } from "./limits";
 

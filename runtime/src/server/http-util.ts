@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CONTENT_TYPE_JSON } from "@capstan/sdk/protocol";
 import { ApiError, isApiError } from "./api-error";
+import { toApiError } from "./error-status";
 import { MAX_DISCARDED_BODY_BYTES } from "./limits";
 import { MethodNotAllowed } from "./router";
 
@@ -142,16 +143,18 @@ export function sendRaw(
 }
 
 /**
- * ApiError → its status and `{ code, message }`; anything else is a bug: logged, 500 INTERNAL. Never
- * throws, and does nothing once the client is gone.
+ * ApiError → its status and `{ code, message }`, a RuntimeError → the status of its code
+ * (error-status.ts); anything else is a bug: logged, 500 INTERNAL. Never throws, and does nothing
+ * once the client is gone.
  */
 export function sendError(
   res: ServerResponse,
-  error: unknown,
+  thrown: unknown,
   logger: ServerLogger,
   headers: Record<string, string> = {},
 ): void {
-  if (error instanceof ClientGone) return;
+  if (thrown instanceof ClientGone) return;
+  const error = toApiError(thrown);
   if (!isApiError(error)) {
     logger.error("unhandled error in HTTP handler", { error });
     const message = error instanceof Error ? error.message : String(error);
@@ -161,5 +164,6 @@ export function sendError(
   const extra: Record<string, string> = { ...headers, ...error.headers };
   if (error instanceof MethodNotAllowed) extra.allow = error.allow.join(", ");
   if (error instanceof BodyTooLarge) extra.connection = "close";
+  if (error.retryAfterSeconds !== undefined) extra["retry-after"] = String(error.retryAfterSeconds);
   sendJson(res, error.status, { code: error.code, message: error.message }, extra);
 }

@@ -6,8 +6,10 @@ import {
 } from "@capstan/sdk/protocol";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
+import { PARTITION_UNAVAILABLE_RETRY_AFTER_MS } from "../partition/partition-errors";
+import { RuntimeError } from "../runtime-error";
 import { ApiError } from "./api-error";
-import { FakeRuntimeApi } from "./fake-runtime-api";
+import { FakeRuntimeApi } from "./test-support/fake-runtime-api";
 import type { ServerHandle } from "./http-server";
 import { startIngressServer } from "./ingress-server";
 import { MAX_HTTP_HEADER_BYTES, MAX_INGRESS_BODY_BYTES } from "./limits";
@@ -362,6 +364,19 @@ describe("ingress: refusals", () => {
     expect([res.status, await res.json()]).toEqual([500, { code: "INTERNAL", message: "boom" }]);
     expect(logged).toHaveLength(1);
     expect((await post("/Greeter/greet", '"a"')).status).toBe(200);
+  });
+
+  it("maps the runtime's codes to statuses: a stopped partition is a 503 with a retry hint", async () => {
+    api.failNext = new RuntimeError("RUNTIME_PARTITION_UNAVAILABLE", "partition 3 is unavailable: stopped", {
+      retryAfterMs: PARTITION_UNAVAILABLE_RETRY_AFTER_MS,
+    });
+    const res = await post("/Greeter/greet", '"a"');
+    expect(res.headers.get("retry-after")).toBe(String(PARTITION_UNAVAILABLE_RETRY_AFTER_MS / 1000));
+    expect(await refusal(res)).toEqual([503, "RUNTIME_PARTITION_UNAVAILABLE"]);
+    api.failNext = new RuntimeError("INVOKE_STALE_ATTEMPT", "superseded");
+    expect(await refusal(await post("/Greeter/greet", '"a"'))).toEqual([409, "INVOKE_STALE_ATTEMPT"]);
+    api.failNext = new RuntimeError("SOMETHING_NOT_FOUND", "gone");
+    expect(await refusal(await post("/Greeter/greet", '"a"'))).toEqual([404, "SOMETHING_NOT_FOUND"]);
   });
 
   it("survives a client that disconnects mid-body", async () => {

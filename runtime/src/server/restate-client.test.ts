@@ -3,7 +3,7 @@
  * the ingress backed by a fake runtime.
  */
 import * as clients from "@restatedev/restate-sdk-clients";
-import { FakeRuntimeApi } from "./fake-runtime-api";
+import { FakeRuntimeApi } from "./test-support/fake-runtime-api";
 import type { ServerHandle } from "./http-server";
 import { startIngressServer } from "./ingress-server";
 

@@ -106,13 +106,14 @@ export interface HealthInfo {
 }
 
 /**
- * Every method throws ApiError (server/api-error.ts) for a request it refuses; anything else is a
- * bug and becomes a 500 without crashing the process.
+ * Every method throws a RuntimeError (runtime-error.ts) or an ApiError (server/api-error.ts) for a
+ * request it refuses — the servers map a RuntimeError's code to its status (server/error-status.ts);
+ * anything else is a bug and becomes a 500 without crashing the process.
  */
 export interface RuntimeApi {
   // ingress
   submit(request: SubmitRequest): Promise<SubmitResult>;
-  /** Resolves with the result once the invocation completes; rejects with ApiError 404 if unknown. */
+  /** Resolves with the result once the invocation completes; rejects with INVOCATION_NOT_FOUND if unknown. */
   awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion>;
   output(invocationId: string): Promise<OutputState>;
   /** The invocation of a workflow's `run` for this workflow id, if any. */
@@ -145,5 +146,5 @@ export interface RuntimeApi {
   query(sql: string): Promise<QueryResult>;
   health(): HealthInfo;
   /** Prometheus text exposition format. */
-  metrics(): string;
+  metrics(): Promise<string>;
 }

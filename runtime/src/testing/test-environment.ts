@@ -250,7 +250,7 @@ export class TestEnvironment {
   }
 
   private quiet(): boolean {
-    return this.runtime.driver.inFlightCount === 0 && this.runtime.processors.every((p) => p.idle);
+    return this.runtime.driver.inFlightCount === 0 && this.runtime.router.idle;
   }
 
   private skipToNextTimer(): boolean {

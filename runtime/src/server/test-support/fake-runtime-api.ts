@@ -10,9 +10,9 @@ import {
   type Payload,
   type Target,
 } from "@capstan/sdk/protocol";
-import type { DeploymentEndpoint } from "../invoker/invoker";
-import type { VerifiedAttempt } from "../security/checkpoint-authentication";
-import { ApiError } from "./api-error";
+import type { DeploymentEndpoint } from "../../invoker/invoker";
+import { RuntimeError } from "../../runtime-error";
+import type { VerifiedAttempt } from "../../security/checkpoint-authentication";
 import type {
   DeploymentInfo,
   HealthInfo,
@@ -27,7 +27,7 @@ import type {
   StatePatch,
   SubmitRequest,
   SubmitResult,
-} from "./runtime-api";
+} from "../runtime-api";
 
 /** The one attempt credential the fake accepts. */
 export const FAKE_ATTEMPT_TOKEN = "fake-attempt-credential";
@@ -118,9 +118,9 @@ export class FakeRuntimeApi implements RuntimeApi {
     const { target } = request;
     const service = this.services.find((s) => s.name === target.service);
     if (service === undefined)
-      throw new ApiError(404, "INGRESS_SERVICE_NOT_FOUND", `no service ${target.service}`);
+      throw new RuntimeError("INGRESS_SERVICE_NOT_FOUND", `no service ${target.service}`);
     if (service.kind !== "service" && target.key === undefined) {
-      throw new ApiError(400, "INGRESS_KEY_REQUIRED", `${target.service} needs a key`);
+      throw new RuntimeError("INGRESS_KEY_REQUIRED", `${target.service} needs a key`);
     }
     const dedupKey =
       service.kind === "workflow" && target.handler === "run"
@@ -147,9 +147,7 @@ export class FakeRuntimeApi implements RuntimeApi {
     const ready = this.results.get(invocationId);
     if (ready !== undefined) return Promise.resolve(ready);
     if (!this.knows(invocationId)) {
-      return Promise.reject(
-        new ApiError(404, "INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`),
-      );
+      return Promise.reject(new RuntimeError("INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`));
     }
     return new Promise<Completion>((resolve, reject) => {
       const list = this.waiters.get(invocationId) ?? [];
@@ -170,7 +168,7 @@ export class FakeRuntimeApi implements RuntimeApi {
     const result = this.results.get(invocationId);
     if (result !== undefined) return { ready: true, result };
     if (!this.knows(invocationId))
-      throw new ApiError(404, "INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`);
+      throw new RuntimeError("INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`);
     return { ready: false };
   }
 
@@ -194,7 +192,7 @@ export class FakeRuntimeApi implements RuntimeApi {
   /** The fake's one valid credential: `attemptToken` must equal FAKE_ATTEMPT_TOKEN. */
   authenticateCheckpoint(invocationId: unknown, attemptToken: unknown): VerifiedAttempt {
     if (attemptToken !== FAKE_ATTEMPT_TOKEN || typeof invocationId !== "string")
-      throw new ApiError(401, "CHECKPOINT_UNAUTHORIZED", "not the fake's credential");
+      throw new RuntimeError("CHECKPOINT_UNAUTHORIZED", "not the fake's credential");
     return { partition: 0, invocationId, attempt: 1, epoch: 1, expiresAtMs: Number.MAX_SAFE_INTEGER };
   }
 
@@ -228,7 +226,7 @@ export class FakeRuntimeApi implements RuntimeApi {
   async removeDeployment(id: string): Promise<void> {
     this.maybeFail();
     if (!this.deployments.some((d) => d.id === id)) {
-      throw new ApiError(404, "ADMIN_DEPLOYMENT_NOT_FOUND", `no deployment ${id}`);
+      throw new RuntimeError("ADMIN_DEPLOYMENT_NOT_FOUND", `no deployment ${id}`);
     }
     this.removed.push(id);
   }
@@ -254,7 +252,7 @@ export class FakeRuntimeApi implements RuntimeApi {
   async invocationAction(invocationId: string, action: InvocationAction): Promise<void> {
     this.maybeFail();
     if (!this.invocations.some((i) => i.id === invocationId)) {
-      throw new ApiError(404, "ADMIN_INVOCATION_NOT_FOUND", `no invocation ${invocationId}`);
+      throw new RuntimeError("ADMIN_INVOCATION_NOT_FOUND", `no invocation ${invocationId}`);
     }
     this.actions.push({ invocationId, action });
   }
@@ -283,7 +281,7 @@ export class FakeRuntimeApi implements RuntimeApi {
     return this.health_;
   }
 
-  metrics(): string {
+  async metrics(): Promise<string> {
     return "# TYPE capstan_invocations_total counter\ncapstan_invocations_total 3\n";
   }
 }

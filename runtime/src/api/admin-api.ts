@@ -1,0 +1,173 @@
+/**
+ * The admin half of the RuntimeApi: deployments, invocations, state, SQL, health and metrics. Reads
+ * go through each partition's view, writes are records appended through the partition router.
+ */
+import { PROTOCOL_VERSION, isProtocolError } from "@capstan/sdk/protocol";
+import type { Clock } from "../core/clock";
+import type { InvocationStatus } from "../core/state";
+import { partitionOfTarget } from "../core/partitioning";
+import { buildQueryViews } from "../invocation/query-views";
+import type { DeploymentEndpoint, Invoker } from "../invoker/invoker";
+import type { Metrics } from "../metrics/metrics";
+import type { CommitStats } from "../partition/local-partition-router";
+import { type DeploymentRegistry, toDeploymentInfo } from "../registry/deployment-registry";
+import { RuntimeError } from "../runtime-error";
+import type {
+  DeploymentInfo,
+  HealthInfo,
+  InvocationAction,
+  InvocationDetail,
+  InvocationFilter,
+  InvocationSummary,
+  QueryResult,
+  ServiceInfo,
+  StatePatch,
+} from "../server/runtime-api";
+import { runQueryInProcess } from "../server/sql-query-process";
+import type { PartitionAccess } from "./partition-access";
+
+/** Discovery of a new deployment must answer within this. */
+export const DISCOVERY_TIMEOUT_MS = 30_000;
+
+/** What the metrics endpoint reads besides the partitions' views: the node's own counters. */
+export interface NodeStats {
+  commit(): CommitStats;
+  queueDepths(): number[];
+  inFlightAttempts(): number;
+  timers(): number;
+}
+
+export class AdminApi {
+  constructor(
+    private readonly access: PartitionAccess,
+    private readonly registry: DeploymentRegistry,
+    private readonly invoker: Invoker,
+    private readonly clock: Clock,
+    private readonly metricsRegistry: Metrics,
+    private readonly stats: NodeStats,
+    private readonly version: string,
+  ) {}
+
+  async registerDeployment(
+    endpoint: DeploymentEndpoint,
+    options: { force: boolean },
+  ): Promise<DeploymentInfo> {
+    const signal = AbortSignal.timeout(DISCOVERY_TIMEOUT_MS);
+    let discovery;
+    try {
+      discovery = await this.invoker.discover(
+        endpoint,
+        { type: "discover", protocolVersion: PROTOCOL_VERSION },
+        signal,
+      );
+    } catch (e) {
+      const reason = isProtocolError(e) ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
+      throw new RuntimeError(
+        "ADMIN_DISCOVERY_FAILED",
+        `discovery of ${describeEndpoint(endpoint)} failed: ${reason}`,
+        { cause: e },
+      );
+    }
+    const d = await this.registry.register(endpoint, discovery, this.clock.nowMs(), options.force);
+    return toDeploymentInfo(d);
+  }
+
+  async listDeployments(): Promise<DeploymentInfo[]> {
+    return this.registry.list().map(toDeploymentInfo);
+  }
+
+  async removeDeployment(id: string): Promise<void> {
+    await this.registry.remove(id);
+  }
+
+  async listServices(): Promise<ServiceInfo[]> {
+    return this.registry.listServices();
+  }
+
+  /** Each partition's newest `limit` matching invocations, merged: the newest `limit` overall. */
+  async listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]> {
+    const out: InvocationSummary[] = [];
+    for (let p = 0; p < this.access.router.partitions; p++)
+      for (const s of await this.access.router.view(p).listInvocations(filter)) out.push(s);
+    out.sort((a, b) => b.createdAtMs - a.createdAtMs);
+    return out.slice(0, filter.limit);
+  }
+
+  async describeInvocation(invocationId: string): Promise<InvocationDetail | undefined> {
+    let located;
+    try {
+      located = this.access.locate(invocationId);
+    } catch {
+      return undefined;
+    }
+    return this.access.router.view(located.p).describe(located.id);
+  }
+
+  async invocationAction(invocationId: string, action: InvocationAction): Promise<void> {
+    const { p, inv } = await this.access.lookup(invocationId);
+    const effects = await this.access.append(p, { kind: action, invocationId: inv.id });
+    const rejected = effects.find((e) => e.kind === "request-rejected");
+    if (rejected) throw new RuntimeError(rejected.code, rejected.message);
+  }
+
+  async getState(service: string, key: string): Promise<Record<string, string>> {
+    this.assertKeyedService(service);
+    const p = partitionOfTarget({ service, handler: "", key }, undefined, this.access.router.partitions)!;
+    return Object.fromEntries(await this.access.router.view(p).objectState(service, key));
+  }
+
+  async patchState(service: string, key: string, patch: StatePatch): Promise<void> {
+    this.assertKeyedService(service);
+    const p = partitionOfTarget({ service, handler: "", key }, undefined, this.access.router.partitions)!;
+    await this.access.append(p, { kind: "patch-state", service, key, ...patch });
+  }
+
+  async query(sql: string): Promise<QueryResult> {
+    return runQueryInProcess(sql, await buildQueryViews(this.access.router));
+  }
+
+  /** `status`: the runtime's lifecycle; a stopped partition turns "ok" into "failed" with the reason. */
+  health(status: HealthInfo["status"]): HealthInfo {
+    const partitions = this.access.router.partitions;
+    const stopped: Array<{ p: number; reason: string }> = [];
+    for (let p = 0; p < partitions; p++) {
+      const h = this.access.router.health(p);
+      if (h.state === "stopped") stopped.push({ p, reason: h.reason });
+    }
+    if (stopped.length > 0 && status === "ok") {
+      return {
+        status: "failed",
+        partitions,
+        version: this.version,
+        reason: `partitions ${stopped.map((s) => s.p).join(", ")} stopped: ${stopped[0]!.reason}`,
+      };
+    }
+    return { status, partitions, version: this.version };
+  }
+
+  async metrics(): Promise<string> {
+    const byStatus = new Map<InvocationStatus, number>();
+    for (let p = 0; p < this.access.router.partitions; p++) {
+      for (const [status, n] of await this.access.router.view(p).countByStatus())
+        byStatus.set(status, (byStatus.get(status) ?? 0) + n);
+    }
+    return this.metricsRegistry.render({
+      invocationsByStatus: byStatus,
+      commit: this.stats.commit(),
+      queueDepths: this.stats.queueDepths(),
+      inFlightAttempts: this.stats.inFlightAttempts(),
+      timers: this.stats.timers(),
+    });
+  }
+
+  private assertKeyedService(service: string): void {
+    const s = this.registry.listServices().find((x) => x.name === service);
+    if (!s) throw new RuntimeError("ADMIN_SERVICE_NOT_FOUND", `service ${service} is not registered`);
+    if (s.kind === "service")
+      throw new RuntimeError("ADMIN_SERVICE_HAS_NO_STATE", `service ${service} is stateless`);
+  }
+}
+
+function describeEndpoint(e: DeploymentEndpoint): string {
+  return e.kind === "lambda" ? `Lambda ${e.arn}` : e.url;
+}

@@ -1,0 +1,127 @@
+/**
+ * The ingress half of the RuntimeApi: new invocations, results, and awakeable completions. Each
+ * request reaches its partition through the partition router.
+ */
+import {
+  parseAwakeableId,
+  partitionOfInvocationId,
+  type Completion,
+  type InvocationId,
+  type Target,
+} from "@capstan/sdk/protocol";
+import type { Clock } from "../core/clock";
+import { formatNewInvocationId, partitionOfTarget } from "../core/partitioning";
+import { randomHex, randomUint16 } from "../invocation/random-pool";
+import { resolveTarget, toNewInvocation } from "../invocation/target-resolution";
+import type { Waiters } from "../invocation/waiters";
+import type { DeploymentRegistry } from "../registry/deployment-registry";
+import { RuntimeError } from "../runtime-error";
+import type { OutputState, SubmitRequest, SubmitResult } from "../server/runtime-api";
+import type { PartitionAccess } from "./partition-access";
+
+export class IngressApi {
+  constructor(
+    private readonly access: PartitionAccess,
+    private readonly registry: DeploymentRegistry,
+    private readonly clock: Clock,
+    /** Woken with an invocation's result when it finishes (effect dispatch). */
+    private readonly resultWaiters: Waiters<Completion>,
+    private readonly completedRetentionMs: number,
+  ) {}
+
+  async submit(request: SubmitRequest): Promise<SubmitResult> {
+    this.access.assertRunning();
+    const resolved = resolveTarget(this.registry, request.target);
+    const partitions = this.access.router.partitions;
+    const partition =
+      partitionOfTarget(request.target, request.idempotencyKey, partitions) ?? randomUint16() % partitions;
+    const invocation = toNewInvocation(
+      resolved,
+      {
+        id: formatNewInvocationId(partition, randomHex(12)),
+        target: request.target,
+        input: request.input,
+        headers: request.headers,
+        ...(request.idempotencyKey !== undefined && { idempotencyKey: request.idempotencyKey }),
+        ...(request.delayMs !== undefined &&
+          request.delayMs > 0 && { notBeforeMs: this.clock.nowMs() + request.delayMs }),
+      },
+      this.completedRetentionMs,
+    );
+    const effects = await this.access.append(partition, { kind: "invoke", invocation });
+    const accepted = effects.find((e) => e.kind === "invocation-accepted");
+    if (!accepted) throw new Error("invoke record produced no invocation-accepted effect");
+    return { invocationId: accepted.invocationId, existing: accepted.existing };
+  }
+
+  async awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion> {
+    if (signal.aborted) throw clientClosed();
+    // Waiting first, reading second: a result that lands while the read is answered still wakes us.
+    let remove = (): void => undefined;
+    let onAbort = (): void => undefined;
+    const woken = new Promise<Completion>((resolve, reject) => {
+      remove = this.resultWaiters.add(invocationId, resolve);
+      onAbort = () => reject(clientClosed());
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    woken.catch(() => undefined); // an abort during the read below is answered by the read's outcome
+    try {
+      const { inv } = await this.access.lookup(invocationId);
+      if (inv.status === "completed" && inv.result) return inv.result;
+      return await woken;
+    } finally {
+      remove();
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async output(invocationId: string): Promise<OutputState> {
+    const { inv } = await this.access.lookup(invocationId);
+    return inv.status === "completed" && inv.result ? { ready: true, result: inv.result } : { ready: false };
+  }
+
+  async workflowInvocation(service: string, workflowId: string): Promise<string | undefined> {
+    const target = { service, handler: "", key: workflowId };
+    const p = partitionOfTarget(target, undefined, this.access.router.partitions)!;
+    return this.access.router.view(p).workflowInvocation(service, workflowId);
+  }
+
+  async idempotentInvocation(target: Target, idempotencyKey: string): Promise<string | undefined> {
+    const p = partitionOfTarget(target, idempotencyKey, this.access.router.partitions)!;
+    return this.access.router.view(p).idempotentInvocation(target, idempotencyKey);
+  }
+
+  async completeAwakeable(awakeableId: string, completion: Completion): Promise<void> {
+    let parsed: { invocationId: InvocationId; entryIndex: number };
+    try {
+      parsed = parseAwakeableId(awakeableId);
+    } catch (e) {
+      throw new RuntimeError("INGRESS_INVALID_AWAKEABLE_ID", `not an awakeable id: ${awakeableId}`, {
+        cause: e,
+      });
+    }
+    const p = partitionOfInvocationId(parsed.invocationId);
+    const inv =
+      p < this.access.router.partitions
+        ? await this.access.router.view(p).invocation(parsed.invocationId)
+        : undefined;
+    const entry = inv?.journal[parsed.entryIndex];
+    if (!inv || !entry || entry.kind !== "awakeable") {
+      throw new RuntimeError(
+        "INGRESS_AWAKEABLE_NOT_FOUND",
+        `awakeable ${awakeableId} does not exist (anymore)`,
+      );
+    }
+    await this.access.append(p, {
+      kind: "complete-entry",
+      invocationId: parsed.invocationId,
+      entryIndex: parsed.entryIndex,
+      result: completion,
+      awakeableOnly: true,
+    });
+  }
+}
+
+function clientClosed(): RuntimeError {
+  return new RuntimeError("INGRESS_CLIENT_CLOSED", "client went away");
+}

@@ -1,0 +1,57 @@
+/**
+ * Port: the only way anything outside a partition — the ingress and admin APIs, the checkpoint channel,
+ * outbox delivery, the timer service, the attempt driver — reaches it. A partition takes records
+ * (append) and answers narrow reads (its view); nothing outside holds a partition's objects, so a
+ * partition can be led by this process (LocalPartitionRouter) or by another node (a remote router).
+ *
+ * Reads are asynchronous for that reason. What they return is read-only to the caller: the local
+ * router hands out its live objects without copying them (a checkpoint reads a journal per request).
+ */
+import type { Payload, Target } from "@capstan/sdk/protocol";
+import type { Effect } from "../core/effects";
+import type { Invocation, InvocationStatus } from "../core/state";
+import type { InvocationDetail, InvocationFilter, InvocationSummary } from "../server/runtime-api";
+import type { SqlViews } from "../server/sql-schema";
+import type { AppendSource, RecordInput } from "./partition-processor";
+
+/** What a partition says about itself. */
+export type PartitionHealth =
+  /** `epoch`: of the leadership (its `recover` record); attempt credentials carry it. */
+  | { state: "leading"; epoch: number; pendingRecords: number }
+  /** Stopped: fenced by another writer, a failed store or apply; appends are refused. */
+  | { state: "stopped"; reason: string };
+
+/** The reads a partition answers, one per question its callers ask (never "give me the state"). */
+export interface PartitionView {
+  /** The invocation with its journal, or undefined when the partition does not hold it (any more). */
+  invocation(id: Invocation["id"]): Promise<Invocation | undefined>;
+  /** The admin read model of one invocation (summary, journal, timings). */
+  describe(id: Invocation["id"]): Promise<InvocationDetail | undefined>;
+  /** At most `filter.limit` invocations matching the filter, newest first. */
+  listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]>;
+  /** How many invocations the partition holds per status (for metrics). */
+  countByStatus(): Promise<Map<InvocationStatus, number>>;
+  /** An object's or workflow's K/V state (empty when it has none). */
+  objectState(service: string, key: string): Promise<Map<string, Payload>>;
+  /** The invocation an idempotency key maps to for this target, within its retention. */
+  idempotentInvocation(target: Target, idempotencyKey: string): Promise<string | undefined>;
+  /** The invocation of a workflow's `run` for this workflow id. */
+  workflowInvocation(service: string, workflowId: string): Promise<string | undefined>;
+  /** The rows of the read-only SQL tables this partition contributes. */
+  sqlRows(): Promise<SqlViews>;
+}
+
+export interface PartitionRouter {
+  /** The fixed number of partitions; partition numbers are 0 … partitions-1. */
+  readonly partitions: number;
+  /**
+   * Appends `record` to the partition's log and resolves with its effects once it is durable and
+   * applied. Rejects, having recorded nothing, with PartitionOverloadedError (external records only)
+   * or PartitionUnavailableError (the partition is not led: stopped, fenced, elsewhere unreachable).
+   */
+  append(partition: number, record: RecordInput, source: AppendSource): Promise<Effect[]>;
+  /** The partition's reads. */
+  view(partition: number): PartitionView;
+  /** Whether the partition takes appends, and why not. */
+  health(partition: number): PartitionHealth;
+}
