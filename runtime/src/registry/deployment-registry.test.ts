@@ -1,15 +1,10 @@
 import type { DiscoveryResponse } from "@capstan/sdk/protocol";
+import { InMemoryPartitionStore } from "../storage/in-memory-partition-store";
 import type { PartitionStore } from "../storage/partition-store";
 import { DeploymentRegistry, MAX_DEPLOYMENTS } from "./deployment-registry";
 
 function memoryStore(): PartitionStore {
-  const meta = new Map<string, unknown>();
-  return {
-    putMeta: async (k: string, v: unknown) => void meta.set(k, v),
-    deleteMeta: async (k: string) => void meta.delete(k),
-    listMeta: async (prefix: string) =>
-      [...meta].filter(([k]) => k.startsWith(prefix)).map(([key, value]) => ({ key, value })),
-  } as unknown as PartitionStore;
+  return new InMemoryPartitionStore();
 }
 
 const discovery = (kind: "service" | "object"): DiscoveryResponse => ({

@@ -54,14 +54,7 @@ export class StoreSchemaError extends Error {
   }
 }
 
-/** A store was used after close(). */
-export class StoreClosedError extends Error {
-  override readonly name = "StoreClosedError";
-  readonly code = "STORE_CLOSED";
-  constructor(what: string) {
-    super(`${what} is closed`);
-  }
-}
+export { StoreClosedError } from "./store-errors";
 
 /** A file of the data directory (`capstan.db`, `capstan.lock`) could not be opened with SQLite. */
 export class StoreOpenError extends Error {
