@@ -22,6 +22,12 @@ module.exports = {
       testMatch: ["<rootDir>/test/integration/**/*.test.ts", "<rootDir>/test/chaos/**/*.test.ts"],
     },
     {
+      // Seeded simulation of the runtime: in-memory stores, a manual clock, crashes (test/README.md).
+      ...common,
+      displayName: "simulation",
+      testMatch: ["<rootDir>/test/simulation/**/*.test.ts"],
+    },
+    {
       // `npm start` as a user runs it: the compiled runtime in a child process.
       ...common,
       displayName: "e2e",

@@ -15,7 +15,15 @@ export const UNFINISHED_STATUSES: InvocationStatus[] = [
   "paused",
 ];
 
-export class AdminClient {
+/** The reads the oracle makes; the simulation answers them in-process (test/simulation/support). */
+export interface AdminReads {
+  state(service: string, key: string): Promise<Record<string, unknown>>;
+  invocation(id: string): Promise<InvocationDetail | undefined>;
+  invocations(status: InvocationStatus): Promise<InvocationSummary[]>;
+  query(sql: string): Promise<unknown[][]>;
+}
+
+export class AdminClient implements AdminReads {
   private readonly authorization: string;
 
   /** The token is the one the runtime generated in its data directory on first start. */

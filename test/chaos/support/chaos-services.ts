@@ -6,6 +6,7 @@
  * - Tally.add (exclusive, reached by one-way ingress sends): appends the request id to its state.
  * - Steps.run: three instrumented ctx.run steps — a recorded step is never re-executed.
  * - Sleeper.nap: ctx.sleep then a step; Sleeper.delayed: reached by `/send?delay=` — timers never early.
+ * - Caller.steps: calls Steps.run and returns its output — a call's result reaches its caller once.
  */
 import { object, service } from "@capstan/sdk";
 import type { HandlerObserver } from "./handler-observer";
@@ -76,7 +77,7 @@ export function chaosServices(observer: HandlerObserver) {
     name: "Sleeper",
     handlers: {
       nap: async (ctx, input: { ms: number }): Promise<NapOutput> => {
-        const t0 = await ctx.date.now();
+        const t0 = await observer.now(ctx);
         await ctx.sleep(input.ms);
         const id = ctx.request().id;
         const woke = await observer.step(ctx, "woke", () => observer.recordWake("sleep", id, t0 + input.ms));
@@ -89,5 +90,13 @@ export function chaosServices(observer: HandlerObserver) {
     },
   });
 
-  return [audit, counter, tally, steps, sleeper];
+  const caller = service({
+    name: "Caller",
+    handlers: {
+      /** A call to another handler: its result comes back as a completion of this journal. */
+      steps: async (ctx): Promise<StepsOutput> => ctx.serviceClient(steps).run(),
+    },
+  });
+
+  return [audit, counter, tally, steps, sleeper, caller];
 }

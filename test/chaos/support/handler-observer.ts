@@ -52,6 +52,21 @@ interface AttemptScope {
   incarnation: string;
 }
 
+/**
+ * How the observer meets the world. The crash test uses the defaults (real time, real network); the
+ * simulation (test/simulation/) passes its fake clock, turn-based pauses and in-process transport.
+ */
+export interface ObserverOptions {
+  /** The clock wake-ups are checked against. Default: Date.now. */
+  nowMs?: () => number;
+  /** A short non-durable pause inside a handler. Default: a real setTimeout. */
+  pause?: (ms: number) => Promise<void>;
+  /** The transport under `fetch` (the SDK's checkpoints). Default: the global fetch. */
+  fetch?: typeof fetch;
+  /** Share of instrumented step executions that throw a retryable error (default 0). */
+  stepFailureRate?: number;
+}
+
 /** Services whose every handler is exclusive: at most one invocation per key may run at a time. */
 export const EXCLUSIVE_SERVICES = new Set(["Counter", "Tally", "Audit"]);
 
@@ -75,7 +90,25 @@ export class HandlerObserver {
   /** `incarnation|service|key` → invocation id → attempts of it in flight. */
   private readonly inFlight = new Map<string, Map<string, number>>();
 
-  constructor(private readonly random: () => number) {}
+  private readonly nowMs: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly transport: typeof fetch;
+  private readonly stepFailureRate: number;
+
+  constructor(
+    private readonly random: () => number,
+    options: ObserverOptions = {},
+  ) {
+    this.nowMs = options.nowMs ?? Date.now;
+    this.sleep = options.pause ?? pause;
+    this.transport = options.fetch ?? ((input, init) => fetch(input, init));
+    this.stepFailureRate = options.stepFailureRate ?? 0;
+  }
+
+  /** The observer's clock, journaled as a step (the handler's `now` for a wake-up check). */
+  now(ctx: Context): Promise<number> {
+    return ctx.run("t0", () => this.nowMs());
+  }
 
   tick(): number {
     return ++this.seq;
@@ -108,7 +141,7 @@ export class HandlerObserver {
   readonly fetch: typeof fetch = async (input, init) => {
     let response: Response;
     try {
-      response = await fetch(input, init);
+      response = await this.transport(input, init);
     } catch (e) {
       this.checkpointFailures++;
       throw e;
@@ -150,18 +183,20 @@ export class HandlerObserver {
         attempt: request.attempt,
       });
       onExecute?.();
-      await pause(Math.floor(this.random() * 6));
+      await this.sleep(Math.floor(this.random() * 6));
+      // A transient failure: the step is retried; its result is recorded only once one execution returns.
+      if (this.random() < this.stepFailureRate) throw new Error(`injected failure of ${token}`);
       return token;
     });
   }
 
   /** A short non-durable pause inside a handler, to widen race windows. */
   pause(maxMs: number): Promise<void> {
-    return pause(Math.floor(this.random() * (maxMs + 1)));
+    return this.sleep(Math.floor(this.random() * (maxMs + 1)));
   }
 
   recordWake(kind: WakeObservation["kind"], invocationId: string, notBeforeMs: number): void {
-    this.wakes.push({ kind, invocationId, notBeforeMs, observedMs: Date.now() });
+    this.wakes.push({ kind, invocationId, notBeforeMs, observedMs: this.nowMs() });
   }
 
   private recordEvidence(

@@ -9,7 +9,7 @@ import { HEADER_INVOCATION_ID } from "@capstan/sdk/protocol";
 import { between } from "./prng";
 
 export type RequestKind =
-  "counter" | "steps-call" | "tally-send" | "steps-send" | "nap-send" | "delayed-send";
+  "counter" | "steps-call" | "tally-send" | "steps-send" | "nap-send" | "delayed-send" | "caller-call";
 
 export interface Ack {
   status: number;
@@ -42,7 +42,8 @@ export const TALLY_KEYS = ["t0", "t1", "t2"];
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_FAILURES_KEPT = 4;
 
-const WEIGHTS: Array<[RequestKind, number]> = [
+/** The crash test's mix of request kinds, by weight. */
+export const CHAOS_WEIGHTS: Array<[RequestKind, number]> = [
   ["counter", 40],
   ["steps-call", 10],
   ["tally-send", 15],
@@ -107,75 +108,7 @@ export class LoadDriver {
   }
 
   private create(): LogicalRequest {
-    const n = this.requests.length;
-    const kind = pick(this.random);
-    const base = { kind, attempts: 0, failures: [] as string[] };
-    let request: LogicalRequest;
-    switch (kind) {
-      case "counter": {
-        const key = COUNTER_KEYS[between(this.random, 0, COUNTER_KEYS.length - 1)]!;
-        request = {
-          ...base,
-          id: `counter-${n}`,
-          key,
-          path: `/Counter/${key}/add`,
-          body: () => "1",
-          idempotent: true,
-        };
-        break;
-      }
-      case "steps-call":
-        request = { ...base, id: `steps-call-${n}`, path: "/Steps/run", body: () => "{}", idempotent: true };
-        break;
-      case "tally-send": {
-        const key = TALLY_KEYS[between(this.random, 0, TALLY_KEYS.length - 1)]!;
-        const id = `tally-${n}`;
-        request = {
-          ...base,
-          id,
-          key,
-          path: `/Tally/${key}/add/send`,
-          body: () => JSON.stringify(id),
-          idempotent: true,
-        };
-        break;
-      }
-      case "steps-send":
-        request = {
-          ...base,
-          id: `steps-send-${n}`,
-          path: "/Steps/run/send",
-          body: () => "{}",
-          idempotent: false,
-        };
-        break;
-      case "nap-send": {
-        const ms = between(this.random, 50, 300);
-        request = {
-          ...base,
-          id: `nap-${n}`,
-          path: "/Sleeper/nap/send",
-          body: () => JSON.stringify({ ms }),
-          idempotent: false,
-        };
-        break;
-      }
-      case "delayed-send": {
-        const delayMs = between(this.random, 50, 400);
-        request = {
-          ...base,
-          id: `delayed-${n}`,
-          path: `/Sleeper/delayed/send?delay=${delayMs}ms`,
-          body: () => {
-            // Read before the request leaves: the runtime's own "now + delay" can only be later.
-            request.notBeforeMs = Date.now() + delayMs;
-            return JSON.stringify({ notBeforeMs: request.notBeforeMs });
-          },
-          idempotent: false,
-        };
-        break;
-      }
-    }
+    const request = createRequest(this.requests.length, this.random, CHAOS_WEIGHTS, Date.now);
     this.requests.push(request);
     return request;
   }
@@ -215,13 +148,103 @@ export class LoadDriver {
   }
 }
 
-function pick(random: () => number): RequestKind {
-  const total = WEIGHTS.reduce((s, [, w]) => s + w, 0);
+/**
+ * The `n`th logical request, its kind drawn by `weights`; `nowMs` is the client's clock (a delayed
+ * send computes its earliest execution time from it before each attempt).
+ */
+export function createRequest(
+  n: number,
+  random: () => number,
+  weights: Array<[RequestKind, number]>,
+  nowMs: () => number,
+): LogicalRequest {
+  const kind = pick(random, weights);
+  const base = { kind, attempts: 0, failures: [] as string[] };
+  let request: LogicalRequest;
+  switch (kind) {
+    case "counter": {
+      const key = COUNTER_KEYS[between(random, 0, COUNTER_KEYS.length - 1)]!;
+      request = {
+        ...base,
+        id: `counter-${n}`,
+        key,
+        path: `/Counter/${key}/add`,
+        body: () => "1",
+        idempotent: true,
+      };
+      break;
+    }
+    case "steps-call":
+      request = { ...base, id: `steps-call-${n}`, path: "/Steps/run", body: () => "{}", idempotent: true };
+      break;
+    case "tally-send": {
+      const key = TALLY_KEYS[between(random, 0, TALLY_KEYS.length - 1)]!;
+      const id = `tally-${n}`;
+      request = {
+        ...base,
+        id,
+        key,
+        path: `/Tally/${key}/add/send`,
+        body: () => JSON.stringify(id),
+        idempotent: true,
+      };
+      break;
+    }
+    case "steps-send":
+      request = {
+        ...base,
+        id: `steps-send-${n}`,
+        path: "/Steps/run/send",
+        body: () => "{}",
+        idempotent: false,
+      };
+      break;
+    case "nap-send": {
+      const ms = between(random, 50, 300);
+      request = {
+        ...base,
+        id: `nap-${n}`,
+        path: "/Sleeper/nap/send",
+        body: () => JSON.stringify({ ms }),
+        idempotent: false,
+      };
+      break;
+    }
+    case "delayed-send": {
+      const delayMs = between(random, 50, 400);
+      request = {
+        ...base,
+        id: `delayed-${n}`,
+        path: `/Sleeper/delayed/send?delay=${delayMs}ms`,
+        body: () => {
+          // Read before the request leaves: the runtime's own "now + delay" can only be later.
+          request.notBeforeMs = nowMs() + delayMs;
+          return JSON.stringify({ notBeforeMs: request.notBeforeMs });
+        },
+        idempotent: false,
+      };
+      break;
+    }
+    case "caller-call":
+      request = {
+        ...base,
+        id: `caller-call-${n}`,
+        path: "/Caller/steps",
+        body: () => "{}",
+        idempotent: true,
+      };
+      break;
+  }
+  return request;
+}
+
+function pick(random: () => number, weights: Array<[RequestKind, number]>): RequestKind {
+  const total = weights.reduce((s, [, w]) => s + w, 0);
   let r = random() * total;
-  for (const [kind, w] of WEIGHTS) {
+  for (const [kind, w] of weights) {
     if ((r -= w) < 0) return kind;
   }
-  return WEIGHTS[0]![0];
+  return weights[0]![0];
 }
 
 /** fetch hides the socket error (ECONNREFUSED, "other side closed") in `cause`. */

@@ -5,7 +5,7 @@
  */
 import type { InvocationDetail } from "../../../runtime/src/server/runtime-api";
 import { HEADER_INVOCATION_ID } from "@capstan/sdk/protocol";
-import type { AdminClient } from "./admin-client";
+import type { AdminReads } from "./admin-client";
 import { UNFINISHED_STATUSES } from "./admin-client";
 import type { StepsOutput, NapOutput } from "./chaos-services";
 import { completionText, type HandlerObserver } from "./handler-observer";
@@ -37,7 +37,7 @@ export function checkAllIdempotentAcknowledged(requests: LogicalRequest[]): Chec
  * Nothing left behind: no invocation in a non-final status, none failed. Counted over every invocation
  * with SQL (the list endpoint is capped); the unfinished ones are listed for the message.
  */
-export async function checkNothingStuck(admin: AdminClient): Promise<CheckResult> {
+export async function checkNothingStuck(admin: AdminReads): Promise<CheckResult> {
   const violations: string[] = [];
   let total = 0;
   const rows = await admin.query(
@@ -66,7 +66,7 @@ export async function checkNothingStuck(admin: AdminClient): Promise<CheckResult
  * details the later checks use.
  */
 export async function loadAndCheckCompleted(
-  admin: AdminClient,
+  admin: AdminReads,
   requests: LogicalRequest[],
   observer: HandlerObserver,
 ): Promise<{ check: CheckResult; details: Map<string, InvocationDetail> }> {
@@ -104,7 +104,7 @@ export async function loadAndCheckCompleted(
  * never duplicated). For each Tally key, its state holds each acknowledged send's id exactly once.
  */
 export async function checkObjectsExactlyOnce(
-  admin: AdminClient,
+  admin: AdminReads,
   requests: LogicalRequest[],
   when = "",
 ): Promise<CheckResult> {
@@ -258,7 +258,7 @@ export function checkExclusive(observer: HandlerObserver): CheckResult {
 
 /**
  * Timers never fire early: every wake-up observed in the handler came at or after the earliest allowed
- * time (sleep: the journaled ctx.date.now() before the sleep + its duration; delayed send: the client's
+ * time (sleep: the journaled `now` step before the sleep + its duration; delayed send: the client's
  * clock before sending + the delay), and every journaled sleep's wake-up time is not before t0 + ms.
  * Both clocks are this machine's. "Fires once" is observed through the step after the wake-up: check
  * (b) of checkRecordedSteps covers it (a second firing that re-ran the continuation would re-run "woke").
