@@ -24,6 +24,7 @@ export type { PartitionStore } from "./storage/partition-store";
 export { startDevPlatform } from "./dev/dev-platform";
 export type { DevPlatform } from "./dev/dev-platform";
 export { ApiError } from "./server/api-error";
+export { RuntimeError, isRuntimeError } from "./runtime-error";
 export { ATTEMPT_CREDENTIAL_TTL_MS } from "./security/attempt-credentials";
 export { loadNodeCredentials } from "./security/node-credentials";
 export type { NodeCredentials } from "./security/node-credentials";
