@@ -47,7 +47,14 @@ export class LocalPartitionRouter implements PartitionRouter {
       return Promise.reject(
         new PartitionUnavailableError(partition, `there are ${this.partitions} partitions`),
       );
-    return processor.append(record, source);
+    return processor.append(record, source).catch((e: unknown) => {
+      // The store refused the batch and that stopped the partition (another writer, a failed
+      // writer): callers see the partition's refusal, the store's error is its cause.
+      if (!processor.stopped || e instanceof PartitionUnavailableError) throw e;
+      throw new PartitionUnavailableError(partition, `stopped: ${processor.fencedReason ?? String(e)}`, {
+        cause: e,
+      });
+    });
   }
 
   view(partition: number): PartitionView {

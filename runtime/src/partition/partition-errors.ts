@@ -24,7 +24,8 @@ export class PartitionUnavailableError extends Error {
   constructor(
     readonly partition: number,
     readonly reason: string,
+    options?: { cause?: unknown },
   ) {
-    super(`partition ${partition} is unavailable: ${reason}`);
+    super(`partition ${partition} is unavailable: ${reason}`, options);
   }
 }
