@@ -19,6 +19,7 @@ import { durationToMs } from "../duration";
 import type { AwaitScheduler, CapstanPromise, PromiseSource, Settlement } from "./capstan-promise";
 import { CapstanPromise as Combinators } from "./capstan-promise";
 import { capstanPromise, settlementOf, unwrap } from "./capstan-promise";
+import { AttemptTracing } from "./attempt-tracing";
 import { CheckpointClient } from "./checkpoint-client";
 import type { Deferred } from "./deferred";
 import { deferred } from "./deferred";
@@ -58,6 +59,8 @@ export class ContextClosedError extends Error {
 export class InvocationEngine implements AwaitScheduler {
   readonly journal: JournalCursor;
   readonly state: StateView;
+  /** The attempt's spans (no-ops unless the application registered an OpenTelemetry provider). */
+  readonly tracing: AttemptTracing;
   private mode: "checkpoint" | "request-response";
   private readonly checkpoint: CheckpointClient | undefined;
   /** Entries [0, sentUpTo) are durable: recorded in the request or acknowledged. */
@@ -79,6 +82,7 @@ export class InvocationEngine implements AwaitScheduler {
     const { request } = config;
     this.journal = new JournalCursor(request.journal);
     this.state = new StateView(request.state);
+    this.tracing = new AttemptTracing(request);
     this.sentUpTo = request.journal.length;
     this.startedAtMs = config.now();
     const url = request.checkpoint?.url;

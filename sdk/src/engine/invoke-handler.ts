@@ -39,7 +39,8 @@ export async function invokeHandler(
   const body = (async () => {
     if (input.kind !== "input")
       throw new TerminalError(withCode("SDK_INTERNAL", "journal[0] is not the input"));
-    return handler.fn(ctx, deserializeValue(inSerde, input.value, "handler input"));
+    const value = deserializeValue(inSerde, input.value, "handler input");
+    return engine.tracing.within(() => handler.fn(ctx, value));
   })();
   body
     .then(
@@ -58,6 +59,13 @@ export async function invokeHandler(
     )
     .catch((e: unknown) => engine.endWith(retryOutcome(e)));
 
-  const outcome = await engine.finished;
+  let outcome: Outcome;
+  try {
+    outcome = await engine.finished;
+  } catch (e) {
+    engine.tracing.end(undefined);
+    throw e;
+  }
+  engine.tracing.end(outcome);
   return engine.response(outcome);
 }

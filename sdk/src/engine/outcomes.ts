@@ -1,11 +1,14 @@
-import type { Outcome } from "../protocol";
+import type { FailedEntryRef, Outcome } from "../protocol";
 import { MAX_FAILURE_MESSAGE_LENGTH } from "../protocol";
 import { errorToFailure, messageOf } from "../errors/failure";
 import { isRetryableError } from "../errors/retryable-error";
 import type { TerminalError } from "../errors/terminal-error";
 
-/** Outcome `retry` for any non-terminal error; RetryableError carries its own delay. */
-export function retryOutcome(e: unknown, retryAfterMs?: number): Outcome {
+/**
+ * Outcome `retry` for any non-terminal error; RetryableError carries its own delay. `entry` names the
+ * step that threw, shown to operators (describe, logs).
+ */
+export function retryOutcome(e: unknown, retryAfterMs?: number, entry?: FailedEntryRef): Outcome {
   const error: { message: string; name?: string; stack?: string } = {
     message: messageOf(e).slice(0, MAX_FAILURE_MESSAGE_LENGTH),
   };
@@ -18,6 +21,7 @@ export function retryOutcome(e: unknown, retryAfterMs?: number): Outcome {
     kind: "retry",
     error,
     ...(after !== undefined && { retryAfterMs: Math.max(0, Math.round(after)) }),
+    ...(entry !== undefined && { entry }),
   };
 }
 

@@ -80,35 +80,37 @@ export function executeRun<T>(
       : 0;
 
   const record = (result: Completion): void => engine.completeLocally(entry, result, true);
-  const body = (async () => fn())().then(
-    (value) => {
-      try {
-        const payload = serializeValue(serde, value, `result of run "${name}"`);
-        record({ kind: "value", value: payload });
-      } catch (e) {
-        record({ kind: "failure", failure: errorToFailure(e as TerminalError) });
-      }
-    },
-    (e: unknown) => {
-      if (isTerminalError(e)) {
-        record({ kind: "failure", failure: errorToFailure(e) });
-        return;
-      }
-      const decision = runRetryDecision(options, attempt, elapsedMs);
-      if (decision.exhausted) {
-        const exhausted = new TerminalError(
-          withCode(
-            "SDK_RUN_RETRIES_EXHAUSTED",
-            `run "${name}" failed after ${attempt} attempts: ${messageOf(e)}`,
-          ),
-          { code: 500, cause: e },
-        );
-        record({ kind: "failure", failure: errorToFailure(exhausted) });
-        return;
-      }
-      engine.endWith(retryOutcome(e, decision.retryAfterMs));
-    },
-  );
+  const body = engine.tracing
+    .run(name, entry.index, async () => fn())
+    .then(
+      (value) => {
+        try {
+          const payload = serializeValue(serde, value, `result of run "${name}"`);
+          record({ kind: "value", value: payload });
+        } catch (e) {
+          record({ kind: "failure", failure: errorToFailure(e as TerminalError) });
+        }
+      },
+      (e: unknown) => {
+        if (isTerminalError(e)) {
+          record({ kind: "failure", failure: errorToFailure(e) });
+          return;
+        }
+        const decision = runRetryDecision(options, attempt, elapsedMs);
+        if (decision.exhausted) {
+          const exhausted = new TerminalError(
+            withCode(
+              "SDK_RUN_RETRIES_EXHAUSTED",
+              `run "${name}" failed after ${attempt} attempts: ${messageOf(e)}`,
+            ),
+            { code: 500, cause: e },
+          );
+          record({ kind: "failure", failure: errorToFailure(exhausted) });
+          return;
+        }
+        engine.endWith(retryOutcome(e, decision.retryAfterMs, { index: entry.index, kind: "run", name }));
+      },
+    );
   engine.trackRun(entry.index, body);
   return capstanPromise(source);
 }

@@ -6,6 +6,7 @@ import type { Definition } from "../definitions/definition";
 import type { Endpoint } from "../endpoint/endpoint";
 import { createEndpoint } from "../endpoint/endpoint";
 import type { EndpointOptions } from "../endpoint/endpoint-options";
+import { flushRegisteredTracerProvider } from "../engine/attempt-tracing";
 import { isProtocolError, ProtocolError } from "../protocol";
 
 /** The part of Lambda's context the adapter reads. */
@@ -27,6 +28,10 @@ function toLambdaHandler(endpoint: Endpoint): CapstanLambdaHandler {
       // Lambda reports a thrown error as errorType/errorMessage: keep the stable code readable there.
       if (isProtocolError(e)) throw new ProtocolError(e.code, `${e.code}: ${e.message}`, { cause: e });
       throw e;
+    } finally {
+      // Lambda may freeze the environment as soon as the handler returns: spans still buffered in a
+      // registered provider's batch processor would leave late or never.
+      await flushRegisteredTracerProvider((m) => console.warn(`[capstan] ${m}`));
     }
   };
 }
@@ -35,6 +40,8 @@ function toLambdaHandler(endpoint: Endpoint): CapstanLambdaHandler {
  * The Lambda handler for `definitions` (plus optional EndpointOptions as any argument). Malformed
  * messages fail the invocation with a ProtocolError whose message starts with its code; a superseded
  * attempt fails with AttemptSupersededError, which the runtime ignores (it fenced the attempt itself).
+ * Before it returns, it force-flushes the OpenTelemetry tracer provider the application registered
+ * (if any), so the attempt's spans leave before Lambda freezes the environment.
  *
  * @example
  * export const handler = lambdaHandler(checkout, cart);

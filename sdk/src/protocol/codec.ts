@@ -16,18 +16,28 @@ import {
   MAX_RESPONSE_BYTES,
   MAX_VALUE_BYTES,
 } from "./limits";
-import type { AwakeableEntry, Completion, Failure, JournalEntry, SleepEntry, Target } from "./journal";
+import type {
+  AwakeableEntry,
+  Completion,
+  EntryKind,
+  Failure,
+  JournalEntry,
+  SleepEntry,
+  Target,
+} from "./journal";
 import type {
   CheckpointAck,
   CheckpointRequest,
   DiscoverRequest,
   DiscoveryResponse,
   EagerState,
+  FailedEntryRef,
   InvokeRequest,
   InvokeResponse,
   Outcome,
   ServiceDescription,
 } from "./messages";
+import { MAX_TRACEPARENT_LENGTH, parseTraceparent } from "./trace-context";
 import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from "./version";
 
 type Obj = Record<string, unknown>;
@@ -320,6 +330,11 @@ export function decodeInvokeRequest(v: unknown): InvokeRequest {
   if (req.journal[0]?.kind !== "input" || req.journal[0].index !== 0)
     fail("request.journal[0]", "must be the input entry");
   if (o.state !== undefined) req.state = eagerState(o.state, "request.state");
+  if (o.traceparent !== undefined) {
+    const traceparent = str(o.traceparent, "request.traceparent", MAX_TRACEPARENT_LENGTH);
+    if (parseTraceparent(traceparent) === undefined) fail("request.traceparent", "not a W3C traceparent");
+    req.traceparent = traceparent;
+  }
   if (o.checkpoint !== undefined) {
     req.checkpoint = {
       url: str(obj(o.checkpoint, "request.checkpoint").url, "request.checkpoint.url", 2048),
@@ -343,7 +358,12 @@ function outcome(v: unknown, path: string): Outcome {
       if (e.name !== undefined) error.name = str(e.name, `${path}.error.name`, MAX_NAME_LENGTH);
       if (e.stack !== undefined) error.stack = str(e.stack, `${path}.error.stack`);
       const retryAfterMs = optInt(o.retryAfterMs, `${path}.retryAfterMs`);
-      return { kind: "retry", error, ...(retryAfterMs !== undefined && { retryAfterMs }) };
+      return {
+        kind: "retry",
+        error,
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+        ...(o.entry !== undefined && { entry: failedEntryRef(o.entry, `${path}.entry`) }),
+      };
     }
     case "suspended":
       return {
@@ -355,6 +375,41 @@ function outcome(v: unknown, path: string): Outcome {
     default:
       return fail(`${path}.kind`, `unknown outcome ${JSON.stringify(o.kind)}`);
   }
+}
+
+/** Every entry kind, checked exhaustively by the compiler. */
+const ENTRY_KIND_NAMES: Record<EntryKind, true> = {
+  input: true,
+  output: true,
+  run: true,
+  sleep: true,
+  call: true,
+  send: true,
+  getState: true,
+  setState: true,
+  clearState: true,
+  clearAllState: true,
+  getStateKeys: true,
+  awakeable: true,
+  completeAwakeable: true,
+  promiseGet: true,
+  promisePeek: true,
+  promiseComplete: true,
+  attach: true,
+  cancelInvocation: true,
+};
+const ENTRY_KINDS: ReadonlySet<string> = new Set(Object.keys(ENTRY_KIND_NAMES));
+
+function failedEntryRef(v: unknown, path: string): FailedEntryRef {
+  const o = obj(v, path);
+  const kind = str(o.kind, `${path}.kind`, MAX_NAME_LENGTH);
+  if (!ENTRY_KINDS.has(kind)) fail(`${path}.kind`, `unknown entry kind ${JSON.stringify(kind)}`);
+  const name = optStr(o.name, `${path}.name`, MAX_NAME_LENGTH);
+  return {
+    index: int(o.index, `${path}.index`),
+    kind: kind as EntryKind,
+    ...(name !== undefined && { name }),
+  };
 }
 
 export function decodeInvokeResponse(v: unknown): InvokeResponse {

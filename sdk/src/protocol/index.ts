@@ -73,6 +73,7 @@ export type {
   HandlerOptions,
   RetryPolicy,
   EagerState,
+  FailedEntryRef,
   InvokeRequest,
   InvokeResponse,
   Outcome,
@@ -96,6 +97,8 @@ export {
   decodeTarget,
   parseJson,
 } from "./codec";
+export { parseTraceparent, formatTraceparent, MAX_TRACEPARENT_LENGTH } from "./trace-context";
+export type { SpanContextIds } from "./trace-context";
 export {
   IDENTITY_FIELD,
   IDENTITY_PUBLIC_KEY_PREFIX,

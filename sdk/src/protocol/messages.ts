@@ -1,4 +1,4 @@
-import type { Completion, Failure, JournalEntry, Payload, Target } from "./journal";
+import type { Completion, EntryKind, Failure, JournalEntry, Payload, Target } from "./journal";
 import type { ProtocolVersion } from "./version";
 
 /** Sent to a deployment to learn what it serves. */
@@ -80,12 +80,30 @@ export interface InvokeRequest {
   retry: { attemptsSinceLastEntry: number; firstFailureAtMs?: number };
   /** Runtime clock at dispatch, for deadline decisions only (never for replayed values). */
   nowMs: number;
+  /**
+   * W3C `traceparent` of the runtime's span of this attempt (docs/observability.md): the SDK parents
+   * its own spans on it. Absent from runtimes older than this field.
+   */
+  traceparent?: string;
+}
+
+/** The journal entry whose step failed an attempt (a `ctx.run` body that threw), for operators. */
+export interface FailedEntryRef {
+  index: number;
+  kind: EntryKind;
+  name?: string;
 }
 
 export type Outcome =
   | { kind: "completed"; value: Payload }
   | { kind: "failed"; failure: Failure }
-  | { kind: "retry"; error: { message: string; name?: string; stack?: string }; retryAfterMs?: number }
+  | {
+      kind: "retry";
+      error: { message: string; name?: string; stack?: string };
+      retryAfterMs?: number;
+      /** The step that failed, when the failure came from one (absent: the handler's own code). */
+      entry?: FailedEntryRef;
+    }
   | { kind: "suspended"; awaiting: number[] };
 
 /** The end of one attempt: SDK → runtime. `entries` are the new ones not yet checkpointed, in order. */

@@ -10,7 +10,8 @@
  *      `recordedOrders` on the checkpoint ack (deterministic race/any/orTimeout on replay). A journal
  *      without them replays as before (array order breaks ties). The optional `identity` field (a
  *      signed JWT, identity.ts) on runtime → SDK messages; `attemptToken` became a MAC credential
- *      (opaque to the SDK, which only echoes it).
+ *      (opaque to the SDK, which only echoes it). Then `traceparent` on the invoke request and
+ *      `entry` (the failed step) on a `retry` outcome, for traces and operators.
  */
 export const PROTOCOL_VERSION = 1 as const;
 /** The oldest version this build still accepts. */
