@@ -5,7 +5,7 @@
 import type { ApplyContext } from "./context";
 import { failureCompletion } from "./failures";
 import { finishInvocation } from "./lifecycle";
-import type { Invocation, ResolvedRetryPolicy } from "./state";
+import type { Invocation, LastFailure, ResolvedRetryPolicy } from "./state";
 import { addTimer, timerIds } from "./timers";
 
 /**
@@ -40,16 +40,23 @@ export function retriesExhausted(inv: Invocation, atMs: number): boolean {
   return maxDurationMs !== undefined && atMs - (inv.firstFailureAtMs ?? atMs) >= maxDurationMs;
 }
 
+/** What the handler told about a failure besides its message (outcome `retry`). */
+export type FailureDetails = Pick<LastFailure, "stack" | "entry">;
+
 /** The current attempt failed retryably: back off with a retry timer, or give up per the policy. */
 export function retryOrGiveUp(
   cx: ApplyContext,
   inv: Invocation,
   message: string,
   retryAfterMs?: number,
+  details: FailureDetails = {},
 ): void {
   inv.attemptsSinceLastEntry += 1;
   inv.firstFailureAtMs ??= cx.atMs;
-  inv.lastFailure = { message, atMs: cx.atMs, attempt: inv.attempt };
+  const failure: LastFailure = { message, atMs: cx.atMs, attempt: inv.attempt };
+  if (details.stack !== undefined) failure.stack = details.stack;
+  if (details.entry !== undefined) failure.entry = { ...details.entry };
+  inv.lastFailure = failure;
   inv.modifiedAtMs = cx.atMs;
   inv.awaiting = [];
   if (retriesExhausted(inv, cx.atMs)) {
@@ -61,11 +68,13 @@ export function retryOrGiveUp(
     return;
   }
   inv.status = "backing-off";
+  const fireAtMs = cx.atMs + backoffMs(inv.retryPolicy, inv.attemptsSinceLastEntry, retryAfterMs);
+  failure.nextRetryAtMs = fireAtMs;
   addTimer(cx, {
     kind: "retry",
     invocationId: inv.id,
     attempt: inv.attempt,
     id: timerIds.retry(inv.id, inv.attempt),
-    fireAtMs: cx.atMs + backoffMs(inv.retryPolicy, inv.attemptsSinceLastEntry, retryAfterMs),
+    fireAtMs,
   });
 }

@@ -116,5 +116,6 @@ function restoreInvocation(inv: Invocation): Invocation {
     modifiedAtMs: inv.modifiedAtMs,
     completedAtMs: inv.completedAtMs ?? undefined,
     handlerInvocations: inv.handlerInvocations,
+    trace: inv.trace ?? undefined,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type {
   Completion,
+  FailedEntryRef,
   HandlerKind,
   InvocationId,
   JournalEntry,
@@ -40,6 +41,32 @@ export interface ResolvedRetryPolicy {
   onMaxAttempts: "pause" | "fail";
 }
 
+/**
+ * The trace an invocation's spans belong to (docs/observability.md), kept with the invocation so a
+ * resume, a retry or another node continues it. Ids are W3C hex; `core/trace-ids.ts` derives the rest.
+ */
+export interface InvocationTrace {
+  traceId: string;
+  /** Parent of the invocation's `invocation-start` span: the ingress span or the caller's attempt. */
+  parentSpanId?: string;
+  sampled: boolean;
+  /** A one-way send starts its own trace, linked to the sender's attempt span. */
+  link?: { traceId: string; spanId: string };
+}
+
+/** Why the last attempt failed, for `describe` and the console. */
+export interface LastFailure {
+  message: string;
+  atMs: number;
+  attempt: number;
+  /** The error's stack as the handler reported it (bounded by MAX_FAILURE_MESSAGE_LENGTH). */
+  stack?: string;
+  /** The journal entry whose step failed (e.g. the `ctx.run` that threw). */
+  entry?: FailedEntryRef;
+  /** When the retry timer fires; absent when the invocation was paused or failed instead. */
+  nextRetryAtMs?: number;
+}
+
 /** Where a call's result must be delivered: a journal entry of another invocation. */
 export interface EntryRef {
   invocationId: InvocationId;
@@ -72,7 +99,7 @@ export interface Invocation {
   abortTimeoutMs: number;
   /** How long the invocation is kept after completion (idempotency / workflow / journal retention). */
   retentionMs: number;
-  lastFailure: { message: string; atMs: number; attempt: number } | undefined;
+  lastFailure: LastFailure | undefined;
   /** The caller's call entry to complete with our result. */
   caller: EntryRef | undefined;
   /** Other invocations attached to us (ctx.attach), completed with our result. */
@@ -85,6 +112,8 @@ export interface Invocation {
   completedAtMs: number | undefined;
   /** Requests sent to the handler (attempts), for metrics and the bench's invocations-per-workflow. */
   handlerInvocations: number;
+  /** Absent for invocations created before traces were kept. */
+  trace: InvocationTrace | undefined;
 }
 
 export type TimerKind =
@@ -139,6 +168,7 @@ export interface InvocationRequest {
   notBeforeMs?: number;
   /** Set for calls (the result goes back to this entry); absent for one-way sends. */
   caller?: EntryRef;
+  trace?: InvocationTrace;
 }
 
 /** Everything needed to create an invocation; stamped by the processor from the registry. */
@@ -154,6 +184,7 @@ export interface NewInvocation {
   /** Start no earlier than this (delayed send). */
   notBeforeMs?: number;
   caller?: EntryRef;
+  trace?: InvocationTrace;
   retryPolicy: ResolvedRetryPolicy;
   abortTimeoutMs: number;
   retentionMs: number;

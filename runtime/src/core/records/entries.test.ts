@@ -3,6 +3,7 @@ import { wf } from "../test-support/builders";
 import type { InvocationId } from "@capstan/sdk/protocol";
 import { formatAwakeableId, MAX_JOURNAL_ENTRIES, partitionOfInvocationId } from "@capstan/sdk/protocol";
 import { childInvocationId } from "../partitioning";
+import { attemptSpanId } from "../trace-ids";
 import { objectKey } from "../state";
 import { serializeState } from "../snapshot";
 import {
@@ -227,6 +228,8 @@ describe("entries: what each new entry does", () => {
             headers: {},
             idempotencyKey: "idem",
             caller: { invocationId: id, entryIndex: 1 },
+            // A call joins the caller's trace, under the span of the attempt that made it.
+            trace: { traceId: h.inv(id).trace!.traceId, parentSpanId: attemptSpanId(id, 1), sampled: true },
           },
         },
       },

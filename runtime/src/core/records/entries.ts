@@ -88,7 +88,10 @@ function applyOutcome(cx: ApplyContext, inv: Invocation, outcome: Outcome): void
     case "failed":
       return finishWithOutput(cx, inv, failureCompletion(outcome.failure));
     case "retry":
-      return retryOrGiveUp(cx, inv, outcome.error.message, outcome.retryAfterMs);
+      return retryOrGiveUp(cx, inv, outcome.error.message, outcome.retryAfterMs, {
+        ...(outcome.error.stack !== undefined && { stack: outcome.error.stack }),
+        ...(outcome.entry !== undefined && { entry: outcome.entry }),
+      });
     case "suspended":
       // A completion may have landed between the SDK's decision to suspend and this record.
       if (outcome.awaiting.some((index) => resultOf(inv.journal[index]) !== undefined)) {

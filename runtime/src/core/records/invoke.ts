@@ -12,6 +12,7 @@ import type { RecordOf } from "../records";
 import { copyRetryPolicy } from "../retry";
 import type { Invocation, NewInvocation } from "../state";
 import { addTimer, timerIds } from "../timers";
+import { ownTrace } from "../trace-ids";
 
 export function applyInvoke(cx: ApplyContext, record: RecordOf<"invoke">): void {
   const request = record.invocation;
@@ -117,5 +118,6 @@ function createInvocation(request: NewInvocation, atMs: number): Invocation {
     modifiedAtMs: atMs,
     completedAtMs: undefined,
     handlerInvocations: 0,
+    trace: request.trace ?? ownTrace(request.id),
   };
 }

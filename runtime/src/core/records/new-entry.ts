@@ -16,6 +16,7 @@ import { cancelledCompletion, notFoundCompletion } from "../failures";
 import type { CompletableEntry } from "../journal-entries";
 import { isCompletableEntry } from "../journal-entries";
 import { promiseKey } from "../keys";
+import { childTrace } from "../trace-ids";
 import { enqueue } from "../outbox";
 import { childInvocationId } from "../partitioning";
 import type { Invocation } from "../state";
@@ -83,6 +84,7 @@ export function applyNewEntry(cx: ApplyContext, inv: Invocation, entry: JournalE
           ...(entry.idempotencyKey !== undefined ? { idempotencyKey: entry.idempotencyKey } : {}),
           ...(delayMs > 0 ? { notBeforeMs: cx.atMs + delayMs } : {}),
           ...(entry.kind === "call" ? { caller: { invocationId: inv.id, entryIndex: entry.index } } : {}),
+          trace: childTrace(inv, id, entry.kind === "send"),
         },
       });
       return;
