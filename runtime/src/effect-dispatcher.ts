@@ -3,7 +3,7 @@
  * cross-partition messages (outbox delivery) and answers to waiting callers (waiters). Effects reach
  * it only after their record is durable and applied.
  */
-import type { Completion } from "@capstan/sdk/protocol";
+import type { Completion, InvocationId } from "@capstan/sdk/protocol";
 import type { Effect } from "./core/effects";
 import type { AttemptDriver } from "./invocation/attempt-driver";
 import type { Waiters } from "./invocation/waiters";
@@ -18,6 +18,11 @@ export interface EffectTargets {
   resultWaiters: Waiters<Completion>;
   /** Checkpoint long-polls waiting for a completion of a running invocation. */
   completionWaiters: Waiters<void>;
+  /** New and finished invocations, for their spans and latency (telemetry). */
+  reports: {
+    started(invocationId: InvocationId): void;
+    finished(invocationId: InvocationId, result: Completion): void;
+  };
 }
 
 export function dispatchEffects(to: EffectTargets, partition: number, effects: readonly Effect[]): void {
@@ -39,6 +44,7 @@ export function dispatchEffects(to: EffectTargets, partition: number, effects: r
         to.outbox.deliver(partition, e.toPartition, e.seq, e.message);
         break;
       case "invocation-finished":
+        to.reports.finished(e.invocationId, e.result);
         to.completionWaiters.wake(e.invocationId, undefined);
         to.resultWaiters.wake(e.invocationId, e.result);
         break;
@@ -46,6 +52,8 @@ export function dispatchEffects(to: EffectTargets, partition: number, effects: r
         to.completionWaiters.wake(e.invocationId, undefined);
         break;
       case "invocation-accepted":
+        if (!e.existing) to.reports.started(e.invocationId);
+        break;
       case "entries-accepted":
       case "entries-rejected":
       case "request-rejected":

@@ -9,6 +9,8 @@ import type { RuntimeConfig } from "./config/config";
 import { assertPortsFree, withPortHint } from "./config/ports";
 import type { Invoker } from "./invoker/invoker";
 import { Runtime } from "./runtime";
+import { createTelemetry } from "./telemetry/create-telemetry";
+import type { Telemetry } from "./telemetry/telemetry";
 import { startAdminServer } from "./server/admin-server";
 import { startCheckpointServer } from "./server/checkpoint-server";
 import { loadNodeCredentials, type NodeCredentials } from "./security/node-credentials";
@@ -35,6 +37,8 @@ export interface RuntimeNodeOptions {
   credentials?: NodeCredentials;
   completedRetentionMs?: number;
   log?: Log;
+  /** Spans, logs and counters (its log wins over `log`); its owner shuts it down (flushes spans). */
+  telemetry?: Telemetry;
   /**
    * The data directory's lock, when the caller took it already (`capstan dev` does, before it builds
    * into the directory) and releases it itself. Absent: the node takes it, and releases it on close.
@@ -95,6 +99,7 @@ async function startOnStores(options: RuntimeNodeOptions, stores: SqliteStores):
         completedRetentionMs: options.completedRetentionMs,
       }),
       log: options.log ?? stderrLog("info"),
+      ...(options.telemetry !== undefined && { telemetry: options.telemetry }),
     });
     // Listeners first, so a port in use fails before recovery starts attempts that need the checkpoint URL.
     const admin = await startAdminServer({
@@ -161,20 +166,38 @@ export async function startRuntimeNodeFromConfig(
     CAPSTAN_CHECKPOINT_PORT: config.checkpointPort,
   };
   await assertPortsFree(config.host, ports);
-  return withPortHint(ports, () =>
-    startRuntimeNode({
-      dataDir: config.dataDir,
-      partitions: config.partitions,
-      host: config.host,
-      ingressPort: config.ingressPort,
-      adminPort: config.adminPort,
-      checkpointPort: config.checkpointPort,
-      credentials,
-      invoker,
-      completedRetentionMs: config.completedRetentionMs,
-      ...(config.checkpointBaseUrl !== undefined && { checkpointBaseUrl: config.checkpointBaseUrl }),
-      log,
-      ...(dataDirLock !== undefined && { dataDirLock }),
-    }),
-  );
+  const telemetry = createTelemetry(config, log);
+  let node: RuntimeNode;
+  try {
+    node = await withPortHint(ports, () =>
+      startRuntimeNode({
+        dataDir: config.dataDir,
+        partitions: config.partitions,
+        host: config.host,
+        ingressPort: config.ingressPort,
+        adminPort: config.adminPort,
+        checkpointPort: config.checkpointPort,
+        credentials,
+        invoker,
+        completedRetentionMs: config.completedRetentionMs,
+        ...(config.checkpointBaseUrl !== undefined && { checkpointBaseUrl: config.checkpointBaseUrl }),
+        log,
+        telemetry,
+        ...(dataDirLock !== undefined && { dataDirLock }),
+      }),
+    );
+  } catch (e) {
+    await telemetry.tracing.shutdown();
+    throw e;
+  }
+  return {
+    ...node,
+    async close() {
+      try {
+        await node.close();
+      } finally {
+        await telemetry.tracing.shutdown(); // exports the spans still buffered
+      }
+    },
+  };
 }

@@ -15,6 +15,7 @@ import {
   type Target,
 } from "@capstan/sdk/protocol";
 import type { Clock } from "./core/clock";
+import type { InvocationId } from "@capstan/sdk/protocol";
 import { AdminApi } from "./api/admin-api";
 import { CheckpointChannel } from "./api/checkpoint-channel";
 import { IngressApi } from "./api/ingress-api";
@@ -27,6 +28,8 @@ import { OutboxDelivery } from "./partition/outbox-delivery";
 import { AttemptDriver } from "./invocation/attempt-driver";
 import type { DeploymentEndpoint, Invoker } from "./invoker/invoker";
 import { Metrics } from "./metrics/metrics";
+import { Telemetry } from "./telemetry/telemetry";
+import { noopTracing } from "./telemetry/tracing";
 import { LocalPartitionRouter } from "./partition/local-partition-router";
 import { TimerService } from "./partition/timer-service";
 import { AttemptCredentials } from "./security/attempt-credentials";
@@ -67,14 +70,17 @@ export interface RuntimeOptions {
   completedRetentionMs?: number;
   /** Issues and checks attempt credentials; default: a random key held in memory (tests). */
   attemptCredentials?: AttemptCredentials;
+  /** Ignored when `telemetry` is given (it has its own log). */
   log?: Log;
+  /** Spans, logs and counters; default: tracing off, `log`, fresh counters. */
+  telemetry?: Telemetry;
 }
 
 export class Runtime implements RuntimeApi {
   readonly router: LocalPartitionRouter;
   readonly timers: TimerService;
   readonly registry: DeploymentRegistry;
-  readonly metricsRegistry = new Metrics();
+  readonly telemetry: Telemetry;
   readonly driver: AttemptDriver;
   private checkpointBaseUrl: string | undefined;
   private status: HealthInfo["status"] = "starting";
@@ -85,7 +91,12 @@ export class Runtime implements RuntimeApi {
   private readonly log: Log;
 
   constructor(private readonly options: RuntimeOptions) {
-    this.log = options.log ?? (() => undefined);
+    this.telemetry =
+      options.telemetry ??
+      new Telemetry(noopTracing, options.log ?? (() => undefined), new Metrics(), () =>
+        options.clock.nowMs(),
+      );
+    this.log = this.telemetry.log;
     this.checkpointBaseUrl = options.checkpointBaseUrl;
     const completedRetentionMs = options.completedRetentionMs ?? 0;
     const attemptCredentials = options.attemptCredentials ?? new AttemptCredentials(randomBytes(32));
@@ -105,12 +116,17 @@ export class Runtime implements RuntimeApi {
               outbox: this.outbox,
               resultWaiters,
               completionWaiters,
+              reports: {
+                started: (id) => void this.reportStarted(p, id),
+                finished: (id, result) => void this.reportFinished(p, id, result),
+              },
             },
             p,
             effects,
           ),
         onFenced: (p, reason) => this.log(`partition ${p} stopped: ${reason}`, "error"),
         onWarning: (p, message) => this.log(`partition ${p}: ${message}`, "warn"),
+        onCommit: (ms) => this.telemetry.metrics.observeCommit(ms),
       },
     );
     this.timers = new TimerService(
@@ -129,20 +145,32 @@ export class Runtime implements RuntimeApi {
       this.registry,
       options.invoker,
       options.clock,
-      this.metricsRegistry,
+      this.telemetry,
       () => (this.checkpointBaseUrl ? this.checkpointBaseUrl + CHECKPOINT_PATH : undefined),
-      this.log,
       attemptCredentials,
     );
     const access = new PartitionAccess(this.router, () => this.status);
-    this.ingress = new IngressApi(access, this.registry, options.clock, resultWaiters, completedRetentionMs);
-    this.checkpoints = new CheckpointChannel(access, completionWaiters, attemptCredentials, options.clock);
+    this.ingress = new IngressApi(
+      access,
+      this.registry,
+      options.clock,
+      resultWaiters,
+      completedRetentionMs,
+      this.telemetry,
+    );
+    this.checkpoints = new CheckpointChannel(
+      access,
+      completionWaiters,
+      attemptCredentials,
+      options.clock,
+      (id, attempt, entries) => this.driver.checkpointed(id, attempt, entries),
+    );
     this.admin = new AdminApi(
       access,
       this.registry,
       options.invoker,
       options.clock,
-      this.metricsRegistry,
+      this.telemetry,
       {
         commit: () => this.router.commitStats(),
         queueDepths: () => this.router.queueDepths(),
@@ -151,6 +179,18 @@ export class Runtime implements RuntimeApi {
       },
       RUNTIME_VERSION,
     );
+  }
+
+  /** A new invocation was recorded: its `invocation-start` span (read after the fact, off the commit path). */
+  private async reportStarted(partition: number, id: InvocationId): Promise<void> {
+    const inv = await this.router.view(partition).invocation(id);
+    if (inv !== undefined) this.telemetry.invocationStarted(inv);
+  }
+
+  /** An invocation removed in the same batch (retention 0) has no end span or latency. */
+  private async reportFinished(partition: number, id: InvocationId, result: Completion): Promise<void> {
+    const inv = await this.router.view(partition).invocation(id);
+    if (inv !== undefined) this.telemetry.invocationEnded(inv, result);
   }
 
   /** Recovers every partition (snapshot + log replay) and restarts what was in flight. */

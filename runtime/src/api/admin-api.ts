@@ -8,10 +8,10 @@ import type { InvocationStatus } from "../core/state";
 import { partitionOfTarget } from "../core/partitioning";
 import { buildQueryViews } from "../invocation/query-views";
 import type { DeploymentEndpoint, Invoker } from "../invoker/invoker";
-import type { Metrics } from "../metrics/metrics";
 import type { CommitStats } from "../partition/local-partition-router";
 import { type DeploymentRegistry, toDeploymentInfo } from "../registry/deployment-registry";
 import { RuntimeError } from "../runtime-error";
+import type { Telemetry } from "../telemetry/telemetry";
 import type {
   DeploymentInfo,
   HealthInfo,
@@ -43,7 +43,7 @@ export class AdminApi {
     private readonly registry: DeploymentRegistry,
     private readonly invoker: Invoker,
     private readonly clock: Clock,
-    private readonly metricsRegistry: Metrics,
+    private readonly telemetry: Telemetry,
     private readonly stats: NodeStats,
     private readonly version: string,
   ) {}
@@ -108,6 +108,10 @@ export class AdminApi {
     const effects = await this.access.append(p, { kind: action, invocationId: inv.id });
     const rejected = effects.find((e) => e.kind === "request-rejected");
     if (rejected) throw new RuntimeError(rejected.code, rejected.message);
+    if (action === "pause") {
+      const paused = await this.access.router.view(p).invocation(inv.id);
+      if (paused?.status === "paused") this.telemetry.paused(paused);
+    }
   }
 
   async getState(service: string, key: string): Promise<Record<string, string>> {
@@ -151,7 +155,7 @@ export class AdminApi {
       for (const [status, n] of await this.access.router.view(p).countByStatus())
         byStatus.set(status, (byStatus.get(status) ?? 0) + n);
     }
-    return this.metricsRegistry.render({
+    return this.telemetry.metrics.render({
       invocationsByStatus: byStatus,
       commit: this.stats.commit(),
       queueDepths: this.stats.queueDepths(),

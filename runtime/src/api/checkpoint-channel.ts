@@ -28,6 +28,12 @@ export class CheckpointChannel {
     private readonly completionWaiters: Waiters<void>,
     private readonly credentials: AttemptCredentials,
     private readonly clock: Clock,
+    /** Told of the entries each accepted checkpoint recorded (the attempt's span events). */
+    private readonly recorded: (
+      invocationId: string,
+      attempt: number,
+      entries: readonly JournalEntry[],
+    ) => void,
   ) {}
 
   /** The attempt a credential names, checked against the key and the partition's leadership epoch. */
@@ -71,6 +77,7 @@ export class CheckpointChannel {
     });
     const rejected = effects.find((e) => e.kind === "entries-rejected");
     if (rejected) throw new RuntimeError(rejected.code, rejected.message);
+    this.recorded(id, attempt, request.entries);
     let inv = await view.invocation(id);
     let completions = completionsOf(inv, request.pending);
     if (completions.length === 0 && request.pending.length > 0 && (request.waitMs ?? 0) > 0) {

@@ -10,6 +10,7 @@ import {
   type Target,
 } from "@capstan/sdk/protocol";
 import type { Clock } from "../core/clock";
+import type { InvocationTrace } from "../core/state";
 import { formatNewInvocationId, partitionOfTarget } from "../core/partitioning";
 import { randomHex, randomUint16 } from "../invocation/random-pool";
 import { resolveTarget, toNewInvocation } from "../invocation/target-resolution";
@@ -17,7 +18,11 @@ import type { Waiters } from "../invocation/waiters";
 import type { DeploymentRegistry } from "../registry/deployment-registry";
 import { RuntimeError } from "../runtime-error";
 import type { OutputState, SubmitRequest, SubmitResult } from "../server/runtime-api";
+import type { Telemetry } from "../telemetry/telemetry";
 import type { PartitionAccess } from "./partition-access";
+
+/** W3C trace context header of an ingress request (lower case: Node's header names). */
+const TRACEPARENT_HEADER = "traceparent";
 
 export class IngressApi {
   constructor(
@@ -27,10 +32,27 @@ export class IngressApi {
     /** Woken with an invocation's result when it finishes (effect dispatch). */
     private readonly resultWaiters: Waiters<Completion>,
     private readonly completedRetentionMs: number,
+    private readonly telemetry: Telemetry,
   ) {}
 
+  /** Records a new invocation (or finds the one its idempotency key or workflow id names), traced. */
   async submit(request: SubmitRequest): Promise<SubmitResult> {
     this.access.assertRunning();
+    const ingress = this.telemetry.ingress(request.target, request.headers[TRACEPARENT_HEADER]);
+    try {
+      const result = await this.submitTraced(request, ingress.trace);
+      ingress.end();
+      return result;
+    } catch (e) {
+      ingress.end((e as Error)?.message ?? String(e));
+      throw e;
+    }
+  }
+
+  private async submitTraced(
+    request: SubmitRequest,
+    trace: InvocationTrace | undefined,
+  ): Promise<SubmitResult> {
     const resolved = resolveTarget(this.registry, request.target);
     const partitions = this.access.router.partitions;
     const partition =
@@ -45,6 +67,7 @@ export class IngressApi {
         ...(request.idempotencyKey !== undefined && { idempotencyKey: request.idempotencyKey }),
         ...(request.delayMs !== undefined &&
           request.delayMs > 0 && { notBeforeMs: this.clock.nowMs() + request.delayMs }),
+        ...(trace !== undefined && { trace }),
       },
       this.completedRetentionMs,
     );

@@ -1,6 +1,6 @@
 /** The `capstan` subcommands other than `dev`: thin wrappers over the admin and ingress APIs. */
 import { flag, UsageError, type ParsedArgs } from "./args";
-import { table, time, timeline } from "./format";
+import { failureLines, table, time, timeline, type FailureView } from "./format";
 import { CliError, EXIT_API_ERROR, request, type HttpResult } from "./http-client";
 import { showAdminToken, showIdentityKey } from "./credential-commands";
 
@@ -118,7 +118,7 @@ interface Summary {
   createdAtMs: number;
   scheduledAtMs?: number;
   cancelRequested?: boolean;
-  lastFailure?: { message: string };
+  lastFailure?: FailureView;
 }
 
 /** `scheduled (starts 2026-…)`, `completed (failed)`, `running`. */
@@ -150,6 +150,7 @@ const invocations: Command = async (ctx, args) => {
       journal: Parameters<typeof timeline>[0];
       entryTimes: Parameters<typeof timeline>[1];
       result?: { kind: string; failure?: { code: number; name?: string; message: string } };
+      traceId?: string;
     };
     const failure = r.result?.failure;
     print(ctx, r, () =>
@@ -162,7 +163,8 @@ const invocations: Command = async (ctx, args) => {
         ...(r.cancelRequested
           ? ["cancel requested: delivered at the handler's next await (kill a handler that fails before one)"]
           : []),
-        ...(r.lastFailure && r.status !== "completed" ? [`last failure: ${r.lastFailure.message}`] : []),
+        ...(r.lastFailure && r.status !== "completed" ? failureLines(r.lastFailure, r.status, r.id) : []),
+        ...(r.traceId !== undefined ? [`trace id: ${r.traceId}`] : []),
         "",
         timeline(r.journal, r.entryTimes),
       ].join("\n"),

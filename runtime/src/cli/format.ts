@@ -63,3 +63,37 @@ export function timeline(journal: JournalEntry[], entryTimes: Array<[number, num
 function truncate(s: string, max = 60): string {
   return s.length > max ? s.slice(0, max - 1) + "…" : s;
 }
+
+/** What `describe` shows of the last failed attempt (the admin API's `lastFailure`). */
+export interface FailureView {
+  message: string;
+  atMs: number;
+  attempt: number;
+  stack?: string;
+  entry?: { index: number; kind: string; name?: string };
+  nextRetryAtMs?: number;
+}
+
+/**
+ * The last failure as `describe` prints it: attempt and time, the failing step, the next retry, then
+ * the stack's frames.
+ *
+ * @example
+ * failureLines({ message: "boom", atMs, attempt: 3, entry: { index: 2, kind: "run", name: "charge" } }, "paused")
+ * // ["last failure: attempt 3 at 2026-…Z, in run \"charge\" (entry 2): boom", "next: paused …"]
+ */
+export function failureLines(failure: FailureView, status: string, invocationId: string): string[] {
+  const step =
+    failure.entry === undefined
+      ? ""
+      : `, in ${failure.entry.kind}${failure.entry.name !== undefined ? ` "${failure.entry.name}"` : ""} (entry ${failure.entry.index})`;
+  const lines = [
+    `last failure: attempt ${failure.attempt} at ${time(failure.atMs)}${step}: ${failure.message}`,
+  ];
+  if (failure.nextRetryAtMs !== undefined) lines.push(`next retry: ${time(failure.nextRetryAtMs)}`);
+  else if (status === "paused")
+    lines.push(`next retry: none, paused (capstan invocations resume ${invocationId})`);
+  const stack = failure.stack?.split("\n").filter((l) => /^\s+at /.test(l)) ?? [];
+  if (stack.length > 0) lines.push("stack:", ...stack.map((l) => `  ${l.trim()}`));
+  return lines;
+}

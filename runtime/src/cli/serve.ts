@@ -10,14 +10,14 @@ import { LambdaInvoker } from "../invoker/lambda-invoker";
 import { RoutingInvoker } from "../invoker/routing-invoker";
 import { startRuntimeNodeFromConfig, type RuntimeNode } from "../node";
 import { stopSignal } from "./stop-signal";
-import { stderrLog } from "../log";
+import { createLog } from "../log";
 import { loadNodeCredentials } from "../security/node-credentials";
 
 export async function runServe(args: ParsedArgs): Promise<number> {
   let node: RuntimeNode;
   try {
     const config = loadConfig(configFlags(args.flags));
-    const log = stderrLog(config.logLevel);
+    const log = createLog(config.logFormat, config.logLevel);
     const credentials = loadNodeCredentials(config.dataDir, config.secrets);
     const invoker = new RoutingInvoker({
       lambda: new LambdaInvoker({

@@ -29,6 +29,34 @@ describe("loadConfig", () => {
     expect(c.handlersDir).toBe(path.resolve("/repo", "handlers/src"));
   });
 
+  test("logs are text unless CAPSTAN_LOG_FORMAT=json; an unknown format is refused", () => {
+    expect(load({}).logFormat).toBe("text");
+    expect(load({ CAPSTAN_LOG_FORMAT: "json" }).logFormat).toBe("json");
+    expect(() => load({ CAPSTAN_LOG_FORMAT: "xml" })).toThrow(/CAPSTAN_LOG_FORMAT/);
+  });
+
+  test("tracing follows the standard OTEL_* variables and is off without an endpoint", () => {
+    expect(load({})).toMatchObject({ tracesEndpoint: undefined, serviceName: "capstan" });
+    expect(load({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }).tracesEndpoint).toBe(
+      "http://collector:4318/v1/traces",
+    );
+    const both = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://traces.example/otlp",
+      OTEL_SERVICE_NAME: "orders-runtime",
+    };
+    expect(load(both)).toMatchObject({
+      tracesEndpoint: "https://traces.example/otlp",
+      serviceName: "orders-runtime",
+    });
+    expect(load({ ...both, OTEL_TRACES_EXPORTER: "none" }).tracesEndpoint).toBeUndefined();
+    expect(() => load({ ...both, OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toThrow(/http\/json/);
+    expect(() => load({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
+    expect(() => load({ OTEL_TRACES_EXPORTER: "zipkin" })).toThrow(/OTEL_TRACES_EXPORTER/);
+  });
+
   test("bad values fail with CONFIG_INVALID naming the variable", () => {
     expect(() => load({ CAPSTAN_INGRESS_PORT: "80a" })).toThrow(ConfigError);
     expect(() => load({ CAPSTAN_INGRESS_PORT: "65536" })).toThrow(/CAPSTAN_INGRESS_PORT/);

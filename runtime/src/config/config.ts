@@ -4,7 +4,7 @@
 import { createPrivateKey } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { LOG_LEVELS, type LogLevel } from "../log";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log";
 import { MIN_ATTEMPT_KEY_BYTES } from "../security/attempt-credentials";
 import { readSecret } from "../security/key-files";
 import { ADMIN_TOKEN_FILE, type ConfiguredSecrets } from "../security/node-credentials";
@@ -24,6 +24,12 @@ export interface RuntimeConfig {
   dataDir: string;
   partitions: number;
   logLevel: LogLevel;
+  /** `text` for a terminal (default), `json` (one object per line) for CloudWatch and collectors. */
+  logFormat: LogFormat;
+  /** Where spans go over OTLP/HTTP (JSON); undefined = tracing off. */
+  tracesEndpoint: string | undefined;
+  /** Resource `service.name` of the runtime's spans. */
+  serviceName: string;
   /** Secrets given by the environment; the others are kept in the data directory. Never logged. */
   secrets: ConfiguredSecrets;
   /** Base URL the SDK uses to reach the checkpoint endpoint; defaults to the checkpoint listener. */
@@ -52,6 +58,11 @@ export const DEFAULT_PARTITIONS = 16;
 export const MAX_PARTITIONS = 1024;
 /** Completed invocations stay inspectable (describe, SQL, attach) this long by default. */
 export const DEFAULT_COMPLETED_RETENTION_MS = 3_600_000;
+
+/** The runtime's spans carry this `service.name` unless OTEL_SERVICE_NAME says otherwise. */
+export const DEFAULT_SERVICE_NAME = "capstan";
+/** The OTLP encodings the runtime can send (`@opentelemetry/exporter-trace-otlp-http`). */
+const OTLP_PROTOCOLS = ["http/json"];
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -119,6 +130,10 @@ export function loadConfig(
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError(`CAPSTAN_LOG_LEVEL=${logLevel} must be one of ${LOG_LEVELS.join(", ")}`);
   }
+  const logFormat = env.CAPSTAN_LOG_FORMAT || "text";
+  if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) {
+    throw new ConfigError(`CAPSTAN_LOG_FORMAT=${logFormat} must be one of ${LOG_FORMATS.join(", ")}`);
+  }
   return {
     host: env.CAPSTAN_HOST ?? "127.0.0.1",
     ingressPort: port(env, "CAPSTAN_INGRESS_PORT", DEFAULT_INGRESS_PORT),
@@ -128,6 +143,9 @@ export function loadConfig(
     dataDir: path.resolve(cwd, env.CAPSTAN_DATA_DIR ?? ".capstan"),
     partitions: int(env, "CAPSTAN_PARTITIONS", DEFAULT_PARTITIONS, 1, MAX_PARTITIONS),
     logLevel: logLevel as RuntimeConfig["logLevel"],
+    logFormat: logFormat as LogFormat,
+    tracesEndpoint: tracesEndpoint(env),
+    serviceName: env.OTEL_SERVICE_NAME || DEFAULT_SERVICE_NAME,
     secrets: secrets(env),
     checkpointBaseUrl: env.CAPSTAN_CHECKPOINT_URL || undefined,
     lambdaEndpoint: env.CAPSTAN_LAMBDA_ENDPOINT || undefined,
@@ -144,6 +162,32 @@ export function loadConfig(
     lambdaMaxWorkers: int(env, "CAPSTAN_LAMBDA_MAX_WORKERS", DEFAULT_MAX_WORKERS_PER_FUNCTION, 1, 1000),
     lambdaMaxQueued: int(env, "CAPSTAN_LAMBDA_MAX_QUEUED", DEFAULT_MAX_QUEUED_PER_FUNCTION, 0, 100_000),
   };
+}
+
+/**
+ * The OTLP/HTTP traces URL from the standard variables: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, or
+ * OTEL_EXPORTER_OTLP_ENDPOINT plus `/v1/traces` (OTel's exporter specification); none, or
+ * OTEL_TRACES_EXPORTER=none, turns tracing off.
+ */
+function tracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
+  const exporter = env.OTEL_TRACES_EXPORTER || "otlp";
+  if (exporter === "none") return undefined;
+  if (exporter !== "otlp") throw new ConfigError(`OTEL_TRACES_EXPORTER=${exporter} must be otlp or none`);
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || "http/json";
+  const url = (raw: string, name: string): string => {
+    if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new ConfigError(`${name}=${raw} is not an http(s) URL`);
+    if (!OTLP_PROTOCOLS.includes(protocol)) {
+      throw new ConfigError(
+        `OTLP protocol ${protocol} is not supported: set OTEL_EXPORTER_OTLP_PROTOCOL=http/json (the collector's port 4318)`,
+      );
+    }
+    return raw;
+  };
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (traces) return url(traces, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (base) return url(base, "OTEL_EXPORTER_OTLP_ENDPOINT").replace(/\/+$/, "") + "/v1/traces";
+  return undefined;
 }
 
 export interface CliConfig {

@@ -10,9 +10,11 @@ import {
   decodeInvokeRequest,
   decodeInvokeResponse,
   entryLabel,
+  parseTraceparent,
   RUNTIME_COMPLETED_KINDS,
   type JournalEntry,
 } from "@capstan/sdk/protocol";
+import { Telemetry } from "../telemetry/telemetry";
 import { Harness, newInvocation, ofKind, rec } from "./test-support/builders";
 
 const FIXTURES = path.join(__dirname, "../../../sdk/src/protocol/fixtures");
@@ -55,4 +57,16 @@ test("the runtime accepts the SDK's recorded journal of every entry kind", () =>
     finalJournal.map((e) => [e.kind, entryLabel(e)]),
   );
   expect(h.inv(id).status).toBe("completed");
+});
+
+test("the runtime sends the fixture's traceparent: its attempt span, derived from invocation and attempt", () => {
+  const request = decodeInvokeRequest(read("invoke-every-entry-kind.request.json"));
+  const caller = parseTraceparent(request.traceparent)!;
+  const h = new Harness(7, 16);
+  const id = request.invocationId as Parameters<typeof newInvocation>[0];
+  h.apply(rec.invoke({ ...newInvocation(id), trace: { traceId: caller.traceId, sampled: true } }));
+
+  const attempt = Telemetry.silent().attemptStarted(h.inv(id), request.attempt);
+
+  expect(attempt.traceparent).toBe(request.traceparent);
 });

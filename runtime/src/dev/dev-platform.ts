@@ -22,7 +22,7 @@ import { startRuntimeNodeFromConfig, type RuntimeNode } from "../node";
 import { lockDataDir, type DataDirLock } from "../storage/data-dir-lock";
 import { stopSignal } from "../cli/stop-signal";
 import { watchTree, type TreeWatcher } from "./tree-watcher";
-import { stderrLog, type Log } from "../log";
+import { createLog, type Log } from "../log";
 import { loadNodeCredentials } from "../security/node-credentials";
 
 /** The local Lambda endpoint's published versions, beside their bundles in the build dir. */
@@ -223,7 +223,7 @@ export async function runDev(args: ParsedArgs): Promise<number> {
   let log: Log;
   try {
     config = loadConfig(configFlags(args.flags));
-    log = stderrLog(config.logLevel);
+    log = createLog(config.logFormat, config.logLevel);
     platform = await startDevPlatform(config, log);
   } catch (e) {
     process.stderr.write(`capstan dev: ${(e as Error).message}\n`);

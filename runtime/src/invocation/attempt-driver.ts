@@ -4,21 +4,22 @@
  * (an `entries` record with the response's outcome, or `attempt-failed`). It is the only place
  * attempts start or end.
  */
-import type { Log } from "../log";
-import { isProtocolError } from "@capstan/sdk/protocol";
+import { isProtocolError, type JournalEntry } from "@capstan/sdk/protocol";
 import type { Clock } from "../core/clock";
 import type { Invocation } from "../core/state";
 import { InvokeError, type Invoker } from "../invoker/invoker";
-import type { Metrics } from "../metrics/metrics";
 import { appendInternal } from "../partition/internal-append";
 import type { PartitionRouter } from "../partition/partition-router";
 import type { DeploymentRegistry } from "../registry/deployment-registry";
 import { ATTEMPT_CREDENTIAL_TTL_MS, type AttemptCredentials } from "../security/attempt-credentials";
+import type { AttemptEnd, AttemptTelemetry, Telemetry } from "../telemetry/telemetry";
 import { buildInvokeRequest } from "./request-builder";
 
 interface InFlight {
   attempt: number;
   controller: AbortController;
+  /** Set once the invocation is read and the attempt's span opens. */
+  telemetry?: AttemptTelemetry;
 }
 
 export class AttemptDriver {
@@ -29,11 +30,14 @@ export class AttemptDriver {
     private readonly registry: DeploymentRegistry,
     private readonly invoker: Invoker,
     private readonly clock: Clock,
-    private readonly metrics: Metrics,
+    private readonly telemetry: Telemetry,
     private readonly checkpointUrl: () => string | undefined,
-    private readonly log: Log,
     private readonly credentials: AttemptCredentials,
   ) {}
+
+  private get log(): Telemetry["log"] {
+    return this.telemetry.log;
+  }
 
   get inFlightCount(): number {
     return this.inFlight.size;
@@ -50,6 +54,12 @@ export class AttemptDriver {
     void this.run(partition, invocationId as Invocation["id"], attempt, controller).finally(() => {
       if (this.inFlight.get(invocationId)?.controller === controller) this.inFlight.delete(invocationId);
     });
+  }
+
+  /** Entries a checkpoint of the running attempt recorded (span events). */
+  checkpointed(invocationId: string, attempt: number, entries: readonly JournalEntry[]): void {
+    const f = this.inFlight.get(invocationId);
+    if (f && f.attempt === attempt) f.telemetry?.entries(entries);
   }
 
   abort(invocationId: string, attempt: number): void {
@@ -71,13 +81,24 @@ export class AttemptDriver {
     const inv = await view.invocation(id);
     // Superseded meanwhile (a newer attempt, a kill, a completion): that attempt's own effect runs it.
     if (!inv || inv.status !== "running" || inv.attempt !== attempt || controller.signal.aborted) return;
+    const telemetry = this.telemetry.attemptStarted(inv, attempt);
+    const inFlight = this.inFlight.get(id);
+    if (inFlight?.controller === controller) inFlight.telemetry = telemetry;
+    /** The attempt's outcome is recorded: its span ends, its failure is logged and counted. */
+    const ended = async (result: AttemptEnd): Promise<void> =>
+      telemetry.end(result, (await view.invocation(id)) ?? inv);
     const deployment = this.registry.get(inv.deploymentId);
     if (!deployment) {
-      await this.fail(partition, id, attempt, `deployment ${inv.deploymentId} is not registered`, false);
+      const message = `deployment ${inv.deploymentId} is not registered`;
+      await this.fail(partition, id, attempt, message, false);
+      await ended({ kind: "invoke-error", code: "INVOKE_UNEXPECTED", message });
       return;
     }
     const health = this.router.health(partition);
-    if (health.state !== "leading") return; // nothing this attempt did could be recorded
+    if (health.state !== "leading") {
+      await ended({ kind: "aborted" }); // nothing this attempt did could be recorded
+      return;
+    }
     const objectState =
       inv.target.key === undefined ? undefined : await view.objectState(inv.target.service, inv.target.key);
     const nowMs = this.clock.nowMs();
@@ -89,6 +110,7 @@ export class AttemptDriver {
       expiresAtMs: nowMs + ATTEMPT_CREDENTIAL_TTL_MS,
     });
     const request = buildInvokeRequest(objectState, inv, this.checkpointUrl(), nowMs, token);
+    request.traceparent = telemetry.traceparent;
     const timeout = setTimeout(
       () =>
         controller.abort(
@@ -100,7 +122,7 @@ export class AttemptDriver {
         ),
       inv.abortTimeoutMs,
     );
-    this.metrics.countHandlerInvocation(inv.target.service, inv.target.handler);
+    this.telemetry.metrics.countHandlerInvocation(inv.target.service, inv.target.handler);
     const startedMs = this.clock.nowMs();
     try {
       const response = await this.invoker.invoke(deployment.endpoint, request, controller.signal);
@@ -112,9 +134,12 @@ export class AttemptDriver {
         "debug",
       );
       if (response.invocationId !== id || response.attemptToken !== token) {
-        await this.fail(partition, id, attempt, "response names another invocation or attempt", true);
+        const message = "response names another invocation or attempt";
+        await this.fail(partition, id, attempt, message, true);
+        await ended({ kind: "invoke-error", code: "INVOKE_BAD_RESPONSE", message });
         return;
       }
+      telemetry.entries(response.entries);
       const effects = await appendInternal(
         this.router,
         partition,
@@ -125,24 +150,22 @@ export class AttemptDriver {
       if (rejected && rejected.code !== "INVOKE_STALE_ATTEMPT") {
         // The response did not fit the journal: nothing was applied, so retry the attempt.
         await this.fail(partition, id, attempt, `${rejected.code}: ${rejected.message}`, true);
+        await ended({ kind: "invoke-error", code: rejected.code, message: rejected.message });
+        return;
       }
+      await ended(rejected ? { kind: "aborted" } : { kind: "response", outcome: response.outcome });
     } catch (e) {
-      if (controller.signal.aborted && !(controller.signal.reason instanceof InvokeError)) return; // aborted on purpose (kill, pause, shutdown)
+      if (controller.signal.aborted && !(controller.signal.reason instanceof InvokeError)) {
+        await ended({ kind: "aborted" }); // aborted on purpose (kill, pause, shutdown)
+        return;
+      }
       const err = controller.signal.reason instanceof InvokeError ? controller.signal.reason : e;
       const retryable = err instanceof InvokeError ? err.retryable : !isProtocolError(err);
       const code = err instanceof InvokeError ? err.code : "INVOKE_UNEXPECTED";
-      this.metrics.countInvokeFailure(code);
-      this.log(
-        `attempt ${attempt} of ${id} failed (${code}): ${String((err as Error)?.message ?? err)}`,
-        "warn",
-      );
-      await this.fail(
-        partition,
-        id,
-        attempt,
-        `${code}: ${String((err as Error)?.message ?? err)}`,
-        retryable,
-      );
+      const message = String((err as Error)?.message ?? err);
+      this.telemetry.metrics.countInvokeFailure(code);
+      await this.fail(partition, id, attempt, `${code}: ${message}`, retryable);
+      await ended({ kind: "invoke-error", code, message });
     } finally {
       clearTimeout(timeout);
     }

@@ -18,6 +18,12 @@ export function summarize(inv: Invocation, scheduledAtMs: number | undefined): I
     ...(inv.cancelPending && inv.status !== "completed" && { cancelRequested: true }),
     modifiedAtMs: inv.modifiedAtMs,
     ...(inv.completedAtMs !== undefined && { completedAtMs: inv.completedAtMs }),
-    ...(inv.lastFailure !== undefined && { lastFailure: inv.lastFailure }),
+    ...(inv.lastFailure !== undefined && { lastFailure: failureSummary(inv) }),
   };
+}
+
+/** The last failure without its stack (lists stay small); the retry time only while backing off. */
+function failureSummary(inv: Invocation): NonNullable<InvocationSummary["lastFailure"]> {
+  const { stack: _stack, nextRetryAtMs, ...rest } = inv.lastFailure!;
+  return { ...rest, ...(inv.status === "backing-off" && nextRetryAtMs !== undefined && { nextRetryAtMs }) };
 }

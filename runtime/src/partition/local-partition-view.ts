@@ -23,13 +23,19 @@ export class LocalPartitionView implements PartitionView {
   async describe(id: Invocation["id"]): Promise<InvocationDetail | undefined> {
     const inv = this.state().invocations.get(id);
     if (inv === undefined) return undefined;
+    const summary = this.summary(inv);
     return {
-      ...this.summary(inv),
+      ...summary,
       journal: inv.journal,
       entryTimes: inv.entryTimes,
       ...(inv.result !== undefined && { result: inv.result }),
       awaiting: inv.awaiting,
       headers: inv.headers,
+      // The stack is for the one invocation described, never in lists.
+      ...(inv.lastFailure?.stack !== undefined && {
+        lastFailure: { ...summary.lastFailure!, stack: inv.lastFailure.stack },
+      }),
+      ...(inv.trace !== undefined && { traceId: inv.trace.traceId }),
     };
   }
 

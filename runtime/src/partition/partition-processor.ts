@@ -47,6 +47,8 @@ export interface EffectSink {
   onFenced(partition: number, reason: string): void;
   /** A failure the processor survives (e.g. a snapshot that could not be written). */
   onWarning(partition: number, message: string): void;
+  /** A batch became durable after `ms` (the commit latency metric). */
+  onCommit?(ms: number): void;
 }
 
 interface Pending {
@@ -225,7 +227,9 @@ export class PartitionProcessor {
     }
     this.commitStats.batches += 1;
     this.commitStats.records += records.length;
-    this.commitStats.totalCommitMs += performance.now() - started;
+    const commitMs = performance.now() - started;
+    this.commitStats.totalCommitMs += commitMs;
+    this.sink.onCommit?.(commitMs);
     this.nextLsn = firstLsn + records.length;
     const all: Effect[] = [];
     try {

@@ -13,7 +13,7 @@ import type {
   Target,
 } from "@capstan/sdk/protocol";
 import type { DeploymentEndpoint } from "../invoker/invoker";
-import type { InvocationStatus } from "../core/state";
+import type { InvocationStatus, LastFailure } from "../core/state";
 import type { VerifiedAttempt } from "../security/checkpoint-authentication";
 
 export interface SubmitRequest {
@@ -64,7 +64,11 @@ export interface InvocationSummary {
   cancelRequested?: boolean;
   modifiedAtMs: number;
   completedAtMs?: number;
-  lastFailure?: { message: string; atMs: number; attempt: number };
+  /**
+   * Why the last attempt failed: `entry` is the step that threw; `nextRetryAtMs` is set while the
+   * invocation backs off. Its `stack` is in the detail only (`describe`), never in lists.
+   */
+  lastFailure?: LastFailure;
 }
 
 export interface InvocationDetail extends InvocationSummary {
@@ -74,6 +78,8 @@ export interface InvocationDetail extends InvocationSummary {
   result?: Completion;
   awaiting: number[];
   headers: Record<string, string>;
+  /** The W3C trace id of the invocation's spans (docs/observability.md), to find it in a trace backend. */
+  traceId?: string;
 }
 
 export interface InvocationFilter {

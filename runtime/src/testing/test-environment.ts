@@ -11,6 +11,7 @@ import type { Completion, JournalEntry } from "@capstan/sdk/protocol";
 import { startRuntimeNode, type RuntimeNode } from "../node";
 import { loadNodeCredentials, type NodeCredentials } from "../security/node-credentials";
 import type { InvocationDetail } from "../server/runtime-api";
+import type { Telemetry } from "../telemetry/telemetry";
 import { InProcessInvoker } from "./in-process-invoker";
 import { ManualClock } from "./manual-clock";
 
@@ -34,6 +35,11 @@ export interface TestEnvironmentOptions {
   /** How long completed invocations stay inspectable (default 1 hour). */
   completedRetentionMs?: number;
   endpointOptions?: Omit<EndpointOptions, "alwaysReplay">;
+  /**
+   * The runtime's spans, logs and counters, e.g. `new Telemetry(new OtelTracing({ exporter }), …)` with
+   * an in-memory exporter to assert on spans (default: tracing off, nothing logged).
+   */
+  telemetry?: Telemetry;
   /**
    * Lock the data directory, refusing a second runtime on it (default true). False only to test the
    * log's own fence, which needs two runtimes on one directory.
@@ -124,6 +130,7 @@ export class TestEnvironment {
       ...(clock && { clock, realTimers: false }),
       completedRetentionMs: options.completedRetentionMs ?? 3_600_000,
       log: () => undefined,
+      ...(options.telemetry !== undefined && { telemetry: options.telemetry }),
       ...(options.lockDataDir === false && { dataDirLock: false }),
     });
   }

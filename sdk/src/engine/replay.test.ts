@@ -254,6 +254,7 @@ describe("replay in request/response mode", () => {
       ]),
     );
     expect(lines.map((l) => l[1])).toEqual(["after"]);
+    expect(String(lines[0]![0])).toMatch(/^\[Log\/go\]\[inv_[0-9]+_[0-9A-Za-z]+\]$/); // the invocation id
   });
 });
 
