@@ -8,16 +8,10 @@ import { formatCompletion, formatTime, targetLabel } from "../format";
 import { href, useLoad } from "../hooks";
 
 /**
- * Failure details the runtime adds when it has them (stack, failing entry, next retry, trace id):
- * shown when present, so the page works with runtimes that report only the message.
+ * The failure's details (stack, failed entry, next retry) and the trace id are optional in the admin
+ * API: shown when present, so the page works with runtimes that report only the message.
  */
-interface FailureDetails {
-  stack?: string;
-  entryIndex?: number;
-  entryName?: string;
-  nextRetryAtMs?: number;
-}
-type Detail = InvocationDetail & { traceId?: string; lastFailure?: FailureDetails };
+type Detail = InvocationDetail;
 
 const ACTIONS: Array<{ action: InvocationAction; question: string; danger: boolean }> = [
   {
@@ -52,7 +46,7 @@ function allowed(status: InvocationDetail["status"]): InvocationAction[] {
 }
 
 export function InvocationPage({ id }: { id: string }) {
-  const detail = useLoad(() => api.invocation(id) as Promise<Detail>, id, true);
+  const detail = useLoad(() => api.invocation(id), id, true);
   const [actionError, setActionError] = useState<Error | undefined>(undefined);
   const [done, setDone] = useState<string | undefined>(undefined);
   const inv = detail.data;
@@ -165,8 +159,8 @@ function FailurePanel({ inv }: { inv: Detail }) {
       <h2>Last failure</h2>
       <p>
         Attempt {f.attempt} at {formatTime(f.atMs)}
-        {f.entryIndex !== undefined
-          ? `, at entry ${f.entryIndex}${f.entryName ? ` (${f.entryName})` : ""}`
+        {f.entry !== undefined
+          ? `, at entry ${f.entry.index} (${f.entry.kind}${f.entry.name !== undefined ? ` "${f.entry.name}"` : ""})`
           : ""}
         {f.nextRetryAtMs !== undefined ? `; next retry ${formatTime(f.nextRetryAtMs)}` : ""}
       </p>
