@@ -108,6 +108,12 @@ describe("npm start", () => {
     expect(again.json).toEqual(ok.json);
     const declined = await post(ingress, "/Checkout/placeOrder", { ...order, card: "4000-0000-0000-0002" });
     expect(declined.status).toBe(402);
+    // A step that throws is retried, and the terminal says so: error, step, attempt, next retry, stack.
+    const flaky = await post(ingress, "/Checkout/placeOrder", { ...order, card: "4000-0000-0000-0119" });
+    expect(flaky.status).toBe(200);
+    expect(platform.output).toMatch(
+      /warn: attempt 1 of inv_\S+ \(Checkout\/placeOrder\) failed at run "charge-payment" \(entry \d+\): Error: payment gateway timed out; retrying at \S+Z \(in [\d.]+ s\)\n {4}at /,
+    );
 
     expect((await post(ingress, "/MiddyGreeter/greet", "Ada")).status).toBe(200);
     expect(
