@@ -163,3 +163,21 @@ test("an incoming traceparent is honoured: the ingress span is its child, the in
   expect(start.attributes["capstan.invocation.id"]).toBe(id);
   expect(spans.filter((s) => s.name === "invocation-attempt")).toHaveLength(1);
 });
+
+test("after a restart the invocation's next attempt continues its trace, under the same start span", async () => {
+  const id = await env.send("Checkout", "place", "lamp");
+  await env.settle(); // suspended on its sleep
+  const before = runtimeSpans.getFinishedSpans();
+  const start = only(ofInvocation(before, id, "invocation-start"));
+
+  await env.restart();
+  expect(await env.result(id)).toBe("reserved lamp");
+
+  const attempts = ofInvocation(runtimeSpans.getFinishedSpans(), id, "invocation-attempt");
+  expect(attempts.length).toBeGreaterThanOrEqual(2);
+  for (const a of attempts) {
+    expect(a.spanContext().traceId).toBe(start.spanContext().traceId);
+    expect(parentOf(a)).toBe(start.spanContext().spanId);
+  }
+  expect(ofInvocation(runtimeSpans.getFinishedSpans(), id, "invocation-start")).toHaveLength(1);
+});
