@@ -82,7 +82,12 @@ export function jsonLog(
   };
 }
 
-/** The log `CAPSTAN_LOG_FORMAT` and `CAPSTAN_LOG_LEVEL` ask for, on stderr. */
+/**
+ * The log `CAPSTAN_LOG_FORMAT` and `CAPSTAN_LOG_LEVEL` ask for, on stderr.
+ *
+ * @example
+ * const log = createLog(config.logFormat, config.logLevel); // json on AWS, text in a terminal
+ */
 export function createLog(format: LogFormat, minLevel: LogLevel): Log {
   return format === "json" ? jsonLog(minLevel) : stderrLog(minLevel);
 }

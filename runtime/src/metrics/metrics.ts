@@ -7,7 +7,13 @@ export const INVOCATION_LATENCY_BOUNDS_SECONDS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86_400,
 ];
 
-/** Prometheus text exposition of the runtime's counters. Counters live here; gauges are read at scrape. */
+/**
+ * Prometheus text exposition of the runtime's counters. Counters live here; gauges are read at scrape.
+ *
+ * @example
+ * metrics.countAttemptFailure("Checkout", "place", "HANDLER_ERROR");
+ * // GET /metrics → capstan_attempt_failures_total{service="Checkout",handler="place",cause="HANDLER_ERROR"} 1
+ */
 export class Metrics {
   /** `service\0handler` → requests sent to a handler (every attempt). */
   private readonly handlerInvocations = new Map<string, number>();

@@ -28,6 +28,12 @@ export interface OtelTracingOptions {
   synchronous?: boolean;
 }
 
+/**
+ * @example
+ * const tracing = new OtelTracing({ exporter: new OTLPTraceExporter({ url }), serviceName: "capstan" });
+ * tracing.startSpan({ name: "invocation-start", ids: { traceId, spanId } }).end();
+ * await tracing.shutdown(); // exports what is still batched
+ */
 export class OtelTracing implements Tracing {
   readonly enabled = true;
   private readonly provider: NodeTracerProvider;

@@ -50,6 +50,12 @@ export interface IngressTelemetry {
   end(error?: string): void;
 }
 
+/**
+ * @example
+ * // Spans to an in-memory exporter (tests), failures logged as JSON lines:
+ * const telemetry = new Telemetry(new OtelTracing({ exporter, serviceName: "capstan" }), jsonLog("info"), new Metrics(), Date.now);
+ * const env = await startTestEnvironment({ services: [checkout], telemetry });
+ */
 export class Telemetry {
   constructor(
     readonly tracing: Tracing,

@@ -49,7 +49,12 @@ const NOOP_SPAN: OpenSpan = {
   end: () => undefined,
 };
 
-/** Tracing off: the same span object for every call, nothing recorded. */
+/**
+ * Tracing off: the same span object for every call, nothing recorded.
+ *
+ * @example
+ * new Telemetry(noopTracing, stderrLog("info"), new Metrics(), Date.now) // what a runtime without OTEL_* uses
+ */
 export const noopTracing: Tracing = {
   enabled: false,
   startSpan: () => NOOP_SPAN,
