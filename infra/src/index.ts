@@ -1,5 +1,23 @@
 /**
- * CDK constructs for Capstan. The AWS deployment (CapstanRuntime on Fargate, DurableFunction) is the
- * subject of a later issue; this package exists so the workspace layout is final.
+ * @capstan/infra: CDK constructs that deploy Capstan into your AWS account.
+ *
+ * @example
+ * const app = new App();
+ * const stack = new Stack(app, "Capstan");
+ * const runtime = new CapstanRuntime(stack, "Runtime");
+ * new DurableFunction(stack, "Greeter", { runtime, entry: "src/greeter/handler.ts" });
+ * addCapstanChecks(app); // cdk-nag AwsSolutions: synth fails on any unacknowledged finding
  */
-export const INFRA_VERSION = "0.1.0";
+export { CapstanRuntime } from "./runtime/capstan-runtime";
+export type { CapstanRuntimeProps } from "./runtime/capstan-runtime";
+export {
+  ADMIN_PORT,
+  CHECKPOINT_PORT,
+  INGRESS_PORT,
+  LOAD_BALANCER_IDLE_TIMEOUT_SECONDS,
+  STOP_TIMEOUT_SECONDS,
+} from "./runtime/runtime-limits";
+export { DurableFunction } from "./function/durable-function";
+export type { DurableFunctionProps } from "./function/durable-function";
+export { Registrar } from "./registration/registrar";
+export { addCapstanChecks } from "./nag/capstan-checks";
