@@ -58,8 +58,8 @@ export class Registrar extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [this.securityGroup],
       environment: {
-        CAPSTAN_ADMIN_URL: runtime.adminUrl,
-        CAPSTAN_ADMIN_TOKEN_SECRET_ARN: runtime.secrets.adminToken.secretArn,
+        ADMIN_URL: runtime.adminUrl,
+        ADMIN_TOKEN_SECRET_ARN: runtime.secrets.adminToken.secretArn,
       },
     };
     this.onEventHandler = handlerFunction(this, "OnEvent", {

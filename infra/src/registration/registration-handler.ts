@@ -5,7 +5,7 @@
  * starting, the new version's invoke permission still propagating). The framework calls it again
  * every query interval until the total timeout: no handler ever sleeps.
  *
- * Environment: CAPSTAN_ADMIN_URL and CAPSTAN_ADMIN_TOKEN_SECRET_ARN (set by the Registrar).
+ * Environment: ADMIN_URL and ADMIN_TOKEN_SECRET_ARN (set by the Registrar).
  * Resource properties: VersionArn, the published version to register.
  */
 import { AdminRequestError, httpAdminApi } from "./admin-client";
@@ -83,10 +83,9 @@ export async function isCompleteWith(
 let cachedToken: Promise<string> | undefined;
 
 async function liveDeps(): Promise<RegistrationDeps> {
-  const adminUrl = process.env.CAPSTAN_ADMIN_URL;
-  const secretArn = process.env.CAPSTAN_ADMIN_TOKEN_SECRET_ARN;
-  if (!adminUrl || !secretArn)
-    throw new Error("CAPSTAN_ADMIN_URL and CAPSTAN_ADMIN_TOKEN_SECRET_ARN must be set");
+  const adminUrl = process.env.ADMIN_URL;
+  const secretArn = process.env.ADMIN_TOKEN_SECRET_ARN;
+  if (!adminUrl || !secretArn) throw new Error("ADMIN_URL and ADMIN_TOKEN_SECRET_ARN must be set");
   cachedToken ??= secretsManagerStore().read(secretArn);
   return {
     admin: httpAdminApi(adminUrl, await cachedToken),
