@@ -10,11 +10,12 @@ COPY sdk/package.json sdk/
 COPY runtime/package.json runtime/
 COPY infra/package.json infra/
 COPY handlers/package.json handlers/
-# Type-checking needs the root's dev tooling (typescript); no install scripts are needed to compile.
+# Compiling needs the root's dev tooling (typescript, preact for the console); no install scripts.
 RUN npm ci --workspace sdk --workspace runtime --include-workspace-root --ignore-scripts --no-audit --no-fund
 COPY sdk/ sdk/
 COPY runtime/ runtime/
-RUN npx tsc -b sdk runtime
+# The runtime, then the web console the admin listener serves at /ui (into runtime/dist/console).
+RUN npx tsc -b sdk runtime && node runtime/console/build.mjs
 
 FROM node:22-bookworm-slim AS deps
 WORKDIR /src

@@ -62,7 +62,14 @@ describe("the repository's CDK app", () => {
     const context = path.join(outdir, images[0]!.source.directory);
     // Only what the image needs is staged (.dockerignore): no node_modules, tests, docs or infra code.
     expect(existsSync(path.join(context, "Dockerfile"))).toBe(true);
-    expect(existsSync(path.join(context, "runtime", "src", "cli", "main.ts"))).toBe(true);
+    for (const present of [
+      "runtime/src/cli/main.ts",
+      "runtime/console/build.mjs",
+      "sdk/src/index.ts",
+      "package-lock.json",
+    ]) {
+      expect(existsSync(path.join(context, present))).toBe(true);
+    }
     for (const absent of [
       "node_modules",
       "docs",
