@@ -50,9 +50,10 @@ export interface DurableFunctionProps {
    */
   readonly retryAttempts?: number;
   /**
-   * Keep the function out of the VPC. The SDK then cannot checkpoint mid-attempt and suspends at
-   * every await (request/response mode, docs/protocol.md); use it for handlers that need the
-   * internet without a NAT gateway. Default false.
+   * Keep the function out of the VPC. It cannot reach the checkpoint listener then: each attempt's
+   * first checkpoint fails (after the SDK's connect timeout) and the SDK falls back to
+   * request/response, suspending at every await (docs/sdk.md, Checkpoint failures). For handlers
+   * that need the internet without a NAT gateway. Default false.
    */
   readonly outsideVpc?: boolean;
 }
@@ -95,7 +96,7 @@ export class DurableFunction extends Construct {
         CAPSTAN_IDENTITY_PUBLIC_KEYS: runtime.secrets.identityPublicKey,
       },
       // keepNames: the SDK's errors carry literal names, but user code may rely on class names too.
-      bundling: { keepNames: true, sourceMap: true, ...props.bundling },
+      bundling: { keepNames: true, ...props.bundling },
       logGroup: new logs.LogGroup(this, "Logs", {
         retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.RETAIN,
