@@ -29,7 +29,8 @@ export function acknowledgeProviderFramework(
     id: `AwsSolutions-IAM4[${BASIC_EXECUTION_ROLE}]`,
     reason: "Lambda's managed policy for writing the function's own CloudWatch logs, and nothing else.",
   });
-  v.acknowledge({
+  // Scoped to the framework: Capstan's own handlers must stay on the newest runtime (cdk-nag L1).
+  Validations.of(provider).acknowledge({
     id: "AwsSolutions-L1",
     reason: "The provider framework's own functions: aws-cdk-lib pins their runtime, not Capstan.",
   });
@@ -44,7 +45,7 @@ export function acknowledgeProviderFramework(
       reason: "The provider framework invokes versions of this one function, and no other.",
     });
   }
-  v.acknowledge({
+  Validations.of(provider).acknowledge({
     id: "AwsSolutions-SF2",
     reason:
       "The framework's waiter state machine only polls isComplete; aws-cdk-lib offers no X-Ray switch for it.",

@@ -154,7 +154,7 @@ export class CapstanRuntime extends Construct {
         "Only non-secret configuration (table, bucket, ports, URLs) is set as plain environment; the " +
         "admin token and both keys come from Secrets Manager as ECS secrets.",
     });
-    Validations.of(this.taskDefinition).acknowledge({
+    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
         "ecr:GetAuthorizationToken, which ECS's execution role needs to pull the image, has no resource scope.",
