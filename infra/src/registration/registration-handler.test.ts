@@ -52,11 +52,13 @@ describe("registration handler against a real runtime", () => {
   const logs: string[] = [];
   let lastAwakeable: ((id: string) => void) | undefined;
   const deps = (adminUrl = node.adminUrl): RegistrationDeps => ({
-    admin: httpAdminApi(adminUrl, "test-admin-token"),
+    admin: httpAdminApi(adminUrl, node.adminToken),
     deleteVersion: async (versionArn) => void deleted.push(versionArn),
     log: (message) => void logs.push(message),
   });
-  const admin = () => httpAdminApi(node.adminUrl, "test-admin-token");
+  const admin = () => httpAdminApi(node.adminUrl, node.adminToken);
+  const adminGet = async (path: string): Promise<unknown> =>
+    (await fetch(node.adminUrl + path, { headers: { authorization: `Bearer ${node.adminToken}` } })).json();
 
   /** Create/Update as CloudFormation drives it: onEvent once, then isComplete until done. */
   async function deploy(e: RegistrationEvent): Promise<Record<string, string>> {
@@ -96,6 +98,7 @@ describe("registration handler against a real runtime", () => {
       host: "127.0.0.1",
       ingressPort: 0,
       adminPort: 0,
+      checkpointPort: 0,
       invoker,
       // Completed invocations stay attachable while the test reads their output.
       completedRetentionMs: 3_600_000,
@@ -110,7 +113,7 @@ describe("registration handler against a real runtime", () => {
   test("Create registers the version, and the runtime serves its services from it", async () => {
     const data = await deploy(event("Create", arn("created", 1)));
     expect(data).toMatchObject({ Pruned: "0", Pinned: "0" });
-    const services = (await (await fetch(`${node.adminUrl}/services`)).json()) as { services: unknown[] };
+    const services = (await adminGet("/services")) as { services: unknown[] };
     expect(services.services).toContainEqual(
       expect.objectContaining({ name: "Created", deploymentId: data.DeploymentId }),
     );
@@ -166,7 +169,7 @@ describe("registration handler against a real runtime", () => {
     // CloudFormation rolls back: Update with the old properties.
     const back = await deploy(event("Update", arn("rollback", 1), arn("rollback", 2)));
     expect(back.DeploymentId).toBe(v1.DeploymentId);
-    const services = (await (await fetch(`${node.adminUrl}/services`)).json()) as {
+    const services = (await adminGet("/services")) as {
       services: Array<{ name: string; deploymentId: string }>;
     };
     expect(services.services.find((s) => s.name === "Rollback")?.deploymentId).toBe(v1.DeploymentId);
@@ -203,6 +206,12 @@ describe("registration handler against a real runtime", () => {
     expect(
       await isCompleteWith(event("Delete", arn("approvals", 3), arn("approvals", 3)), deps(unreachable)),
     ).toEqual({ IsComplete: true });
+  });
+
+  test("a token the runtime refuses fails the deploy at once instead of polling", async () => {
+    const wrongToken = { ...deps(), admin: httpAdminApi(node.adminUrl, "not-the-admin-token-0123") };
+    await expect(isCompleteWith(event("Create", arn("created", 2)), wrongToken)).rejects.toThrow(/401/);
+    expect((await admin().lambdaDeployments()).map((d) => d.arn)).not.toContain(arn("created", 2));
   });
 
   test("a version the runtime cannot discover is retried, an invalid VersionArn fails at once", async () => {

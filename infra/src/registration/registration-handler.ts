@@ -79,16 +79,14 @@ export async function isCompleteWith(
   }
 }
 
-/** Read once per execution environment: the token only changes with a redeploy of the runtime. */
-let cachedToken: Promise<string> | undefined;
-
 async function liveDeps(): Promise<RegistrationDeps> {
   const adminUrl = process.env.ADMIN_URL;
   const secretArn = process.env.ADMIN_TOKEN_SECRET_ARN;
   if (!adminUrl || !secretArn) throw new Error("ADMIN_URL and ADMIN_TOKEN_SECRET_ARN must be set");
-  cachedToken ??= secretsManagerStore().read(secretArn);
+  // Read on every poll (one request per 10 s during a deploy): a rotated token is used at once.
+  const token = await secretsManagerStore().read(secretArn);
   return {
-    admin: httpAdminApi(adminUrl, await cachedToken),
+    admin: httpAdminApi(adminUrl, token),
     deleteVersion: lambdaVersionDeleter(),
     log: (message) => console.log(message),
   };

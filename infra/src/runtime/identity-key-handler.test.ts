@@ -3,7 +3,8 @@
  * public half, and never replaces a key that exists (a redeploy must not rotate it under running
  * functions). The store is an in-memory fake; Secrets Manager's adapter has its own test.
  */
-import { createPublicKey, sign, verify } from "node:crypto";
+import { sign, verify } from "node:crypto";
+import { parseIdentityPublicKey } from "@capstan/sdk/protocol";
 import { handleIdentityKeyEvent } from "./identity-key-handler";
 import type { SecretStore } from "./secret-store";
 
@@ -33,12 +34,9 @@ test("Create writes a PKCS#8 Ed25519 private key to the secret and answers its p
   expect(out.PhysicalResourceId).toBe(SECRET);
   expect(store.value).toMatch(/^-----BEGIN PRIVATE KEY-----/);
   expect(JSON.stringify(out)).not.toContain("PRIVATE");
-  // The public key verifies what the stored private key signs.
-  const publicKey = createPublicKey({
-    key: Buffer.from(out.Data!.PublicKey, "base64"),
-    format: "der",
-    type: "spki",
-  });
+  // The SDK accepts the public key as CAPSTAN_IDENTITY_PUBLIC_KEYS, and it verifies what the stored
+  // private key signs.
+  const publicKey = parseIdentityPublicKey(out.Data!.PublicKey).key;
   const message = Buffer.from("capstan request identity");
   expect(verify(null, message, publicKey, sign(null, message, store.value))).toBe(true);
 });

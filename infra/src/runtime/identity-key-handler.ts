@@ -21,9 +21,16 @@ export interface IdentityKeyResponse {
   Data?: { PublicKey: string };
 }
 
-/** The public key as CAPSTAN_IDENTITY_PUBLIC_KEYS lists it: base64 of its SPKI DER encoding. */
+/**
+ * The public key as CAPSTAN_IDENTITY_PUBLIC_KEYS lists it and `capstan identity-key` prints it:
+ * `capstanpk1_` + base64url of the 32-byte key (the SDK's IDENTITY_PUBLIC_KEY_PREFIX format; infra
+ * bundles no SDK code, so the two lines are repeated here and tested against the SDK's parser).
+ */
+export const IDENTITY_PUBLIC_KEY_PREFIX = "capstanpk1_";
 export function encodePublicKey(key: KeyObject): string {
-  return key.export({ format: "der", type: "spki" }).toString("base64");
+  const x = (key.export({ format: "jwk" }) as { x?: string }).x;
+  if (key.asymmetricKeyType !== "ed25519" || x === undefined) throw new TypeError("not an Ed25519 key");
+  return IDENTITY_PUBLIC_KEY_PREFIX + x;
 }
 
 function existingKey(value: string): KeyObject | undefined {
@@ -38,7 +45,7 @@ function existingKey(value: string): KeyObject | undefined {
 /**
  * @example
  * await handleIdentityKeyEvent({ RequestType: "Create", ResourceProperties: { SecretArn: arn } }, store);
- * // → { PhysicalResourceId: arn, Data: { PublicKey: "MCowBQYDK2VwAyEA..." } }
+ * // → { PhysicalResourceId: arn, Data: { PublicKey: "capstanpk1_Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE" } }
  */
 export async function handleIdentityKeyEvent(
   event: IdentityKeyEvent,

@@ -21,7 +21,7 @@ const ROTATION_REASON =
 /**
  * @example
  * const secrets = new RuntimeSecrets(this, "Secrets", { removalPolicy: RemovalPolicy.DESTROY });
- * secrets.identityPublicKey; // token: base64 SPKI of the request-identity key
+ * secrets.identityPublicKey; // token: capstanpk1_… of the request-identity key
  */
 export class RuntimeSecrets extends Construct {
   readonly adminToken: secretsmanager.Secret;
@@ -29,7 +29,7 @@ export class RuntimeSecrets extends Construct {
   readonly identityKey: secretsmanager.Secret;
   /** Fills `identityKey`; anything reading the key must depend on it. */
   readonly identityKeyResource: CustomResource;
-  /** The request-identity public key (base64 SPKI DER), for CAPSTAN_IDENTITY_PUBLIC_KEYS. */
+  /** The request-identity public key (`capstanpk1_…`), for CAPSTAN_IDENTITY_PUBLIC_KEYS. */
   readonly identityPublicKey: string;
 
   constructor(scope: Construct, id: string, props: { removalPolicy: RemovalPolicy }) {
