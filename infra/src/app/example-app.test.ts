@@ -86,6 +86,33 @@ describe("the repository's CDK app", () => {
     });
   });
 
+  test("every Lambda's bundle exports the handler its configuration names", () => {
+    const functions = template.findResources("AWS::Lambda::Function") as Record<
+      string,
+      { Properties: { Handler?: string; Code?: { S3Key?: unknown } } }
+    >;
+    const checked: string[] = [];
+    for (const fn of Object.values(functions)) {
+      // A bundled asset's S3 key is `<hash>.zip`; the synth stages it as `asset.<hash>/`.
+      const key = fn.Properties.Code?.S3Key;
+      const handler = fn.Properties.Handler;
+      if (typeof key !== "string" || handler === undefined || !handler.startsWith("index.")) continue;
+      const code = readFileSync(path.join(outdir, `asset.${key.replace(/\.zip$/, "")}`, "index.js"), "utf8");
+      // Evaluated with the repository's require: @aws-sdk/* is external, as the Lambda runtime provides it.
+      const mod: { exports: Record<string, unknown> } = { exports: {} };
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the bundle this synth just built
+      new Function("module", "exports", "require", code)(mod, mod.exports, require);
+      const name = handler.slice("index.".length);
+      expect(typeof mod.exports[name]).toBe("function");
+      checked.push(name);
+    }
+    // The examples' handlers, and Capstan's own: the identity key's and registration's entry points.
+    expect(checked.filter((n) => n === "handler").length).toBeGreaterThan(
+      Object.keys(example.functions).length,
+    );
+    expect(checked).toEqual(expect.arrayContaining(["onEvent", "isComplete"]));
+  });
+
   test("the cdk-nag gate fails a synth on an unacknowledged finding", () => {
     const app = new App({ outdir: mkdtempSync(path.join(os.tmpdir(), "capstan-cdk-nag-")) });
     addCapstanChecks(app);
