@@ -114,10 +114,22 @@ describe("the repository's CDK app", () => {
   });
 
   test("the cdk-nag gate fails a synth on an unacknowledged finding", () => {
-    const app = new App({ outdir: mkdtempSync(path.join(os.tmpdir(), "capstan-cdk-nag-")) });
-    addCapstanChecks(app);
-    // A bucket without TLS enforcement or access logs: AwsSolutions-S1 and -S10.
-    new s3.Bucket(new Stack(app, "Careless"), "Bucket");
-    expect(() => app.synth()).toThrow(/AwsSolutions-S1|Validation failed/);
+    const carelessOutdir = mkdtempSync(path.join(os.tmpdir(), "capstan-cdk-nag-"));
+    try {
+      const app = new App({ outdir: carelessOutdir });
+      addCapstanChecks(app);
+      // A bucket without TLS enforcement or access logs: AwsSolutions-S1 and -S10.
+      new s3.Bucket(new Stack(app, "Careless"), "Bucket");
+      expect(() => app.synth()).toThrow(); // the findings are in the report
+      const report = JSON.parse(
+        readFileSync(path.join(carelessOutdir, "validation-report.json"), "utf8"),
+      ) as {
+        pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string }> }>;
+      };
+      const nag = report.pluginReports.find((r) => r.pluginName === "AwsSolutions");
+      expect(nag?.violations.map((v) => v.ruleName).sort()).toEqual(["AwsSolutions-S1", "AwsSolutions-S10"]);
+    } finally {
+      rmSync(carelessOutdir, { recursive: true, force: true });
+    }
   });
 });
