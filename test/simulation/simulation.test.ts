@@ -5,13 +5,13 @@
  *
  * Run one seed:   CAPSTAN_SIM_SEED=<seed> npx jest test/simulation
  * A longer run:   CAPSTAN_SIM_SEEDS=1000 npx jest test/simulation
- * (invocation ids are random, so a seed fixes the schedule, not every interleaving: see test/README.md)
+ * (ids are drawn from the seed too, so a seed replays the same run: see test/README.md)
  */
 import { runSimulation } from "./support/simulation";
 
 /** Seeds per `npm test`: enough to cross crashes, recoveries and retries, within the suite's budget. */
 const DEFAULT_SEEDS = 3;
-const ONE_SEED = process.env.CAPSTAN_SIM_SEED;
+const ONE_SEED = process.env.CAPSTAN_SIM_SEED || undefined;
 const SEEDS = Number(process.env.CAPSTAN_SIM_SEEDS ?? DEFAULT_SEEDS);
 const FIRST_SEED = Number(ONE_SEED ?? Date.now() % 1_000_000);
 const seeds = ONE_SEED !== undefined ? [FIRST_SEED] : Array.from({ length: SEEDS }, (_, i) => FIRST_SEED + i);

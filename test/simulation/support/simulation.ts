@@ -32,6 +32,7 @@ import { between, prng } from "../../chaos/support/prng";
 import { CheckpointTransport } from "./checkpoint-transport";
 import { InProcessAdmin } from "./in-process-admin";
 import { SimulatedClient } from "./simulated-client";
+import { seedRandomFill } from "./seeded-crypto";
 import { SimulatedNode, type NodeSettings, type SimulatedDisks } from "./simulated-node";
 
 /** The load of the simulation: the crash test's kinds plus a handler-to-handler call. */
@@ -101,6 +102,19 @@ export async function runSimulation(
   options: SimulationOptions = DEFAULT_SIMULATION,
 ): Promise<SimulationResult> {
   const schedule = prng(seed);
+  const restoreRandomFill = seedRandomFill(prng(seed ^ 0x1d5));
+  try {
+    return await simulate(seed, schedule, options);
+  } finally {
+    restoreRandomFill();
+  }
+}
+
+async function simulate(
+  seed: number,
+  schedule: () => number,
+  options: SimulationOptions,
+): Promise<SimulationResult> {
   const clock = new ManualClock(START_EPOCH_MS);
   const transport = new CheckpointTransport();
   const observer = new HandlerObserver(prng(seed ^ 0x5eed), {
@@ -226,7 +240,8 @@ export async function runSimulation(
   const report = [
     `simulation seed ${seed}: ${steps} steps + ${drainSteps} drain turns, ${client.requests.length} requests ` +
       `(${acked} acknowledged), ${crashes.length} crashes (${crashes.join(", ") || "none"}), ` +
-      `${(clock.nowMs() - START_EPOCH_MS) / 1000} simulated s, ${stepsPerSecond} steps/s`,
+      `${(clock.nowMs() - START_EPOCH_MS) / 1000} simulated s, ${stepsPerSecond} steps/s, ` +
+      `outcome fingerprint ${fingerprint(client.requests.map((r) => `${r.id}=${r.ack?.invocationId ?? "-"}`))}`,
     `handler attempts ${observer.attempts}, step executions ${observer.executions.length} ` +
       `(${recorded.reExecutionsBeforeDurable} before durability), checkpoint acks ${observer.checkpointAcks}, ` +
       `failed checkpoints ${observer.checkpointFailures}, wake-ups ${observer.wakes.length}`,
@@ -234,4 +249,14 @@ export async function runSimulation(
   ].join("\n");
   const stuck = drainSteps >= MAX_DRAIN_STEPS ? `drain did not finish within ${MAX_DRAIN_STEPS} turns\n` : "";
   return { seed, checks, failures: stuck + formatViolations(checks), report, steps: simulatedSteps };
+}
+
+/** FNV-1a of the ledger: two runs of one seed that print the same value made the same invocations. */
+function fingerprint(lines: string[]): string {
+  let h = 0x811c9dc5;
+  for (const ch of lines.join("\n")) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
 }
