@@ -1,4 +1,4 @@
-/** Builds the protocol request of one attempt from the partition state. */
+/** Builds the protocol request of one attempt from what the partition's view answered. */
 import {
   MAX_EAGER_STATE_BYTES,
   PROTOCOL_VERSION,
@@ -17,10 +17,9 @@ export function eagerState(
 ): EagerState | undefined {
   if (inv.target.key === undefined) return undefined;
   const values: Record<string, string> = {};
-  const all = objectState;
   let bytes = 0;
   let complete = true;
-  for (const [k, v] of all ?? []) {
+  for (const [k, v] of objectState ?? []) {
     const size = k.length + v.length;
     if (bytes + size > MAX_EAGER_STATE_BYTES) {
       complete = false;
