@@ -4,7 +4,7 @@
  * (ingress, checkpoint channel and admin, each in api/). Everything outside a partition reaches it
  * through the router.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Log } from "./log";
 import { claimPartitionCount } from "./partition/partition-count";
 import {
@@ -74,6 +74,8 @@ export interface RuntimeOptions {
   log?: Log;
   /** Spans, logs and counters; default: tracing off, `log`, fresh counters. */
   telemetry?: Telemetry;
+  /** This node's name as the owner of the partitions it claims; default: a random one per start. */
+  nodeId?: string;
 }
 
 export class Runtime implements RuntimeApi {
@@ -197,7 +199,13 @@ export class Runtime implements RuntimeApi {
   async start(): Promise<void> {
     await claimPartitionCount(this.options.partitionStore, this.options.partitions);
     await this.registry.load();
-    await this.router.start(this.options.clock.nowMs());
+    // Claimed before loading: from here on a runtime that led these partitions before cannot append,
+    // so the log read next is the whole log. Each claim's epoch is its partition's `recover` epoch.
+    const owner = this.options.nodeId ?? `node-${randomUUID()}`;
+    const epochs = await Promise.all(
+      Array.from({ length: this.options.partitions }, (_, p) => this.options.logStore.claim(p, owner)),
+    );
+    await this.router.start(epochs);
     this.status = "ok";
   }
 

@@ -1,7 +1,8 @@
 /**
  * Guarantee 7: a stale leader cannot write. Two runtimes opened on one data directory: the one that
- * started second leads; the first one's next append conflicts in the log, it stops leading that
- * partition, refuses the request and reports itself failed — nothing it did after being superseded lands.
+ * started second claimed the partition (a higher fence epoch) and leads; the first one's next append
+ * is refused by the log's fence, it stops leading that partition, refuses the request and reports
+ * itself failed — nothing it did after being superseded lands.
  * The data directory's lock refuses a second runtime in normal use (node.test.ts); the second one here
  * goes without it, to prove the log's own fence, which holds where a file lock cannot (the DynamoDB log).
  */
@@ -32,7 +33,7 @@ describe("fencing", () => {
     });
     expect(first.runtime.health()).toMatchObject({
       status: "failed",
-      reason: expect.stringContaining("STORE_LOG_CONFLICT"),
+      reason: expect.stringContaining("STORE_LOG_FENCED"),
     });
     // Over HTTP the stopped partition answers its own code with a retry hint, not "overloaded".
     const refused = await fetch(`${first.ingressUrl}/Counter/k/add`, {

@@ -74,11 +74,13 @@ export class LocalPartitionRouter implements PartitionRouter {
   /**
    * Recovers every partition (snapshot + log replay), then starts leading them. Every partition is
    * loaded before any leads: a `recover` record's effects (re-sent outbox messages) append to other
-   * partitions, which must not be replaying their log meanwhile.
+   * partitions, which must not be replaying their log meanwhile. `epochs`: of each partition's
+   * leadership (the log's claim), or one for all.
    */
-  async start(epoch: number): Promise<void> {
+  async start(epochs: number | readonly number[]): Promise<void> {
+    const epochOf = (p: number): number => (typeof epochs === "number" ? epochs : epochs[p]!);
     await Promise.all(this.processors.map((p) => p.load()));
-    await Promise.all(this.processors.map((p) => p.lead(epoch)));
+    await Promise.all(this.processors.map((p) => p.lead(epochOf(p.partition))));
   }
 
   /** Stops accepting records and waits for the batches in flight. */

@@ -76,6 +76,9 @@ describe("snapshots and log trimming (real SQLite stores)", () => {
       read: (p, after, limit) => real.read(p, after, limit),
       lastLsn: (p) => real.lastLsn(p),
       trim: (p, upTo) => (trims.push(upTo), real.trim(p, upTo)),
+      claim: (p, owner, options) => real.claim(p, owner, options),
+      release: (p) => real.release(p),
+      fence: (p) => real.fence(p),
       close: () => real.close(),
     };
     const processor = processorOn(0, 1, log);

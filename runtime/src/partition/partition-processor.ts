@@ -38,6 +38,17 @@ export const SNAPSHOT_EVERY_RECORDS = 20_000;
  * (20k rows ≈ 45 ms here) would hold every partition's appends; chunks keep each stall to a few ms.
  */
 export const TRIM_CHUNK_RECORDS = 2_000;
+/**
+ * Append failures after which this processor must stop leading: another writer claimed the partition
+ * or appended at its LSN, nothing more can be made durable, or whether the append landed is unknown.
+ */
+const STOPPING_CODES: ReadonlySet<string> = new Set([
+  "STORE_LOG_CONFLICT",
+  "STORE_LOG_FENCED",
+  "STORE_LOG_UNAVAILABLE",
+  "STORE_WRITER_FAILED",
+  "STORE_CLOSED",
+]);
 /** Records read per page during recovery. */
 const RECOVERY_PAGE = 5_000;
 
@@ -218,7 +229,7 @@ export class PartitionProcessor {
       for (const p of batch) p.reject(e);
       this.flushing = false;
       const code = (e as { code?: string }).code;
-      if (code === "STORE_LOG_CONFLICT" || code === "STORE_WRITER_FAILED" || code === "STORE_CLOSED") {
+      if (code !== undefined && STOPPING_CODES.has(code)) {
         this.fence(`${code}: ${(e as Error).message}`);
         return;
       }

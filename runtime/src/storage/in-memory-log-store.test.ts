@@ -12,6 +12,11 @@ describeLogStoreContract("InMemoryLogStore", async () => {
       opened.push(store);
       return store;
     },
+    openAnother: async () => {
+      const store = new InMemoryLogStore(disk);
+      opened.push(store);
+      return store;
+    },
     cleanup: async () => {
       for (const store of opened) await store.close();
     },

@@ -6,7 +6,13 @@
  * loses exactly the appends nobody was told were durable. Records are kept as JSON text, so a caller
  * that mutates a record after appending it cannot change the log.
  */
-import { LogConflictError, type LogStore, type StoredRecord } from "./log-store";
+import {
+  LogConflictError,
+  LogFencedError,
+  type LogFence,
+  type LogStore,
+  type StoredRecord,
+} from "./log-store";
 import { MAX_READ_RECORDS, MAX_RECORDS_PER_APPEND } from "./sqlite-log-store";
 import { StoreClosedError } from "./store-errors";
 
@@ -16,11 +22,19 @@ export class MemoryLogDisk {
   readonly partitions = new Map<number, Map<number, string>>();
   /** Per partition: the highest lsn ever appended (trims keep it). */
   readonly lastLsn = new Map<number, number>();
+  /** Per partition: the fence (absent: never claimed). */
+  readonly fences = new Map<number, { epoch: number; owner: string | undefined }>();
+
+  fence(partition: number): LogFence {
+    return { ...(this.fences.get(partition) ?? { epoch: 0, owner: undefined }) };
+  }
 }
 
 interface QueuedAppend {
   partition: number;
   firstLsn: number;
+  /** The claim of the store that queued it (epoch 0, no owner: none). */
+  claim: { epoch: number; owner: string | undefined };
   records: string[];
   resolve: () => void;
   reject: (e: unknown) => void;
@@ -30,6 +44,8 @@ export class InMemoryLogStore implements LogStore {
   private queue: QueuedAppend[] = [];
   private commitScheduled = false;
   private state: "open" | "closed" | "crashed" = "open";
+  /** The claims this store holds, by partition. */
+  private readonly claims = new Map<number, { epoch: number; owner: string }>();
 
   constructor(readonly disk: MemoryLogDisk = new MemoryLogDisk()) {}
 
@@ -38,11 +54,41 @@ export class InMemoryLogStore implements LogStore {
     if (refused !== undefined) return Promise.reject(refused);
     const texts = records.map((r) => JSON.stringify(r));
     return new Promise((resolve, reject) => {
-      this.queue.push({ partition, firstLsn, records: texts, resolve, reject });
+      const claim = this.claims.get(partition) ?? { epoch: 0, owner: undefined };
+      this.queue.push({ partition, firstLsn, claim, records: texts, resolve, reject });
       if (this.commitScheduled) return;
       this.commitScheduled = true;
       setImmediate(() => this.commit());
     });
+  }
+
+  /** Takes effect at once: a claim is its own durable write, ordered before later appends. */
+  async claim(partition: number, owner: string, options: { ifEpoch?: number } = {}): Promise<number> {
+    this.assertOpen();
+    const fence = this.disk.fence(partition);
+    if (options.ifEpoch !== undefined && fence.epoch !== options.ifEpoch) {
+      throw new LogFencedError(partition, this.claims.get(partition)?.epoch ?? 0, fence);
+    }
+    const epoch = fence.epoch + 1;
+    this.disk.fences.set(partition, { epoch, owner });
+    this.claims.set(partition, { epoch, owner });
+    return epoch;
+  }
+
+  async release(partition: number): Promise<void> {
+    this.assertOpen();
+    const claim = this.claims.get(partition);
+    if (claim === undefined) return;
+    this.claims.delete(partition);
+    const fence = this.disk.fence(partition);
+    if (fence.epoch === claim.epoch && fence.owner === claim.owner) {
+      this.disk.fences.set(partition, { epoch: fence.epoch, owner: undefined });
+    }
+  }
+
+  async fence(partition: number): Promise<LogFence> {
+    this.assertOpen();
+    return this.disk.fence(partition);
   }
 
   async read(partition: number, afterLsn: number, limit: number): Promise<StoredRecord[]> {
@@ -111,6 +157,11 @@ export class InMemoryLogStore implements LogStore {
     const batch = this.queue;
     this.queue = [];
     for (const a of batch) {
+      const fence = this.disk.fence(a.partition);
+      if (fence.epoch !== a.claim.epoch || fence.owner !== a.claim.owner) {
+        a.reject(new LogFencedError(a.partition, a.claim.epoch, fence));
+        continue;
+      }
       const next = (this.disk.lastLsn.get(a.partition) ?? 0) + 1;
       if (a.firstLsn !== next) {
         a.reject(new LogConflictError(a.partition, a.firstLsn, next));

@@ -1,13 +1,15 @@
 /**
  * The behaviour every LogStore must have, run by each implementation's test (embedded, DynamoDB).
  */
-import { LogConflictError } from "./log-store";
+import { LogConflictError, LogFencedError } from "./log-store";
 import type { LogStore } from "./log-store";
 
 export interface LogStoreFixture {
   store: LogStore;
   /** A new store over the same durable data (same directory / table), after `store` was closed. */
   reopen(): Promise<LogStore>;
+  /** Another store over the same data while `store` is open: a second node. Closed by cleanup. */
+  openAnother(): Promise<LogStore>;
   /** Closes whatever is still open and deletes the data. */
   cleanup(): Promise<void>;
 }
@@ -25,6 +27,15 @@ async function expectConflict(promise: Promise<unknown>, partition: number, lsn:
   );
   expect(error).toBeInstanceOf(LogConflictError);
   expect(error).toMatchObject({ code: "STORE_LOG_CONFLICT", partition, lsn });
+}
+
+async function expectFenced(promise: Promise<unknown>, partition: number, fenceEpoch: number): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(LogFencedError);
+  expect(error).toMatchObject({ code: "STORE_LOG_FENCED", partition, fence: { epoch: fenceEpoch } });
 }
 
 export function describeLogStoreContract(name: string, makeStore: () => Promise<LogStoreFixture>): void {
@@ -119,6 +130,71 @@ export function describeLogStoreContract(name: string, makeStore: () => Promise<
       await expectConflict(reopened.append(7, 2, [rec(7, 2)]), 7, 2);
       await reopened.append(7, 3, [rec(7, 3)]);
       expect(await reopened.lastLsn(7)).toBe(3);
+      await reopened.close();
+    });
+
+    it("fences: a claim raises the epoch and refuses appends from older claims and from unclaimed stores", async () => {
+      const other = await fixture.openAnother();
+      expect(await store.fence(9)).toEqual({ epoch: 0, owner: undefined });
+      await store.append(9, 1, [rec(9, 1)]); // never claimed: anyone may append
+
+      const first = await store.claim(9, "node-a");
+      await store.append(9, 2, [rec(9, 2)]);
+      await expectFenced(other.append(9, 3, [rec(9, 3)]), 9, first);
+      const second = await other.claim(9, "node-b");
+
+      expect(second).toBeGreaterThan(first);
+      expect(await store.fence(9)).toEqual({ epoch: second, owner: "node-b" });
+      await expectFenced(store.append(9, 3, [rec(9, 99)]), 9, second);
+      await other.append(9, 3, [rec(9, 3)]);
+      expect(await other.read(9, 0, 10)).toEqual([1, 2, 3].map((lsn) => ({ lsn, record: rec(9, lsn) })));
+      expect(await store.lastLsn(10)).toBe(0);
+      await store.append(10, 1, [rec(10, 1)]); // the fence is per partition
+    });
+
+    it("refuses a stale writer even at lsns that trimming freed", async () => {
+      const other = await fixture.openAnother();
+      await store.claim(11, "node-a");
+      await store.append(11, 1, [rec(11, 1), rec(11, 2)]);
+      const epoch = await other.claim(11, "node-b");
+      await other.append(11, 3, [rec(11, 3)]);
+      await other.trim(11, 3);
+
+      // Every batch the stale writer knew is gone: only the fence can refuse it now.
+      await expectFenced(store.append(11, 1, [rec(11, 99)]), 11, epoch);
+      await expectFenced(store.append(11, 3, [rec(11, 99)]), 11, epoch);
+      await expectFenced(store.append(11, 4, [rec(11, 99)]), 11, epoch);
+      expect(await other.read(11, 0, 10)).toEqual([]);
+      await other.append(11, 4, [rec(11, 4)]);
+      expect(await store.read(11, 0, 10)).toEqual([{ lsn: 4, record: rec(11, 4) }]);
+    });
+
+    it("hands over: a takeover of a moved epoch is refused; a release lets the next claim in at once", async () => {
+      const other = await fixture.openAnother();
+      const seen = (await store.fence(12)).epoch;
+      const mine = await store.claim(12, "node-a", { ifEpoch: seen });
+      await expectFenced(other.claim(12, "node-b", { ifEpoch: seen }), 12, mine);
+      await store.append(12, 1, [rec(12, 1)]);
+
+      await store.release(12);
+      expect(await other.fence(12)).toEqual({ epoch: mine, owner: undefined });
+      await expectFenced(store.append(12, 2, [rec(12, 2)]), 12, mine);
+      const next = await other.claim(12, "node-b", { ifEpoch: mine });
+      expect(next).toBeGreaterThan(mine);
+      await other.append(12, 2, [rec(12, 2)]);
+      await store.release(12); // released already: nothing to do, the new owner keeps the partition
+      expect(await other.fence(12)).toEqual({ epoch: next, owner: "node-b" });
+    });
+
+    it("keeps the fence across close and reopen", async () => {
+      const epoch = await store.claim(13, "node-a");
+      await store.close();
+
+      const reopened = await fixture.reopen();
+      expect(await reopened.fence(13)).toEqual({ epoch, owner: "node-a" });
+      await expectFenced(reopened.append(13, 1, [rec(13, 1)]), 13, epoch); // a new store holds no claim
+      expect(await reopened.claim(13, "node-a")).toBeGreaterThan(epoch);
+      await reopened.append(13, 1, [rec(13, 1)]);
       await reopened.close();
     });
   });

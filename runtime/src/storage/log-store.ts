@@ -1,17 +1,43 @@
 /**
- * Port: a partition's durable, ordered log. Implementations: SqliteLogStore (embedded) and, later,
+ * Port: a partition's durable, ordered log. Implementations: SqliteLogStore (embedded) and
  * DynamoDbLogStore. Records are opaque JSON values to the store.
+ *
+ * Fencing: each partition has a fence (epoch, owner). `claim` raises the epoch and names its caller
+ * the owner; from then on only that store's appends land. The check is made by the append itself,
+ * atomically with the write, so it holds even where the LSN check cannot: a stale writer appending at
+ * an LSN that trimming freed (wave2-aws research §3.3).
  */
 export interface StoredRecord {
   lsn: number;
   record: unknown;
 }
 
+/** Who may append to a partition. Epoch 0 with no owner: never claimed. */
+export interface LogFence {
+  epoch: number;
+  owner: string | undefined;
+}
+
 export interface LogStore {
   /**
+   * Makes this store, as `owner`, the partition's only writer: raises the fence epoch above every
+   * earlier claim and resolves with it. Appends by stores holding an older claim (or none) are
+   * refused with LogFencedError from then on. With `ifEpoch`, the claim is a takeover of what the
+   * caller saw: it rejects with LogFencedError if the epoch is no longer `ifEpoch`.
+   */
+  claim(partition: number, owner: string, options?: { ifEpoch?: number }): Promise<number>;
+  /**
+   * Gives the claim up (graceful hand-over): the owner is cleared, the epoch kept, so this store's
+   * appends are refused and the next claim needs no lease to expire. A no-op if the claim was lost.
+   */
+  release(partition: number): Promise<void>;
+  /** The partition's fence as it is durably stored. */
+  fence(partition: number): Promise<LogFence>;
+  /**
    * Appends `records` at LSNs `firstLsn, firstLsn+1, ...`. Resolves only once durable (fsync'd).
-   * Rejects with LogConflictError if any of those LSNs already exists (another writer got there first):
-   * that is the fence against two leaders appending to one partition.
+   * Rejects with LogFencedError unless the partition's fence still carries this store's claim (a
+   * store that never claimed the partition may append only while nobody has), and with
+   * LogConflictError if `firstLsn` is not the partition's next LSN (another writer got there first).
    * Concurrent appends (to any partitions) may share one commit (group commit).
    */
   append(partition: number, firstLsn: number, records: readonly unknown[]): Promise<void>;
@@ -40,6 +66,27 @@ export class LogConflictError extends Error {
       expectedLsn === undefined || lsn < expectedLsn
         ? `log of partition ${partition} already has a record at lsn ${lsn}`
         : `append to partition ${partition} at lsn ${lsn} would leave a gap: the next lsn is ${expectedLsn}`,
+    );
+  }
+}
+
+/**
+ * The partition's fence no longer carries this store's claim: another writer claimed the partition
+ * (or it was released). Nothing of the append was written; the caller must stop leading the partition.
+ */
+export class LogFencedError extends Error {
+  override readonly name = "LogFencedError";
+  readonly code = "STORE_LOG_FENCED";
+  constructor(
+    readonly partition: number,
+    /** The epoch this store held (0: no claim). */
+    readonly heldEpoch: number,
+    /** The fence as found. */
+    readonly fence: LogFence,
+  ) {
+    super(
+      `partition ${partition} is fenced: this store holds epoch ${heldEpoch}, ` +
+        `the fence is at epoch ${fence.epoch} owned by ${fence.owner ?? "nobody"}`,
     );
   }
 }

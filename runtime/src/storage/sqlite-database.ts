@@ -11,8 +11,9 @@ export const DB_FILE_NAME = "capstan.db";
  * The schema this build writes, kept in `PRAGMA user_version`.
  * Version history (one line per version, never reuse a number):
  * - 1: log, log_trim, snapshot, meta.
+ * - 2: log_fence (each partition's claim: epoch and owner).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 /** How long a statement waits for another connection's write lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5_000;
 
@@ -37,6 +38,15 @@ const SCHEMA_V1 = `
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
   ) WITHOUT ROWID;
+`;
+
+/** Added in version 2; a version 1 file gains it on open. */
+const SCHEMA_V2 = `
+  CREATE TABLE IF NOT EXISTS log_fence (
+    partition INTEGER PRIMARY KEY,
+    epoch INTEGER NOT NULL,
+    owner TEXT
+  );
 `;
 
 /** The file was written by a newer Capstan: refuse to touch it rather than corrupt it. */
@@ -124,6 +134,7 @@ function migrate(db: Database.Database, file: string): void {
   if (found === SCHEMA_VERSION) return;
   db.transaction(() => {
     db.exec(SCHEMA_V1);
+    db.exec(SCHEMA_V2);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

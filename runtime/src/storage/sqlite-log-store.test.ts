@@ -45,6 +45,11 @@ for (const writer of WRITERS) {
         opened.push(store);
         return store;
       },
+      openAnother: async () => {
+        const store = SqliteLogStore.open(dir, { writer });
+        opened.push(store);
+        return store;
+      },
       cleanup: async () => {
         for (const store of opened) await store.close();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -236,7 +241,27 @@ describe("SqliteDatabase schema", () => {
     raw.close();
 
     expect(() => SqliteLogStore.open(dir)).toThrow(StoreSchemaError);
-    expect(() => SqliteLogStore.open(dir)).toThrow(/schema version 2, newer than 1/);
+    expect(() => SqliteLogStore.open(dir)).toThrow(
+      `schema version ${SCHEMA_VERSION + 1}, newer than ${SCHEMA_VERSION}`,
+    );
+  });
+
+  it("upgrades a version 1 file: it gains the fence table and keeps its log", async () => {
+    const dir = tempDir();
+    const before = SqliteLogStore.open(dir);
+    await before.append(0, 1, ["kept"]);
+    await before.close();
+    const raw = new Database(path.join(dir, DB_FILE_NAME));
+    raw.exec("DROP TABLE log_fence");
+    raw.pragma("user_version = 1");
+    raw.close();
+
+    const store = SqliteLogStore.open(dir);
+    const epoch = await store.claim(0, "node-a");
+    await store.append(0, 2, ["new"]);
+    expect(await store.fence(0)).toEqual({ epoch, owner: "node-a" });
+    expect((await store.read(0, 0, 10)).map((r) => r.record)).toEqual(["kept", "new"]);
+    await store.close();
   });
 
   it("refuses a file that is not a database, naming it, and leaves it as it was", () => {

@@ -21,10 +21,10 @@
  * the main thread's connection: in WAL mode they see every committed batch without blocking the writer.
  */
 import type { Statement } from "better-sqlite3";
-import { LogConflictError } from "./log-store";
-import type { LogStore, StoredRecord } from "./log-store";
+import { LogConflictError, LogFencedError } from "./log-store";
+import type { LogFence, LogStore, StoredRecord } from "./log-store";
 import { SqliteDatabase, StoreClosedError } from "./sqlite-database";
-import { InlineLogWriter, lastLsnOf } from "./sqlite-log-writer";
+import { InlineLogWriter, fenceOf, lastLsnOf } from "./sqlite-log-writer";
 import type { LogWriter, WriteOp, WriteOutcome } from "./sqlite-log-writer";
 import { ThreadLogWriter } from "./sqlite-log-writer-thread";
 
@@ -70,7 +70,7 @@ export class StoreOverloadedError extends Error {
 
 interface PendingWrite {
   op: WriteOp;
-  resolve: () => void;
+  resolve: (outcome: WriteOutcome) => void;
   reject: (e: unknown) => void;
 }
 
@@ -78,6 +78,7 @@ interface Statements {
   maxLsn: Statement<[number], { lsn: number | null }>;
   trimmedUpTo: Statement<[number], { up_to_lsn: number }>;
   read: Statement<[number, number, number], { lsn: number; record: string }>;
+  fence: Statement<[number], { epoch: number; owner: string | null }>;
 }
 
 /**
@@ -101,6 +102,8 @@ export class SqliteLogStore implements LogStore {
   /** Whether the next batch is sent as soon as the previous commit returns (writer thread). */
   private readonly pipelined: boolean;
   private readonly counters: LogStoreStats = { appends: 0, commits: 0, records: 0, conflicts: 0 };
+  /** The claims this store holds, by partition. */
+  private readonly claims = new Map<number, { epoch: number; owner: string }>();
 
   constructor(
     private readonly database: SqliteDatabase,
@@ -114,6 +117,7 @@ export class SqliteLogStore implements LogStore {
       maxLsn: db.prepare("SELECT MAX(lsn) AS lsn FROM log WHERE partition = ?"),
       trimmedUpTo: db.prepare("SELECT up_to_lsn FROM log_trim WHERE partition = ?"),
       read: db.prepare("SELECT lsn, record FROM log WHERE partition = ? AND lsn > ? ORDER BY lsn LIMIT ?"),
+      fence: db.prepare("SELECT epoch, owner FROM log_fence WHERE partition = ?"),
     };
     if ((options.writer ?? "thread") === "thread") {
       this.writer = new ThreadLogWriter(database.file);
@@ -152,7 +156,48 @@ export class SqliteLogStore implements LogStore {
     const rows = records.map(serialize);
     if (rows.length === 0) return;
     this.counters.appends++;
-    return this.enqueue({ kind: "append", partition, firstLsn, rows });
+    const claim = this.claims.get(partition);
+    await this.enqueue({
+      kind: "append",
+      partition,
+      firstLsn,
+      rows,
+      epoch: claim?.epoch ?? 0,
+      owner: claim?.owner ?? null,
+    });
+  }
+
+  /** Goes through the writer, so the new epoch is ordered against appends like any write. */
+  async claim(partition: number, owner: string, options: { ifEpoch?: number } = {}): Promise<number> {
+    this.checkWritable();
+    checkPartition(partition);
+    const outcome = await this.enqueue({ kind: "claim", partition, owner, ifEpoch: options.ifEpoch ?? null });
+    if (outcome === undefined || !("claimedEpoch" in outcome)) {
+      const fence =
+        outcome !== undefined && "fenced" in outcome ? outcome.fenced : { epoch: -1, owner: null };
+      throw new LogFencedError(partition, this.claims.get(partition)?.epoch ?? 0, {
+        epoch: fence.epoch,
+        owner: fence.owner ?? undefined,
+      });
+    }
+    this.claims.set(partition, { epoch: outcome.claimedEpoch, owner });
+    return outcome.claimedEpoch;
+  }
+
+  async release(partition: number): Promise<void> {
+    this.checkWritable();
+    checkPartition(partition);
+    const claim = this.claims.get(partition);
+    if (claim === undefined) return;
+    this.claims.delete(partition);
+    await this.enqueue({ kind: "release", partition, ...claim });
+  }
+
+  async fence(partition: number): Promise<LogFence> {
+    this.checkOpen();
+    checkPartition(partition);
+    const fence = fenceOf(this.stmts, partition);
+    return { epoch: fence.epoch, owner: fence.owner ?? undefined };
   }
 
   /**
@@ -187,7 +232,7 @@ export class SqliteLogStore implements LogStore {
   async trim(partition: number, upToLsn: number): Promise<void> {
     this.checkWritable();
     checkPartition(partition);
-    return this.enqueue({ kind: "trim", partition, upToLsn });
+    await this.enqueue({ kind: "trim", partition, upToLsn });
   }
 
   /** Commits every pending append, then closes (the database too when this store opened it). */
@@ -201,8 +246,8 @@ export class SqliteLogStore implements LogStore {
     return { ...this.counters };
   }
 
-  private enqueue(op: WriteOp): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  private enqueue(op: WriteOp): Promise<WriteOutcome> {
+    return new Promise<WriteOutcome>((resolve, reject) => {
       this.queue.push({ op, resolve, reject });
       this.scheduleFlush();
     });
@@ -265,11 +310,16 @@ export class SqliteLogStore implements LogStore {
   private settle(w: PendingWrite, outcome: WriteOutcome): void {
     if (outcome !== undefined && w.op.kind === "append") {
       this.counters.conflicts++;
-      w.reject(new LogConflictError(w.op.partition, w.op.firstLsn, outcome.conflictNextLsn));
+      if ("fenced" in outcome) {
+        const { epoch, owner } = outcome.fenced;
+        w.reject(new LogFencedError(w.op.partition, w.op.epoch, { epoch, owner: owner ?? undefined }));
+      } else if ("conflictNextLsn" in outcome) {
+        w.reject(new LogConflictError(w.op.partition, w.op.firstLsn, outcome.conflictNextLsn));
+      }
       return;
     }
     if (w.op.kind === "append") this.counters.records += w.op.rows.length;
-    w.resolve();
+    w.resolve(outcome);
   }
 
   private checkOpen(): void {

@@ -33,7 +33,7 @@ interface InFlight {
 /**
  * @example
  * const writer = new ThreadLogWriter(database.file);
- * const outcomes = await writer.commit([{ kind: "append", partition: 0, firstLsn: 1, rows: ['"r"'] }]);
+ * const outcomes = await writer.commit([{ kind: "append", partition: 0, firstLsn: 1, rows: ['"r"'], epoch: 0, owner: null }]);
  */
 export class ThreadLogWriter implements LogWriter {
   private readonly worker: Worker;

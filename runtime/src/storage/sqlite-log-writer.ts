@@ -11,13 +11,33 @@
 import type Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 
-/** One queued write, as it crosses to the writer: records already serialized on the main thread. */
+/**
+ * One queued write, as it crosses to the writer: records already serialized on the main thread.
+ * An append carries the claim its store holds (epoch 0 and no owner: none), checked against the
+ * partition's fence in the same transaction.
+ */
 export type WriteOp =
-  | { kind: "append"; partition: number; firstLsn: number; rows: string[] }
-  | { kind: "trim"; partition: number; upToLsn: number };
+  | {
+      kind: "append";
+      partition: number;
+      firstLsn: number;
+      rows: string[];
+      epoch: number;
+      owner: string | null;
+    }
+  | { kind: "trim"; partition: number; upToLsn: number }
+  | { kind: "claim"; partition: number; owner: string; ifEpoch: number | null }
+  | { kind: "release"; partition: number; epoch: number; owner: string };
 
-/** Per op, in batch order: `undefined` when done, else the partition's next lsn (a conflict). */
-export type WriteOutcome = { conflictNextLsn: number } | undefined;
+/**
+ * Per op, in batch order: `undefined` when done; a conflict (the partition's next lsn); a refused
+ * claim or append (the fence as found); or a claim's new epoch.
+ */
+export type WriteOutcome =
+  | { conflictNextLsn: number }
+  | { fenced: { epoch: number; owner: string | null } }
+  | { claimedEpoch: number }
+  | undefined;
 
 export interface LogWriteStatements {
   insert: Statement<[number, number, string]>;
@@ -25,6 +45,8 @@ export interface LogWriteStatements {
   trimmedUpTo: Statement<[number], { up_to_lsn: number }>;
   deleteUpTo: Statement<[number, number]>;
   setTrimmed: Statement<[number, number]>;
+  fence: Statement<[number], { epoch: number; owner: string | null }>;
+  setFence: Statement<[number, number, string | null]>;
 }
 
 export function prepareLogWriteStatements(db: Database.Database): LogWriteStatements {
@@ -37,6 +59,11 @@ export function prepareLogWriteStatements(db: Database.Database): LogWriteStatem
       "INSERT INTO log_trim (partition, up_to_lsn) VALUES (?, ?) " +
         "ON CONFLICT (partition) DO UPDATE SET up_to_lsn = MAX(up_to_lsn, excluded.up_to_lsn)",
     ),
+    fence: db.prepare("SELECT epoch, owner FROM log_fence WHERE partition = ?"),
+    setFence: db.prepare(
+      "INSERT INTO log_fence (partition, epoch, owner) VALUES (?, ?, ?) " +
+        "ON CONFLICT (partition) DO UPDATE SET epoch = excluded.epoch, owner = excluded.owner",
+    ),
   };
 }
 
@@ -48,6 +75,14 @@ export function lastLsnOf(
   const max = stmts.maxLsn.get(partition)?.lsn ?? null;
   if (max !== null) return max;
   return stmts.trimmedUpTo.get(partition)?.up_to_lsn ?? 0;
+}
+
+/** The partition's fence as stored; never claimed: epoch 0, no owner. */
+export function fenceOf(
+  stmts: Pick<LogWriteStatements, "fence">,
+  partition: number,
+): { epoch: number; owner: string | null } {
+  return stmts.fence.get(partition) ?? { epoch: 0, owner: null };
 }
 
 /**
@@ -69,6 +104,11 @@ export function commitWriteBatch(
     for (const op of ops) {
       switch (op.kind) {
         case "append": {
+          const fence = fenceOf(stmts, op.partition);
+          if (fence.epoch !== op.epoch || fence.owner !== op.owner) {
+            outcomes.push({ fenced: fence });
+            continue;
+          }
           const expected = next(op.partition);
           if (op.firstLsn !== expected) {
             outcomes.push({ conflictNextLsn: expected });
@@ -86,6 +126,24 @@ export function commitWriteBatch(
           if (upTo >= 1) {
             stmts.deleteUpTo.run(op.partition, upTo);
             stmts.setTrimmed.run(op.partition, upTo);
+          }
+          outcomes.push(undefined);
+          break;
+        }
+        case "claim": {
+          const fence = fenceOf(stmts, op.partition);
+          if (op.ifEpoch !== null && fence.epoch !== op.ifEpoch) {
+            outcomes.push({ fenced: fence });
+            continue;
+          }
+          stmts.setFence.run(op.partition, fence.epoch + 1, op.owner);
+          outcomes.push({ claimedEpoch: fence.epoch + 1 });
+          break;
+        }
+        case "release": {
+          const fence = fenceOf(stmts, op.partition);
+          if (fence.epoch === op.epoch && fence.owner === op.owner) {
+            stmts.setFence.run(op.partition, fence.epoch, null);
           }
           outcomes.push(undefined);
           break;
