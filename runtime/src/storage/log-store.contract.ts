@@ -87,10 +87,17 @@ export function describeLogStoreContract(name: string, makeStore: () => Promise<
       for (let lsn = 1; lsn <= perPartition; lsn++) {
         for (let p = 0; p < partitions; p++) appends.push(store.append(p, lsn, [rec(p, lsn)]));
       }
-      const duplicate = store.append(5, 1, [rec(5, 1)]);
+      // Settled into a value at once: a store that refuses it before the others commit must not
+      // leave a rejection unhandled while the test waits for them.
+      const duplicate = store.append(5, 1, [rec(5, 1)]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
       await Promise.all(appends);
-      await expectConflict(duplicate, 5, 1);
+      const refusal = await duplicate;
+      expect(refusal).toBeInstanceOf(LogConflictError);
+      expect(refusal).toMatchObject({ code: "STORE_LOG_CONFLICT", partition: 5, lsn: 1 });
       for (let p = 0; p < partitions; p++) {
         expect(await store.lastLsn(p)).toBe(perPartition);
         const read = await store.read(p, 0, 100);

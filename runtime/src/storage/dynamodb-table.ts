@@ -1,0 +1,68 @@
+/**
+ * Capstan's one DynamoDB table: its key schema, the items it holds, and how to create it on a local
+ * endpoint. Every item is addressed by `pk` (string: kind#id) and `sk` (number):
+ *
+ * | Item           | pk          | sk        | Attributes                                             |
+ * | -------------- | ----------- | --------- | ------------------------------------------------------ |
+ * | Log batch      | `log#P`     | first LSN | `last`, `n`, `epoch`, `fmt` (json/gzip), `d`, `tx`     |
+ * | Fence          | `fence#P`   | 0         | `epoch`, `owner`, `tail` (last LSN), `trimmed`         |
+ * | Snapshot ptr   | `snap#P`    | 0         | `lsn`, `key`, `epoch`, `keys` (the kept objects)       |
+ * | Node heartbeat | `node#id`   | 0         | `counter`, `address`, `pid`, `ttl`                     |
+ * | Metadata       | `meta#key`  | 0         | `value` (JSON)                                         |
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+
+/** Key of a partition's log batches. */
+export const logKey = (partition: number): string => `log#${partition}`;
+/** Key of a partition's fence item. */
+export const fenceKey = (partition: number): string => `fence#${partition}`;
+/** Key of a partition's snapshot pointer. */
+export const snapshotKey = (partition: number): string => `snap#${partition}`;
+/** Key of a node's heartbeat item. */
+export const nodeKey = (nodeId: string): string => `node#${nodeId}`;
+/** Key of a metadata document. */
+export const metaKey = (key: string): string => `meta#${key}`;
+
+/** How long createTable waits for the table to become ACTIVE (immediate on DynamoDB Local). */
+const CREATE_DEADLINE_MS = 60_000;
+
+/**
+ * Creates the table (on-demand) if it does not exist and waits until it is ACTIVE. Only for local
+ * endpoints and tests: on AWS the table belongs to the CDK stack (PITR, deletion protection, TTL).
+ *
+ * @example
+ * await createCapstanTable(new DynamoDBClient({ endpoint: "http://127.0.0.1:8000" }), "capstan");
+ */
+export async function createCapstanTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "N" },
+        ],
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+      }),
+    );
+  } catch (e) {
+    if (!(e instanceof ResourceInUseException)) throw e;
+  }
+  const deadline = Date.now() + CREATE_DEADLINE_MS;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === "ACTIVE") return;
+    if (Date.now() > deadline)
+      throw new Error(`table ${tableName} is not ACTIVE after ${CREATE_DEADLINE_MS} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
