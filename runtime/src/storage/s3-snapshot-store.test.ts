@@ -1,0 +1,62 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { S3SnapshotStore } from "./s3-snapshot-store";
+import { snapshotObjectKey } from "./snapshot-store";
+import { describeSnapshotStoreContract } from "./snapshot-store.contract";
+import { dropTable, freshTable, localDynamoDbClient } from "./test-support/dynamodb-fixture";
+import { startDynamoDbLocal, type DynamoDbLocal } from "./test-support/dynamodb-local";
+import { countObjects, freshBucket, localS3Client } from "./test-support/s3-fixture";
+import { startS3StandIn, type S3StandIn } from "./test-support/s3-stand-in";
+
+// DynamoDB Local is a JVM on a shared machine: its first requests are slow.
+jest.setTimeout(60_000);
+
+let ddb: DynamoDbLocal;
+let s3: S3StandIn;
+let dynamodb: DynamoDBClient;
+let s3Client: S3Client;
+beforeAll(async () => {
+  [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
+  dynamodb = localDynamoDbClient(ddb.endpoint);
+  s3Client = localS3Client(s3.endpoint);
+}, 120_000);
+afterAll(async () => {
+  dynamodb?.destroy();
+  s3Client?.destroy();
+  await Promise.all([ddb?.stop(), s3?.stop()]);
+});
+
+describeSnapshotStoreContract("S3SnapshotStore (S3 stand-in + DynamoDB Local)", async () => {
+  const [tableName, bucket] = await Promise.all([freshTable(dynamodb), freshBucket(s3Client)]);
+  const open = async (): Promise<S3SnapshotStore> =>
+    new S3SnapshotStore({ s3: s3Client, bucket, dynamodb, tableName });
+  return {
+    store: await open(),
+    openAnother: open,
+    objectCount: (partition) => countObjects(s3Client, bucket, `snap/${partition}/`),
+    cleanup: () => dropTable(dynamodb, tableName),
+  };
+});
+
+describe("S3SnapshotStore", () => {
+  it("deletes an object left by a put that crashed before it moved the pointer", async () => {
+    const [tableName, bucket] = await Promise.all([freshTable(dynamodb), freshBucket(s3Client)]);
+    const store = new S3SnapshotStore({ s3: s3Client, bucket, dynamodb, tableName });
+    await store.put(0, 10, 1, new Uint8Array([1]));
+    // A crashed put: its object is there, the pointer never named it.
+    await s3Client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: snapshotObjectKey(0, 15, 1, "crashed"),
+        Body: new Uint8Array([2]),
+      }),
+    );
+
+    await store.put(0, 20, 1, new Uint8Array([3]));
+    await store.put(0, 30, 1, new Uint8Array([4]));
+
+    expect((await store.list(0)).map((r) => r.lsn)).toEqual([30, 20]);
+    expect(await countObjects(s3Client, bucket, "snap/0/")).toBe(2);
+    await dropTable(dynamodb, tableName);
+  });
+});
