@@ -6,8 +6,8 @@
  * | -------------- | ----------- | --------- | ------------------------------------------------------ |
  * | Log batch      | `log#P`     | first LSN | `last`, `n`, `epoch`, `fmt` (json/gzip), `d`, `tx`     |
  * | Fence          | `fence#P`   | 0         | `epoch`, `owner`, `tail` (last LSN), `trimmed`         |
- * | Snapshot ptr   | `snap#P`    | 0         | `lsn`, `key`, `epoch`, `keys` (the kept objects)       |
- * | Node heartbeat | `node#id`   | 0         | `counter`, `address`, `pid`, `ttl`                     |
+ * | Snapshot ptr   | `snap#P`    | 0         | `lsn`, `key`, `epoch`, `kept` (JSON: kept snapshots)   |
+ * | Node heartbeat | `nodes`     | H(node id)| `nodeId`, `counter`, `address`, `pid`, `ttl`           |
  * | Metadata       | `meta#key`  | 0         | `value` (JSON)                                         |
  */
 import {
@@ -23,8 +23,11 @@ export const logKey = (partition: number): string => `log#${partition}`;
 export const fenceKey = (partition: number): string => `fence#${partition}`;
 /** Key of a partition's snapshot pointer. */
 export const snapshotKey = (partition: number): string => `snap#${partition}`;
-/** Key of a node's heartbeat item. */
-export const nodeKey = (nodeId: string): string => `node#${nodeId}`;
+/**
+ * Partition key of every node's heartbeat item (sort key: a hash of the node id): reading all nodes
+ * is one Query. The research note's `node#id` items would need a Scan over the whole table.
+ */
+export const NODES_KEY = "nodes";
 /** Key of a metadata document. */
 export const metaKey = (key: string): string => `meta#${key}`;
 

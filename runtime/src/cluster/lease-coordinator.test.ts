@@ -1,0 +1,139 @@
+/**
+ * Three nodes share 12 partitions over one log (each node its own SQLite log store on one file, so
+ * the fences are real) and one membership table; each node has its own fake clock.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { SqliteLogStore } from "../storage/sqlite-log-store";
+import { ManualClock } from "../testing/manual-clock";
+import { DEFAULT_LEASE_DURATION_MS, LeaseCoordinator } from "./lease-coordinator";
+import type { NodeHeartbeat } from "./membership-store";
+import { MemoryMembershipStore } from "./memory-membership-store";
+
+const PARTITIONS = 12;
+const LEASE_MS = DEFAULT_LEASE_DURATION_MS;
+
+interface TestNode {
+  id: string;
+  clock: ManualClock;
+  log: SqliteLogStore;
+  leases: LeaseCoordinator;
+  /** Partition → epoch as told by onAcquired; removed by onReleasing. */
+  leading: Map<number, number>;
+}
+
+let dir: string;
+let nodes: TestNode[];
+const table = new Map<string, NodeHeartbeat>();
+
+function startNode(id: string): TestNode {
+  const clock = new ManualClock(0);
+  const log = SqliteLogStore.open(dir, { writer: "inline" });
+  const leading = new Map<number, number>();
+  const leases = new LeaseCoordinator({
+    node: { nodeId: id, address: `http://${id}`, pid: 1 },
+    partitions: PARTITIONS,
+    membership: new MemoryMembershipStore(table),
+    fences: log,
+    clock,
+    leader: {
+      onAcquired: async (p, epoch) => void leading.set(p, epoch),
+      onReleasing: async (p) => void leading.delete(p),
+    },
+  });
+  return { id, clock, log, leases, leading };
+}
+
+/** Ticks every node in turn, as many rounds as it takes for nothing to move (bounded). */
+async function settle(live: TestNode[]): Promise<void> {
+  for (let round = 0; round < 5; round++) for (const n of live) await n.leases.tick();
+}
+
+function leaders(live: TestNode[]): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const n of live) for (const p of n.leading.keys()) out.set(p, n.id);
+  return out;
+}
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-leases-"));
+  table.clear();
+  nodes = ["node-a", "node-b", "node-c"].map(startNode);
+});
+afterEach(async () => {
+  for (const n of nodes) await n.log.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("live nodes share the partitions: each held by exactly one, as the fence says", async () => {
+  await settle(nodes);
+
+  const byPartition = leaders(nodes);
+  expect(byPartition.size).toBe(PARTITIONS);
+  expect(new Set(byPartition.values()).size).toBe(3);
+  for (const [p, owner] of byPartition) {
+    const fence = await nodes[0]!.log.fence(p);
+    expect(fence.owner).toBe(owner);
+    expect(nodes.find((n) => n.id === owner)!.leading.get(p)).toBe(fence.epoch);
+  }
+  const total = nodes.reduce((sum, n) => sum + n.leading.size, 0);
+  expect(total).toBe(PARTITIONS);
+});
+
+test("a node whose heartbeat stops loses its partitions after the lease, not before; its writes are fenced", async () => {
+  await settle(nodes);
+  const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+  const cPartitions = [...c.leading.keys()];
+  expect(cPartitions.length).toBeGreaterThan(0);
+  const p = cPartitions[0]!;
+  await c.log.append(p, 1, ["written while leading"]);
+
+  // c is paused (SIGSTOP): no more ticks. a and b see its last heartbeat at their time 0, then
+  // keep going, just short of the lease.
+  await settle([a, b]);
+  for (const n of [a, b]) n.clock.advanceBy(LEASE_MS - 1);
+  await settle([a, b]);
+  expect(leaders([a, b]).has(p)).toBe(false);
+
+  for (const n of [a, b]) n.clock.advanceBy(1);
+  await settle([a, b]);
+
+  const after = leaders([a, b]);
+  expect(after.size).toBe(PARTITIONS);
+  const taker = nodes.find((n) => n.id === after.get(p))!;
+  expect(taker.leading.get(p)).toBeGreaterThan(c.leading.get(p)!);
+  // c wakes up still believing it leads p: the log refuses it.
+  await expect(c.log.append(p, 2, ["stale"])).rejects.toMatchObject({ code: "STORE_LOG_FENCED" });
+  await taker.log.append(p, 2, ["new leader"]);
+});
+
+test("a graceful leave hands over at once, without waiting for the lease", async () => {
+  await settle(nodes);
+  const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+  const released = [...c.leading.keys()];
+
+  await c.leases.leave();
+  await settle([a, b]); // no clock moved
+
+  expect(c.leading.size).toBe(0);
+  const after = leaders([a, b]);
+  for (const p of released) {
+    expect(after.has(p)).toBe(true);
+    expect((await a.log.fence(p)).owner).toBe(after.get(p));
+  }
+  expect(after.size).toBe(PARTITIONS);
+});
+
+test("a node that joins takes its share from the others, who hand it over", async () => {
+  const [a, b] = nodes as [TestNode, TestNode, TestNode];
+  await settle([a, b]);
+  expect(leaders([a, b]).size).toBe(PARTITIONS);
+
+  await settle(nodes);
+
+  const after = leaders(nodes);
+  expect(after.size).toBe(PARTITIONS);
+  expect(nodes[2]!.leading.size).toBeGreaterThan(0);
+  for (const [p, owner] of after) expect((await a.log.fence(p)).owner).toBe(owner);
+});

@@ -1,0 +1,139 @@
+/**
+ * One node's side of partition leadership: heartbeats, liveness, assignment and takeover.
+ *
+ * Each tick the node bumps its heartbeat, reads every node's, and computes the assignment of
+ * partitions over the live nodes by rendezvous hashing (every node computes the same one from the
+ * same view). For a partition assigned to it that it does not hold, it takes over when the fence's
+ * owner is gone (released, left, or its heartbeat stood still for the lease): a claim conditional on
+ * the epoch it saw, so of two nodes racing for a partition one wins and the other is refused. For a
+ * partition it holds that is now assigned elsewhere, it hands over: the owner of the partition stops
+ * leading it (`onReleasing`: finish the batch in flight, snapshot), then the claim is released so the
+ * successor needs no lease to expire.
+ *
+ * The epoch of a takeover fences the old leader in the log itself (every append checks it), so a
+ * node paused past its lease that wakes up cannot write: its next append fails with STORE_LOG_FENCED
+ * and the owner calls `lost`.
+ */
+import type { Clock } from "../core/clock";
+import type { LogStore } from "../storage/log-store";
+import { LivenessTracker } from "./liveness";
+import type { MembershipStore, NodeInfo } from "./membership-store";
+import { ownerOf } from "./rendezvous";
+
+/** The default lease: a node is dead after 10 s without a heartbeat. */
+export const DEFAULT_LEASE_DURATION_MS = 10_000;
+/** Heartbeats per lease: a live node survives two lost heartbeats in a row. */
+export const HEARTBEATS_PER_LEASE = 3;
+
+/** What the coordinator asks of the node that leads the partitions it acquires. */
+export interface PartitionLeader {
+  /** The node now holds `partition` at `epoch`: load it and start leading. */
+  onAcquired(partition: number, epoch: number): Promise<void>;
+  /** The node must hand `partition` over: stop leading it (finish the batch in flight, snapshot). */
+  onReleasing(partition: number): Promise<void>;
+}
+
+export interface LeaseCoordinatorOptions {
+  node: NodeInfo;
+  partitions: number;
+  leaseDurationMs?: number;
+  membership: MembershipStore;
+  /** The log's fences: takeovers and releases go through them. */
+  fences: Pick<LogStore, "claim" | "release" | "fence">;
+  /** A monotonic clock (liveness is timed on it). */
+  clock: Clock;
+  leader: PartitionLeader;
+}
+
+/**
+ * @example
+ * const leases = new LeaseCoordinator({ node, partitions: 24, membership, fences: logStore,
+ *   clock: monotonicClock, leader: { onAcquired: (p, epoch) => open(p, epoch), onReleasing: (p) => close(p) } });
+ * leases.start(); // ticks every lease / 3
+ * process.on("SIGTERM", () => void leases.leave()); // hand everything over at once
+ */
+export class LeaseCoordinator {
+  private readonly liveness: LivenessTracker;
+  private readonly held = new Map<number, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private leaving = false;
+
+  constructor(private readonly options: LeaseCoordinatorOptions) {
+    this.liveness = new LivenessTracker(options.leaseDurationMs ?? DEFAULT_LEASE_DURATION_MS, options.clock);
+  }
+
+  /** Partition → epoch, for the partitions this node holds. */
+  heldPartitions(): ReadonlyMap<number, number> {
+    return new Map(this.held);
+  }
+
+  /** Ticks every lease / HEARTBEATS_PER_LEASE until `leave` or `stop`. */
+  start(onError: (e: unknown) => void): void {
+    const intervalMs = this.liveness.leaseDurationMs / HEARTBEATS_PER_LEASE;
+    this.timer = setInterval(() => {
+      if (this.ticking === undefined) {
+        this.ticking = this.tick()
+          .catch(onError)
+          .finally(() => (this.ticking = undefined));
+      }
+    }, intervalMs);
+  }
+
+  /** One round: heartbeat, read the nodes, hand over what moved away, take over what is due. */
+  async tick(): Promise<void> {
+    if (this.leaving) return;
+    const me = this.options.node.nodeId;
+    await this.options.membership.heartbeat(this.options.node);
+    this.liveness.observe(await this.options.membership.nodes());
+    const live = new Set([...this.liveness.live(), me]);
+    const liveNodes = [...live];
+    for (let p = 0; p < this.options.partitions; p++) {
+      const assigned = ownerOf(p, liveNodes) === me;
+      if (assigned && !this.held.has(p)) await this.tryTakeOver(p, live);
+      else if (!assigned && this.held.has(p)) await this.handOver(p);
+    }
+  }
+
+  /** The partition's leader found itself fenced (another node took it): forget it. */
+  lost(partition: number): void {
+    this.held.delete(partition);
+  }
+
+  /** Graceful stop (SIGTERM): hands every partition over, then leaves the membership. */
+  async leave(): Promise<void> {
+    this.leaving = true;
+    this.stop();
+    await this.ticking;
+    for (const p of [...this.held.keys()]) await this.handOver(p);
+    await this.options.membership.leave(this.options.node.nodeId);
+  }
+
+  /** Stops ticking; holds on to nothing else (a crash looks like this to the other nodes). */
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async tryTakeOver(partition: number, live: ReadonlySet<string>): Promise<void> {
+    const fence = await this.options.fences.fence(partition);
+    const me = this.options.node.nodeId;
+    // A live owner that is not us hands over on its own tick; only the dead or absent are taken from.
+    if (fence.owner !== undefined && fence.owner !== me && live.has(fence.owner)) return;
+    let epoch: number;
+    try {
+      epoch = await this.options.fences.claim(partition, me, { ifEpoch: fence.epoch });
+    } catch (e) {
+      if ((e as { code?: string }).code === "STORE_LOG_FENCED") return; // another node won the race
+      throw e;
+    }
+    this.held.set(partition, epoch);
+    await this.options.leader.onAcquired(partition, epoch);
+  }
+
+  private async handOver(partition: number): Promise<void> {
+    await this.options.leader.onReleasing(partition);
+    await this.options.fences.release(partition);
+    this.held.delete(partition);
+  }
+}
