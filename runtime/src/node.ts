@@ -1,11 +1,12 @@
 /**
- * One runtime process: the embedded SQLite store, the Runtime, and its ingress, admin and checkpoint
- * listeners. Used by `capstan dev`, by the crash tests' child processes, and by the testing kit.
+ * One runtime process: its stores (the embedded SQLite file by default, or DynamoDB and S3), the
+ * Runtime, and its ingress, admin and checkpoint listeners. Used by `capstan dev`, `capstan serve`,
+ * by the crash tests' child processes, and by the testing kit.
  */
 import { stderrLog, type Log } from "./log";
 import type { Clock } from "./core/clock";
 import { systemClock } from "./core/clock";
-import type { RuntimeConfig } from "./config/config";
+import { ConfigError, type RuntimeConfig } from "./config/config";
 import { assertPortsFree, withPortHint } from "./config/ports";
 import type { Invoker } from "./invoker/invoker";
 import { Runtime } from "./runtime";
@@ -18,7 +19,16 @@ import { startIngressServer } from "./server/ingress-server";
 import { listenUrl } from "./server/listen-url";
 import type { ServerHandle } from "./server/http-server";
 import { lockDataDir, type DataDirLock } from "./storage/data-dir-lock";
-import { openSqliteStores, type SqliteStores } from "./storage/sqlite-stores";
+import type { LogStore } from "./storage/log-store";
+import type { PartitionStore } from "./storage/partition-store";
+import { openSqliteStores } from "./storage/sqlite-stores";
+
+/** Both storage ports, opened together; the node closes them when it closes. */
+export interface RuntimeStores {
+  logStore: LogStore;
+  partitionStore: PartitionStore;
+  close(): Promise<void>;
+}
 
 export interface RuntimeNodeOptions {
   dataDir: string;
@@ -45,6 +55,10 @@ export interface RuntimeNodeOptions {
    * `false`: no lock, for tests of the log's own fence, which open two runtimes on one directory.
    */
   dataDirLock?: DataDirLock | false;
+  /** Open stores to run on instead of the SQLite file in `dataDir` (no data directory lock then). */
+  stores?: RuntimeStores;
+  /** This node's name as the owner of the partitions it claims. */
+  nodeId?: string;
 }
 
 export interface RuntimeNode {
@@ -61,6 +75,7 @@ export interface RuntimeNode {
 }
 
 export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<RuntimeNode> {
+  if (options.stores !== undefined) return startOnStores(options, options.stores);
   const ownLock = options.dataDirLock === undefined ? lockDataDir(options.dataDir) : undefined;
   let node: RuntimeNode;
   try {
@@ -83,7 +98,7 @@ export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<Run
 }
 
 /** The runtime and its listeners on open stores; closes the stores if it cannot start. */
-async function startOnStores(options: RuntimeNodeOptions, stores: SqliteStores): Promise<RuntimeNode> {
+async function startOnStores(options: RuntimeNodeOptions, stores: RuntimeStores): Promise<RuntimeNode> {
   const servers: ServerHandle[] = [];
   try {
     const credentials = options.credentials ?? loadNodeCredentials(options.dataDir);
@@ -100,6 +115,7 @@ async function startOnStores(options: RuntimeNodeOptions, stores: SqliteStores):
       }),
       log: options.log ?? stderrLog("info"),
       ...(options.telemetry !== undefined && { telemetry: options.telemetry }),
+      ...(options.nodeId !== undefined && { nodeId: options.nodeId }),
     });
     // Listeners first, so a port in use fails before recovery starts attempts that need the checkpoint URL.
     const admin = await startAdminServer({
@@ -159,6 +175,7 @@ export async function startRuntimeNodeFromConfig(
   log: Log,
   credentials: NodeCredentials,
   dataDirLock?: DataDirLock,
+  options: { createTable?: boolean } = {},
 ): Promise<RuntimeNode> {
   const ports = {
     CAPSTAN_INGRESS_PORT: config.ingressPort,
@@ -166,11 +183,25 @@ export async function startRuntimeNodeFromConfig(
     CAPSTAN_CHECKPOINT_PORT: config.checkpointPort,
   };
   await assertPortsFree(config.host, ports);
+  const store = config.store;
+  let stores: RuntimeStores | undefined;
+  if (store.kind === "dynamodb") {
+    // Loaded only here: the embedded store's start does not pay for the DynamoDB and S3 clients.
+    const { openDynamoDbStores } = await import("./storage/dynamodb-stores");
+    stores = await openDynamoDbStores(store, {
+      region: config.awsRegion,
+      createTable: options.createTable === true,
+    });
+  } else if (options.createTable === true) {
+    throw new ConfigError("--create-table needs CAPSTAN_STORE=dynamodb");
+  }
   const telemetry = createTelemetry(config, log);
   let node: RuntimeNode;
   try {
     node = await withPortHint(ports, () =>
       startRuntimeNode({
+        ...(stores !== undefined && { stores }),
+        ...(config.nodeId !== undefined && { nodeId: config.nodeId }),
         dataDir: config.dataDir,
         partitions: config.partitions,
         host: config.host,

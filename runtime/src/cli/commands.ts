@@ -291,9 +291,11 @@ Usage: capstan <command> [options]
 
   dev [--ingress-port N] [--admin-port N] [--checkpoint-port N] [--lambda-port N] [--data-dir D] [--handlers-dir D] [--no-watch]
                                         run the platform locally (what 'npm start' runs)
-  serve [--ingress-port N] [--admin-port N] [--checkpoint-port N] [--data-dir D]
+  serve [--ingress-port N] [--admin-port N] [--checkpoint-port N] [--data-dir D] [--create-table]
                                         run the runtime alone (containers); invokes Lambda on AWS
-                                        (or CAPSTAN_LAMBDA_ENDPOINT) and HTTP deployments
+                                        (or CAPSTAN_LAMBDA_ENDPOINT) and HTTP deployments; with
+                                        CAPSTAN_STORE=dynamodb, --create-table creates the table and
+                                        bucket on local endpoints (never on AWS)
   deployments register <url|arn> [--force] | list | remove <id>
   services list | describe <name>
   invocations list [--service S] [--status S] [--key K] [--limit N]

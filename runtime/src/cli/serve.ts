@@ -1,7 +1,9 @@
 /**
- * `capstan serve`: the runtime alone — embedded store, ingress, admin — invoking deployments on AWS
- * Lambda (or `CAPSTAN_LAMBDA_ENDPOINT`) and over HTTP. What a container (Fargate) runs; register
- * deployments with `capstan deployments register <url|arn>`. Stops cleanly on SIGTERM/SIGINT.
+ * `capstan serve`: the runtime alone — its store (embedded SQLite, or DynamoDB + S3 with
+ * CAPSTAN_STORE=dynamodb), ingress, admin — invoking deployments on AWS Lambda (or
+ * `CAPSTAN_LAMBDA_ENDPOINT`) and over HTTP. What a container (Fargate) runs; register deployments
+ * with `capstan deployments register <url|arn>`. Stops cleanly on SIGTERM/SIGINT.
+ * `--create-table` creates the DynamoDB table and S3 bucket, only on local endpoints.
  */
 import type { ParsedArgs } from "./args";
 import { configFlags, loadConfig } from "../config/config";
@@ -31,7 +33,9 @@ export async function runServe(args: ParsedArgs): Promise<number> {
         identity: credentials.identity,
       }),
     });
-    node = await startRuntimeNodeFromConfig(config, invoker, log, credentials);
+    node = await startRuntimeNodeFromConfig(config, invoker, log, credentials, undefined, {
+      createTable: args.flags.has("create-table"),
+    });
   } catch (e) {
     process.stderr.write(`capstan serve: ${(e as Error).message}\n`);
     return 1;

@@ -63,6 +63,47 @@ describe("loadConfig", () => {
     expect(() => load({ CAPSTAN_LOG_LEVEL: "loud" })).toThrow(/CAPSTAN_LOG_LEVEL/);
   });
 
+  test("CAPSTAN_STORE=dynamodb needs a table, a bucket and a region, each error naming its variable", () => {
+    const aws = {
+      CAPSTAN_STORE: "dynamodb",
+      CAPSTAN_DYNAMODB_TABLE: "capstan",
+      CAPSTAN_S3_BUCKET: "capstan-snapshots",
+      AWS_REGION: "eu-west-1",
+    };
+    expect(load({}).store).toEqual({ kind: "sqlite" });
+    expect(load(aws).store).toEqual({
+      kind: "dynamodb",
+      tableName: "capstan",
+      endpoint: undefined,
+      s3Bucket: "capstan-snapshots",
+      s3Endpoint: undefined,
+    });
+    expect(
+      load({
+        ...aws,
+        CAPSTAN_DYNAMODB_ENDPOINT: "http://127.0.0.1:8000/",
+        CAPSTAN_S3_ENDPOINT: "http://127.0.0.1:9000",
+      }).store,
+    ).toMatchObject({ endpoint: "http://127.0.0.1:8000", s3Endpoint: "http://127.0.0.1:9000" });
+    expect(() => load({ CAPSTAN_STORE: "postgres" })).toThrow(/CAPSTAN_STORE/);
+    expect(() => load({ ...aws, CAPSTAN_DYNAMODB_TABLE: "" })).toThrow(/CAPSTAN_DYNAMODB_TABLE/);
+    expect(() => load({ ...aws, CAPSTAN_DYNAMODB_TABLE: "a b" })).toThrow(/CAPSTAN_DYNAMODB_TABLE/);
+    expect(() => load({ ...aws, CAPSTAN_S3_BUCKET: undefined })).toThrow(/CAPSTAN_S3_BUCKET/);
+    expect(() => load({ ...aws, CAPSTAN_S3_BUCKET: "Upper_Case" })).toThrow(/CAPSTAN_S3_BUCKET/);
+    expect(() => load({ ...aws, AWS_REGION: undefined })).toThrow(/AWS_REGION/);
+    expect(() => load({ ...aws, CAPSTAN_DYNAMODB_ENDPOINT: "127.0.0.1:8000" })).toThrow(
+      /CAPSTAN_DYNAMODB_ENDPOINT/,
+    );
+    expect(() => load({ ...aws, CAPSTAN_S3_ENDPOINT: "ftp://x" })).toThrow(/CAPSTAN_S3_ENDPOINT/);
+  });
+
+  test("CAPSTAN_NODE_ID is optional and printable, at most 128 characters", () => {
+    expect(load({}).nodeId).toBeUndefined();
+    expect(load({ CAPSTAN_NODE_ID: "n".repeat(128) }).nodeId).toBe("n".repeat(128));
+    expect(() => load({ CAPSTAN_NODE_ID: "n".repeat(129) })).toThrow(/CAPSTAN_NODE_ID/);
+    expect(() => load({ CAPSTAN_NODE_ID: "node a" })).toThrow(/CAPSTAN_NODE_ID/);
+  });
+
   test("partitions are bounded at MAX_PARTITIONS", () => {
     expect(load({ CAPSTAN_PARTITIONS: String(MAX_PARTITIONS) }).partitions).toBe(MAX_PARTITIONS);
     expect(() => load({ CAPSTAN_PARTITIONS: String(MAX_PARTITIONS + 1) })).toThrow(/CAPSTAN_PARTITIONS/);

@@ -46,7 +46,26 @@ export interface RuntimeConfig {
   /** Local Lambda endpoint: execution environments per function version, and requests queued beyond them. */
   lambdaMaxWorkers: number;
   lambdaMaxQueued: number;
+  /** Where the log and snapshots live: the embedded SQLite file, or DynamoDB and S3. */
+  store: StoreConfig;
+  /** This node's name in fences and membership (CAPSTAN_NODE_ID); default: one per process start. */
+  nodeId: string | undefined;
 }
+
+/** `CAPSTAN_STORE`: `sqlite` (default, one node, `CAPSTAN_DATA_DIR`) or `dynamodb` (log in DynamoDB, snapshots in S3). */
+export type StoreConfig =
+  | { kind: "sqlite" }
+  | {
+      kind: "dynamodb";
+      tableName: string;
+      /** A DynamoDB-API endpoint (DynamoDB Local) instead of AWS. */
+      endpoint: string | undefined;
+      s3Bucket: string;
+      /** An S3-API endpoint instead of AWS (path-style addressing). */
+      s3Endpoint: string | undefined;
+    };
+
+export const STORE_KINDS = ["sqlite", "dynamodb"] as const;
 
 export const DEFAULT_INGRESS_PORT = 8080;
 export const DEFAULT_ADMIN_PORT = 9070;
@@ -121,6 +140,56 @@ function secrets(env: NodeJS.ProcessEnv): ConfiguredSecrets {
   return out;
 }
 
+function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name}=${raw} is not a URL`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ConfigError(`${name}=${raw} must be an http: or https: URL`);
+  }
+  return raw.replace(/\/+$/, "");
+}
+
+function required(env: NodeJS.ProcessEnv, name: string, pattern: RegExp, what: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === "")
+    throw new ConfigError(`CAPSTAN_STORE=dynamodb needs ${name} (${what})`);
+  if (!pattern.test(raw)) throw new ConfigError(`${name}=${raw} is not ${what}`);
+  return raw;
+}
+
+function storeConfig(env: NodeJS.ProcessEnv): StoreConfig {
+  const kind = env.CAPSTAN_STORE || "sqlite";
+  if (kind === "sqlite") return { kind };
+  if (kind !== "dynamodb") {
+    throw new ConfigError(`CAPSTAN_STORE=${kind} must be one of ${STORE_KINDS.join(", ")}`);
+  }
+  if (!env.AWS_REGION && !env.AWS_DEFAULT_REGION) {
+    throw new ConfigError("CAPSTAN_STORE=dynamodb needs AWS_REGION (the region of the table and the bucket)");
+  }
+  return {
+    kind,
+    tableName: required(env, "CAPSTAN_DYNAMODB_TABLE", /^[A-Za-z0-9_.-]{3,255}$/, "a DynamoDB table name"),
+    endpoint: url(env, "CAPSTAN_DYNAMODB_ENDPOINT"),
+    s3Bucket: required(env, "CAPSTAN_S3_BUCKET", /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
+    s3Endpoint: url(env, "CAPSTAN_S3_ENDPOINT"),
+  };
+}
+
+function nodeId(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.CAPSTAN_NODE_ID;
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^[\x21-\x7e]{1,128}$/.test(raw)) {
+    throw new ConfigError(`CAPSTAN_NODE_ID=${raw} must be 1-128 printable ASCII characters without spaces`);
+  }
+  return raw;
+}
+
 export function loadConfig(
   overrides: NodeJS.ProcessEnv = {},
   env: NodeJS.ProcessEnv = { ...process.env, ...overrides },
@@ -161,6 +230,8 @@ export function loadConfig(
     handlersDir: path.resolve(cwd, env.CAPSTAN_HANDLERS_DIR ?? "handlers/src"),
     lambdaMaxWorkers: int(env, "CAPSTAN_LAMBDA_MAX_WORKERS", DEFAULT_MAX_WORKERS_PER_FUNCTION, 1, 1000),
     lambdaMaxQueued: int(env, "CAPSTAN_LAMBDA_MAX_QUEUED", DEFAULT_MAX_QUEUED_PER_FUNCTION, 0, 100_000),
+    store: storeConfig(env),
+    nodeId: nodeId(env),
   };
 }
 

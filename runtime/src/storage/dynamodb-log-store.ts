@@ -302,6 +302,11 @@ export class DynamoDbLogStore implements LogStore {
     if (this.options.ownsClient === true) this.client.destroy();
   }
 
+  /** The epoch of this store's claim on the partition; 0 when it holds none. */
+  heldEpoch(partition: number): number {
+    return this.claims.get(partition)?.epoch ?? 0;
+  }
+
   stats(): DynamoDbLogStoreStats {
     return { ...this.counters };
   }

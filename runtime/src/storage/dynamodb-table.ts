@@ -8,7 +8,7 @@
  * | Fence          | `fence#P`   | 0         | `epoch`, `owner`, `tail` (last LSN), `trimmed`         |
  * | Snapshot ptr   | `snap#P`    | 0         | `lsn`, `key`, `epoch`, `kept` (JSON: kept snapshots)   |
  * | Node heartbeat | `nodes`     | H(node id)| `nodeId`, `counter`, `address`, `pid`, `ttl`           |
- * | Metadata       | `meta#key`  | 0         | `value` (JSON)                                         |
+ * | Metadata       | `meta`      | H(key)    | `key`, `value` (JSON)                                  |
  */
 import {
   CreateTableCommand,
@@ -28,8 +28,8 @@ export const snapshotKey = (partition: number): string => `snap#${partition}`;
  * is one Query. The research note's `node#id` items would need a Scan over the whole table.
  */
 export const NODES_KEY = "nodes";
-/** Key of a metadata document. */
-export const metaKey = (key: string): string => `meta#${key}`;
+/** Partition key of every metadata document (sort key: a hash of the document key). */
+export const META_KEY = "meta";
 
 /** How long createTable waits for the table to become ACTIVE (immediate on DynamoDB Local). */
 const CREATE_DEADLINE_MS = 60_000;

@@ -1,11 +1,13 @@
 /**
- * Entry of a crash-test runtime process: one runtime node (embedded SQLite store, real timers, HTTP
- * invoker) on ephemeral ports over a data dir that outlives it. Prints one line, READY_PREFIX + JSON of
+ * Entry of a crash-test runtime process: one runtime node (real timers, HTTP invoker) on ephemeral
+ * ports over a data dir that outlives it, or over DynamoDB and S3 when the environment says
+ * CAPSTAN_STORE=dynamodb (read by the runtime's own config). Prints one line, READY_PREFIX + JSON of
  * ChildReady, once recovery is done and the listeners are up; the parent kills it with SIGKILL.
  *
  * Usage: node -r ./swc-register.js runtime-child.ts <dataDir> <partitions>
  */
-import { HttpInvoker, startRuntimeNode } from "@capstan/runtime";
+import { HttpInvoker, loadConfig, startRuntimeNode } from "@capstan/runtime";
+import { openDynamoDbStores } from "../../../runtime/src/storage/dynamodb-stores";
 import { READY_PREFIX, type ChildReady } from "./child-protocol";
 
 /** Completed invocations without idempotency key are kept, so the oracle can read their output. */
@@ -18,7 +20,13 @@ async function main(): Promise<void> {
     throw new Error("usage: runtime-child.ts <dataDir> <partitions>");
   }
   const startedAtMs = Date.now();
+  const config = loadConfig();
+  const stores =
+    config.store.kind === "dynamodb"
+      ? await openDynamoDbStores(config.store, { region: config.awsRegion })
+      : undefined;
   const node = await startRuntimeNode({
+    ...(stores !== undefined && { stores }),
     dataDir,
     partitions,
     host: "127.0.0.1",

@@ -41,9 +41,15 @@ interface Spawned {
   ready: Promise<ChildReady>;
 }
 
-function spawnChild(dataDir: string, partitions: number, timeoutMs: number): Spawned {
+function spawnChild(
+  dataDir: string,
+  partitions: number,
+  timeoutMs: number,
+  env?: NodeJS.ProcessEnv,
+): Spawned {
   const child = spawn(process.execPath, ["-r", REGISTER, ENTRY, dataDir, String(partitions)], {
     cwd: SUPPORT_DIR,
+    env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   spawned.add(child);
@@ -97,9 +103,10 @@ export async function startRuntimeProcess(
   dataDir: string,
   partitions: number,
   timeoutMs: number,
+  env?: NodeJS.ProcessEnv,
 ): Promise<RuntimeProcess> {
   const startedAt = performance.now();
-  const s = spawnChild(dataDir, partitions, timeoutMs);
+  const s = spawnChild(dataDir, partitions, timeoutMs, env);
   const ready = await s.ready;
   return {
     ready,
@@ -120,8 +127,9 @@ export async function startAndKillRuntimeProcess(
   partitions: number,
   killAfterMs: number,
   killTimeoutMs: number,
+  env?: NodeJS.ProcessEnv,
 ): Promise<{ wasReady: boolean }> {
-  const s = spawnChild(dataDir, partitions, killAfterMs + killTimeoutMs);
+  const s = spawnChild(dataDir, partitions, killAfterMs + killTimeoutMs, env);
   let wasReady = false;
   s.ready.then(
     () => (wasReady = true),

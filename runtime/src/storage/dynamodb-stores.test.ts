@@ -1,0 +1,71 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { openDynamoDbStores } from "./dynamodb-stores";
+import { localDynamoDbClient } from "./test-support/dynamodb-fixture";
+import { startDynamoDbLocal, type DynamoDbLocal } from "./test-support/dynamodb-local";
+import { countObjects, localS3Client } from "./test-support/s3-fixture";
+import { startS3StandIn, type S3StandIn } from "./test-support/s3-stand-in";
+
+// DynamoDB Local is a JVM on a shared machine: its first requests are slow.
+jest.setTimeout(60_000);
+
+let ddb: DynamoDbLocal;
+let s3: S3StandIn;
+let dynamodb: DynamoDBClient;
+let s3Client: S3Client;
+beforeAll(async () => {
+  [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
+  dynamodb = localDynamoDbClient(ddb.endpoint);
+  s3Client = localS3Client(s3.endpoint);
+  process.env.AWS_ACCESS_KEY_ID ??= "local";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "local";
+}, 120_000);
+afterAll(async () => {
+  dynamodb?.destroy();
+  s3Client?.destroy();
+  await Promise.all([ddb?.stop(), s3?.stop()]);
+});
+
+const config = (tableName: string, local = true) =>
+  ({
+    kind: "dynamodb",
+    tableName,
+    endpoint: local ? ddb.endpoint : undefined,
+    s3Bucket: `${tableName}-bucket`,
+    s3Endpoint: local ? s3.endpoint : undefined,
+  }) as const;
+
+test("--create-table is refused unless both endpoints are local, before any request", async () => {
+  await expect(
+    openDynamoDbStores(config("on-aws", false), { region: "us-east-1", createTable: true }),
+  ).rejects.toMatchObject({
+    code: "CONFIG_INVALID",
+    message: expect.stringContaining("CAPSTAN_DYNAMODB_ENDPOINT"),
+  });
+});
+
+test("a missing table is a configuration error naming the variable", async () => {
+  await expect(openDynamoDbStores(config("no-such-table"), { region: "us-east-1" })).rejects.toMatchObject({
+    code: "CONFIG_INVALID",
+    message: expect.stringContaining("CAPSTAN_DYNAMODB_TABLE=no-such-table"),
+  });
+});
+
+test("creates the table and bucket locally; snapshots carry the epoch this node holds", async () => {
+  const stores = await openDynamoDbStores(config("created"), { region: "us-east-1", createTable: true });
+  const again = await openDynamoDbStores(config("created"), { region: "us-east-1", createTable: true });
+  const epoch = await stores.logStore.claim(0, "node-a");
+  await stores.logStore.append(0, 1, [{ kind: "recover", epoch }]);
+
+  await stores.partitionStore.saveSnapshot(0, { lsn: 1, state: { invocations: { a: 1 } } });
+  await stores.partitionStore.putMeta("partitions", 4);
+
+  // `again` holds no claim on partition 0 (epoch 0): its snapshot cannot move the pointer.
+  await expect(again.partitionStore.saveSnapshot(0, { lsn: 2, state: {} })).rejects.toMatchObject({
+    code: "STORE_SNAPSHOT_FENCED",
+  });
+  expect(await again.partitionStore.loadSnapshot(0)).toEqual({ lsn: 1, state: { invocations: { a: 1 } } });
+  expect(await again.partitionStore.getMeta("partitions")).toBe(4);
+  expect(await countObjects(s3Client, "created-bucket", "snap/0/")).toBe(1);
+  await Promise.all([stores.close(), again.close()]);
+});

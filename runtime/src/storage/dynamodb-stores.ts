@@ -1,0 +1,106 @@
+/**
+ * The AWS backend, both ports: the log in DynamoDB, snapshots in S3 with their pointer in DynamoDB,
+ * metadata in DynamoDB. What `capstan serve` opens with CAPSTAN_STORE=dynamodb.
+ */
+import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { ConfigError, type StoreConfig } from "../config/config";
+import { DynamoDbLogStore } from "./dynamodb-log-store";
+import { DynamoDbPartitionStore } from "./dynamodb-partition-store";
+import { createCapstanTable } from "./dynamodb-table";
+import { S3SnapshotStore } from "./s3-snapshot-store";
+
+export interface DynamoDbStores {
+  logStore: DynamoDbLogStore;
+  partitionStore: DynamoDbPartitionStore;
+  /** Waits for the appends in flight, then closes the clients. */
+  close(): Promise<void>;
+}
+
+export interface OpenDynamoDbStoresOptions {
+  region: string;
+  /**
+   * Create the table (and the bucket) when missing. Refused without an explicit endpoint for each:
+   * on AWS they belong to the CDK stack, with the settings production needs.
+   */
+  createTable?: boolean;
+}
+
+/**
+ * @example
+ * const stores = await openDynamoDbStores(config.store, { region: config.awsRegion });
+ * const runtime = new Runtime({ logStore: stores.logStore, partitionStore: stores.partitionStore, ... });
+ */
+export async function openDynamoDbStores(
+  store: Extract<StoreConfig, { kind: "dynamodb" }>,
+  options: OpenDynamoDbStoresOptions,
+): Promise<DynamoDbStores> {
+  if (options.createTable === true && (store.endpoint === undefined || store.s3Endpoint === undefined)) {
+    throw new ConfigError(
+      "--create-table works only against local endpoints (CAPSTAN_DYNAMODB_ENDPOINT and CAPSTAN_S3_ENDPOINT): " +
+        "on AWS the table and the bucket are created by the CDK stack",
+    );
+  }
+  const dynamodb = new DynamoDBClient({
+    region: options.region,
+    ...(store.endpoint !== undefined && { endpoint: store.endpoint }),
+  });
+  const s3 = new S3Client({
+    region: options.region,
+    ...(store.s3Endpoint !== undefined && { endpoint: store.s3Endpoint, forcePathStyle: true }),
+  });
+  try {
+    if (options.createTable === true) {
+      await createCapstanTable(dynamodb, store.tableName);
+      try {
+        await s3.send(new CreateBucketCommand({ Bucket: store.s3Bucket }));
+      } catch (e) {
+        // Already there (ours, or from an earlier run): fine if we can reach it.
+        await s3.send(new HeadBucketCommand({ Bucket: store.s3Bucket })).catch(() => {
+          throw e;
+        });
+      }
+    } else {
+      await checkTable(dynamodb, store.tableName);
+    }
+  } catch (e) {
+    dynamodb.destroy();
+    s3.destroy();
+    throw e;
+  }
+  const logStore = new DynamoDbLogStore({ client: dynamodb, tableName: store.tableName });
+  const snapshots = new S3SnapshotStore({ s3, bucket: store.s3Bucket, dynamodb, tableName: store.tableName });
+  const partitionStore = new DynamoDbPartitionStore({
+    client: dynamodb,
+    tableName: store.tableName,
+    snapshots,
+    epochOf: (p) => logStore.heldEpoch(p),
+  });
+  return {
+    logStore,
+    partitionStore,
+    async close() {
+      try {
+        await logStore.close();
+        await partitionStore.close();
+      } finally {
+        dynamodb.destroy();
+        s3.destroy();
+      }
+    },
+  };
+}
+
+async function checkTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (e) {
+    if (e instanceof ResourceNotFoundException) {
+      throw new ConfigError(
+        `CAPSTAN_DYNAMODB_TABLE=${tableName}: no such table (deploy the CDK stack, or pass --create-table ` +
+          `with a local CAPSTAN_DYNAMODB_ENDPOINT)`,
+      );
+    }
+    throw e;
+  }
+}
