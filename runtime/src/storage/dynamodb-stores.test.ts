@@ -1,7 +1,14 @@
+/**
+ * The AWS backend as `capstan serve` opens it, and its PartitionStore's contract, on one DynamoDB
+ * Local and one S3 stand-in.
+ */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { DynamoDbPartitionStore } from "./dynamodb-partition-store";
 import { openDynamoDbStores } from "./dynamodb-stores";
-import { localDynamoDbClient } from "./test-support/dynamodb-fixture";
+import { MemorySnapshotData, MemorySnapshotStore } from "./memory-snapshot-store";
+import { describePartitionStoreContract } from "./partition-store.contract";
+import { dropTable, freshTable, localDynamoDbClient } from "./test-support/dynamodb-fixture";
 import { startDynamoDbLocal, type DynamoDbLocal } from "./test-support/dynamodb-local";
 import { countObjects, localS3Client } from "./test-support/s3-fixture";
 import { startS3StandIn, type S3StandIn } from "./test-support/s3-stand-in";
@@ -24,6 +31,21 @@ afterAll(async () => {
   dynamodb?.destroy();
   s3Client?.destroy();
   await Promise.all([ddb?.stop(), s3?.stop()]);
+});
+
+// Snapshots through the in-memory SnapshotStore (its S3 implementation has its own contract run);
+// metadata in DynamoDB Local.
+describePartitionStoreContract("DynamoDbPartitionStore (DynamoDB Local)", async () => {
+  const tableName = await freshTable(dynamodb);
+  const snapshots = new MemorySnapshotData();
+  const open = async (): Promise<DynamoDbPartitionStore> =>
+    new DynamoDbPartitionStore({
+      client: dynamodb,
+      tableName,
+      snapshots: new MemorySnapshotStore(snapshots),
+      epochOf: () => 1,
+    });
+  return { store: await open(), reopen: open, cleanup: () => dropTable(dynamodb, tableName) };
 });
 
 const config = (tableName: string, local = true) =>
