@@ -1,13 +1,15 @@
-import { apply } from "./apply";
+import { apply, applyBatch } from "./apply";
+import { MemoryStateStore } from "./memory-state-store";
 import { emptyPartitionState } from "./state";
+import { StateTx } from "./state-tx";
 import { Harness, invId, newInvocation, rec } from "./test-support/builders";
 
 describe("apply", () => {
   it("records the applied lsn and refuses to apply an lsn twice or backwards", () => {
-    const state = emptyPartitionState(0, 4);
-    apply(state, 1, { kind: "recover", epoch: 1, atMs: 0 });
-    expect(state.appliedLsn).toBe(1);
-    expect(() => apply(state, 1, { kind: "recover", epoch: 1, atMs: 0 })).toThrow(
+    const store = new MemoryStateStore(emptyPartitionState(0, 4));
+    applyBatch(store, 1, [{ kind: "recover", epoch: 1, atMs: 0 }]);
+    expect(store.appliedLsn()).toBe(1);
+    expect(() => apply(new StateTx(store), 1, { kind: "recover", epoch: 1, atMs: 0 })).toThrow(
       /not after the applied lsn/,
     );
   });

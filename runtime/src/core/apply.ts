@@ -1,12 +1,14 @@
 /**
  * The partition state machine: one function from (state, record) to effects, with no I/O, no clock
  * and no randomness — time is `record.atMs`, ids are derived from the log. The live processor and
- * recovery (replaying the log after a snapshot) run exactly this code, so they cannot disagree.
+ * recovery (replaying the log after the store's applied LSN) run exactly this code, so they cannot
+ * disagree.
  *
- * `state` is mutated in place rather than copied: the processor owns the only reference, applies
- * thousands of records per second, and snapshots with `serializeState` (which copies). If `apply`
- * throws (an invariant was violated) the in-memory state is undefined: the processor must stop and
- * recover from its last snapshot.
+ * `apply` reads the state through a StateTx (point lookups by key) and leaves its writes there; the
+ * processor commits a batch's write set in one step with its applied LSN (`applyBatch`). If `apply`
+ * throws (an invariant was violated) the batch must not be committed and the processor must stop: a
+ * store may share objects with the batch (memory-state-store.ts), so only a restart from what was
+ * committed is safe.
  */
 import { assertNever } from "@capstan/sdk/protocol";
 import type { ApplyContext } from "./context";
@@ -27,28 +29,49 @@ import { applyPause, applyResume } from "./records/pause-resume";
 import { applyPurge } from "./records/purge";
 import { applyRecover } from "./records/recover";
 import { applyTimerFired } from "./records/timer-fired";
-import type { PartitionState } from "./state";
+import type { PartitionStateStore } from "./state-reader";
+import { StateTx } from "./state-tx";
 
 /**
- * Applies the record at `lsn` to `state` (in place) and returns what the processor must do next.
+ * Applies the record at `lsn` to the batch's state and returns what the processor must do next.
  * A record delivered from another partition's outbox (`origin`) that was already applied is ignored.
  *
  * @example
- * const effects = apply(state, 42, { kind: "timer-fired", timerId: "sleep:inv_3_…:2", atMs: now });
+ * const effects = apply(tx, 42, { kind: "timer-fired", timerId: "sleep:inv_3_…:2", atMs: now });
  * // → [{ kind: "invoke", invocationId, attempt: 2 }] when the sleeper was suspended on that entry
  */
-export function apply(state: PartitionState, lsn: number, record: LogRecord): Effect[] {
-  invariant(lsn > state.appliedLsn, `record lsn ${lsn} is not after the applied lsn ${state.appliedLsn}`);
+export function apply(state: StateTx, lsn: number, record: LogRecord): Effect[] {
+  const appliedLsn = state.appliedLsn();
+  invariant(lsn > appliedLsn, `record lsn ${lsn} is not after the applied lsn ${appliedLsn}`);
   const cx: ApplyContext = { state, atMs: record.atMs, effects: [] };
   if (record.origin === undefined || acceptOrigin(state, record.origin)) dispatch(cx, record);
-  state.appliedLsn = lsn;
+  state.setAppliedLsn(lsn);
   return cx.effects;
 }
 
+/**
+ * Applies consecutive records (the first at `firstLsn`) in one StateTx and commits its write set to
+ * `store` once, with the last record's LSN: a batch's state change is atomic. Returns each record's
+ * effects, in order.
+ *
+ * @example
+ * const effects = applyBatch(store, 101, records); // effects[i] belongs to records[i] (lsn 101 + i)
+ */
+export function applyBatch(
+  store: PartitionStateStore,
+  firstLsn: number,
+  records: readonly LogRecord[],
+): Effect[][] {
+  const tx = new StateTx(store);
+  const effects = records.map((record, i) => apply(tx, firstLsn + i, record));
+  store.commit(tx.writeSet());
+  return effects;
+}
+
 /** Exactly-once delivery: each producer's seqs are applied in increasing order, duplicates dropped. */
-function acceptOrigin(state: PartitionState, origin: Origin): boolean {
-  if (origin.seq <= (state.inboundSeq.get(origin.partition) ?? 0)) return false;
-  state.inboundSeq.set(origin.partition, origin.seq);
+function acceptOrigin(state: StateTx, origin: Origin): boolean {
+  if (origin.seq <= state.inboundSeq(origin.partition)) return false;
+  state.setInboundSeq(origin.partition, origin.seq);
   return true;
 }
 

@@ -21,7 +21,7 @@ export function rejectRequest(
 
 /** The invocation a control request (cancel, kill, pause, resume) may act on: known and not finished. */
 export function liveInvocation(cx: ApplyContext, invocationId: InvocationId): Invocation | undefined {
-  const inv = cx.state.invocations.get(invocationId);
+  const inv = cx.state.invocation(invocationId);
   if (inv === undefined) {
     rejectRequest(cx, invocationId, "INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`);
     return undefined;

@@ -34,16 +34,14 @@ export function startAttempt(cx: ApplyContext, inv: Invocation): void {
 export function startOrEnqueue(cx: ApplyContext, inv: Invocation): void {
   const lockKey = lockKeyOf(inv);
   if (lockKey !== undefined) {
-    const holder = cx.state.locks.get(lockKey);
+    const holder = cx.state.lock(lockKey);
     if (holder !== undefined && holder !== inv.id) {
       inv.status = "inboxed";
       inv.modifiedAtMs = cx.atMs;
-      const inbox = cx.state.inboxes.get(lockKey);
-      if (inbox === undefined) cx.state.inboxes.set(lockKey, [inv.id]);
-      else inbox.push(inv.id);
+      cx.state.setInbox(lockKey, [...(cx.state.inbox(lockKey) ?? []), inv.id]);
       return;
     }
-    cx.state.locks.set(lockKey, inv.id);
+    cx.state.setLock(lockKey, inv.id);
   }
   startAttempt(cx, inv);
 }
@@ -51,28 +49,31 @@ export function startOrEnqueue(cx: ApplyContext, inv: Invocation): void {
 /** Gives up the key's lock (if held) and hands it to the oldest inboxed invocation of that key. */
 export function releaseLock(cx: ApplyContext, inv: Invocation): void {
   const lockKey = lockKeyOf(inv);
-  if (lockKey === undefined || cx.state.locks.get(lockKey) !== inv.id) return;
-  cx.state.locks.delete(lockKey);
-  const inbox = cx.state.inboxes.get(lockKey);
-  while (inbox !== undefined && inbox.length > 0) {
-    const next = cx.state.invocations.get(inbox.shift()!);
+  if (lockKey === undefined || cx.state.lock(lockKey) !== inv.id) return;
+  cx.state.setLock(lockKey, undefined);
+  const inbox = cx.state.inbox(lockKey);
+  if (inbox === undefined) return;
+  let taken = 0;
+  while (taken < inbox.length) {
+    const next = cx.state.invocation(inbox[taken++]!);
     if (next !== undefined && next.status === "inboxed") {
-      cx.state.locks.set(lockKey, next.id);
+      cx.state.setLock(lockKey, next.id);
       startAttempt(cx, next);
       break;
     }
   }
-  if (inbox !== undefined && inbox.length === 0) cx.state.inboxes.delete(lockKey);
+  cx.state.setInbox(lockKey, inbox.slice(taken));
 }
 
 function leaveInbox(cx: ApplyContext, inv: Invocation): void {
   const lockKey = lockKeyOf(inv);
   if (lockKey === undefined) return;
-  const inbox = cx.state.inboxes.get(lockKey);
+  const inbox = cx.state.inbox(lockKey);
   if (inbox === undefined) return;
-  const at = inbox.indexOf(inv.id);
-  if (at >= 0) inbox.splice(at, 1);
-  if (inbox.length === 0) cx.state.inboxes.delete(lockKey);
+  cx.state.setInbox(
+    lockKey,
+    inbox.filter((id) => id !== inv.id),
+  );
 }
 
 /** Forgets the invocation's pending `promiseGet` entries, so a later promise completion skips them. */
@@ -80,9 +81,8 @@ function leavePromiseWaiters(cx: ApplyContext, inv: Invocation): void {
   for (const entry of inv.journal) {
     if (entry.kind !== "promiseGet" || entry.result !== undefined) continue;
     const key = promiseKey(inv.target, entry.name);
-    const waiters = cx.state.promiseWaiters.get(key)?.filter((w) => w.invocationId !== inv.id);
-    if (waiters === undefined || waiters.length === 0) cx.state.promiseWaiters.delete(key);
-    else cx.state.promiseWaiters.set(key, waiters);
+    const waiters = cx.state.promiseWaiters(key)?.filter((w) => w.invocationId !== inv.id);
+    cx.state.setPromiseWaiters(key, waiters);
   }
 }
 
@@ -133,20 +133,19 @@ export function finishInvocation(cx: ApplyContext, inv: Invocation, result: Comp
  */
 export function removeInvocation(cx: ApplyContext, inv: Invocation): void {
   const { state } = cx;
-  state.invocations.delete(inv.id);
+  state.deleteInvocation(inv.id);
   deleteTimer(cx, timerIds.expire(inv.id));
   if (inv.idempotencyKey !== undefined) {
     const key = idempotencyTableKey(inv.target, inv.idempotencyKey);
-    if (state.idempotency.get(key) === inv.id) state.idempotency.delete(key);
+    if (state.idempotency(key) === inv.id) state.setIdempotency(key, undefined);
   }
   if (inv.handlerKind === "workflow") {
     const key = workflowKey(inv.target);
-    if (state.workflows.get(key) === inv.id) {
-      state.workflows.delete(key);
-      state.objectState.delete(key);
-      const prefix = promiseKeyPrefix(inv.target);
-      for (const promise of [...state.promises.keys()]) {
-        if (promise.startsWith(prefix)) state.promises.delete(promise);
+    if (state.workflow(key) === inv.id) {
+      state.setWorkflow(key, undefined);
+      state.setObjectState(key, undefined);
+      for (const promise of state.promiseKeysWithPrefix(promiseKeyPrefix(inv.target))) {
+        state.setPromise(promise, undefined);
       }
     }
   }

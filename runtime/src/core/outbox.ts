@@ -8,7 +8,7 @@ import type { OutboxMessage } from "./state";
  * deliver each destination's messages in seq order. Kept until `outbox-delivered` confirms.
  */
 export function enqueue(cx: ApplyContext, toPartition: number, message: OutboxMessage): void {
-  const seq = cx.state.nextOutboxSeq++;
-  cx.state.outbox.push({ seq, toPartition, message });
+  const seq = cx.state.takeOutboxSeq();
+  cx.state.putOutbox({ seq, toPartition, message });
   cx.effects.push({ kind: "send", toPartition, seq, message });
 }

@@ -14,13 +14,13 @@ export const timerIds = {
 };
 
 export function addTimer(cx: ApplyContext, timer: Timer): void {
-  cx.state.timers.set(timer.id, timer);
+  cx.state.putTimer(timer);
   cx.effects.push({ kind: "schedule-timer", timer });
 }
 
 /** Removes the timer if it exists and tells the processor to forget it. */
 export function deleteTimer(cx: ApplyContext, timerId: string): void {
-  if (cx.state.timers.delete(timerId)) cx.effects.push({ kind: "cancel-timer", timerId });
+  if (cx.state.deleteTimer(timerId)) cx.effects.push({ kind: "cancel-timer", timerId });
 }
 
 /** Cancels what would advance a not-yet-finished invocation: pending sleeps, its retry and delayed start. */

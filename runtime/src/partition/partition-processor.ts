@@ -7,12 +7,14 @@
  * (turn-scheduler.ts). Batches of one partition are strictly sequential, so LSNs are dense and state
  * is applied in log order.
  */
-import { apply } from "../core/apply";
+import { apply, applyBatch } from "../core/apply";
 import type { Clock } from "../core/clock";
 import type { Effect } from "../core/effects";
 import type { LogRecord } from "../core/records";
 import { deserializeState, serializeState } from "../core/snapshot";
+import { MemoryStateStore } from "../core/memory-state-store";
 import { emptyPartitionState, type PartitionState } from "../core/state";
+import { StateTx } from "../core/state-tx";
 import type { LogStore } from "../storage/log-store";
 import type { PartitionStore } from "../storage/partition-store";
 import { PartitionOverloadedError, PartitionUnavailableError } from "./partition-errors";
@@ -69,7 +71,7 @@ interface Pending {
 }
 
 export class PartitionProcessor {
-  state: PartitionState;
+  private stateStore: MemoryStateStore;
   private nextLsn = 1;
   private queue: Pending[] = [];
   private flushing = false;
@@ -92,9 +94,14 @@ export class PartitionProcessor {
     private readonly sink: EffectSink,
     private readonly turns: TurnScheduler = partitionTurns,
   ) {
-    this.state = emptyPartitionState(partition, partitions);
+    this.stateStore = new MemoryStateStore(emptyPartitionState(partition, partitions));
     // Staggered: under even load, partitions would otherwise all snapshot (and trim) at once.
     this.sinceSnapshot = Math.floor((partition * SNAPSHOT_EVERY_RECORDS) / Math.max(1, partitions));
+  }
+
+  /** The partition's state as of the last applied batch (read it, never change it). */
+  get state(): PartitionState {
+    return this.stateStore.state;
   }
 
   /**
@@ -110,8 +117,9 @@ export class PartitionProcessor {
   async load(): Promise<void> {
     const snapshot = await this.store.loadSnapshot(this.partition);
     if (snapshot) {
-      this.state = deserializeState(snapshot.state);
-      this.state.appliedLsn = snapshot.lsn;
+      const state = deserializeState(snapshot.state);
+      state.appliedLsn = snapshot.lsn;
+      this.stateStore = new MemoryStateStore(state);
     }
     let after = this.state.appliedLsn;
     // Where the log starts: trims continue from there (one cut short by a crash included).
@@ -119,10 +127,12 @@ export class PartitionProcessor {
     this.trimmedUpTo = first === undefined ? after : first.lsn - 1;
     for (;;) {
       const page = await this.log.read(this.partition, after, RECOVERY_PAGE);
+      const tx = new StateTx(this.stateStore);
       for (const { lsn, record } of page) {
-        apply(this.state, lsn, record as LogRecord);
+        apply(tx, lsn, record as LogRecord);
         after = lsn;
       }
+      this.stateStore.commit(tx.writeSet());
       if (page.length < RECOVERY_PAGE) break;
     }
     this.nextLsn = Math.max(after, await this.log.lastLsn(this.partition)) + 1;
@@ -244,13 +254,13 @@ export class PartitionProcessor {
     this.nextLsn = firstLsn + records.length;
     const all: Effect[] = [];
     try {
-      records.forEach((record, i) => {
-        const effects = apply(this.state, firstLsn + i, record);
+      applyBatch(this.stateStore, firstLsn, records).forEach((effects, i) => {
         batch[i]!.resolve(effects);
         for (const e of effects) all.push(e);
       });
     } catch (e) {
-      // The records are durable but the in-memory state is now undefined: stop; a restart replays them.
+      // The records are durable but the batch was not committed, and the store may share objects with
+      // the failed batch: stop; a restart replays them.
       for (const p of batch) p.reject(e);
       this.flushing = false;
       this.fence(`apply failed: ${String(e)}`);

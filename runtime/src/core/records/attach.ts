@@ -7,7 +7,7 @@ import type { RecordOf } from "../records";
 /** `attach`: another invocation's `ctx.attach(id)` waits for our result (now, or when we finish). */
 export function applyAttach(cx: ApplyContext, record: RecordOf<"attach">): void {
   const { waiter } = record;
-  const inv = cx.state.invocations.get(record.invocationId);
+  const inv = cx.state.invocation(record.invocationId);
   const answer =
     inv === undefined ? notFoundCompletion() : inv.status === "completed" ? inv.result : undefined;
   if (answer !== undefined) {

@@ -9,7 +9,7 @@ import { retryOrGiveUp } from "../retry";
  * A failure of any other attempt than the running one is stale and ignored.
  */
 export function applyAttemptFailed(cx: ApplyContext, record: RecordOf<"attempt-failed">): void {
-  const inv = cx.state.invocations.get(record.invocationId);
+  const inv = cx.state.invocation(record.invocationId);
   if (inv === undefined || inv.status !== "running" || inv.attempt !== record.attempt) return;
   if (record.retryable) {
     retryOrGiveUp(cx, inv, record.message);

@@ -94,7 +94,6 @@ export function applyCancel(cx: ApplyContext, record: RecordOf<"cancel">): void 
 }
 
 function leaveWaiters(cx: ApplyContext, inv: Invocation, key: string): void {
-  const waiters = cx.state.promiseWaiters.get(key)?.filter((w) => w.invocationId !== inv.id);
-  if (waiters === undefined || waiters.length === 0) cx.state.promiseWaiters.delete(key);
-  else cx.state.promiseWaiters.set(key, waiters);
+  const waiters = cx.state.promiseWaiters(key)?.filter((w) => w.invocationId !== inv.id);
+  cx.state.setPromiseWaiters(key, waiters);
 }

@@ -7,7 +7,7 @@ import type { RecordOf } from "../records";
  * partition. An unknown invocation is ignored: it may have been killed and purged meanwhile.
  */
 export function applyCompleteEntry(cx: ApplyContext, record: RecordOf<"complete-entry">): void {
-  const inv = cx.state.invocations.get(record.invocationId);
+  const inv = cx.state.invocation(record.invocationId);
   if (inv === undefined) return;
   // A forged awakeable id must not complete a sleep early, forge a call result or answer a promise.
   if (record.awakeableOnly === true && inv.journal[record.entryIndex]?.kind !== "awakeable") return;

@@ -25,7 +25,7 @@ interface Plan {
 }
 
 export function applyEntries(cx: ApplyContext, record: RecordOf<"entries">): void {
-  const inv = cx.state.invocations.get(record.invocationId);
+  const inv = cx.state.invocation(record.invocationId);
   const reject = (code: RejectCode | "INVOKE_NOT_FOUND" | "INVOKE_STALE_ATTEMPT", message: string): void => {
     cx.effects.push({
       kind: "entries-rejected",

@@ -22,11 +22,11 @@ export function applyInvoke(cx: ApplyContext, record: RecordOf<"invoke">): void 
     return;
   }
   const inv = createInvocation(request, cx.atMs);
-  cx.state.invocations.set(inv.id, inv);
+  cx.state.putInvocation(inv);
   if (request.idempotencyKey !== undefined) {
-    cx.state.idempotency.set(idempotencyTableKey(request.target, request.idempotencyKey), inv.id);
+    cx.state.setIdempotency(idempotencyTableKey(request.target, request.idempotencyKey), inv.id);
   }
-  if (request.handlerKind === "workflow") cx.state.workflows.set(workflowKey(request.target), inv.id);
+  if (request.handlerKind === "workflow") cx.state.setWorkflow(workflowKey(request.target), inv.id);
   cx.effects.push({
     kind: "invocation-accepted",
     invocationId: inv.id,
@@ -52,12 +52,12 @@ function findExisting(cx: ApplyContext, request: NewInvocation): Invocation | un
   const candidates = [
     request.idempotencyKey === undefined
       ? undefined
-      : state.idempotency.get(idempotencyTableKey(request.target, request.idempotencyKey)),
-    request.handlerKind === "workflow" ? state.workflows.get(workflowKey(request.target)) : undefined,
+      : state.idempotency(idempotencyTableKey(request.target, request.idempotencyKey)),
+    request.handlerKind === "workflow" ? state.workflow(workflowKey(request.target)) : undefined,
     request.id,
   ];
   for (const id of candidates) {
-    const inv = id === undefined ? undefined : state.invocations.get(id);
+    const inv = id === undefined ? undefined : state.invocation(id);
     if (inv !== undefined) return inv;
   }
   return undefined;

@@ -113,7 +113,7 @@ export function applyNewEntry(cx: ApplyContext, inv: Invocation, entry: JournalE
       return promiseGet(cx, inv, entry);
     case "promisePeek":
       if (entry.result === undefined)
-        entry.result = cx.state.promises.get(promiseKey(inv.target, entry.name)) ?? empty();
+        entry.result = cx.state.promise(promiseKey(inv.target, entry.name)) ?? empty();
       return;
     case "promiseComplete":
       return promiseComplete(cx, inv, entry.name, entry.completion, entry);
@@ -143,18 +143,17 @@ export function applyNewEntry(cx: ApplyContext, inv: Invocation, entry: JournalE
 }
 
 /** K/V state exists for keyed targets only (objects, workflows); a service's state entries are no-ops. */
-function objectStateOf(cx: ApplyContext, inv: Invocation): Map<string, Payload> | undefined {
+function objectStateOf(cx: ApplyContext, inv: Invocation): ReadonlyMap<string, Payload> | undefined {
   if (inv.target.key === undefined) return undefined;
-  return cx.state.objectState.get(objectKey(inv.target.service, inv.target.key));
+  return cx.state.objectState(objectKey(inv.target.service, inv.target.key));
 }
 
 function writeState(cx: ApplyContext, inv: Invocation, write: (state: Map<string, Payload>) => void): void {
   if (inv.target.key === undefined) return;
   const key = objectKey(inv.target.service, inv.target.key);
-  const state = cx.state.objectState.get(key) ?? new Map<string, Payload>();
+  const state = new Map<string, Payload>(cx.state.objectState(key));
   write(state);
-  if (state.size === 0) cx.state.objectState.delete(key);
-  else cx.state.objectState.set(key, state);
+  cx.state.setObjectState(key, state);
 }
 
 /** A malformed awakeable id resolves nothing (the SDK validates ids; `apply` must never throw on input). */
@@ -182,15 +181,13 @@ function promiseGet(
 ): void {
   if (entry.result !== undefined) return;
   const key = promiseKey(inv.target, entry.name);
-  const value = cx.state.promises.get(key);
+  const value = cx.state.promise(key);
   if (value !== undefined) {
     entry.result = value;
     return;
   }
-  const waiters = cx.state.promiseWaiters.get(key);
   const waiter = { invocationId: inv.id, entryIndex: entry.index };
-  if (waiters === undefined) cx.state.promiseWaiters.set(key, [waiter]);
-  else waiters.push(waiter);
+  cx.state.setPromiseWaiters(key, [...(cx.state.promiseWaiters(key) ?? []), waiter]);
 }
 
 /**
@@ -205,16 +202,16 @@ function promiseComplete(
   entry: Extract<CompletableEntry, { kind: "promiseComplete" }>,
 ): void {
   const key = promiseKey(inv.target, name);
-  if (cx.state.promises.has(key)) {
+  if (cx.state.promise(key) !== undefined) {
     entry.result ??= { kind: "failure", failure: { code: 409, message: "promise already completed" } };
     return;
   }
-  cx.state.promises.set(key, completion);
+  cx.state.setPromise(key, completion);
   entry.result ??= empty();
-  const waiters = cx.state.promiseWaiters.get(key) ?? [];
-  cx.state.promiseWaiters.delete(key);
+  const waiters = cx.state.promiseWaiters(key) ?? [];
+  cx.state.setPromiseWaiters(key, undefined);
   for (const waiter of waiters) {
-    const waiting = cx.state.invocations.get(waiter.invocationId);
+    const waiting = cx.state.invocation(waiter.invocationId);
     if (waiting !== undefined) completeEntry(cx, waiting, waiter.entryIndex, completion);
   }
 }

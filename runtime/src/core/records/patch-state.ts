@@ -10,11 +10,8 @@ import { objectKey } from "../state";
  */
 export function applyPatchState(cx: ApplyContext, record: RecordOf<"patch-state">): void {
   const key = objectKey(record.service, record.key);
-  const state = record.clearAll
-    ? new Map<string, Payload>()
-    : (cx.state.objectState.get(key) ?? new Map<string, Payload>());
+  const state = new Map<string, Payload>(record.clearAll ? [] : cx.state.objectState(key));
   for (const name of record.clear) state.delete(name);
   for (const [name, value] of Object.entries(record.set)) state.set(name, value);
-  if (state.size === 0) cx.state.objectState.delete(key);
-  else cx.state.objectState.set(key, state);
+  cx.state.setObjectState(key, state);
 }

@@ -5,7 +5,7 @@ import type { RecordOf } from "../records";
 
 /** `purge` (admin): removes a completed invocation before its retention ends. */
 export function applyPurge(cx: ApplyContext, record: RecordOf<"purge">): void {
-  const inv = cx.state.invocations.get(record.invocationId);
+  const inv = cx.state.invocation(record.invocationId);
   if (inv === undefined) {
     rejectRequest(
       cx,

@@ -8,11 +8,9 @@ import type { RecordOf } from "../records";
  * undelivered outbox messages are re-emitted so the processor rebuilds its timer wheel and redelivers.
  */
 export function applyRecover(cx: ApplyContext, _record: RecordOf<"recover">): void {
-  for (const inv of cx.state.invocations.values()) {
-    if (inv.status === "running") startAttempt(cx, inv);
-  }
-  for (const timer of cx.state.timers.values()) cx.effects.push({ kind: "schedule-timer", timer });
-  for (const { seq, toPartition, message } of cx.state.outbox) {
+  for (const inv of cx.state.runningInvocations()) startAttempt(cx, inv);
+  for (const timer of cx.state.timers()) cx.effects.push({ kind: "schedule-timer", timer });
+  for (const { seq, toPartition, message } of cx.state.outbox()) {
     cx.effects.push({ kind: "send", toPartition, seq, message });
   }
 }

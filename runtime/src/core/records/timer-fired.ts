@@ -9,10 +9,10 @@ import type { RecordOf } from "../records";
  * processor appends this record only once `fireAtMs` has passed.
  */
 export function applyTimerFired(cx: ApplyContext, record: RecordOf<"timer-fired">): void {
-  const timer = cx.state.timers.get(record.timerId);
+  const timer = cx.state.timer(record.timerId);
   if (timer === undefined) return;
-  cx.state.timers.delete(timer.id);
-  const inv = cx.state.invocations.get(timer.invocationId);
+  cx.state.deleteTimer(timer.id);
+  const inv = cx.state.invocation(timer.invocationId);
   if (inv === undefined) return;
   switch (timer.kind) {
     case "sleep":

@@ -4,10 +4,11 @@
  */
 import type { Completion, InvocationId, JournalEntry, Outcome, Payload, Target } from "@capstan/sdk/protocol";
 import { formatInvocationId } from "@capstan/sdk/protocol";
-import { apply } from "../apply";
+import { applyBatch } from "../apply";
 import type { Effect, EffectKind } from "../effects";
 import type { RecordKind, RecordOf } from "../records";
 import type { Invocation, NewInvocation, PartitionState, ResolvedRetryPolicy } from "../state";
+import { MemoryStateStore } from "../memory-state-store";
 import { emptyPartitionState } from "../state";
 
 export const PARTITIONS = 4;
@@ -200,20 +201,22 @@ export const outcome = {
   suspended: (...awaiting: number[]): Outcome => ({ kind: "suspended", awaiting }),
 };
 
-/** Feeds records to `apply` at increasing LSNs, stamping `atMs` from a manual clock. */
+/** Feeds records to `apply` at increasing LSNs (one batch each), stamping `atMs` from a manual clock. */
 export class Harness {
   readonly state: PartitionState;
+  private readonly store: MemoryStateStore;
   lsn = 0;
   nowMs = 1_000_000;
 
   constructor(partition = 0, partitions = PARTITIONS) {
     this.state = emptyPartitionState(partition, partitions);
+    this.store = new MemoryStateStore(this.state);
   }
 
   apply(record: RecordInput): Effect[] {
     const stamped = { atMs: this.nowMs, ...record };
     this.lsn += 1;
-    return apply(this.state, this.lsn, stamped);
+    return applyBatch(this.store, this.lsn, [stamped])[0]!;
   }
 
   advance(ms: number): this {

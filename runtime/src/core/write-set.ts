@@ -1,0 +1,50 @@
+/**
+ * What one batch of records changed in a partition's state, as data: per table, key → new value, or
+ * `null` for a deletion. `apply` (through StateTx) produces it; a PartitionStateStore commits it in
+ * one atomic step with `appliedLsn`. Values are owned by the write set (never shared with a record or
+ * another batch), so a store may keep them as they are.
+ *
+ * Adding a table: a field here, a read in PartitionStateReader, an overlay in StateTx, and a case in
+ * each store's commit.
+ */
+import type { Completion, InvocationId, Payload } from "@capstan/sdk/protocol";
+import type { EntryRef, Invocation, OutboxEntry, Timer } from "./state";
+
+export interface WriteSet {
+  /** LSN of the batch's last record: the store's applied LSN once committed. */
+  appliedLsn: number;
+  nextOutboxSeq: number;
+  /** Producer partition → highest outbox seq applied from it. */
+  inboundSeq: Map<number, number>;
+  invocations: Map<InvocationId, Invocation | null>;
+  idempotency: Map<string, InvocationId | null>;
+  workflows: Map<string, InvocationId | null>;
+  /** Whole object state per `service/key` (replaced as a whole; null: the object has no state left). */
+  objectState: Map<string, Map<string, Payload> | null>;
+  locks: Map<string, InvocationId | null>;
+  inboxes: Map<string, InvocationId[] | null>;
+  timers: Map<string, Timer | null>;
+  promises: Map<string, Completion | null>;
+  promiseWaiters: Map<string, EntryRef[] | null>;
+  /** Outbox entries by seq. */
+  outbox: Map<number, OutboxEntry | null>;
+}
+
+/** Nothing changed yet; applied LSN and outbox seq as the store had them. */
+export function emptyWriteSet(appliedLsn: number, nextOutboxSeq: number): WriteSet {
+  return {
+    appliedLsn,
+    nextOutboxSeq,
+    inboundSeq: new Map(),
+    invocations: new Map(),
+    idempotency: new Map(),
+    workflows: new Map(),
+    objectState: new Map(),
+    locks: new Map(),
+    inboxes: new Map(),
+    timers: new Map(),
+    promises: new Map(),
+    promiseWaiters: new Map(),
+    outbox: new Map(),
+  };
+}
