@@ -86,8 +86,12 @@ export function deserializeState(json: unknown): PartitionState {
   };
 }
 
-/** Field by field, in `createInvocation`'s order, so a restored state serializes byte-identically. */
-function restoreInvocation(inv: Invocation): Invocation {
+/**
+ * An invocation read back from JSON (which drops `undefined` fields), field by field in
+ * `createInvocation`'s order, so it serializes byte-identically to the original. Snapshots and the
+ * SQLite state store both read invocations through it: a new field must be added here.
+ */
+export function restoreInvocation(inv: Invocation): Invocation {
   return {
     id: inv.id,
     target: inv.target,

@@ -1,0 +1,43 @@
+/**
+ * Port: where each partition's materialized state lives between batches. `apply` sees it only as a
+ * PartitionStateStore (core/state-reader.ts); the processor also makes it durable (so the log below
+ * can be trimmed) and the admin API reads it through PartitionStateViews. Implementations:
+ * SqliteStateStores (one SQLite file per partition, the default) and JsonSnapshotStateStores (state
+ * in memory, snapshotted whole as JSON into the PartitionStore; for tests and the simulation).
+ */
+import type { InvocationId, Payload } from "@capstan/sdk/protocol";
+import type { PartitionStateStore } from "../core/state-reader";
+import type { Invocation, InvocationStatus } from "../core/state";
+
+/** What the admin API filters invocation lists by. */
+export interface InvocationListFilter {
+  service?: string;
+  status?: InvocationStatus;
+  key?: string;
+}
+
+/** Reads for the admin API and the SQL views: bounded pages, never the whole state at once. */
+export interface PartitionStateViews {
+  /** Newest first (createdAtMs, then id), at most `limit`. */
+  listInvocations(filter: InvocationListFilter, limit: number): Invocation[];
+  countInvocationsByStatus(): Map<InvocationStatus, number>;
+  /** Invocations in id order after `afterId`, at most `limit` (a full walk pages through them). */
+  invocationsPage(afterId: InvocationId | undefined, limit: number): Invocation[];
+  /** Object states (`service/key` → values) in key order after `afterKey`, at most `limit` objects. */
+  objectStatesPage(afterKey: string | undefined, limit: number): Array<[string, Map<string, Payload>]>;
+}
+
+/** One partition's open state. */
+export interface PartitionStateHandle extends PartitionStateStore, PartitionStateViews {
+  /**
+   * Makes every committed batch durable and resolves with the applied LSN that now survives a crash
+   * of the machine: the log at and below it is never needed again and may be trimmed.
+   */
+  persist(): Promise<number>;
+  close(): void;
+}
+
+export interface PartitionStateStores {
+  /** Opens (creating if needed) partition `partition`'s state as of its last committed batch. */
+  open(partition: number, partitions: number): Promise<PartitionStateHandle>;
+}

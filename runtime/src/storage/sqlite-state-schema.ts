@@ -1,0 +1,48 @@
+/**
+ * Schema of a partition's state file (`<dataDir>/partitions/p<N>.db`): one table per kind of state,
+ * values as JSON, with the columns and indexes that lookups, recover and the admin reads need.
+ * Version history (kept in `PRAGMA user_version`; one line per version, never reuse a number):
+ * - 1: partition_meta, inbound_seq, invocations, idempotency, workflows, object_state, locks, inboxes,
+ *   timers, promises, promise_waiters, outbox.
+ */
+export const STATE_SCHEMA_VERSION = 1;
+
+export const STATE_SCHEMA_V1 = `
+  CREATE TABLE partition_meta (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    partition INTEGER NOT NULL,
+    partitions INTEGER NOT NULL,
+    applied_lsn INTEGER NOT NULL,
+    next_outbox_seq INTEGER NOT NULL
+  );
+  CREATE TABLE inbound_seq (producer INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+  CREATE TABLE invocations (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    service TEXT NOT NULL,
+    object_key TEXT,
+    created_at_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX invocations_by_status ON invocations (status);
+  CREATE INDEX invocations_by_created ON invocations (created_at_ms, id);
+  CREATE TABLE idempotency (key TEXT PRIMARY KEY, invocation_id TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE workflows (key TEXT PRIMARY KEY, invocation_id TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE object_state (
+    object_key TEXT NOT NULL,
+    state_key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (object_key, state_key)
+  ) WITHOUT ROWID;
+  CREATE TABLE locks (key TEXT PRIMARY KEY, invocation_id TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE inboxes (key TEXT PRIMARY KEY, ids TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE timers (id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE promises (key TEXT PRIMARY KEY, completion TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE promise_waiters (key TEXT PRIMARY KEY, waiters TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY,
+    to_partition INTEGER NOT NULL,
+    message TEXT NOT NULL
+  );
+  CREATE INDEX outbox_by_destination ON outbox (to_partition, seq);
+`;

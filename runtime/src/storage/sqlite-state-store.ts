@@ -1,0 +1,414 @@
+/**
+ * A partition's state in its own SQLite file (`<dataDir>/partitions/p<N>.db`): the PartitionStateStore
+ * `apply` reads through (synchronous point reads of a few µs), committed one batch per transaction
+ * together with the partition's applied LSN.
+ *
+ * Durability: `synchronous=NORMAL` in WAL mode. A commit is not fsync'd; it survives a crash of the
+ * process (it is in the OS's cache) and, after a crash of the machine, the file is consistent but may
+ * have lost its last commits — the applied LSN with them, so recovery replays those records from the
+ * log, which is fsync'd before anything is acknowledged and is the source of truth. The only thing
+ * that must outlive the log is the state below a trimmed LSN: `persist()` checkpoints the WAL into
+ * the file with an fsync, and only the LSN it returns is trimmed (ADR 0012).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { Completion, InvocationId, Payload } from "@capstan/sdk/protocol";
+import { restoreInvocation } from "../core/snapshot";
+import type { EntryRef, Invocation, InvocationStatus, OutboxEntry, Timer } from "../core/state";
+import type { WriteSet } from "../core/write-set";
+import type {
+  InvocationListFilter,
+  PartitionStateHandle,
+  PartitionStateStores,
+} from "./partition-state-store";
+import { BUSY_TIMEOUT_MS, StoreClosedError, StoreOpenError, StoreSchemaError } from "./sqlite-database";
+import { STATE_SCHEMA_V1, STATE_SCHEMA_VERSION } from "./sqlite-state-schema";
+
+/** Directory of the partitions' state files, under the data directory. */
+export const PARTITIONS_DIR_NAME = "partitions";
+/**
+ * SQLite's page cache per partition file: the bounded in-memory cache of partition state. 16
+ * partitions × 2 MiB keep the hot pages (indexes, recent invocations) without growing with keys.
+ */
+export const STATE_CACHE_KIB = 2_048;
+
+/** The state file of `partition` under `dataDir`. */
+export function stateFileOf(dataDir: string, partition: number): string {
+  return path.join(dataDir, PARTITIONS_DIR_NAME, `p${partition}.db`);
+}
+
+/**
+ * @example
+ * const stores = new SqliteStateStores("/var/lib/capstan");
+ * const state = await stores.open(3, 16); // replay the log after state.appliedLsn()
+ */
+export class SqliteStateStores implements PartitionStateStores {
+  constructor(private readonly dataDir: string) {}
+
+  async open(partition: number, partitions: number): Promise<SqliteStateStore> {
+    return SqliteStateStore.open(stateFileOf(this.dataDir, partition), partition, partitions);
+  }
+}
+
+type Row<T> = T | undefined;
+
+export class SqliteStateStore implements PartitionStateHandle {
+  private readonly s: ReturnType<typeof prepare>;
+  private readonly commitTx: (writes: WriteSet) => void;
+  private appliedLsnValue: number;
+  private nextOutboxSeqValue: number;
+
+  private constructor(
+    readonly file: string,
+    private readonly db: Database.Database,
+    readonly partition: number,
+    readonly partitions: number,
+  ) {
+    this.s = prepare(db);
+    const meta = this.s.meta.get()!;
+    this.appliedLsnValue = meta.applied_lsn;
+    this.nextOutboxSeqValue = meta.next_outbox_seq;
+    this.commitTx = db.transaction((writes: WriteSet) => this.write(writes));
+  }
+
+  /** Opens or creates the file; refuses one made for another partition or partition count. */
+  static open(file: string, partition: number, partitions: number): SqliteStateStore {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+    } catch (e) {
+      throw new StoreOpenError(file, e);
+    }
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.pragma(`cache_size = -${STATE_CACHE_KIB}`);
+      migrate(db, file, partition, partitions);
+    } catch (e) {
+      db.close();
+      throw e instanceof StoreSchemaError ? e : new StoreOpenError(file, e);
+    }
+    return new SqliteStateStore(file, db, partition, partitions);
+  }
+
+  appliedLsn(): number {
+    return this.appliedLsnValue;
+  }
+
+  nextOutboxSeq(): number {
+    return this.nextOutboxSeqValue;
+  }
+
+  inboundSeq(partition: number): number {
+    return this.s.inboundSeq.get(partition)?.seq ?? 0;
+  }
+
+  invocation(id: InvocationId): Invocation | undefined {
+    const row = this.s.invocation.get(id);
+    return row === undefined ? undefined : parseInvocation(row.body);
+  }
+
+  idempotency(key: string): InvocationId | undefined {
+    return this.s.idempotency.get(key)?.invocation_id as Row<InvocationId>;
+  }
+
+  workflow(key: string): InvocationId | undefined {
+    return this.s.workflow.get(key)?.invocation_id as Row<InvocationId>;
+  }
+
+  objectState(key: string): ReadonlyMap<string, Payload> | undefined {
+    const rows = this.s.objectState.all(key);
+    return rows.length === 0 ? undefined : new Map(rows.map((r) => [r.state_key, r.value]));
+  }
+
+  lock(key: string): InvocationId | undefined {
+    return this.s.lock.get(key)?.invocation_id as Row<InvocationId>;
+  }
+
+  inbox(key: string): readonly InvocationId[] | undefined {
+    const row = this.s.inbox.get(key);
+    return row === undefined ? undefined : (JSON.parse(row.ids) as InvocationId[]);
+  }
+
+  timer(id: string): Timer | undefined {
+    const row = this.s.timer.get(id);
+    return row === undefined ? undefined : (JSON.parse(row.body) as Timer);
+  }
+
+  promise(key: string): Completion | undefined {
+    const row = this.s.promise.get(key);
+    return row === undefined ? undefined : (JSON.parse(row.completion) as Completion);
+  }
+
+  promiseKeysWithPrefix(prefix: string): string[] {
+    const keys: string[] = [];
+    // Keys with a prefix are contiguous in the index's order, starting at the prefix.
+    for (const { key } of this.s.promiseKeysFrom.iterate(prefix)) {
+      if (!key.startsWith(prefix)) break;
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  promiseWaiters(key: string): readonly EntryRef[] | undefined {
+    const row = this.s.promiseWaiters.get(key);
+    return row === undefined ? undefined : (JSON.parse(row.waiters) as EntryRef[]);
+  }
+
+  outbox(): OutboxEntry[] {
+    return this.s.outbox.all().map(toOutboxEntry);
+  }
+
+  outboxUpTo(toPartition: number, upToSeq: number): OutboxEntry[] {
+    return this.s.outboxUpTo.all(toPartition, upToSeq).map(toOutboxEntry);
+  }
+
+  runningInvocations(): Invocation[] {
+    return this.s.invocationsWithStatus.all("running").map((r) => parseInvocation(r.body));
+  }
+
+  timers(): Timer[] {
+    return this.s.timers.all().map((r) => JSON.parse(r.body) as Timer);
+  }
+
+  listInvocations(filter: InvocationListFilter, limit: number): Invocation[] {
+    const rows = this.s.listInvocations.all({
+      status: filter.status ?? null,
+      service: filter.service ?? null,
+      objectKey:
+        filter.key === undefined || filter.service === undefined ? null : `${filter.service}/${filter.key}`,
+      limit,
+    });
+    const out = rows.map((r) => parseInvocation(r.body));
+    // A key without a service matches that key of any service: filtered here (rare, admin only).
+    return filter.key !== undefined && filter.service === undefined
+      ? out.filter((inv) => inv.target.key === filter.key)
+      : out;
+  }
+
+  countInvocationsByStatus(): Map<InvocationStatus, number> {
+    return new Map(this.s.countByStatus.all().map((r) => [r.status as InvocationStatus, r.n]));
+  }
+
+  invocationsPage(afterId: InvocationId | undefined, limit: number): Invocation[] {
+    return this.s.invocationsAfter.all(afterId ?? "", limit).map((r) => parseInvocation(r.body));
+  }
+
+  objectStatesPage(afterKey: string | undefined, limit: number): Array<[string, Map<string, Payload>]> {
+    return this.s.objectKeysAfter
+      .all(afterKey ?? "", limit)
+      .map(({ object_key }) => [object_key, new Map(this.objectState(object_key))]);
+  }
+
+  commit(writes: WriteSet): void {
+    if (!this.db.open) throw new StoreClosedError(this.file);
+    this.commitTx(writes);
+    this.appliedLsnValue = writes.appliedLsn;
+    this.nextOutboxSeqValue = writes.nextOutboxSeq;
+  }
+
+  async persist(): Promise<number> {
+    if (!this.db.open) throw new StoreClosedError(this.file);
+    const lsn = this.appliedLsnValue;
+    // TRUNCATE: every commit so far is copied into the file and fsync'd (synchronous=NORMAL syncs at
+    // checkpoints), and the WAL restarts empty. Synchronous: nothing commits in between.
+    const [result] = this.db.pragma("wal_checkpoint(TRUNCATE)") as Array<{ busy: number }>;
+    if (result !== undefined && result.busy !== 0) {
+      throw new Error(`${this.file}: checkpoint blocked by a reader, nothing persisted`);
+    }
+    return lsn;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private write(w: WriteSet): void {
+    const s = this.s;
+    s.setMeta.run(w.appliedLsn, w.nextOutboxSeq);
+    for (const [producer, seq] of w.inboundSeq) s.putInboundSeq.run(producer, seq);
+    for (const [id, inv] of w.invocations) {
+      if (inv === null) s.deleteInvocation.run(id);
+      else {
+        const objectKey = inv.target.key === undefined ? null : `${inv.target.service}/${inv.target.key}`;
+        s.putInvocation.run(
+          id,
+          inv.status,
+          inv.target.service,
+          objectKey,
+          inv.createdAtMs,
+          JSON.stringify(inv),
+        );
+      }
+    }
+    putIds(w.idempotency, s.putIdempotency, s.deleteIdempotency);
+    putIds(w.workflows, s.putWorkflow, s.deleteWorkflow);
+    putIds(w.locks, s.putLock, s.deleteLock);
+    for (const [key, values] of w.objectState) {
+      s.deleteObjectState.run(key);
+      for (const [name, value] of values ?? []) s.putObjectState.run(key, name, value);
+    }
+    putJson(w.inboxes, s.putInbox, s.deleteInbox);
+    putJson(w.timers, s.putTimer, s.deleteTimer);
+    putJson(w.promises, s.putPromise, s.deletePromise);
+    putJson(w.promiseWaiters, s.putPromiseWaiters, s.deletePromiseWaiters);
+    for (const [seq, entry] of w.outbox) {
+      if (entry === null) s.deleteOutbox.run(seq);
+      else s.putOutbox.run(seq, entry.toPartition, JSON.stringify(entry.message));
+    }
+  }
+}
+
+function putIds<K extends string>(
+  writes: Map<K, string | null>,
+  put: Database.Statement<[string, string]>,
+  del: Database.Statement<[string]>,
+): void {
+  for (const [key, id] of writes) {
+    if (id === null) del.run(key);
+    else put.run(key, id);
+  }
+}
+
+function putJson<V>(
+  writes: Map<string, V | null>,
+  put: Database.Statement<[string, string]>,
+  del: Database.Statement<[string]>,
+): void {
+  for (const [key, value] of writes) {
+    if (value === null) del.run(key);
+    else put.run(key, JSON.stringify(value));
+  }
+}
+
+function parseInvocation(body: string): Invocation {
+  return restoreInvocation(JSON.parse(body) as Invocation);
+}
+
+function toOutboxEntry(row: { seq: number; to_partition: number; message: string }): OutboxEntry {
+  return {
+    seq: row.seq,
+    toPartition: row.to_partition,
+    message: JSON.parse(row.message) as OutboxEntry["message"],
+  };
+}
+
+function prepare(db: Database.Database) {
+  const upsert = (table: string, key: string, value: string): Database.Statement<[string, string]> =>
+    db.prepare(
+      `INSERT INTO ${table} (${key}, ${value}) VALUES (?, ?) ON CONFLICT (${key}) DO UPDATE SET ${value} = excluded.${value}`,
+    );
+  const del = (table: string, key: string): Database.Statement<[string]> =>
+    db.prepare(`DELETE FROM ${table} WHERE ${key} = ?`);
+  return {
+    meta: db.prepare<[], { applied_lsn: number; next_outbox_seq: number }>(
+      "SELECT applied_lsn, next_outbox_seq FROM partition_meta WHERE id = 0",
+    ),
+    setMeta: db.prepare<[number, number]>(
+      "UPDATE partition_meta SET applied_lsn = ?, next_outbox_seq = ? WHERE id = 0",
+    ),
+    inboundSeq: db.prepare<[number], { seq: number }>("SELECT seq FROM inbound_seq WHERE producer = ?"),
+    putInboundSeq: db.prepare<[number, number]>(
+      "INSERT INTO inbound_seq (producer, seq) VALUES (?, ?) ON CONFLICT (producer) DO UPDATE SET seq = excluded.seq",
+    ),
+    invocation: db.prepare<[string], { body: string }>("SELECT body FROM invocations WHERE id = ?"),
+    putInvocation: db.prepare<[string, string, string, string | null, number, string]>(
+      "INSERT INTO invocations (id, status, service, object_key, created_at_ms, body) VALUES (?, ?, ?, ?, ?, ?) " +
+        "ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body",
+    ),
+    deleteInvocation: del("invocations", "id"),
+    invocationsWithStatus: db.prepare<[string], { body: string }>(
+      "SELECT body FROM invocations WHERE status = ? ORDER BY id",
+    ),
+    listInvocations: db.prepare<
+      [{ status: string | null; service: string | null; objectKey: string | null; limit: number }],
+      { body: string }
+    >(
+      "SELECT body FROM invocations WHERE (@status IS NULL OR status = @status) " +
+        "AND (@service IS NULL OR service = @service) AND (@objectKey IS NULL OR object_key = @objectKey) " +
+        "ORDER BY created_at_ms DESC, id DESC LIMIT @limit",
+    ),
+    countByStatus: db.prepare<[], { status: string; n: number }>(
+      "SELECT status, count(*) AS n FROM invocations GROUP BY status",
+    ),
+    invocationsAfter: db.prepare<[string, number], { body: string }>(
+      "SELECT body FROM invocations WHERE id > ? ORDER BY id LIMIT ?",
+    ),
+    idempotency: db.prepare<[string], { invocation_id: string }>(
+      "SELECT invocation_id FROM idempotency WHERE key = ?",
+    ),
+    putIdempotency: upsert("idempotency", "key", "invocation_id"),
+    deleteIdempotency: del("idempotency", "key"),
+    workflow: db.prepare<[string], { invocation_id: string }>(
+      "SELECT invocation_id FROM workflows WHERE key = ?",
+    ),
+    putWorkflow: upsert("workflows", "key", "invocation_id"),
+    deleteWorkflow: del("workflows", "key"),
+    lock: db.prepare<[string], { invocation_id: string }>("SELECT invocation_id FROM locks WHERE key = ?"),
+    putLock: upsert("locks", "key", "invocation_id"),
+    deleteLock: del("locks", "key"),
+    objectState: db.prepare<[string], { state_key: string; value: string }>(
+      "SELECT state_key, value FROM object_state WHERE object_key = ? ORDER BY state_key",
+    ),
+    objectKeysAfter: db.prepare<[string, number], { object_key: string }>(
+      "SELECT DISTINCT object_key FROM object_state WHERE object_key > ? ORDER BY object_key LIMIT ?",
+    ),
+    putObjectState: db.prepare<[string, string, string]>(
+      "INSERT INTO object_state (object_key, state_key, value) VALUES (?, ?, ?)",
+    ),
+    deleteObjectState: del("object_state", "object_key"),
+    inbox: db.prepare<[string], { ids: string }>("SELECT ids FROM inboxes WHERE key = ?"),
+    putInbox: upsert("inboxes", "key", "ids"),
+    deleteInbox: del("inboxes", "key"),
+    timer: db.prepare<[string], { body: string }>("SELECT body FROM timers WHERE id = ?"),
+    timers: db.prepare<[], { body: string }>("SELECT body FROM timers ORDER BY id"),
+    putTimer: upsert("timers", "id", "body"),
+    deleteTimer: del("timers", "id"),
+    promise: db.prepare<[string], { completion: string }>("SELECT completion FROM promises WHERE key = ?"),
+    promiseKeysFrom: db.prepare<[string], { key: string }>(
+      "SELECT key FROM promises WHERE key >= ? ORDER BY key",
+    ),
+    putPromise: upsert("promises", "key", "completion"),
+    deletePromise: del("promises", "key"),
+    promiseWaiters: db.prepare<[string], { waiters: string }>(
+      "SELECT waiters FROM promise_waiters WHERE key = ?",
+    ),
+    putPromiseWaiters: upsert("promise_waiters", "key", "waiters"),
+    deletePromiseWaiters: del("promise_waiters", "key"),
+    outbox: db.prepare<[], { seq: number; to_partition: number; message: string }>(
+      "SELECT seq, to_partition, message FROM outbox ORDER BY seq",
+    ),
+    outboxUpTo: db.prepare<[number, number], { seq: number; to_partition: number; message: string }>(
+      "SELECT seq, to_partition, message FROM outbox WHERE to_partition = ? AND seq <= ? ORDER BY seq",
+    ),
+    putOutbox: db.prepare<[number, number, string]>(
+      "INSERT INTO outbox (seq, to_partition, message) VALUES (?, ?, ?) " +
+        "ON CONFLICT (seq) DO UPDATE SET to_partition = excluded.to_partition, message = excluded.message",
+    ),
+    deleteOutbox: db.prepare<[number]>("DELETE FROM outbox WHERE seq = ?"),
+  };
+}
+
+function migrate(db: Database.Database, file: string, partition: number, partitions: number): void {
+  const found = db.pragma("user_version", { simple: true }) as number;
+  if (found > STATE_SCHEMA_VERSION) throw new StoreSchemaError(file, found);
+  if (found === 0) {
+    db.transaction(() => {
+      db.exec(STATE_SCHEMA_V1);
+      db.prepare(
+        "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, ?, ?, 0, 1)",
+      ).run(partition, partitions);
+      db.pragma(`user_version = ${STATE_SCHEMA_VERSION}`);
+    }).immediate();
+  }
+  const meta = db.prepare("SELECT partition, partitions FROM partition_meta WHERE id = 0").get() as
+    { partition: number; partitions: number } | undefined;
+  if (meta?.partition !== partition || meta.partitions !== partitions) {
+    throw new Error(
+      `${file} holds partition ${meta?.partition} of ${meta?.partitions}, not ${partition} of ${partitions}`,
+    );
+  }
+}
