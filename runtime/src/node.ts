@@ -21,6 +21,8 @@ import type { ServerHandle } from "./server/http-server";
 import { lockDataDir, type DataDirLock } from "./storage/data-dir-lock";
 import type { LogStore } from "./storage/log-store";
 import type { PartitionStore } from "./storage/partition-store";
+import type { PartitionStateStores } from "./storage/partition-state-store";
+import { SqliteStateStores } from "./storage/sqlite-state-store";
 import { openSqliteStores } from "./storage/sqlite-stores";
 
 /** Both storage ports, opened together; the node closes them when it closes. */
@@ -75,11 +77,18 @@ export interface RuntimeNode {
 }
 
 export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<RuntimeNode> {
-  if (options.stores !== undefined) return startOnStores(options, options.stores);
+  // Stores given (DynamoDB and S3): partition state stays in memory with JSON snapshots in that
+  // partition store, which another node can load on takeover; the state files are per node.
+  if (options.stores !== undefined) return startOnStores(options, options.stores, undefined);
   const ownLock = options.dataDirLock === undefined ? lockDataDir(options.dataDir) : undefined;
   let node: RuntimeNode;
   try {
-    node = await startOnStores(options, openSqliteStores(options.dataDir));
+    const stores = openSqliteStores(options.dataDir);
+    node = await startOnStores(
+      options,
+      stores,
+      new SqliteStateStores(options.dataDir, stores.partitionStore),
+    );
   } catch (e) {
     ownLock?.release();
     throw e;
@@ -98,7 +107,11 @@ export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<Run
 }
 
 /** The runtime and its listeners on open stores; closes the stores if it cannot start. */
-async function startOnStores(options: RuntimeNodeOptions, stores: RuntimeStores): Promise<RuntimeNode> {
+async function startOnStores(
+  options: RuntimeNodeOptions,
+  stores: RuntimeStores,
+  stateStores: PartitionStateStores | undefined,
+): Promise<RuntimeNode> {
   const servers: ServerHandle[] = [];
   try {
     const credentials = options.credentials ?? loadNodeCredentials(options.dataDir);
@@ -107,6 +120,7 @@ async function startOnStores(options: RuntimeNodeOptions, stores: RuntimeStores)
       partitions: options.partitions,
       logStore: stores.logStore,
       partitionStore: stores.partitionStore,
+      ...(stateStores !== undefined && { stateStores }),
       invoker: options.invoker,
       clock: options.clock ?? systemClock,
       realTimers: options.realTimers ?? true,

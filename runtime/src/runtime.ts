@@ -52,6 +52,8 @@ import type {
 } from "./server/runtime-api";
 import type { LogStore } from "./storage/log-store";
 import type { PartitionStore } from "./storage/partition-store";
+import { JsonSnapshotStateStores } from "./storage/json-snapshot-state-stores";
+import type { PartitionStateStores } from "./storage/partition-state-store";
 
 export const RUNTIME_VERSION = "0.1.0";
 export { DISCOVERY_TIMEOUT_MS } from "./api/admin-api";
@@ -60,6 +62,8 @@ export interface RuntimeOptions {
   partitions: number;
   logStore: LogStore;
   partitionStore: PartitionStore;
+  /** Where partition state lives; default: in memory, snapshotted as JSON into `partitionStore`. */
+  stateStores?: PartitionStateStores;
   invoker: Invoker;
   clock: Clock;
   /** Base URL of the checkpoint endpoint as the SDK must reach it (set once the admin server listens). */
@@ -107,7 +111,7 @@ export class Runtime implements RuntimeApi {
     this.router = new LocalPartitionRouter(
       options.partitions,
       options.logStore,
-      options.partitionStore,
+      options.stateStores ?? new JsonSnapshotStateStores(options.partitionStore),
       options.clock,
       {
         onEffects: (p, effects) =>

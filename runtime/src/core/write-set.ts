@@ -8,7 +8,7 @@
  * each store's commit.
  */
 import type { Completion, InvocationId, Payload } from "@capstan/sdk/protocol";
-import type { EntryRef, Invocation, OutboxEntry, Timer } from "./state";
+import type { EntryRef, Invocation, OutboxEntry, PartitionState, Timer } from "./state";
 
 export interface WriteSet {
   /** LSN of the batch's last record: the store's applied LSN once committed. */
@@ -47,4 +47,26 @@ export function emptyWriteSet(appliedLsn: number, nextOutboxSeq: number): WriteS
     promiseWaiters: new Map(),
     outbox: new Map(),
   };
+}
+
+/**
+ * The write set that turns an empty store into `state` (importing a JSON snapshot into a store).
+ *
+ * @example
+ * store.commit(writeSetOfState(deserializeState(snapshot.state))); // store now reads like the snapshot
+ */
+export function writeSetOfState(state: PartitionState): WriteSet {
+  const writes = emptyWriteSet(state.appliedLsn, state.nextOutboxSeq);
+  for (const [producer, seq] of state.inboundSeq) writes.inboundSeq.set(producer, seq);
+  for (const [id, inv] of state.invocations) writes.invocations.set(id, inv);
+  for (const [key, id] of state.idempotency) writes.idempotency.set(key, id);
+  for (const [key, id] of state.workflows) writes.workflows.set(key, id);
+  for (const [key, values] of state.objectState) writes.objectState.set(key, new Map(values));
+  for (const [key, id] of state.locks) writes.locks.set(key, id);
+  for (const [key, ids] of state.inboxes) writes.inboxes.set(key, [...ids]);
+  for (const [id, timer] of state.timers) writes.timers.set(id, timer);
+  for (const [key, completion] of state.promises) writes.promises.set(key, completion);
+  for (const [key, waiters] of state.promiseWaiters) writes.promiseWaiters.set(key, [...waiters]);
+  for (const entry of state.outbox) writes.outbox.set(entry.seq, entry);
+  return writes;
 }

@@ -1,5 +1,6 @@
 import { InMemoryLogStore } from "../storage/in-memory-log-store";
 import { InMemoryPartitionStore } from "../storage/in-memory-partition-store";
+import { JsonSnapshotStateStores } from "../storage/json-snapshot-state-stores";
 import { ManualClock } from "../testing/manual-clock";
 import { LocalPartitionRouter } from "./local-partition-router";
 import { describePartitionRouterContract } from "./partition-router.contract";
@@ -9,7 +10,7 @@ describePartitionRouterContract("LocalPartitionRouter", async (partitions) => {
   const router = new LocalPartitionRouter(
     partitions,
     log,
-    new InMemoryPartitionStore(),
+    new JsonSnapshotStateStores(new InMemoryPartitionStore()),
     new ManualClock(1_000),
     {
       onEffects: () => undefined,

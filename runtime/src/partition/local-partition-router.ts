@@ -6,7 +6,7 @@
 import type { Clock } from "../core/clock";
 import type { Effect } from "../core/effects";
 import type { LogStore } from "../storage/log-store";
-import type { PartitionStore } from "../storage/partition-store";
+import type { PartitionStateStores } from "../storage/partition-state-store";
 import { LocalPartitionView } from "./local-partition-view";
 import { PartitionUnavailableError } from "./partition-errors";
 import {
@@ -30,13 +30,13 @@ export class LocalPartitionRouter implements PartitionRouter {
   constructor(
     readonly partitions: number,
     logStore: LogStore,
-    partitionStore: PartitionStore,
+    stateStores: PartitionStateStores,
     clock: Clock,
     sink: EffectSink,
   ) {
     this.processors = Array.from(
       { length: partitions },
-      (_, p) => new PartitionProcessor(p, partitions, logStore, partitionStore, clock, sink),
+      (_, p) => new PartitionProcessor(p, partitions, logStore, stateStores, clock, sink),
     );
     this.views = this.processors.map((processor) => new LocalPartitionView(() => processor.state));
   }

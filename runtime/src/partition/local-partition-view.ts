@@ -1,27 +1,31 @@
 /**
- * The reads of a partition led in this process, over its in-memory PartitionState. This file is the
- * only reader of partition state outside the state machine (core/) and the processor: a store-backed
- * partition re-implements exactly these reads.
+ * The reads of a partition led in this process, over its state store (PartitionStateHandle: point
+ * lookups and paged views, in memory or in the partition's SQLite file). This file is the only reader
+ * of partition state outside the state machine (core/) and the processor.
  */
-import type { Payload, Target } from "@capstan/sdk/protocol";
+import type { InvocationId, Payload, Target } from "@capstan/sdk/protocol";
 import { idempotencyTableKey } from "../core/keys";
-import { objectKey, type Invocation, type InvocationStatus, type PartitionState } from "../core/state";
+import { objectKey, type Invocation, type InvocationStatus } from "../core/state";
 import { timerIds } from "../core/timers";
 import { summarize } from "../invocation/summarize";
 import type { InvocationDetail, InvocationFilter, InvocationSummary } from "../server/runtime-api";
 import { invocationRow, journalRows, stateRows, type SqlViews } from "../server/sql-schema";
+import type { PartitionStateHandle } from "../storage/partition-state-store";
 import type { PartitionView } from "./partition-router";
 
+/** Invocations or objects read from a store per page while building the SQL rows. */
+export const SQL_ROWS_PAGE = 1_000;
+
 export class LocalPartitionView implements PartitionView {
-  /** `state` is read on each call: the processor replaces its state object when it loads a snapshot. */
-  constructor(private readonly state: () => PartitionState) {}
+  /** `state` is read on each call: the processor replaces its state when it loads. */
+  constructor(private readonly state: () => PartitionStateHandle) {}
 
   async invocation(id: Invocation["id"]): Promise<Invocation | undefined> {
-    return this.state().invocations.get(id);
+    return this.state().invocation(id);
   }
 
   async describe(id: Invocation["id"]): Promise<InvocationDetail | undefined> {
-    const inv = this.state().invocations.get(id);
+    const inv = this.state().invocation(id);
     if (inv === undefined) return undefined;
     const summary = this.summary(inv);
     return {
@@ -39,57 +43,61 @@ export class LocalPartitionView implements PartitionView {
     };
   }
 
+  /** The store's newest `limit` matching ones: never a walk over every invocation. */
   async listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]> {
-    const out: InvocationSummary[] = [];
-    for (const inv of this.state().invocations.values()) {
-      if (filter.service !== undefined && inv.target.service !== filter.service) continue;
-      if (filter.status !== undefined && inv.status !== filter.status) continue;
-      if (filter.key !== undefined && inv.target.key !== filter.key) continue;
-      out.push(this.summary(inv));
-    }
-    out.sort((a, b) => b.createdAtMs - a.createdAtMs);
-    return out.slice(0, filter.limit);
+    return this.state()
+      .listInvocations(filter, filter.limit)
+      .map((inv) => this.summary(inv));
   }
 
   async countByStatus(): Promise<Map<InvocationStatus, number>> {
-    const byStatus = new Map<InvocationStatus, number>();
-    for (const inv of this.state().invocations.values())
-      byStatus.set(inv.status, (byStatus.get(inv.status) ?? 0) + 1);
-    return byStatus;
+    return this.state().countInvocationsByStatus();
   }
 
   async objectState(service: string, key: string): Promise<Map<string, Payload>> {
-    return this.state().objectState.get(objectKey(service, key)) ?? new Map();
+    return new Map(this.state().objectState(objectKey(service, key)));
   }
 
   async idempotentInvocation(target: Target, idempotencyKey: string): Promise<string | undefined> {
-    return this.state().idempotency.get(idempotencyTableKey(target, idempotencyKey));
+    return this.state().idempotency(idempotencyTableKey(target, idempotencyKey));
   }
 
   async workflowInvocation(service: string, workflowId: string): Promise<string | undefined> {
-    return this.state().workflows.get(objectKey(service, workflowId));
+    return this.state().workflow(objectKey(service, workflowId));
   }
 
+  /**
+   * Walks the store page by page (SQL_ROWS_PAGE per read), so no single read copies the partition's
+   * state; the rows themselves are all built (issue 13 §5: queries over the stores' own tables).
+   */
   async sqlRows(): Promise<SqlViews> {
     const state = this.state();
     const views: SqlViews = { invocations: [], journal: [], state: [] };
-    for (const inv of state.invocations.values()) {
-      views.invocations.push(invocationRow(this.summary(inv)));
-      for (const row of journalRows(inv.id, inv.journal)) views.journal.push(row);
+    for (let after: InvocationId | undefined; ;) {
+      const page = state.invocationsPage(after, SQL_ROWS_PAGE);
+      for (const inv of page) {
+        views.invocations.push(invocationRow(this.summary(inv)));
+        for (const row of journalRows(inv.id, inv.journal)) views.journal.push(row);
+      }
+      if (page.length < SQL_ROWS_PAGE) break;
+      after = page[page.length - 1]!.id;
     }
-    for (const [objKey, values] of state.objectState) {
-      const slash = objKey.indexOf("/");
-      const rows = stateRows(objKey.slice(0, slash), objKey.slice(slash + 1), Object.fromEntries(values));
-      for (const row of rows) views.state.push(row);
+    for (let after: string | undefined; ;) {
+      const page = state.objectStatesPage(after, SQL_ROWS_PAGE);
+      for (const [objKey, values] of page) {
+        const slash = objKey.indexOf("/");
+        const rows = stateRows(objKey.slice(0, slash), objKey.slice(slash + 1), Object.fromEntries(values));
+        for (const row of rows) views.state.push(row);
+      }
+      if (page.length < SQL_ROWS_PAGE) break;
+      after = page[page.length - 1]![0];
     }
     return views;
   }
 
   private summary(inv: Invocation): InvocationSummary {
     const scheduledAtMs =
-      inv.status === "scheduled"
-        ? this.state().timers.get(timerIds.delayedInvoke(inv.id))?.fireAtMs
-        : undefined;
+      inv.status === "scheduled" ? this.state().timer(timerIds.delayedInvoke(inv.id))?.fireAtMs : undefined;
     return summarize(inv, scheduledAtMs);
   }
 }

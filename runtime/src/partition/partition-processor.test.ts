@@ -1,10 +1,12 @@
 import type { Effect } from "../core/effects";
 import { ManualClock } from "../testing/manual-clock";
 import type { LogStore } from "../storage/log-store";
-import type { PartitionStore } from "../storage/partition-store";
+import { JsonSnapshotStateStores } from "../storage/json-snapshot-state-stores";
+import type { PartitionStateStores } from "../storage/partition-state-store";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PARTITIONS_DIR_NAME, SqliteStateStores } from "../storage/sqlite-state-store";
 import { openSqliteStores, type SqliteStores } from "../storage/sqlite-stores";
 import {
   MAX_BATCH_RECORDS,
@@ -23,7 +25,14 @@ const noSink = {
 };
 
 test("requests from outside are refused beyond MAX_PENDING_RECORDS; the runtime's own records are not", async () => {
-  const processor = new PartitionProcessor(0, 1, stuckLog, {} as PartitionStore, new ManualClock(0), noSink);
+  const processor = new PartitionProcessor(
+    0,
+    1,
+    stuckLog,
+    {} as PartitionStateStores,
+    new ManualClock(0),
+    noSink,
+  );
   const record = { kind: "timer-fired" as const, timerId: "t" };
   for (let i = 0; i < MAX_PENDING_RECORDS; i++) void processor.append(record);
   await expect(processor.append(record)).rejects.toMatchObject({ code: "RUNTIME_OVERLOADED" });
@@ -49,19 +58,21 @@ describe("snapshots and log trimming (real SQLite stores)", () => {
     for (let i = 0; i < n; i++) appended.push(processor.append(record));
     await Promise.all(appended);
   }
-  function processorOn(
+  async function processorOn(
     partition: number,
     partitions: number,
     log: LogStore = stores.logStore,
-  ): PartitionProcessor {
-    return new PartitionProcessor(
+  ): Promise<PartitionProcessor> {
+    const processor = new PartitionProcessor(
       partition,
       partitions,
       log,
-      stores.partitionStore,
+      new JsonSnapshotStateStores(stores.partitionStore),
       new ManualClock(0),
       noSink,
     );
+    await processor.load();
+    return processor;
   }
   async function logStart(partition: number): Promise<number | undefined> {
     return (await stores.logStore.read(partition, 0, 1))[0]?.lsn;
@@ -81,7 +92,7 @@ describe("snapshots and log trimming (real SQLite stores)", () => {
       fence: (p) => real.fence(p),
       close: () => real.close(),
     };
-    const processor = processorOn(0, 1, log);
+    const processor = await processorOn(0, 1, log);
     await appendRecords(processor, SNAPSHOT_EVERY_RECORDS);
     expect((await stores.partitionStore.loadSnapshot(0))?.lsn).toBe(SNAPSHOT_EVERY_RECORDS);
     // Appends go on while the trim runs.
@@ -99,34 +110,47 @@ describe("snapshots and log trimming (real SQLite stores)", () => {
   });
 
   test("a burst larger than one log append is committed as several batches, none refused", async () => {
-    const processor = processorOn(0, 1);
+    const processor = await processorOn(0, 1);
     await appendRecords(processor, 2 * MAX_BATCH_RECORDS + 1);
     expect(await stores.logStore.lastLsn(0)).toBe(2 * MAX_BATCH_RECORDS + 1);
-    expect(processor.state.appliedLsn).toBe(2 * MAX_BATCH_RECORDS + 1);
+    expect(processor.state.appliedLsn()).toBe(2 * MAX_BATCH_RECORDS + 1);
     await processor.stop();
   });
 
   test("partitions snapshot at staggered points, so under even load they do not all trim at once", async () => {
-    const second = processorOn(1, 2);
+    const second = await processorOn(1, 2);
     await appendRecords(second, SNAPSHOT_EVERY_RECORDS / 2);
     expect((await stores.partitionStore.loadSnapshot(1))?.lsn).toBe(SNAPSHOT_EVERY_RECORDS / 2);
-    const first = processorOn(0, 2);
+    const first = await processorOn(0, 2);
     await appendRecords(first, SNAPSHOT_EVERY_RECORDS / 2);
     expect(await stores.partitionStore.loadSnapshot(0)).toBeUndefined();
     await Promise.all([first.stop(), second.stop()]);
   });
 
   test("a trim cut short (restart) resumes from where the log really starts", async () => {
-    const processor = processorOn(0, 1);
+    const processor = await processorOn(0, 1);
     await appendRecords(processor, SNAPSHOT_EVERY_RECORDS);
     await processor.stop(); // ends the trim after its first chunk
     expect(await logStart(0)).toBe(TRIM_CHUNK_RECORDS + 1);
-    const restarted = processorOn(0, 1);
-    await restarted.load();
-    expect(restarted.state.appliedLsn).toBe(SNAPSHOT_EVERY_RECORDS);
+    const restarted = await processorOn(0, 1);
+    expect(restarted.state.appliedLsn()).toBe(SNAPSHOT_EVERY_RECORDS);
     await appendRecords(restarted, SNAPSHOT_EVERY_RECORDS);
     while ((await logStart(0)) !== undefined) await new Promise((r) => setImmediate(r));
     expect(await stores.logStore.lastLsn(0)).toBe(2 * SNAPSHOT_EVERY_RECORDS);
     await restarted.stop();
+  });
+
+  test("refuses to start when the state file is behind where the log was trimmed (state lost)", async () => {
+    const states = new SqliteStateStores(dir);
+    const processor = new PartitionProcessor(0, 1, stores.logStore, states, new ManualClock(0), noSink);
+    await processor.load();
+    await appendRecords(processor, SNAPSHOT_EVERY_RECORDS + 1);
+    await processor.stop(); // the trim has done at least its first chunk
+    expect(await logStart(0)).toBeGreaterThan(1);
+    await rm(join(dir, PARTITIONS_DIR_NAME), { recursive: true });
+
+    const restarted = new PartitionProcessor(0, 1, stores.logStore, states, new ManualClock(0), noSink);
+
+    await expect(restarted.load()).rejects.toThrow(/partition 0: state is at lsn 0 but the log resumes at/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Leads one partition: stamps records with time, appends them to the log (durable before anything
- * happens), applies them to the in-memory state with the pure state machine, and hands the effects on.
+ * happens), applies them to the partition's state store with the pure state machine (one commit per
+ * batch, after the log append), and hands the effects on.
  *
  * Records submitted during one event-loop turn form one batch; batches of all partitions issued in the
  * same turn share one store commit (the store's group commit): their flushes run in one callback
@@ -11,12 +12,11 @@ import { apply, applyBatch } from "../core/apply";
 import type { Clock } from "../core/clock";
 import type { Effect } from "../core/effects";
 import type { LogRecord } from "../core/records";
-import { deserializeState, serializeState } from "../core/snapshot";
-import { MemoryStateStore } from "../core/memory-state-store";
-import { emptyPartitionState, type PartitionState } from "../core/state";
+import { emptyPartitionState } from "../core/state";
 import { StateTx } from "../core/state-tx";
+import { JsonSnapshotStateStore } from "../storage/json-snapshot-state-stores";
 import type { LogStore } from "../storage/log-store";
-import type { PartitionStore } from "../storage/partition-store";
+import type { PartitionStateHandle, PartitionStateStores } from "../storage/partition-state-store";
 import { PartitionOverloadedError, PartitionUnavailableError } from "./partition-errors";
 import { type TurnScheduler, partitionTurns } from "./turn-scheduler";
 
@@ -33,7 +33,7 @@ export type AppendSource = "external" | "internal";
 export const MAX_PENDING_RECORDS = 50_000;
 /** Records in one batch (one log append); the SQLite log takes up to 10,000 per append. */
 export const MAX_BATCH_RECORDS = 5_000;
-/** Records per partition between snapshots (the log below a snapshot is trimmed). */
+/** Records per partition between persists of its state (the log below a persisted LSN is trimmed). */
 export const SNAPSHOT_EVERY_RECORDS = 20_000;
 /**
  * Records deleted by one trim commit. The log's writer commits one batch at a time, so one big delete
@@ -71,7 +71,7 @@ interface Pending {
 }
 
 export class PartitionProcessor {
-  private stateStore: MemoryStateStore;
+  private stateStore: PartitionStateHandle;
   private nextLsn = 1;
   private queue: Pending[] = [];
   private flushing = false;
@@ -87,46 +87,52 @@ export class PartitionProcessor {
 
   constructor(
     readonly partition: number,
-    partitions: number,
+    private readonly partitions: number,
     private readonly log: LogStore,
-    private readonly store: PartitionStore,
+    private readonly states: PartitionStateStores,
     private readonly clock: Clock,
     private readonly sink: EffectSink,
     private readonly turns: TurnScheduler = partitionTurns,
   ) {
-    this.stateStore = new MemoryStateStore(emptyPartitionState(partition, partitions));
+    // Replaced by load(); until then an empty state that cannot be persisted.
+    this.stateStore = new JsonSnapshotStateStore(emptyPartitionState(partition, partitions), undefined);
     // Staggered: under even load, partitions would otherwise all snapshot (and trim) at once.
     this.sinceSnapshot = Math.floor((partition * SNAPSHOT_EVERY_RECORDS) / Math.max(1, partitions));
   }
 
   /** The partition's state as of the last applied batch (read it, never change it). */
-  get state(): PartitionState {
-    return this.stateStore.state;
+  get state(): PartitionStateHandle {
+    return this.stateStore;
   }
 
   /**
-   * Loads the snapshot, replays the log after it (effects discarded: the `recover` record appended
-   * next re-derives every pending timer, outbox message and attempt), then appends `recover`.
+   * Opens the state, replays the log after its applied LSN (effects discarded: the `recover` record
+   * appended next re-derives every pending timer, outbox message and attempt), then appends `recover`.
    */
   async recover(epoch: number): Promise<void> {
     await this.load();
     await this.lead(epoch);
   }
 
-  /** Loads the snapshot and replays the log after it; appends nothing. */
+  /**
+   * Opens the state and replays the log after its applied LSN; appends nothing. A state commit lost
+   * in a crash (after its log append) is redone here from the log.
+   */
   async load(): Promise<void> {
-    const snapshot = await this.store.loadSnapshot(this.partition);
-    if (snapshot) {
-      const state = deserializeState(snapshot.state);
-      state.appliedLsn = snapshot.lsn;
-      this.stateStore = new MemoryStateStore(state);
-    }
-    let after = this.state.appliedLsn;
+    this.stateStore = await this.states.open(this.partition, this.partitions);
+    let after = this.stateStore.appliedLsn();
     // Where the log starts: trims continue from there (one cut short by a crash included).
     const [first] = await this.log.read(this.partition, 0, 1);
     this.trimmedUpTo = first === undefined ? after : first.lsn - 1;
     for (;;) {
       const page = await this.log.read(this.partition, after, RECOVERY_PAGE);
+      if (page.length > 0 && page[0]!.lsn !== after + 1) {
+        // Trimming stops at a persisted LSN, so this means the state file was lost or replaced by
+        // an older copy: replaying from here would silently drop state.
+        throw new Error(
+          `partition ${this.partition}: state is at lsn ${after} but the log resumes at ${page[0]!.lsn}`,
+        );
+      }
       const tx = new StateTx(this.stateStore);
       for (const { lsn, record } of page) {
         apply(tx, lsn, record as LogRecord);
@@ -209,6 +215,7 @@ export class PartitionProcessor {
       await new Promise((r) => setImmediate(r));
     }
     await this.trimming; // ends after its current chunk
+    this.stateStore.close();
   }
 
   private schedule(): void {
@@ -281,14 +288,13 @@ export class PartitionProcessor {
   }
 
   /**
-   * Saves the state at the current LSN, then trims the log below it in the background, in chunks of
-   * TRIM_CHUNK_RECORDS: the partition keeps appending meanwhile, and a trim that fails is retried
-   * after the next snapshot (records below a snapshot are never read again).
+   * Makes the state durable at the current LSN, then trims the log below it in the background, in
+   * chunks of TRIM_CHUNK_RECORDS: the partition keeps appending meanwhile, and a trim that fails is
+   * retried after the next persist (records below a persisted LSN are never read again).
    */
   async snapshot(): Promise<void> {
     this.sinceSnapshot = 0;
-    const lsn = this.state.appliedLsn;
-    await this.store.saveSnapshot(this.partition, { lsn, state: serializeState(this.state) });
+    const lsn = await this.stateStore.persist();
     if (this.trimming !== undefined) return; // the next snapshot trims further
     this.trimming = this.trimTo(lsn)
       .catch((e: unknown) => this.sink.onWarning(this.partition, `log trim failed: ${String(e)}`))

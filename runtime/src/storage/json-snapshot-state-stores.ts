@@ -34,7 +34,8 @@ export class JsonSnapshotStateStores implements PartitionStateStores {
 export class JsonSnapshotStateStore extends MemoryStateStore implements PartitionStateHandle {
   constructor(
     state: ConstructorParameters<typeof MemoryStateStore>[0],
-    private readonly snapshots: PartitionStore,
+    /** Undefined: a state that is never persisted (the processor's before it is loaded). */
+    private readonly snapshots: PartitionStore | undefined,
   ) {
     super(state);
   }
@@ -74,6 +75,7 @@ export class JsonSnapshotStateStore extends MemoryStateStore implements Partitio
   }
 
   async persist(): Promise<number> {
+    if (this.snapshots === undefined) throw new Error(`partition ${this.partition}'s state is not loaded`);
     const lsn = this.state.appliedLsn;
     await this.snapshots.saveSnapshot(this.partition, { lsn, state: serializeState(this.state) });
     return lsn;

@@ -2,6 +2,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describePartitionStateStoresContract } from "./partition-state-store.contract";
+import { applyBatch } from "../core/apply";
+import { MemoryStateStore } from "../core/memory-state-store";
+import { serializeState } from "../core/snapshot";
+import { emptyPartitionState, objectKey } from "../core/state";
+import { exclusive, invId, rec } from "../core/test-support/builders";
+import { SqlitePartitionStore } from "./sqlite-partition-store";
 import { SqliteStateStores, stateFileOf } from "./sqlite-state-store";
 
 function tempDir(): string {
@@ -27,6 +33,36 @@ describe("SqliteStateStores", () => {
       expect(fs.existsSync(stateFileOf(dir, 3))).toBe(true);
       await expect(stores.open(3, 8)).rejects.toThrow(/holds partition 3 of 4, not 3 of 8/);
     } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("starts a new state file from the JSON snapshot a data directory of an older build kept", async () => {
+    const dir = tempDir();
+    const legacy = SqlitePartitionStore.open(dir);
+    try {
+      const old = new MemoryStateStore(emptyPartitionState(2, 4));
+      const id = invId(2, 1);
+      applyBatch(old, 1, [
+        { ...rec.invoke(exclusive(id, "k")), atMs: 5 },
+        { ...rec.patchState("Obj", "k", { set: { n: "7" } }), atMs: 6 },
+      ]);
+      await legacy.saveSnapshot(2, { lsn: 2, state: serializeState(old.state) });
+
+      const state = await new SqliteStateStores(dir, legacy).open(2, 4);
+
+      expect(state.appliedLsn()).toBe(2);
+      expect(state.invocation(id)).toEqual(old.invocation(id));
+      expect(state.objectState(objectKey("Obj", "k"))).toEqual(new Map([["n", "7"]]));
+      expect(state.lock(objectKey("Obj", "k"))).toBe(id);
+      state.close();
+      // Imported once: the state file now leads, whatever the old snapshot says.
+      await legacy.saveSnapshot(2, { lsn: 9, state: serializeState(emptyPartitionState(2, 4)) });
+      const reopened = await new SqliteStateStores(dir, legacy).open(2, 4);
+      expect(reopened.appliedLsn()).toBe(2);
+      reopened.close();
+    } finally {
+      await legacy.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -14,9 +14,10 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { Completion, InvocationId, Payload } from "@capstan/sdk/protocol";
-import { restoreInvocation } from "../core/snapshot";
+import { deserializeState, restoreInvocation } from "../core/snapshot";
 import type { EntryRef, Invocation, InvocationStatus, OutboxEntry, Timer } from "../core/state";
-import type { WriteSet } from "../core/write-set";
+import { writeSetOfState, type WriteSet } from "../core/write-set";
+import type { PartitionStore } from "./partition-store";
 import type {
   InvocationListFilter,
   PartitionStateHandle,
@@ -44,10 +45,27 @@ export function stateFileOf(dataDir: string, partition: number): string {
  * const state = await stores.open(3, 16); // replay the log after state.appliedLsn()
  */
 export class SqliteStateStores implements PartitionStateStores {
-  constructor(private readonly dataDir: string) {}
+  /**
+   * @param legacySnapshots where a data directory written before the state files kept its JSON
+   *   snapshots: a new state file starts from the partition's snapshot there, if any.
+   */
+  constructor(
+    private readonly dataDir: string,
+    private readonly legacySnapshots?: PartitionStore,
+  ) {}
 
   async open(partition: number, partitions: number): Promise<SqliteStateStore> {
-    return SqliteStateStore.open(stateFileOf(this.dataDir, partition), partition, partitions);
+    const store = SqliteStateStore.open(stateFileOf(this.dataDir, partition), partition, partitions);
+    if (store.appliedLsn() === 0 && this.legacySnapshots !== undefined) {
+      const snapshot = await this.legacySnapshots.loadSnapshot(partition);
+      if (snapshot !== undefined) {
+        const state = deserializeState(snapshot.state);
+        state.appliedLsn = snapshot.lsn;
+        store.commit(writeSetOfState(state));
+        await store.persist();
+      }
+    }
+    return store;
   }
 }
 
