@@ -8,7 +8,7 @@ import { serializeState } from "../core/snapshot";
 import { emptyPartitionState, objectKey } from "../core/state";
 import { exclusive, invId, rec } from "../core/test-support/builders";
 import { SqlitePartitionStore } from "./sqlite-partition-store";
-import { SqliteStateStores, stateFileOf } from "./sqlite-state-store";
+import { SqliteStateStore, SqliteStateStores, stateFileOf } from "./sqlite-state-store";
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "capstan-state-"));
@@ -63,6 +63,33 @@ describe("SqliteStateStores", () => {
       reopened.close();
     } finally {
       await legacy.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("copies the state file at its applied LSN into a file that opens as the same state", async () => {
+    const dir = tempDir();
+    try {
+      const stores = new SqliteStateStores(dir);
+      const state = await stores.open(1, 4);
+      const id = invId(1, 1);
+      applyBatch(state, 1, [
+        { ...rec.invoke(exclusive(id, "k")), atMs: 5 },
+        { ...rec.patchState("Obj", "k", { set: { n: "7" } }), atMs: 6 },
+      ]);
+      const copyFile = path.join(dir, "copy", "p1.db");
+      fs.mkdirSync(path.dirname(copyFile));
+
+      expect(await state.copyTo(copyFile)).toBe(2);
+      applyBatch(state, 3, [{ ...rec.patchState("Obj", "k", { set: { n: "8" } }), atMs: 7 }]);
+
+      const copy = SqliteStateStore.open(copyFile, 1, 4);
+      expect(copy.appliedLsn()).toBe(2);
+      expect(copy.invocation(id)).toEqual(state.invocation(id));
+      expect(copy.objectState(objectKey("Obj", "k"))).toEqual(new Map([["n", "7"]]));
+      copy.close();
+      state.close();
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
