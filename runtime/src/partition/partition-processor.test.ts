@@ -151,6 +151,9 @@ describe("snapshots and log trimming (real SQLite stores)", () => {
 
     const restarted = new PartitionProcessor(0, 1, stores.logStore, states, new ManualClock(0), noSink);
 
-    await expect(restarted.load()).rejects.toThrow(/partition 0: state is at lsn 0 but the log resumes at/);
+    await expect(restarted.load()).rejects.toMatchObject({
+      code: "STORE_STATE_BEHIND_LOG",
+      message: expect.stringMatching(/partition 0: state is at lsn 0 but the log resumes at/) as unknown,
+    });
   });
 });

@@ -17,6 +17,7 @@ import { StateTx } from "../core/state-tx";
 import { JsonSnapshotStateStore } from "../storage/json-snapshot-state-stores";
 import type { LogStore } from "../storage/log-store";
 import type { PartitionStateHandle, PartitionStateStores } from "../storage/partition-state-store";
+import { StateBehindLogError } from "../storage/store-errors";
 import { PartitionOverloadedError, PartitionUnavailableError } from "./partition-errors";
 import { type TurnScheduler, partitionTurns } from "./turn-scheduler";
 
@@ -129,9 +130,7 @@ export class PartitionProcessor {
       if (page.length > 0 && page[0]!.lsn !== after + 1) {
         // Trimming stops at a persisted LSN, so this means the state file was lost or replaced by
         // an older copy: replaying from here would silently drop state.
-        throw new Error(
-          `partition ${this.partition}: state is at lsn ${after} but the log resumes at ${page[0]!.lsn}`,
-        );
+        throw new StateBehindLogError(this.partition, after, page[0]!.lsn);
       }
       const tx = new StateTx(this.stateStore);
       for (const { lsn, record } of page) {

@@ -31,7 +31,10 @@ describe("SqliteStateStores", () => {
       (await stores.open(3, 4)).close();
       expect(fs.existsSync(stateFileOf(dir, 0))).toBe(true);
       expect(fs.existsSync(stateFileOf(dir, 3))).toBe(true);
-      await expect(stores.open(3, 8)).rejects.toThrow(/holds partition 3 of 4, not 3 of 8/);
+      await expect(stores.open(3, 8)).rejects.toMatchObject({
+        code: "STORE_STATE_FILE_MISMATCH",
+        message: expect.stringMatching(/holds partition 3 of 4, not 3 of 8/) as unknown,
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -25,6 +25,7 @@ import type {
 } from "./partition-state-store";
 import { BUSY_TIMEOUT_MS, StoreClosedError, StoreOpenError, StoreSchemaError } from "./sqlite-database";
 import { STATE_SCHEMA_V1, STATE_SCHEMA_VERSION } from "./sqlite-state-schema";
+import { StateFileMismatchError } from "./store-errors";
 
 /** Directory of the partitions' state files, under the data directory. */
 export const PARTITIONS_DIR_NAME = "partitions";
@@ -107,7 +108,9 @@ export class SqliteStateStore implements PartitionStateHandle {
       migrate(db, file, partition, partitions);
     } catch (e) {
       db.close();
-      throw e instanceof StoreSchemaError ? e : new StoreOpenError(file, e);
+      throw e instanceof StoreSchemaError || e instanceof StateFileMismatchError
+        ? e
+        : new StoreOpenError(file, e);
     }
     return new SqliteStateStore(file, db, partition, partitions);
   }
@@ -448,7 +451,7 @@ function migrate(db: Database.Database, file: string, partition: number, partiti
   const meta = db.prepare("SELECT partition, partitions FROM partition_meta WHERE id = 0").get() as
     { partition: number; partitions: number } | undefined;
   if (meta?.partition !== partition || meta.partitions !== partitions) {
-    throw new Error(
+    throw new StateFileMismatchError(
       `${file} holds partition ${meta?.partition} of ${meta?.partitions}, not ${partition} of ${partitions}`,
     );
   }
