@@ -1,0 +1,81 @@
+// Micro-benchmark of the partition state stores (not a test): applies `keys` counter requests — an
+// `invoke` of an exclusive object handler and its completing `entries` record (setState + output),
+// retained as a completed invocation — in batches of `batch` records through `applyBatch`, once into
+// the in-memory store and once into a SQLite state file. Prints µs per record, the heap and RSS after
+// a GC, and the state file's bytes per key.
+// Usage: node --expose-gc runtime/src/storage/test-support/state-store-bench.js [keys=50000] [batch=64] [stores=memory,sqlite]
+"use strict";
+require("./register-ts.js");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { performance } = require("node:perf_hooks");
+const { formatInvocationId } = require("@capstan/sdk/protocol");
+const src = path.join(__dirname, "..", "..");
+const { applyBatch } = require(path.join(src, "core", "apply.ts"));
+const { MemoryStateStore } = require(path.join(src, "core", "memory-state-store.ts"));
+const { emptyPartitionState } = require(path.join(src, "core", "state.ts"));
+const { exclusive } = require(path.join(src, "core", "test-support", "builders.ts"));
+const { SqliteStateStores, stateFileOf } = require(path.join(src, "storage", "sqlite-state-store.ts"));
+
+const [keys = 50_000, batch = 64] = process.argv.slice(2, 4).map(Number);
+const stores = (process.argv[4] ?? "memory,sqlite").split(",");
+
+function* records() {
+  for (let k = 0; k < keys; k++) {
+    const id = formatInvocationId(0, `k${String(k).padStart(20, "0")}`);
+    yield { kind: "invoke", invocation: exclusive(id, `key-${k}`, { retentionMs: 3_600_000 }), atMs: k };
+    yield {
+      kind: "entries",
+      invocationId: id,
+      attempt: 1,
+      entries: [
+        { index: 1, kind: "getState", key: "n", result: { kind: "empty" } },
+        { index: 2, kind: "setState", key: "n", value: "1" },
+      ],
+      outcome: { kind: "completed", value: "1" },
+      atMs: k,
+    };
+  }
+}
+
+async function run(name) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-state-bench-"));
+  const store =
+    name === "memory"
+      ? new MemoryStateStore(emptyPartitionState(0, 1))
+      : await new SqliteStateStores(dir).open(0, 1);
+  global.gc?.();
+  const before = process.memoryUsage();
+  const started = performance.now();
+  let lsn = 1;
+  let pending = [];
+  for (const record of records()) {
+    pending.push(record);
+    if (pending.length === batch) {
+      applyBatch(store, lsn, pending);
+      lsn += pending.length;
+      pending = [];
+    }
+  }
+  if (pending.length > 0) applyBatch(store, lsn, pending);
+  const elapsedMs = performance.now() - started;
+  if (name === "sqlite") await store.persist();
+  global.gc?.();
+  const after = process.memoryUsage();
+  const fileBytes = name === "sqlite" ? fs.statSync(stateFileOf(dir, 0)).size : 0;
+  console.log(
+    `${name}: ${keys} keys, ${((elapsedMs * 1000) / (2 * keys)).toFixed(1)} µs/record, ` +
+      `heap +${((after.heapUsed - before.heapUsed) / 1e6).toFixed(1)} MB, ` +
+      `rss +${((after.rss - before.rss) / 1e6).toFixed(1)} MB` +
+      (fileBytes > 0
+        ? `, file ${(fileBytes / 1e6).toFixed(1)} MB (${Math.round(fileBytes / keys)} B/key)`
+        : ""),
+  );
+  if (name === "sqlite") store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+(async () => {
+  for (const name of stores) await run(name);
+})();
