@@ -23,7 +23,7 @@ export const STATE_SCHEMA_V1 = `
     object_key TEXT,
     created_at_ms INTEGER NOT NULL,
     body TEXT NOT NULL
-  ) WITHOUT ROWID;
+  ); -- a rowid table: WITHOUT ROWID spills rows over ~1 KB (most invocations) into overflow pages
   CREATE INDEX invocations_by_status ON invocations (status);
   CREATE INDEX invocations_by_created ON invocations (created_at_ms, id);
   CREATE TABLE idempotency (key TEXT PRIMARY KEY, invocation_id TEXT NOT NULL) WITHOUT ROWID;
