@@ -207,14 +207,20 @@ export class PartitionProcessor {
     });
   }
 
-  /** Stops accepting records and waits for the batch in flight. */
+  /** Stops accepting records, waits for the batch in flight and closes the partition's state. */
   async stop(): Promise<void> {
     this.stoppedFlag = true;
     while (this.flushing || this.queue.length > 0) {
       await new Promise((r) => setImmediate(r));
     }
     await this.trimming; // ends after its current chunk
+    // Closes the state file. What still reads the partition during shutdown (an attempt ending as it
+    // is aborted) finds it empty, as a partition this node no longer leads, rather than a closed file.
     this.stateStore.close();
+    this.stateStore = new JsonSnapshotStateStore(
+      emptyPartitionState(this.partition, this.partitions),
+      undefined,
+    );
   }
 
   private schedule(): void {
