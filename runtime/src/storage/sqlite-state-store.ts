@@ -8,7 +8,7 @@
  * have lost its last commits — the applied LSN with them, so recovery replays those records from the
  * log, which is fsync'd before anything is acknowledged and is the source of truth. The only thing
  * that must outlive the log is the state below a trimmed LSN: `persist()` checkpoints the WAL into
- * the file with an fsync, and only the LSN it returns is trimmed (ADR 0012).
+ * the file with an fsync, and only the LSN it returns is trimmed (ADR 0013).
  */
 import fs from "node:fs";
 import path from "node:path";
