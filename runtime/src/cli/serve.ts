@@ -12,14 +12,17 @@ import { LambdaInvoker } from "../invoker/lambda-invoker";
 import { RoutingInvoker } from "../invoker/routing-invoker";
 import { startRuntimeNodeFromConfig, type RuntimeNode } from "../node";
 import { stopSignal } from "./stop-signal";
-import { createLog } from "../log";
+import { createLog, type Log, type LogFormat } from "../log";
 import { loadNodeCredentials } from "../security/node-credentials";
 
 export async function runServe(args: ParsedArgs): Promise<number> {
   let node: RuntimeNode;
+  let log: Log;
+  let logFormat: LogFormat;
   try {
     const config = loadConfig(configFlags(args.flags));
-    const log = createLog(config.logFormat, config.logLevel);
+    logFormat = config.logFormat;
+    log = createLog(config.logFormat, config.logLevel);
     const credentials = loadNodeCredentials(config.dataDir, config.secrets);
     const invoker = new RoutingInvoker({
       lambda: new LambdaInvoker({
@@ -40,12 +43,21 @@ export async function runServe(args: ParsedArgs): Promise<number> {
     process.stderr.write(`capstan serve: ${(e as Error).message}\n`);
     return 1;
   }
-  process.stdout.write(
-    `Capstan runtime is running: ingress ${node.ingressUrl}, admin ${node.adminUrl} ` +
-      `(console ${node.adminUrl}/ui/), checkpoint ${node.checkpointUrl}\n` +
-      `  identity public key ${node.identityPublicKey} (set CAPSTAN_IDENTITY_PUBLIC_KEYS on deployments)\n` +
-      `  admin token: \`npx capstan admin-token\` shows it\n`,
-  );
+  if (logFormat === "json") {
+    // In a container every stdout line goes to CloudWatch: one JSON line like the rest, and no
+    // hint about a local token file the task does not have.
+    log(
+      `Capstan runtime is running: ingress ${node.ingressUrl}, admin ${node.adminUrl}, ` +
+        `checkpoint ${node.checkpointUrl}, identity public key ${node.identityPublicKey}`,
+    );
+  } else {
+    process.stdout.write(
+      `Capstan runtime is running: ingress ${node.ingressUrl}, admin ${node.adminUrl} ` +
+        `(console ${node.adminUrl}/ui/), checkpoint ${node.checkpointUrl}\n` +
+        `  identity public key ${node.identityPublicKey} (set CAPSTAN_IDENTITY_PUBLIC_KEYS on deployments)\n` +
+        `  admin token: \`npx capstan admin-token\` shows it\n`,
+    );
+  }
   await stopSignal();
   await node.close();
   return 0;
