@@ -4,12 +4,13 @@
  * endpoints (DynamoDB Local, the S3 stand-in, the local Lambda endpoint), the loopback host and free
  * ports, and the three secrets (generated, as Secrets Manager does) stand in for AWS. The example
  * functions are built as `npm start` builds them, with their environment from the template, and
- * published as numbered versions; the registration custom resource's handler registers them from
- * CloudFormation-shaped Create/Update/Delete events carrying the template's properties.
+ * published as numbered versions; the registration custom resource's Lambda entry points (onEvent,
+ * isComplete) run here with the environment the template gives them, on CloudFormation-shaped
+ * Create/Update/Delete events carrying the template's properties.
  *
- * Not covered here: the Lambda API's DeleteFunction (the local endpoint does not serve it; the
- * handler's deletions are recorded), Secrets Manager itself (a stand-in answers the handler's one
- * read), and the ALB in front of the listeners.
+ * Stood in, not exercised: Secrets Manager and the Lambda API's DeleteFunction (the handler's real
+ * clients reach a recording stand-in; the local Lambda endpoint serves no DeleteFunction), and the
+ * load balancer in front of the listeners.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -24,10 +25,9 @@ import {
   type LocalLambdaHandle,
 } from "@capstan/runtime/lambda-local";
 import { httpAdminApi } from "../../infra/src/registration/admin-client";
-import type { RegistrationDeps } from "../../infra/src/registration/registration";
 import {
-  isCompleteWith,
-  onEventWith,
+  isComplete,
+  onEvent,
   type RegistrationEvent,
 } from "../../infra/src/registration/registration-handler";
 import { ADMIN_TOKEN_LENGTH, ATTEMPT_KEY_LENGTH } from "../../infra/src/runtime/runtime-secrets";
@@ -37,6 +37,7 @@ import {
 } from "../../runtime/src/storage/test-support/dynamodb-local";
 import { startS3StandIn, type S3StandIn } from "../../runtime/src/storage/test-support/s3-stand-in";
 import { RequestSigner } from "../../runtime/src/security/request-signer";
+import { startAwsApiStandIn, type AwsApiStandIn } from "./support/aws-api-stand-in";
 import { resolveLocally, synthesizeExampleApp, type AwsTemplate } from "./support/aws-template";
 import { freePort, REPO_ROOT } from "./support/platform-process";
 import { ServeProcess } from "./support/serve-process";
@@ -69,22 +70,37 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
   const examples = new Map<string, DiscoveredFunction>();
   /** Example name → the version ARN CloudFormation would pass (the newest published). */
   const currentArn = new Map<string, string>();
-  const deletedVersions: string[] = [];
   const handlerLog: string[] = [];
   const secrets: Record<string, string> = {};
 
-  /** Secrets Manager's one answer the handler needs: the admin token, by the template's secret ARN. */
-  let adminTokenSecretArn: unknown;
-  const readSecret = (arn: unknown): string => {
-    if (JSON.stringify(arn) !== JSON.stringify(adminTokenSecretArn)) throw new Error("unknown secret");
-    return secrets.CAPSTAN_ADMIN_TOKEN!;
-  };
-  /** The handler's dependencies as its liveDeps builds them from its environment (ADMIN_URL → local). */
-  const deps = (): RegistrationDeps => ({
-    admin: httpAdminApi(adminUrl, readSecret(adminTokenSecretArn)),
-    deleteVersion: async (arn) => void deletedVersions.push(arn),
-    log: (message) => void handlerLog.push(message),
-  });
+  let aws: AwsApiStandIn | undefined;
+  /** What the test process's environment was before the handler's was set. */
+  const savedEnv: Record<string, string | undefined> = {};
+  /** The Secrets Manager ARN the handler is told (the template's is resolved at deploy). */
+  const ADMIN_TOKEN_SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:CapstanAdminToken-AbCdEf";
+
+  /**
+   * The registration Lambdas' environment, as the template gives it (ADMIN_URL → the local admin
+   * listener), in this process: the handler's own entry points read it, with their real Secrets
+   * Manager and Lambda clients pointed at the stand-in.
+   */
+  function setHandlerEnvironment(): void {
+    const env: Record<string, string> = {
+      ...resolveLocally(template.registrationHandlerEnvironment, {
+        ADMIN_URL: adminUrl,
+        ADMIN_TOKEN_SECRET_ARN: ADMIN_TOKEN_SECRET,
+      }),
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: aws!.endpoint,
+      AWS_ENDPOINT_URL_LAMBDA: aws!.endpoint,
+    };
+    for (const [name, value] of Object.entries(env)) {
+      savedEnv[name] = process.env[name];
+      process.env[name] = value;
+    }
+  }
 
   const registration = (functionName: string) => {
     const r = template.registrations.find((x) => x.functionName === functionName);
@@ -111,8 +127,8 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
       ResourceProperties: properties(functionName),
       ...(oldPhysicalId !== undefined && { PhysicalResourceId: oldPhysicalId }),
     };
-    const { PhysicalResourceId } = await onEventWith(event);
-    const done = await isCompleteWith({ ...event, PhysicalResourceId }, deps());
+    const { PhysicalResourceId } = await onEvent(event);
+    const done = await isComplete({ ...event, PhysicalResourceId });
     expect(done.IsComplete).toBe(true);
     return { physicalId: PhysicalResourceId, data: done.Data ?? {} };
   }
@@ -123,8 +139,8 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
       PhysicalResourceId: physicalId,
       ResourceProperties: properties(functionName),
     };
-    expect(await onEventWith(event)).toEqual({ PhysicalResourceId: physicalId });
-    expect(await isCompleteWith(event, deps())).toEqual({ IsComplete: true });
+    expect(await onEvent(event)).toEqual({ PhysicalResourceId: physicalId });
+    expect(await isComplete(event)).toEqual({ IsComplete: true });
   }
 
   /** Builds an example as `npm start` does and publishes it with its template environment (+ extra). */
@@ -213,8 +229,9 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
       "ADMIN_TOKEN_SECRET_ARN",
       "ADMIN_URL",
     ]);
-    adminTokenSecretArn = template.registrationHandlerEnvironment.ADMIN_TOKEN_SECRET_ARN;
-    expect(adminTokenSecretArn).toEqual(template.containerSecrets.CAPSTAN_ADMIN_TOKEN);
+    expect(template.registrationHandlerEnvironment.ADMIN_TOKEN_SECRET_ARN).toEqual(
+      template.containerSecrets.CAPSTAN_ADMIN_TOKEN,
+    );
 
     lambda = await startLocalLambdaProcess({ host: "127.0.0.1", port: 0, maxWorkers: 8, maxQueued: 100 });
     for (const fn of await discoverFunctions(path.join(REPO_ROOT, "handlers", "src"), (dir, e) => {
@@ -260,10 +277,23 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
         expect([name, env[name]]).toEqual([name, value]);
     }
     serve = await ServeProcess.start(env, ["--create-table"], workDir, adminUrl + HEALTH_PATH);
+
+    aws = await startAwsApiStandIn({ [ADMIN_TOKEN_SECRET]: secrets.CAPSTAN_ADMIN_TOKEN! });
+    setHandlerEnvironment();
+    // The handler logs with console.log (CloudWatch on AWS): kept for assertions instead.
+    jest
+      .spyOn(console, "log")
+      .mockImplementation((message: unknown) => void handlerLog.push(String(message)));
   });
 
   afterAll(async () => {
     if (serve !== undefined) expect(await serve.stop()).toBe("0"); // SIGTERM: a clean exit
+    jest.restoreAllMocks();
+    for (const [name, value] of Object.entries(savedEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await aws?.close();
     await lambda?.close();
     await Promise.all([ddb?.stop(), s3?.stop()]);
     if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
@@ -317,7 +347,7 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
     await deleteResource("signup", v1Arn);
 
     // Assert: version 1 is kept (refused while pinned), version 2 serves new invocations.
-    expect(deletedVersions).not.toContain(v1Arn);
+    expect(aws!.deletedVersions).not.toContain(v1Arn);
     expect(await deploymentOf(v1Arn)).toBe(v1);
     expect(handlerLog.some((l) => l.includes(v1Arn) && l.includes("pinned"))).toBe(true);
     const v2 = await deploymentOf(v2Arn);
@@ -338,7 +368,7 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
 
     // Drained: the Delete of version 1 now unregisters it and deletes the Lambda version.
     await deleteResource("signup", v1Arn);
-    expect(deletedVersions).toEqual([v1Arn]);
+    expect(aws!.deletedVersions).toEqual([v1Arn]);
     await expect(deploymentOf(v1Arn)).rejects.toThrow("not registered");
     const services = (await (await adminFetch("GET", "/services")).json()) as {
       services: Array<{ name: string; deploymentId: string }>;
