@@ -375,4 +375,19 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
     };
     expect(services.services.find((s) => s.name === "Signup")?.deploymentId).toBe(v2);
   });
+
+  test("stack teardown: Delete of every registration unregisters and deletes the drained versions", async () => {
+    const before = aws!.deletedVersions.length;
+    for (const name of examples.keys()) await deleteResource(name, currentArn.get(name)!);
+
+    const remaining = await httpAdminApi(adminUrl, secrets.CAPSTAN_ADMIN_TOKEN!).lambdaDeployments();
+    // Only the Signup suspended on version 2 keeps its version; everything else drained.
+    expect(remaining.map((d) => d.arn)).toEqual([currentArn.get("signup")]);
+    expect(aws!.deletedVersions.slice(before).sort()).toEqual(
+      [...examples.keys()]
+        .filter((name) => name !== "signup")
+        .map((name) => currentArn.get(name)!)
+        .sort(),
+    );
+  });
 });
