@@ -24,6 +24,8 @@ export interface Checkpoint {
   suspended: number;
   /** VmRSS of the runtime when the checkpoint was reached (requests drained), MB. */
   rssMb: number;
+  /** Size of the data dir's files (log, stores, WAL; not the handlers' build), MB. */
+  diskMb: number;
   /** Highest VmRSS sampled so far in the scenario, MB. */
   maxRssMb: number;
   /** Seconds since the scenario started. */
@@ -182,6 +184,7 @@ export function checkpointsTable(r: ScaleReport): string {
       String(c.suspended),
       f(c.rssMb, 1),
       f(c.maxRssMb, 1),
+      f(c.diskMb, 1),
       f(c.elapsedS, 0),
       f(c.requestsPerSecond, 0),
     ]),

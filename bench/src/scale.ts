@@ -12,7 +12,7 @@
  *   [--json-file out.json] [--update-readme] [--keep-data]
  */
 import { cpus, tmpdir } from "node:os";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { HOLD_MS } from "../functions/bench/services";
@@ -89,6 +89,20 @@ const progress = (s: string): void => void process.stderr.write(`[scale] ${s}\n`
 const keyOf = (i: number): string => `scale-${i}`;
 const deltaOf = (i: number): number => (i % 997) + 1;
 
+/** Bytes of the files under `dir`, the handlers' build output excepted, in MB. */
+function dataDirMb(dir: string): number {
+  let bytes = 0;
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) {
+        if (e.name !== "build") walk(path.join(d, e.name));
+      } else if (e.isFile()) bytes += statSync(path.join(d, e.name), { throwIfNoEntry: false })?.size ?? 0;
+    }
+  };
+  walk(dir);
+  return bytes / (1024 * 1024);
+}
+
 /** The runtime's VmRSS every RSS_SAMPLE_MS, its highest value kept per phase. */
 class RssSampler {
   readonly maxByPhase: Record<string, number> = {};
@@ -144,6 +158,7 @@ class Scenario {
   constructor(
     private readonly o: ScaleOptions,
     private readonly deadline: number,
+    private readonly dataDir: string,
   ) {}
 
   async phase(
@@ -174,13 +189,14 @@ class Scenario {
       suspended,
       rssMb: rss.sample(),
       maxRssMb: rss.max(),
+      diskMb: dataDirMb(this.dataDir),
       elapsedS: (performance.now() - this.startedAt) / 1000,
       requestsPerSecond,
     };
     this.checkpoints.push(c);
     progress(
       `${label}: ${keys} keys, ${c.retained} retained, ${suspended} suspended, VmRSS ${c.rssMb.toFixed(1)} MB ` +
-        `(max ${c.maxRssMb.toFixed(1)}), ${c.elapsedS.toFixed(0)} s, ${requestsPerSecond.toFixed(0)} req/s, ` +
+        `(max ${c.maxRssMb.toFixed(1)}), disk ${c.diskMb.toFixed(0)} MB, ${c.elapsedS.toFixed(0)} s, ${requestsPerSecond.toFixed(0)} req/s, ` +
         `${this.errors} errors`,
     );
   }
@@ -388,7 +404,7 @@ export async function scaleMain(argv: string[]): Promise<void> {
     `work dir ${workDir}; ${o.keys} keys, ${o.suspended} suspended (timer ${HOLD_MS} ms), ${o.readds} re-adds, ${o.clients} clients`,
   );
   const probeBefore = cpuProbe();
-  const s = new Scenario(o, deadline);
+  const s = new Scenario(o, deadline, dataDir);
   const first = await startAndTime(dataDir, logDir, "runtime");
   let runtime = first.runtime;
   const rss = new RssSampler(runtime.pid);
