@@ -326,7 +326,9 @@ async function verify(
     try {
       return (await query(runtime.adminUrl, runtime.adminToken, text)).rows[0];
     } catch (e) {
-      v.queryErrors.push((e as Error).message);
+      // The admin's own error (e.g. ADMIN_QUERY_TIMEOUT), without the SQL text.
+      const message = (e as Error).message;
+      v.queryErrors.push(message.slice(Math.max(0, message.indexOf("HTTP "))).slice(0, 160));
       return undefined;
     }
   };
