@@ -1,4 +1,4 @@
-/** The two admin calls the bench makes: register an HTTP deployment, and scrape /metrics. */
+/** The admin calls the bench makes: register an HTTP deployment, scrape /metrics, SQL, state. */
 
 export async function registerDeployment(adminUrl: string, adminToken: string, uri: string): Promise<void> {
   const res = await fetch(`${adminUrl}/deployments`, {
@@ -39,4 +39,38 @@ export async function readCounters(adminUrl: string, adminToken: string): Promis
     commitBatches: sum(text, "capstan_log_commit_batches_total"),
     commitSeconds: sum(text, "capstan_log_commit_seconds_total"),
   };
+}
+
+export interface QueryResult {
+  columns: string[];
+  rows: unknown[][];
+  truncated: boolean;
+}
+
+/** `POST /query`: read-only SQL over the runtime's invocations, journal and state. */
+export async function query(adminUrl: string, adminToken: string, sql: string): Promise<QueryResult> {
+  const res = await fetch(`${adminUrl}/query`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({ query: sql }),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`POST /query ${sql}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as QueryResult;
+}
+
+/** `GET /state/{service}/{key}`: the key's state, each value decoded from JSON. */
+export async function getState(
+  adminUrl: string,
+  adminToken: string,
+  service: string,
+  key: string,
+): Promise<Record<string, unknown>> {
+  const res = await fetch(`${adminUrl}/state/${service}/${encodeURIComponent(key)}`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+  });
+  const text = await res.text();
+  if (res.status !== 200)
+    throw new Error(`GET /state/${service}/${key}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return (JSON.parse(text) as { state: Record<string, unknown> }).state;
 }

@@ -110,6 +110,12 @@ export interface RuntimeChildOptions {
   role: string;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /**
+   * Keep the runtime's default retention of completed invocations (1 h) instead of 0, which the
+   * throughput runs set so that memory measures the load, not the history (the scale scenario
+   * measures the history).
+   */
+  defaultRetention?: boolean;
 }
 
 /** `capstan dev --no-watch` as a child, on free ports; resolves once the admin API answers. */
@@ -133,6 +139,7 @@ export async function startRuntimeChild(options: RuntimeChildOptions): Promise<R
     CAPSTAN_LAMBDA_PORT: String(lambdaPort),
     CAPSTAN_COMPLETED_RETENTION_MS: "0",
   };
+  if (options.defaultRetention === true) delete env.CAPSTAN_COMPLETED_RETENTION_MS;
   const child = startChild(
     options.role,
     [...(options.nodeArgs ?? []), CLI, "dev", "--no-watch"],

@@ -7,6 +7,7 @@
  * Usage: node bench/dist/src/run.js [--modes plain,lambda,lambda-managed,http] [--workloads noop,steps,...]
  *   [--clients 1,32] [--prewarm-ms 20000] [--warmup-ms 10000] [--duration-ms 5000] [--max-requests 200000]
  *   [--json] [--json-file out.json] [--update-readme] [--profile] [--keep-data]
+ *        node bench/dist/src/run.js --scenario scale [...]   (memory and restart at scale: scale.ts)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +26,7 @@ import {
 } from "./measure";
 import { peakRssMbOf, processTree, rssMbOf } from "./proc-stats";
 import { modesTable, replaceReadmeSection, resultsTable, targetsTable } from "./report";
+import { scaleMain } from "./scale";
 import { LAMBDA_MODES, checkTargets, type ModeSummary } from "./targets";
 import { WORKLOAD_NAMES, clientScripts, type WorkloadName } from "./workloads";
 
@@ -334,6 +336,9 @@ async function profile(o: Options, workDir: string): Promise<string> {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  const scenario = argv.includes("--scenario") ? argv[argv.indexOf("--scenario") + 1] : "throughput";
+  if (scenario === "scale") return scaleMain(argv);
+  if (scenario !== "throughput") throw new Error(`--scenario: ${scenario} is not one of throughput, scale`);
   const o = parseOptions(argv);
   const workDir = mkdtempSync(path.join(tmpdir(), "capstan-bench-"));
   const command = `node bench/dist/src/run.js ${argv.join(" ")}`.trim();

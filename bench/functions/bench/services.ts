@@ -8,6 +8,8 @@ import { CapstanPromise, object, service } from "@capstan/sdk";
 export const FANOUT_CALLS = 10;
 /** Timer of `sleeper`. */
 export const SLEEP_MS = 100;
+/** Timer of `hold`: long enough that the scale scenario's invocations stay suspended throughout. */
+export const HOLD_MS = 3_600_000;
 
 export const bench = service({
   name: "bench",
@@ -22,6 +24,11 @@ export const bench = service({
     sleeper: async (ctx) => {
       await ctx.sleep(SLEEP_MS, "nap");
       return { slept: SLEEP_MS };
+    },
+    // Sent (not called) by the scale scenario: each leaves one invocation suspended on a timer.
+    hold: async (ctx) => {
+      await ctx.sleep(HOLD_MS, "hold");
+      return { held: HOLD_MS };
     },
     fanout: async (ctx) => {
       // By name: the definition cannot reference itself while it is being declared.
