@@ -1,5 +1,6 @@
 /** The `capstan` subcommands other than `dev`: thin wrappers over the admin and ingress APIs. */
 import { flag, UsageError, type ParsedArgs } from "./args";
+import { LIST_STATUSES } from "./command-specs";
 import { failureLines, table, time, timeline, type FailureView } from "./format";
 import { CliError, EXIT_API_ERROR, request, type HttpResult } from "./http-client";
 import { showAdminToken, showIdentityKey } from "./credential-commands";
@@ -26,7 +27,8 @@ function admin(ctx: CliContext, method: string, path: string, body?: string): Pr
 
 type Command = (ctx: CliContext, args: ParsedArgs) => Promise<void>;
 
-const INVOCATION_ACTIONS = ["cancel", "kill", "pause", "resume", "purge"] as const;
+/** Actions that take only the invocation id (resume takes --deployment; see below). */
+const INVOCATION_ACTIONS = ["cancel", "kill", "pause", "purge"] as const;
 
 function need(args: ParsedArgs, index: number, what: string): string {
   const v = args.positionals[index];
@@ -135,6 +137,10 @@ const invocations: Command = async (ctx, args) => {
       const v = flag(args, f);
       if (v !== undefined) q.set(f, v);
     }
+    const status = flag(args, "status");
+    if (status !== undefined && !(LIST_STATUSES as readonly string[]).includes(status)) {
+      throw new UsageError(`--status must be one of ${LIST_STATUSES.join(", ")}; got ${status}`);
+    }
     const r = (await admin(ctx, "GET", `/invocations?${q.toString()}`)).json as {
       invocations: Summary[];
     };
@@ -169,6 +175,27 @@ const invocations: Command = async (ctx, args) => {
         timeline(r.journal, r.entryTimes),
       ].join("\n"),
     );
+  } else if (sub === "resume") {
+    const id = need(args, 2, "invocation id");
+    const deployment = flag(args, "deployment");
+    const r = (
+      await admin(
+        ctx,
+        "POST",
+        `/invocations/${encodeURIComponent(id)}/resume`,
+        deployment === undefined ? undefined : JSON.stringify({ deployment }),
+      )
+    ).json as { invocationId: string; deploymentId?: string };
+    print(ctx, r, () =>
+      r.deploymentId === undefined ? `resume: ${id}` : `resume: ${id} on deployment ${r.deploymentId}`,
+    );
+  } else if (sub === "restart-as-new") {
+    const id = need(args, 2, "invocation id");
+    const r = (await admin(ctx, "POST", `/invocations/${encodeURIComponent(id)}/restart-as-new`)).json as {
+      invocationId: string;
+      newInvocationId: string;
+    };
+    print(ctx, r, () => `restarted ${id} as ${r.newInvocationId}`);
   } else if ((INVOCATION_ACTIONS as readonly string[]).includes(sub)) {
     const id = need(args, 2, "invocation id");
     await admin(ctx, "POST", `/invocations/${encodeURIComponent(id)}/${sub}`);
@@ -223,6 +250,24 @@ const sql: Command = async (ctx, args) => {
   );
 };
 
+/** The ingress's answer to a one-way send (Restate's shape). */
+interface SendResponse {
+  invocationId: string;
+  status: "Accepted" | "PreviouslyAccepted";
+  executionTime?: string;
+}
+
+/** `accepted <id>`, or says that the idempotency key mapped the send to an earlier invocation. */
+function sendOutcome(r: SendResponse, idempotencyKey: string | undefined): string {
+  if (r.status === "PreviouslyAccepted") {
+    return (
+      `deduplicated: idempotency key ${JSON.stringify(idempotencyKey ?? "")} already started ` +
+      `${r.invocationId}; no new invocation`
+    );
+  }
+  return `accepted ${r.invocationId}${r.executionTime !== undefined ? `, starts at ${r.executionTime}` : ""}`;
+}
+
 /** `call|send <svc>/<handler> | <obj>/<key>/<handler> [json]` through the ingress. */
 function invoke(send: boolean): Command {
   return async (ctx, args) => {
@@ -239,13 +284,12 @@ function invoke(send: boolean): Command {
     const headers: Record<string, string> = {};
     const idem = flag(args, "idempotency-key");
     if (idem !== undefined) headers["idempotency-key"] = idem;
+    // The parser refuses --delay on call: only send declares it.
     const delay = flag(args, "delay");
-    const url = `/${parts.map(encodeURIComponent).join("/")}${send ? "/send" : ""}${send && delay ? `?delay=${encodeURIComponent(delay)}` : ""}`;
+    const query = delay !== undefined ? `?delay=${encodeURIComponent(delay)}` : "";
+    const url = `/${parts.map(encodeURIComponent).join("/")}${send ? "/send" : ""}${query}`;
     const r = await request(ctx.ingressUrl, "POST", url, body, headers);
-    const id = r.headers.get("x-restate-id");
-    print(ctx, r.json ?? r.text, () =>
-      send ? `accepted ${(r.json as { invocationId?: string })?.invocationId ?? id ?? ""}` : r.text,
-    );
+    print(ctx, r.json ?? r.text, () => (send ? sendOutcome(r.json as SendResponse, idem) : r.text));
   };
 }
 
@@ -284,34 +328,3 @@ export const COMMANDS: Record<string, Command> = {
   "admin-token": showAdminToken,
   "identity-key": showIdentityKey,
 };
-
-export const USAGE = `capstan — durable execution for AWS Lambda
-
-Usage: capstan <command> [options]
-
-  dev [--ingress-port N] [--admin-port N] [--checkpoint-port N] [--lambda-port N] [--data-dir D] [--handlers-dir D] [--no-watch]
-                                        run the platform locally (what 'npm start' runs)
-  serve [--ingress-port N] [--admin-port N] [--checkpoint-port N] [--data-dir D] [--create-table]
-                                        run the runtime alone (containers); invokes Lambda on AWS
-                                        (or CAPSTAN_LAMBDA_ENDPOINT) and HTTP deployments; with
-                                        CAPSTAN_STORE=dynamodb, --create-table creates the table and
-                                        bucket on local endpoints (never on AWS)
-  deployments register <url|arn> [--force] | list | remove <id>
-  services list | describe <name>
-  invocations list [--service S] [--status S] [--key K] [--limit N]
-  invocations describe|cancel|kill|pause|resume|purge <id>
-  state get <object> <key>
-  state set <object> <key> <stateKey> <json>
-  sql "<SELECT ...>"                    tables: invocations, journal, state
-  call <svc>/<handler> [json]           or <object>/<key>/<handler>; --idempotency-key K
-  send <svc>/<handler> [json]           one-way; --delay 10s, --idempotency-key K
-  health
-  admin-token                           the admin API's bearer token (CAPSTAN_ADMIN_TOKEN or the data dir's)
-  identity-key                          the public key the runtime signs requests to handlers with:
-                                        set it as CAPSTAN_IDENTITY_PUBLIC_KEYS on deployments
-
-Options: --admin-url URL (CAPSTAN_ADMIN_URL, default http://127.0.0.1:9070)
-         --ingress-url URL (CAPSTAN_INGRESS_URL, default http://127.0.0.1:8080)
-         --data-dir D      where a local runtime keeps its admin token (CAPSTAN_DATA_DIR, default .capstan)
-         --json   machine-readable output
-Exit codes: 0 ok, 1 the runtime refused the request, 2 usage error, 3 runtime not reachable.`;

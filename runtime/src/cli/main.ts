@@ -2,8 +2,9 @@
 /** `capstan`: the CLI. `dev` runs the local platform; everything else wraps the admin/ingress APIs. */
 silenceAwsSdkNodeVersionNotice();
 import { loadCliConfig } from "../config/config";
-import { parseArgs, flag, UsageError } from "./args";
-import { COMMANDS, USAGE } from "./commands";
+import { parseArgs, flag, UsageError, type ParsedArgs } from "./args";
+import { COMMANDS } from "./commands";
+import { generalUsage, helpText } from "./command-specs";
 import { CliError, EXIT_API_ERROR, EXIT_USAGE } from "./http-client";
 
 export async function main(
@@ -11,11 +12,34 @@ export async function main(
   out: (s: string) => void = (s) => process.stdout.write(s + "\n"),
   err: (s: string) => void = (s) => process.stderr.write(s + "\n"),
 ): Promise<number> {
-  const args = parseArgs(argv);
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`error: ${e.message}\n\n${e.usage ?? generalUsage()}`);
+    return EXIT_USAGE;
+  }
   const name = args.positionals[0];
-  if (name === undefined || name === "help" || args.flags.has("help")) {
-    out(USAGE);
+  const spec = args.spec;
+  if (name === undefined || name === "help") {
+    out(generalUsage());
     return name === undefined && !args.flags.has("help") ? EXIT_USAGE : 0;
+  }
+  if (spec === undefined) {
+    err(`error: unknown command '${name}'\n\n${generalUsage()}`);
+    return EXIT_USAGE;
+  }
+  if (args.flags.has("help")) {
+    out(helpText(spec));
+    return 0;
+  }
+  if (spec.run === undefined) {
+    const sub = args.positionals[1];
+    err(
+      `error: ${sub === undefined ? "missing subcommand" : `unknown ${name} subcommand '${sub}'`}\n\n${helpText(spec)}`,
+    );
+    return EXIT_USAGE;
   }
   if (name === "dev") {
     const { runDev } = await import("../dev/dev-platform");
@@ -25,11 +49,7 @@ export async function main(
     const { runServe } = await import("./serve");
     return runServe(args);
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    err(`unknown command '${name}'\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
+  const command = COMMANDS[name]!;
   const config = loadCliConfig({
     adminUrl: flag(args, "admin-url"),
     ingressUrl: flag(args, "ingress-url"),
@@ -40,7 +60,7 @@ export async function main(
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      err(`error: ${e.message}\n\n${USAGE}`);
+      err(`error: ${e.message}\n\n${e.usage ?? helpText(spec)}`);
       return EXIT_USAGE;
     }
     if (e instanceof CliError) {

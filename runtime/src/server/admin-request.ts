@@ -101,7 +101,7 @@ export function validateKey(key: string): string {
   return key;
 }
 
-/** `?service=&status=&key=&limit=` (limit default DEFAULT_LIST_LIMIT, at most MAX_LIST_LIMIT). */
+/** `?service=&status=&key=&limit=` (status also succeeded|failed: completed with that outcome; limit default DEFAULT_LIST_LIMIT, at most MAX_LIST_LIMIT). */
 export function parseInvocationFilter(query: URLSearchParams): InvocationFilter {
   const filter: InvocationFilter = { limit: DEFAULT_LIST_LIMIT };
   const service = query.get("service");
@@ -109,9 +109,16 @@ export function parseInvocationFilter(query: URLSearchParams): InvocationFilter 
   const key = query.get("key");
   if (key !== null) filter.key = validateKey(key);
   const status = query.get("status");
-  if (status !== null) {
+  if (status === "succeeded" || status === "failed") {
+    // What `list` shows as "completed (failed)": filtering on what users read.
+    filter.status = "completed";
+    filter.outcome = status;
+  } else if (status !== null) {
     if (!(INVOCATION_STATUSES as string[]).includes(status)) {
-      throw bad("ADMIN_INVALID_STATUS", `status must be one of ${INVOCATION_STATUSES.join(", ")}`);
+      throw bad(
+        "ADMIN_INVALID_STATUS",
+        `status must be one of ${[...INVOCATION_STATUSES, "succeeded", "failed"].join(", ")}`,
+      );
     }
     filter.status = status as InvocationStatus;
   }

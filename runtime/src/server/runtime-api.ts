@@ -85,6 +85,8 @@ export interface InvocationDetail extends InvocationSummary {
 export interface InvocationFilter {
   service?: string;
   status?: InvocationStatus;
+  /** With status "completed": only this outcome (`?status=failed` / `?status=succeeded`). */
+  outcome?: "succeeded" | "failed";
   key?: string;
   limit: number;
 }

@@ -1,0 +1,140 @@
+/**
+ * The CLI as a user types it: strict flags, per-command help, and what it prints for the answers of
+ * real admin and ingress servers (over a FakeRuntimeApi) on ephemeral ports.
+ */
+import { startAdminServer } from "../server/admin-server";
+import { FakeRuntimeApi } from "../server/test-support/fake-runtime-api";
+import type { ServerHandle } from "../server/http-server";
+import { startIngressServer } from "../server/ingress-server";
+import { LIST_STATUSES } from "./command-specs";
+import { main } from "./main";
+
+let api: FakeRuntimeApi;
+let admin: ServerHandle;
+let ingress: ServerHandle;
+let urls: string[];
+
+beforeEach(async () => {
+  api = new FakeRuntimeApi();
+  const logger = { error: () => {} };
+  admin = await startAdminServer({ api, host: "127.0.0.1", port: 0, logger });
+  ingress = await startIngressServer({ api, host: "127.0.0.1", port: 0, logger });
+  urls = [
+    "--admin-url",
+    `http://127.0.0.1:${admin.port}`,
+    "--ingress-url",
+    `http://127.0.0.1:${ingress.port}`,
+  ];
+});
+
+afterEach(async () => {
+  await admin.close();
+  await ingress.close();
+});
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(
+    argv,
+    (s) => (stdout += s + "\n"),
+    (s) => (stderr += s + "\n"),
+  );
+  return { code, stdout, stderr };
+}
+
+describe("strict flags", () => {
+  it("refuses an unknown flag with the command's usage and exit code 2, and sends nothing", async () => {
+    const r = await cli("invocations", "list", "--bogus-flag", ...urls);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option --bogus-flag for 'invocations list'");
+    expect(r.stderr).toContain("Usage: capstan invocations list");
+    expect(api.filters).toHaveLength(0);
+  });
+
+  it("refuses a flag that belongs to another command, and says where it belongs", async () => {
+    const r = await cli("call", "Greeter/greet", '"Ada"', "--delay", "5s", ...urls);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option --delay for 'call': a call waits for its result");
+    expect(api.submits).toHaveLength(0);
+
+    const misplaced = await cli("invocations", "describe", "inv_1_abc", "--status", "failed", ...urls);
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toContain("unknown option --status for 'invocations describe'");
+  });
+
+  it("refuses a missing flag value, a missing argument and an extra one", async () => {
+    expect((await cli("send", "Greeter/greet", "--delay")).stderr).toContain("--delay");
+    expect((await cli("send", "Greeter/greet", "--delay")).code).toBe(2);
+    const missing = await cli("invocations", "describe");
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining("missing invocation id")]);
+    const extra = await cli("health", "now");
+    expect([extra.code, extra.stderr]).toEqual([2, expect.stringContaining('unexpected argument "now"')]);
+  });
+
+  it("refuses an unknown or missing subcommand with the group's help", async () => {
+    const r = await cli("invocations", "frobnicate");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown invocations subcommand 'frobnicate'");
+    expect(r.stderr).toContain("capstan invocations resume <id> [--deployment latest|<deployment id>]");
+    expect((await cli("state")).stderr).toContain("missing subcommand");
+  });
+});
+
+describe("help", () => {
+  it("answers --help on every command and subcommand with its own options, exit code 0", async () => {
+    const general = await cli("--help");
+    expect(general.code).toBe(0);
+    expect(general.stdout).toContain("capstan <command> --help");
+    for (const argv of [
+      ["dev"],
+      ["serve"],
+      ["deployments", "register"],
+      ["invocations"],
+      ["invocations", "list"],
+      ["invocations", "resume"],
+      ["send"],
+      ["health"],
+    ]) {
+      const r = await cli(...argv, "--help");
+      expect([argv, r.code]).toEqual([argv, 0]);
+      expect(r.stdout).toContain(`Usage: capstan ${argv.join(" ")}`);
+    }
+    expect((await cli("send", "--help")).stdout).toContain("--delay VALUE");
+    expect((await cli("invocations", "list", "--help")).stdout).toContain(LIST_STATUSES.join(", "));
+  });
+});
+
+describe("what commands send and print", () => {
+  it("sends a delayed one-way call with its delay, and says when it starts", async () => {
+    const r = await cli("send", "Greeter/greet", '"later"', "--delay", "5s", ...urls);
+    expect(r.code).toBe(0);
+    expect(api.submits[0]!.delayMs).toBe(5000);
+    expect(r.stdout).toMatch(/^accepted inv_\S+, starts at \d{4}-/);
+  });
+
+  it("says when an idempotency key deduplicated a send instead of 'accepted'", async () => {
+    const first = await cli("send", "Greeter/greet", "1", "--idempotency-key", "k1", ...urls);
+    const again = await cli("send", "Greeter/greet", "1", "--idempotency-key", "k1", ...urls);
+    const id = /^accepted (\S+)/.exec(first.stdout)![1]!;
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(
+      `deduplicated: idempotency key "k1" already started ${id}; no new invocation\n`,
+    );
+  });
+
+  it("filters by every status `invocations list` prints, and refuses others before asking", async () => {
+    for (const status of ["failed", "succeeded", "backing-off"]) {
+      expect((await cli("invocations", "list", "--status", status, ...urls)).code).toBe(0);
+    }
+    expect(api.filters.map((f) => [f.status, f.outcome])).toEqual([
+      ["completed", "failed"],
+      ["completed", "succeeded"],
+      ["backing-off", undefined],
+    ]);
+    const bad = await cli("invocations", "list", "--status", "done", ...urls);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`--status must be one of ${LIST_STATUSES.join(", ")}`);
+    expect(api.filters).toHaveLength(3);
+  });
+});
