@@ -61,6 +61,11 @@ export interface RuntimeNodeOptions {
   stores?: RuntimeStores;
   /** This node's name as the owner of the partitions it claims. */
   nodeId?: string;
+  /**
+   * A readiness gate closed before the listeners start, so `/health/ready` answers 503 until its
+   * owner opens it (`capstan dev`: until every function is registered).
+   */
+  notReady?: { gate: string; reason: string };
 }
 
 export interface RuntimeNode {
@@ -131,6 +136,7 @@ async function startOnStores(
       ...(options.telemetry !== undefined && { telemetry: options.telemetry }),
       ...(options.nodeId !== undefined && { nodeId: options.nodeId }),
     });
+    if (options.notReady) runtime.readinessGates.close(options.notReady.gate, options.notReady.reason);
     // Listeners first, so a port in use fails before recovery starts attempts that need the checkpoint URL.
     const admin = await startAdminServer({
       api: runtime,
@@ -189,7 +195,7 @@ export async function startRuntimeNodeFromConfig(
   log: Log,
   credentials: NodeCredentials,
   dataDirLock?: DataDirLock,
-  options: { createTable?: boolean } = {},
+  options: { createTable?: boolean; notReady?: RuntimeNodeOptions["notReady"] } = {},
 ): Promise<RuntimeNode> {
   const ports = {
     CAPSTAN_INGRESS_PORT: config.ingressPort,
@@ -229,6 +235,7 @@ export async function startRuntimeNodeFromConfig(
         log,
         telemetry,
         ...(dataDirLock !== undefined && { dataDirLock }),
+        ...(options.notReady !== undefined && { notReady: options.notReady }),
       }),
     );
   } catch (e) {

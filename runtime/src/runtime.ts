@@ -5,6 +5,7 @@
  * through the router.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { ReadinessGates, type ReadinessInfo } from "./readiness";
 import type { Log } from "./log";
 import { claimPartitionCount } from "./partition/partition-count";
 import {
@@ -95,6 +96,8 @@ export class Runtime implements RuntimeApi {
   private readonly checkpoints: CheckpointChannel;
   private readonly admin: AdminApi;
   private readonly log: Log;
+  /** Reasons outside the runtime not to be ready (capstan dev: functions still registering). */
+  readonly readinessGates = new ReadinessGates();
 
   constructor(private readonly options: RuntimeOptions) {
     this.telemetry =
@@ -287,6 +290,9 @@ export class Runtime implements RuntimeApi {
   }
   health(): HealthInfo {
     return this.admin.health(this.status);
+  }
+  readiness(): ReadinessInfo {
+    return this.readinessGates.of(this.health());
   }
   metrics(): Promise<string> {
     return this.admin.metrics();

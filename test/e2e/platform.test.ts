@@ -61,6 +61,10 @@ describe("npm start", () => {
   });
 
   test("prints the URLs and registers every example", async () => {
+    // Progress instead of silence while functions build and register.
+    expect(platform.output).toContain("building functions under handlers/src…");
+    expect(platform.output).toMatch(/built and published (\d+)\/\1 functions in \d+ ms/);
+    expect(platform.output).toMatch(/registering \d+ functions…[\s\S]*registered \d+ functions/);
     expect(platform.output).toContain(`ingress  ${platform.ingressUrl}`);
     // A data directory outside the working directory is shown whole, not as ../../tmp/...
     expect(platform.output).toContain(`data     ${platform.dataDir}\n`);
@@ -178,6 +182,7 @@ describe("npm start", () => {
     const health = await runCli(["health"], env);
     expect(health.code).toBe(0);
     expect(health.stdout).toContain(`ingress ${platform.ingressUrl} (ok)`);
+    expect(health.stdout).toMatch(/^ok, ready — /);
     const wrongIngress = await runCli(["health"], { ...env, CAPSTAN_INGRESS_URL: "http://127.0.0.1:1" });
     expect(wrongIngress.stdout).toContain("ingress http://127.0.0.1:1 (not reachable");
     const unknownService = await runCli(["services", "describe", "Nope"], env);

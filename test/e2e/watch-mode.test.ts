@@ -51,6 +51,7 @@ describe("watch mode", () => {
   );
   let platform: DevPlatform;
   const logs: string[] = [];
+  const progress: string[] = [];
   const log: Log = (message, level = "info") => void logs.push(`${level}: ${messageText(message)}`);
   const writeHandler = (version: string): void =>
     writeFileSync(path.join(handlersDir, "versioned", "handler.ts"), handlerSource(version));
@@ -72,7 +73,7 @@ describe("watch mode", () => {
   beforeAll(async () => {
     mkdirSync(path.join(handlersDir, "versioned"));
     writeHandler("v1");
-    platform = await startDevPlatform(config, log);
+    platform = await startDevPlatform(config, log, (line) => void progress.push(line));
   });
   afterAll(async () => {
     await platform.close();
@@ -100,14 +101,18 @@ describe("watch mode", () => {
 
     writeHandler("v2");
     expect(await platform.rebuild()).toEqual(["versioned:2"]);
-    expect(await platform.rebuild()).toEqual([]); // unchanged code: no new version
+    progress.length = 0;
+    expect(await platform.rebuild()).toEqual([]); // unchanged code: no new version, no esbuild run
+    expect(progress).toEqual([
+      expect.stringMatching(/^built and published 1\/1 functions in \d+ ms \(1 unchanged\)$/),
+    ]);
     expect(await call("which")).toBe("v2");
     expect(await deployedVersions()).toEqual(["versioned:1", "versioned:2"]);
 
     // A restart keeps both versions, each with its own code: new calls still reach v2, and the
     // invocation pinned to v1 resumes on v1's code, not on what is on disk now.
     await platform.close();
-    platform = await startDevPlatform(config, log);
+    platform = await startDevPlatform(config, log, (line) => void progress.push(line));
     expect(await platform.rebuild()).toEqual([]);
     expect(await deployedVersions()).toEqual(["versioned:1", "versioned:2"]);
     expect(await call("which")).toBe("v2");
@@ -118,7 +123,7 @@ describe("watch mode", () => {
     // Code changed while the platform was stopped: the next start publishes it as the next version.
     await platform.close();
     writeHandler("v3");
-    platform = await startDevPlatform(config, log);
+    platform = await startDevPlatform(config, log, (line) => void progress.push(line));
     expect(await deployedVersions()).toEqual(["versioned:1", "versioned:2", "versioned:3"]);
     expect(await call("which")).toBe("v3");
   });
@@ -137,6 +142,13 @@ describe("watch mode", () => {
     expect(await platform.rebuild()).toEqual(["later:1"]);
     expect(logs.join("\n")).toMatch(/error: boom: .*boom at load/);
     expect(logs.join("\n")).toMatch(/error: .*badconfig: .*unknown setting\(s\) memorymb/);
+    // Not ready while a function on disk is not registered, and the reason names them.
+    const ready = (): Promise<Response> => fetch(`${platform.node.adminUrl}/health/ready`);
+    const notReady = await ready();
+    expect(notReady.status).toBe(503);
+    expect(((await notReady.json()) as { reason: string }).reason).toMatch(
+      /functions not registered: .*(badconfig.*boom|boom.*badconfig)/,
+    );
 
     // An edit to a good function registers although the broken ones are still there.
     writeHandler("v4");
@@ -149,6 +161,7 @@ describe("watch mode", () => {
     rmSync(path.join(handlersDir, "later"), { recursive: true });
     logs.length = 0;
     expect(await platform.rebuild()).toEqual(["boom:2"]);
+    expect((await ready()).status).toBe(200);
     expect(logs).toEqual([expect.stringMatching(/^warn: later is no longer under .*later:1 still serves/)]);
     expect(await platform.rebuild()).toEqual([]);
   });

@@ -304,11 +304,17 @@ const health: Command = async (ctx) => {
     () => "ok",
     () => "not reachable: set --ingress-url or CAPSTAN_INGRESS_URL",
   );
+  // 503 is an answer here, not a failure: it carries why the runtime is not ready.
+  const readiness = (await request(ctx.adminUrl, "GET", "/health/ready").then(
+    (res) => res.json,
+    (e: unknown) => (e instanceof CliError ? e.body : undefined),
+  )) as { ready: boolean; reason?: string } | undefined;
+  const ready = readiness?.ready ? "ready" : `not ready: ${readiness?.reason ?? "unknown"}`;
   print(
     ctx,
-    { ...r, ingress: { url: ctx.ingressUrl, status: ingress } },
+    { ...r, readiness, ingress: { url: ctx.ingressUrl, status: ingress } },
     () =>
-      `${r.status} — ${r.partitions} partitions, runtime ${r.version}, admin ${ctx.adminUrl}, ingress ${ctx.ingressUrl} (${ingress})`,
+      `${r.status}, ${ready} — ${r.partitions} partitions, runtime ${r.version}, admin ${ctx.adminUrl}, ingress ${ctx.ingressUrl} (${ingress})`,
   );
 };
 

@@ -137,4 +137,13 @@ describe("what commands send and print", () => {
     expect(bad.stderr).toContain(`--status must be one of ${LIST_STATUSES.join(", ")}`);
     expect(api.filters).toHaveLength(3);
   });
+
+  it("health says whether the runtime is ready, and why not", async () => {
+    api.readinessGates.close("functions", "functions not registered: boom");
+    const r = await cli("health", ...urls);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ok, not ready: functions not registered: boom — 4 partitions/);
+    api.readinessGates.open("functions");
+    expect((await cli("health", ...urls)).stdout).toMatch(/^ok, ready — /);
+  });
 });

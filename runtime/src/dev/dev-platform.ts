@@ -16,7 +16,8 @@ import {
 import { HttpInvoker } from "../invoker/http-invoker";
 import { LambdaInvoker } from "../invoker/lambda-invoker";
 import { RoutingInvoker } from "../invoker/routing-invoker";
-import { buildFunction, discoverFunctions, startLocalLambdaProcess } from "../lambda-local";
+import { BuildCache, buildFunction, discoverFunctions, startLocalLambdaProcess } from "../lambda-local";
+import { mapLimit } from "./map-limit";
 import { assertPortsFree, withPortHint } from "../config/ports";
 import { startRuntimeNodeFromConfig, type RuntimeNode } from "../node";
 import { lockDataDir, type DataDirLock } from "../storage/data-dir-lock";
@@ -31,6 +32,10 @@ const VERSIONS_FILE = "versions.json";
 const IGNORED_CHANGE = /(\.test\.ts|~|\.sw[px])$/;
 /** Quiet period after a file change before rebuilding. */
 const WATCH_DEBOUNCE_MS = 200;
+/** esbuild runs this many functions' builds at once (it is itself multi-threaded per build). */
+export const MAX_PARALLEL_BUILDS = 4;
+/** The readiness gate `capstan dev` holds until every function on disk is registered. */
+const FUNCTIONS_GATE = "functions";
 
 export interface DevPlatform {
   node: RuntimeNode;
@@ -40,7 +45,16 @@ export interface DevPlatform {
   close(): Promise<void>;
 }
 
-export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise<DevPlatform> {
+/**
+ * Starts the platform. `progress` hears each phase (building, publishing, registering) as it starts
+ * and ends, so a first start is not a silent wait; `/health/ready` answers 200 once every function
+ * on disk is registered.
+ */
+export async function startDevPlatform(
+  config: RuntimeConfig,
+  log: Log,
+  progress: (line: string) => void = () => undefined,
+): Promise<DevPlatform> {
   // Every port is checked before anything starts, so one message names all the busy ones.
   await assertPortsFree(config.host, {
     CAPSTAN_INGRESS_PORT: config.ingressPort,
@@ -51,7 +65,7 @@ export async function startDevPlatform(config: RuntimeConfig, log: Log): Promise
   // Before anything is built or published into the directory another platform may be using.
   const lock = lockDataDir(config.dataDir);
   try {
-    return await startOnLockedDataDir(config, log, lock);
+    return await startOnLockedDataDir(config, log, lock, progress);
   } catch (e) {
     lock.release();
     throw e;
@@ -62,6 +76,7 @@ async function startOnLockedDataDir(
   config: RuntimeConfig,
   log: Log,
   lock: DataDirLock,
+  progress: (line: string) => void,
 ): Promise<DevPlatform> {
   const buildDir = path.join(config.dataDir, "build");
   const credentials = loadNodeCredentials(config.dataDir, config.secrets);
@@ -81,32 +96,50 @@ async function startOnLockedDataDir(
     log(`${what}: ${(e as Error)?.message ?? String(e)} (the other functions are served)`, "error");
   /** Function name → `name:version` last published, for the functions on disk now that build. */
   let published = new Map<string, string>();
+  /** Functions on disk that did not build or publish last time: they keep the node not ready. */
+  let failed = new Set<string>();
+  const cache = new BuildCache();
   /**
-   * Each function on its own: one that fails is reported and skipped, the others go on. Returns the
-   * names of the functions on disk, or undefined when a directory could not be read as one.
+   * Each function on its own, MAX_PARALLEL_BUILDS at a time: one that fails is reported and skipped,
+   * the others go on; an unchanged one is not built again. Returns the names of the functions on
+   * disk, or undefined when a directory could not be read as one.
    */
   const publishAll = async (): Promise<Set<string> | undefined> => {
     const now = new Map<string, string>();
-    let unreadable = false;
+    const failures = new Set<string>();
+    const unreadable: string[] = [];
     const functions = await discoverFunctions(config.handlersDir, (dir, e) => {
-      unreadable = true;
+      unreadable.push(path.basename(dir));
       problem(displayPath(dir), e);
     });
-    for (const fn of functions) {
+    const startedMs = Date.now();
+    let unchanged = 0;
+    await mapLimit(functions, MAX_PARALLEL_BUILDS, async (fn) => {
       try {
-        const built = await buildFunction({ name: fn.name, entry: fn.entry, outDir: buildDir });
+        const built = await buildFunction({ name: fn.name, entry: fn.entry, outDir: buildDir, cache });
+        if (built.cached) unchanged += 1;
         now.set(fn.name, `${fn.name}:${await lambda.publish(fn.name, built, fn.config)}`);
       } catch (e) {
+        failures.add(fn.name);
         problem(fn.name, e);
       }
-    }
+    });
+    for (const name of unreadable) failures.add(name);
+    progress(
+      `built and published ${now.size}/${functions.length + unreadable.length} functions in ` +
+        `${Date.now() - startedMs} ms` +
+        (unchanged > 0 ? ` (${unchanged} unchanged)` : "") +
+        (failures.size > 0 ? `; failed: ${[...failures].join(", ")}` : ""),
+    );
     published = now;
-    return unreadable ? undefined : new Set(functions.map((fn) => fn.name));
+    failed = failures;
+    return unreadable.length > 0 ? undefined : new Set(functions.map((fn) => fn.name));
   };
   let onDisk: Set<string> | undefined;
   try {
     // Functions are published before the runtime starts: recovery resumes in-flight invocations at
     // once, and their pinned function versions must already answer.
+    progress(`building functions under ${displayPath(config.handlersDir)}…`);
     onDisk = await publishAll();
   } catch (e) {
     await lambda.close();
@@ -131,7 +164,10 @@ async function startOnLockedDataDir(
         identity: credentials.identity,
       }),
     });
-    node = await startRuntimeNodeFromConfig(config, invoker, log, credentials, lock);
+    progress("starting the runtime…");
+    node = await startRuntimeNodeFromConfig(config, invoker, log, credentials, lock, {
+      notReady: { gate: FUNCTIONS_GATE, reason: "capstan dev is registering functions" },
+    });
   } catch (e) {
     await lambda.close();
     throw e;
@@ -154,6 +190,13 @@ async function startOnLockedDataDir(
       registered.set(name, qualified);
       changed.push(qualified);
     }
+    const unregistered = [...failed, ...[...published.keys()].filter((n) => !registered.has(n))];
+    if (unregistered.length === 0) node.runtime.readinessGates.open(FUNCTIONS_GATE);
+    else
+      node.runtime.readinessGates.close(
+        FUNCTIONS_GATE,
+        `functions not registered: ${unregistered.join(", ")} (see the capstan dev terminal)`,
+      );
     return changed;
   };
   /** Functions whose directory is gone: their deployments stay (invocations may be pinned to them). */
@@ -176,7 +219,9 @@ async function startOnLockedDataDir(
   };
 
   try {
-    await registerPublished();
+    progress(`registering ${published.size} functions…`);
+    const changed = await registerPublished();
+    progress(`registered ${changed.length} functions`);
   } catch (e) {
     await node.close();
     await lambda.close();
@@ -224,7 +269,7 @@ export async function runDev(args: ParsedArgs): Promise<number> {
   try {
     config = loadConfig(configFlags(args.flags));
     log = createLog(config.logFormat, config.logLevel);
-    platform = await startDevPlatform(config, log);
+    platform = await startDevPlatform(config, log, out);
   } catch (e) {
     process.stderr.write(`capstan dev: ${(e as Error).message}\n`);
     return 1;

@@ -4,6 +4,7 @@ import { compileFunction } from "node:vm";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BuildCache } from "./build-cache";
 import { buildFunction, codeSha256Of } from "./function-builder";
 
 let root: string;
@@ -66,5 +67,35 @@ describe("buildFunction", () => {
     await expect(
       buildFunction({ name: "bad name", entry: join(root, "v.ts"), outDir: root }),
     ).rejects.toThrow(/Invalid function name/);
+  });
+});
+
+describe("buildFunction with a BuildCache", () => {
+  it("skips esbuild when no input changed (even if touched), and builds again when one did", async () => {
+    const dir = await mkdtemp(join(root, "cached-"));
+    const entry = join(dir, "handler.ts");
+    const dependency = join(dir, "greeting.ts");
+    await writeFile(dependency, 'export const greeting = "hello";\n');
+    await writeFile(
+      entry,
+      'import { greeting } from "./greeting";\nexport const handler = async () => greeting;\n',
+    );
+    const cache = new BuildCache();
+    const options = { name: "greeter", entry, outDir: join(dir, "out"), cache };
+
+    const first = await buildFunction(options);
+    expect(first.cached).toBeUndefined();
+    const again = await buildFunction(options);
+    expect(again).toEqual({ ...first, cached: true });
+
+    // The same content saved again (a new mtime): still unchanged.
+    await writeFile(dependency, 'export const greeting = "hello";\n');
+    expect((await buildFunction(options)).cached).toBe(true);
+
+    await writeFile(dependency, 'export const greeting = "bonjour";\n');
+    const changed = await buildFunction(options);
+    expect(changed.cached).toBeUndefined();
+    expect(changed.codeSha256).not.toBe(first.codeSha256);
+    expect(await readFile(changed.bundlePath, "utf8")).toContain("bonjour");
   });
 });

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { build } from "esbuild";
+import type { BuildCache } from "./build-cache";
 import { assertValidFunctionName } from "./function-name";
 
 /** What to bundle: the function's name and its handler entry file (TypeScript or JavaScript). */
@@ -13,6 +14,8 @@ export interface BuildFunctionOptions {
    * project: the external `@aws-sdk/*` packages resolve from the node_modules above it.
    */
   readonly outDir: string;
+  /** Set: an unchanged function is not built again (build-cache.ts); its previous bundle is returned. */
+  readonly cache?: BuildCache;
 }
 
 /** A bundle ready to publish. `codeSha256` is base64 SHA-256 of the file, as Lambda's CodeSha256. */
@@ -20,6 +23,8 @@ export interface BuiltFunction {
   readonly name: string;
   readonly bundlePath: string;
   readonly codeSha256: string;
+  /** True when the bundle came from the cache: no input changed since the last build. */
+  readonly cached?: boolean;
 }
 
 /**
@@ -38,6 +43,8 @@ export interface BuiltFunction {
  */
 export async function buildFunction(options: BuildFunctionOptions): Promise<BuiltFunction> {
   assertValidFunctionName(options.name);
+  const previous = await options.cache?.lookup(options.name, options.entry);
+  if (previous !== undefined) return { ...previous, cached: true };
   const result = await build({
     entryPoints: [options.entry],
     bundle: true,
@@ -48,6 +55,7 @@ export async function buildFunction(options: BuildFunctionOptions): Promise<Buil
     external: ["@aws-sdk/*"],
     write: false,
     logLevel: "silent",
+    metafile: options.cache !== undefined,
   });
   const output = result.outputFiles[0];
   if (output === undefined) throw new Error(`esbuild produced no output for ${options.entry}`);
@@ -57,7 +65,13 @@ export async function buildFunction(options: BuildFunctionOptions): Promise<Buil
   await mkdir(dir, { recursive: true });
   const bundlePath = join(dir, "index.js");
   await writeFile(bundlePath, output.contents);
-  return { name: options.name, bundlePath, codeSha256 };
+  const built: BuiltFunction = { name: options.name, bundlePath, codeSha256 };
+  if (options.cache !== undefined && result.metafile !== undefined) {
+    // Metafile paths are relative to esbuild's working directory (the process's).
+    const inputs = Object.keys(result.metafile.inputs).map((f) => resolve(f));
+    await options.cache.store(options.name, options.entry, built, inputs);
+  }
+  return built;
 }
 
 /** Lambda's CodeSha256 of a file: base64 SHA-256 of its bytes. */

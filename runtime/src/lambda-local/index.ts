@@ -2,6 +2,7 @@
  * A local stand-in for AWS Lambda: build handlers as they are deployed, publish them as immutable
  * versions, and serve Lambda's Invoke API on localhost so `@aws-sdk/client-lambda` runs unchanged.
  */
+export { BuildCache } from "./build-cache";
 export { buildFunction, codeSha256Of } from "./function-builder";
 export type { BuildFunctionOptions, BuiltFunction } from "./function-builder";
 export {

@@ -82,6 +82,22 @@ describe("admin: health, metrics, deployments, services", () => {
     expect(await metrics.text()).toContain("capstan_invocations_total 3");
   });
 
+  it("answers /health/ready 503 with the reason until the runtime leads and every gate is open", async () => {
+    api.health_ = { status: "starting", partitions: 4, version: "0.1.0" };
+    expect(await json(await send("GET", "/health/ready"))).toEqual([
+      503,
+      { ready: false, status: "starting", reason: "runtime is starting" },
+    ]);
+    api.health_ = { status: "ok", partitions: 4, version: "0.1.0" };
+    api.readinessGates.close("functions", "functions not registered: boom");
+    expect(await json(await send("GET", "/health/ready"))).toEqual([
+      503,
+      { ready: false, status: "ok", reason: "functions not registered: boom" },
+    ]);
+    api.readinessGates.open("functions");
+    expect(await json(await send("GET", "/health/ready"))).toEqual([200, { ready: true, status: "ok" }]);
+  });
+
   it("registers, lists, describes and removes deployments", async () => {
     const created = await send("POST", "/deployments", { uri: "http://localhost:9080", force: true });
     expect(created.status).toBe(201);

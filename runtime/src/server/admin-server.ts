@@ -74,6 +74,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
       const health = api.health();
       sendJson(res, health.status === "ok" ? 200 : 503, health);
     })
+    // Liveness above; readiness here: wait on this one before sending requests (503 until ready).
+    .on("GET", "/health/ready", async ({ res }) => {
+      const readiness = api.readiness();
+      sendJson(res, readiness.ready ? 200 : 503, readiness);
+    })
     .on("GET", "/metrics", async ({ res }) => sendRaw(res, 200, await api.metrics(), METRICS_CONTENT_TYPE))
     .on("POST", "/deployments", async (ctx) => {
       const { endpoint, force } = parseRegisterDeployment(await jsonBody(ctx));

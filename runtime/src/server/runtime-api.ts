@@ -15,6 +15,7 @@ import type {
 import type { DeploymentEndpoint } from "../invoker/invoker";
 import type { InvocationStatus, LastFailure } from "../core/state";
 import type { VerifiedAttempt } from "../security/checkpoint-authentication";
+import type { ReadinessInfo } from "../readiness";
 
 export interface SubmitRequest {
   target: Target;
@@ -153,6 +154,8 @@ export interface RuntimeApi {
   patchState(service: string, key: string, patch: StatePatch): Promise<void>;
   query(sql: string): Promise<QueryResult>;
   health(): HealthInfo;
+  /** Ready to serve requests: partitions lead and nothing outside the runtime holds it back. */
+  readiness(): ReadinessInfo;
   /** Prometheus text exposition format. */
   metrics(): Promise<string>;
 }

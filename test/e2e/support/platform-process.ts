@@ -74,7 +74,7 @@ export class PlatformProcess {
     };
   }
 
-  /** Starts `capstan dev` and resolves once /health answers ok and services are registered. */
+  /** Starts `capstan dev` and resolves once `/health/ready` answers 200 (every function registered). */
   async start(): Promise<void> {
     this.output = "";
     const child = spawn(process.execPath, [CLI, "dev", "--no-watch"], {
@@ -90,10 +90,16 @@ export class PlatformProcess {
     while (Date.now() < deadline) {
       if (child.exitCode !== null)
         throw new Error(`capstan dev exited with ${child.exitCode}:\n${this.output}`);
-      if (this.output.includes("Capstan is running.")) return;
+      // The route the docs tell users to wait on: 200 once every function is registered.
+      if (this.output.includes("Capstan is running.") && (await this.ready())) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`capstan dev did not start within ${STARTUP_DEADLINE_MS} ms:\n${this.output}`);
+  }
+
+  private async ready(): Promise<boolean> {
+    const res = await fetch(`${this.adminUrl}/health/ready`).catch(() => undefined);
+    return res?.status === 200;
   }
 
   /** Signals `capstan dev` alone (SIGKILL: as a crash), or its whole process group (as Ctrl-C does). */

@@ -13,6 +13,7 @@ import {
 import type { DeploymentEndpoint } from "../../invoker/invoker";
 import { RuntimeError } from "../../runtime-error";
 import type { VerifiedAttempt } from "../../security/checkpoint-authentication";
+import { ReadinessGates, type ReadinessInfo } from "../../readiness";
 import type {
   DeploymentInfo,
   HealthInfo,
@@ -63,6 +64,7 @@ export class FakeRuntimeApi implements RuntimeApi {
   invocations: InvocationDetail[] = [];
   state = new Map<string, Record<string, Payload>>();
   health_: HealthInfo = { status: "ok", partitions: 4, version: "0.1.0" };
+  readonly readinessGates = new ReadinessGates();
   /** `service/handler` → the result, completing the invocation as soon as it is submitted. */
   handlers = new Map<string, (input: Payload) => Completion>();
   /** Thrown by the next call of any method (then cleared). */
@@ -279,6 +281,10 @@ export class FakeRuntimeApi implements RuntimeApi {
 
   health(): HealthInfo {
     return this.health_;
+  }
+
+  readiness(): ReadinessInfo {
+    return this.readinessGates.of(this.health_);
   }
 
   async metrics(): Promise<string> {
