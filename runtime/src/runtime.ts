@@ -5,6 +5,7 @@
  * through the router.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { restartRequest } from "./invocation/restart-as-new";
 import { ReadinessGates, type ReadinessInfo } from "./readiness";
 import type { Log } from "./log";
 import { claimPartitionCount } from "./partition/partition-count";
@@ -48,6 +49,8 @@ import type {
   RuntimeApi,
   ServiceInfo,
   StatePatch,
+  ResumeOptions,
+  ResumeResult,
   SubmitRequest,
   SubmitResult,
 } from "./server/runtime-api";
@@ -284,6 +287,12 @@ export class Runtime implements RuntimeApi {
   }
   patchState(service: string, key: string, patch: StatePatch): Promise<void> {
     return this.admin.patchState(service, key, patch);
+  }
+  resumeInvocation(invocationId: string, options: ResumeOptions = {}): Promise<ResumeResult> {
+    return this.admin.resumeInvocation(invocationId, options);
+  }
+  async restartAsNew(invocationId: string): Promise<SubmitResult> {
+    return this.submit(restartRequest(await this.admin.invocation(invocationId)));
   }
   query(sql: string): Promise<QueryResult> {
     return this.admin.query(sql);

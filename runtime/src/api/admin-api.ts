@@ -4,7 +4,8 @@
  */
 import { PROTOCOL_VERSION, isProtocolError } from "@capstan/sdk/protocol";
 import type { Clock } from "../core/clock";
-import type { InvocationStatus } from "../core/state";
+import type { Invocation, InvocationStatus } from "../core/state";
+import { resumeDeployment } from "../invocation/resume-deployment";
 import { partitionOfTarget } from "../core/partitioning";
 import { buildQueryViews } from "../invocation/query-views";
 import type { DeploymentEndpoint, Invoker } from "../invoker/invoker";
@@ -20,6 +21,8 @@ import type {
   InvocationFilter,
   InvocationSummary,
   QueryResult,
+  ResumeOptions,
+  ResumeResult,
   ServiceInfo,
   StatePatch,
 } from "../server/runtime-api";
@@ -112,6 +115,29 @@ export class AdminApi {
       const paused = await this.access.router.view(p).invocation(inv.id);
       if (paused?.status === "paused") this.telemetry.paused(paused);
     }
+  }
+
+  /**
+   * A paused or backing-off invocation's next attempt now; with `deployment`, on that deployment
+   * ("latest": its service's current one), checked before the `resume` record is appended.
+   */
+  async resumeInvocation(invocationId: string, options: ResumeOptions): Promise<ResumeResult> {
+    const { p, inv } = await this.access.lookup(invocationId);
+    const deploymentId =
+      options.deployment === undefined ? undefined : resumeDeployment(this.registry, inv, options.deployment);
+    const effects = await this.access.append(p, {
+      kind: "resume",
+      invocationId: inv.id,
+      ...(deploymentId !== undefined && { deploymentId }),
+    });
+    const rejected = effects.find((e) => e.kind === "request-rejected");
+    if (rejected) throw new RuntimeError(rejected.code, rejected.message);
+    return { invocationId, deploymentId: deploymentId ?? inv.deploymentId };
+  }
+
+  /** The invocation as its partition holds it (INVOCATION_NOT_FOUND if none). */
+  async invocation(invocationId: string): Promise<Invocation> {
+    return (await this.access.lookup(invocationId)).inv;
   }
 
   async getState(service: string, key: string): Promise<Record<string, string>> {

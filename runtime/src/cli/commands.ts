@@ -185,10 +185,8 @@ const invocations: Command = async (ctx, args) => {
         `/invocations/${encodeURIComponent(id)}/resume`,
         deployment === undefined ? undefined : JSON.stringify({ deployment }),
       )
-    ).json as { invocationId: string; deploymentId?: string };
-    print(ctx, r, () =>
-      r.deploymentId === undefined ? `resume: ${id}` : `resume: ${id} on deployment ${r.deploymentId}`,
-    );
+    ).json as { invocationId: string; deploymentId: string };
+    print(ctx, r, () => `resumed ${id} on deployment ${r.deploymentId}`);
   } else if (sub === "restart-as-new") {
     const id = need(args, 2, "invocation id");
     const r = (await admin(ctx, "POST", `/invocations/${encodeURIComponent(id)}/restart-as-new`)).json as {

@@ -146,4 +146,34 @@ describe("what commands send and print", () => {
     api.readinessGates.open("functions");
     expect((await cli("health", ...urls)).stdout).toMatch(/^ok, ready — /);
   });
+
+  it("resumes onto the deployment --deployment names, and restarts a completed invocation as new", async () => {
+    api.invocations.push({
+      id: "inv_1_stuck0001",
+      target: { service: "Greeter", handler: "greet" },
+      status: "paused",
+      attempt: 3,
+      handlerInvocations: 3,
+      deploymentId: "dp_1",
+      createdAtMs: 1,
+      modifiedAtMs: 2,
+      journal: [{ index: 0, kind: "input", value: '"Ada"' }],
+      entryTimes: [[1, 1]],
+      awaiting: [],
+      headers: {},
+    });
+    const latest = await cli("invocations", "resume", "inv_1_stuck0001", "--deployment", "latest", ...urls);
+    expect([latest.code, latest.stdout]).toEqual([0, "resumed inv_1_stuck0001 on deployment dp_latest\n"]);
+    const plain = await cli("invocations", "resume", "inv_1_stuck0001", ...urls);
+    expect(plain.stdout).toBe("resumed inv_1_stuck0001 on deployment dp_1\n");
+    expect(api.resumes.map((r) => r.options)).toEqual([{ deployment: "latest" }, {}]);
+
+    const restarted = await cli("invocations", "restart-as-new", "inv_1_stuck0001", ...urls);
+    expect(restarted.code).toBe(0);
+    expect(restarted.stdout).toMatch(/^restarted inv_1_stuck0001 as inv_1_fake\d+\n$/);
+    expect(api.submits.at(-1)).toMatchObject({
+      target: { service: "Greeter", handler: "greet" },
+      input: '"Ada"',
+    });
+  });
 });

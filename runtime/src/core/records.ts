@@ -66,7 +66,12 @@ export type LogRecord =
   | (Base & { kind: "cancel"; invocationId: InvocationId })
   | (Base & { kind: "kill"; invocationId: InvocationId })
   | (Base & { kind: "pause"; invocationId: InvocationId })
-  | (Base & { kind: "resume"; invocationId: InvocationId })
+  /**
+   * A new attempt of a paused or backing-off invocation now, with a fresh retry budget. With
+   * `deploymentId` (resolved and checked by the runtime before appending) the invocation moves to
+   * that deployment: its journal replays on the new code.
+   */
+  | (Base & { kind: "resume"; invocationId: InvocationId; deploymentId?: string })
   /** Removes a completed invocation (and its idempotency / workflow entries) now. */
   | (Base & { kind: "purge"; invocationId: InvocationId })
   /** Admin state edit of one object key. */

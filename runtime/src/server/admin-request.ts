@@ -188,6 +188,17 @@ export function decodeStateValues(state: Record<string, Payload>): Record<string
   return out;
 }
 
+/** `resume`'s deployment: `{ deployment }` in the body or `?deployment=`; neither: stay. */
+export function parseResumeRequest(body: unknown, query: URLSearchParams): string | undefined {
+  const fromBody = body === undefined ? undefined : object(body, ["deployment"]).deployment;
+  const deployment = fromBody ?? query.get("deployment") ?? undefined;
+  if (deployment === undefined) return undefined;
+  if (typeof deployment !== "string" || deployment.length === 0 || deployment.length > MAX_NAME_LENGTH) {
+    throw bad("ADMIN_INVALID_BODY", `deployment must be "latest" or a deployment id`);
+  }
+  return deployment;
+}
+
 /** `{ query: "SELECT ..." }`. */
 export function parseQueryBody(body: unknown): string {
   const o = object(body, ["query"]);

@@ -11,6 +11,7 @@ import {
   parseInvocationFilter,
   parseQueryBody,
   parseRegisterDeployment,
+  parseResumeRequest,
   parseStatePatch,
   validateKey,
   validateName,
@@ -122,6 +123,19 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
         throw new ApiError(400, "ADMIN_INVALID_ACTION", "mode must be one of purge, cancel, kill");
       }
       await act(ctx, invocationId(ctx.params.id!), mode);
+    })
+    // Resume, optionally onto another deployment: `{ "deployment": "latest" | id }` or Restate's
+    // `?deployment=`. Answers with the deployment the new attempt runs on.
+    .on("POST", "/invocations/:id/resume", async (ctx) => {
+      const id = invocationId(ctx.params.id!);
+      const deployment = parseResumeRequest(await jsonBody(ctx), ctx.query);
+      const resumed = await api.resumeInvocation(id, deployment === undefined ? {} : { deployment });
+      sendJson(ctx.res, 200, { ...resumed, action: "resume" });
+    })
+    .on("POST", "/invocations/:id/restart-as-new", async (ctx) => {
+      const id = invocationId(ctx.params.id!);
+      const { invocationId: newInvocationId } = await api.restartAsNew(id);
+      sendJson(ctx.res, 201, { invocationId: id, newInvocationId });
     })
     .on("POST", "/invocations/:id/:action", async (ctx) => {
       const action = ctx.params.action as InvocationAction;

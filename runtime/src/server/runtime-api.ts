@@ -106,6 +106,17 @@ export interface QueryResult {
 
 export type InvocationAction = "cancel" | "kill" | "pause" | "resume" | "purge";
 
+export interface ResumeOptions {
+  /** "latest" (the service's current deployment) or a deployment id; absent: stay where it is. */
+  deployment?: string;
+}
+
+export interface ResumeResult {
+  invocationId: string;
+  /** The deployment the new attempt runs on. */
+  deploymentId: string;
+}
+
 export interface HealthInfo {
   /** "failed": a partition stopped leading (another writer, a failed store); restart the runtime. */
   status: "ok" | "starting" | "stopping" | "failed";
@@ -150,6 +161,10 @@ export interface RuntimeApi {
   listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]>;
   describeInvocation(invocationId: string): Promise<InvocationDetail | undefined>;
   invocationAction(invocationId: string, action: InvocationAction): Promise<void>;
+  /** A paused or backing-off invocation's next attempt now, optionally on another deployment. */
+  resumeInvocation(invocationId: string, options?: ResumeOptions): Promise<ResumeResult>;
+  /** A new invocation with the target, input and headers of a completed one. */
+  restartAsNew(invocationId: string): Promise<SubmitResult>;
   getState(service: string, key: string): Promise<Record<string, Payload>>;
   patchState(service: string, key: string, patch: StatePatch): Promise<void>;
   query(sql: string): Promise<QueryResult>;

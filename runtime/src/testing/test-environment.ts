@@ -69,6 +69,9 @@ export class InvocationFailedError extends Error {
 const QUIET_TURNS = 3;
 
 export class TestEnvironment {
+  /** Deployments added with `deploy`, for their in-process endpoint names. */
+  private deployments = 0;
+
   private constructor(
     private node: RuntimeNode,
     private readonly options: Required<Pick<TestEnvironmentOptions, "time" | "partitions">> &
@@ -151,6 +154,24 @@ export class TestEnvironment {
   /** The checkpoint listener's URL (handlers' only way in). */
   get checkpointUrl(): string {
     return this.node.checkpointUrl;
+  }
+
+  /**
+   * Registers `services` as a new deployment, as deploying new code does: new invocations go to it,
+   * existing ones stay on theirs until resumed onto it (`resumeInvocation(id, { deployment })`).
+   *
+   * @example
+   * const fixed = await env.deploy(checkoutWithFix);
+   * await env.runtime.resumeInvocation(stuckId, { deployment: "latest" }); // replays on the fix
+   */
+  async deploy(...services: Definition[]): Promise<string> {
+    this.deployments += 1;
+    const endpoint = createEndpoint(...services, {
+      ...this.options.endpointOptions,
+      alwaysReplay: this.options.alwaysReplay ?? false,
+    });
+    const deployment = this.invoker.add(`services-${this.deployments}`, endpoint);
+    return (await this.runtime.registerDeployment(deployment, { force: true })).id;
   }
 
   /** Calls a handler and returns its output (JSON-decoded); a terminal failure throws InvocationFailedError. */

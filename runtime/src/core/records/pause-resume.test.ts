@@ -34,6 +34,33 @@ describe("pause and resume", () => {
     expect(h.inv(id)).toMatchObject({ status: "paused", attemptsSinceLastEntry: 1, attempt: 2 });
   });
 
+  it("resumes a backing-off invocation now, onto another deployment, keeping its journal", () => {
+    const h = new Harness();
+    const id = invId(0, 1);
+    h.apply(rec.invoke(newInvocation(id)));
+    h.apply(rec.entries(id, 1, [e.run(1, "charge")]));
+    h.apply(rec.attemptFailed(id, 1));
+    expect(h.inv(id).status).toBe("backing-off");
+    const journal = h.inv(id).journal;
+
+    expect(h.apply(rec.resume(id, "dp_2"))).toEqual([
+      { kind: "cancel-timer", timerId: `retry:${id}:1` },
+      { kind: "invoke", invocationId: id, attempt: 2 },
+    ]);
+    expect(h.inv(id)).toMatchObject({ status: "running", deploymentId: "dp_2", attemptsSinceLastEntry: 0 });
+    expect(h.inv(id).journal).toEqual(journal);
+    expect(h.state.timers.size).toBe(0);
+  });
+
+  it("resume without a deployment keeps the invocation's own", () => {
+    const h = new Harness();
+    const id = invId(0, 1);
+    h.apply(rec.invoke(newInvocation(id)));
+    h.apply(rec.pause(id));
+    h.apply(rec.resume(id));
+    expect(h.inv(id).deploymentId).toBe("dp_1");
+  });
+
   it("refuses to pause suspended, scheduled or paused invocations and to resume unpaused ones", () => {
     const h = new Harness();
     const [suspended, scheduled] = [invId(0, 1), invId(0, 2)];

@@ -114,7 +114,11 @@ export const rec = {
   cancel: (invocationId: InvocationId): RecordInput => ({ kind: "cancel", invocationId }),
   kill: (invocationId: InvocationId): RecordInput => ({ kind: "kill", invocationId }),
   pause: (invocationId: InvocationId): RecordInput => ({ kind: "pause", invocationId }),
-  resume: (invocationId: InvocationId): RecordInput => ({ kind: "resume", invocationId }),
+  resume: (invocationId: InvocationId, deploymentId?: string): RecordInput => ({
+    kind: "resume",
+    invocationId,
+    ...(deploymentId !== undefined && { deploymentId }),
+  }),
   purge: (invocationId: InvocationId): RecordInput => ({ kind: "purge", invocationId }),
   patchState: (
     service: string,

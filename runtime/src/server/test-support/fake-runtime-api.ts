@@ -23,6 +23,8 @@ import type {
   InvocationSummary,
   OutputState,
   QueryResult,
+  ResumeOptions,
+  ResumeResult,
   RuntimeApi,
   ServiceInfo,
   StatePatch,
@@ -44,6 +46,7 @@ export class FakeRuntimeApi implements RuntimeApi {
   readonly awakeables: Array<{ id: string; completion: Completion }> = [];
   readonly checkpoints: CheckpointRequest[] = [];
   readonly actions: Array<{ invocationId: string; action: InvocationAction }> = [];
+  readonly resumes: Array<{ invocationId: string; options: ResumeOptions }> = [];
   readonly filters: InvocationFilter[] = [];
   readonly patches: Array<{ service: string; key: string; patch: StatePatch }> = [];
   readonly queries: string[] = [];
@@ -257,6 +260,22 @@ export class FakeRuntimeApi implements RuntimeApi {
       throw new RuntimeError("ADMIN_INVOCATION_NOT_FOUND", `no invocation ${invocationId}`);
     }
     this.actions.push({ invocationId, action });
+  }
+
+  async resumeInvocation(invocationId: string, options: ResumeOptions = {}): Promise<ResumeResult> {
+    await this.invocationAction(invocationId, "resume");
+    this.resumes.push({ invocationId, options });
+    const deploymentId = options.deployment === "latest" ? "dp_latest" : (options.deployment ?? "dp_1");
+    return { invocationId, deploymentId };
+  }
+
+  async restartAsNew(invocationId: string): Promise<SubmitResult> {
+    this.maybeFail();
+    const inv = this.invocations.find((i) => i.id === invocationId);
+    if (inv === undefined) throw new RuntimeError("INVOCATION_NOT_FOUND", `no invocation ${invocationId}`);
+    const first = inv.journal[0];
+    const input = first?.kind === "input" ? first.value : "null";
+    return this.submit({ target: inv.target, input, headers: inv.headers });
   }
 
   async getState(service: string, key: string): Promise<Record<string, Payload>> {
