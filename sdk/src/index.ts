@@ -29,6 +29,7 @@ export type {
   RunOptions,
   CallOptions,
   SendOptions,
+  InvocationHandle,
   Awakeable,
   DurablePromise,
 } from "./context/context-types";

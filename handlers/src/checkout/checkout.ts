@@ -76,7 +76,7 @@ export const checkout = service({
         throw e;
       }
 
-      ctx.objectSendClient<(typeof cart)["handlers"]>({ name: "Cart" }, order.userId).clear();
+      ctx.objectSendClient<typeof cart>({ name: "Cart" }, order.userId).clear();
       return {
         paymentId,
         userId: order.userId,

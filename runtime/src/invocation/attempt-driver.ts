@@ -109,7 +109,14 @@ export class AttemptDriver {
       epoch: health.epoch,
       expiresAtMs: nowMs + ATTEMPT_CREDENTIAL_TTL_MS,
     });
-    const request = buildInvokeRequest(objectState, inv, this.checkpointUrl(), nowMs, token);
+    const request = buildInvokeRequest(
+      objectState,
+      inv,
+      this.checkpointUrl(),
+      nowMs,
+      token,
+      this.router.partitions,
+    );
     request.traceparent = telemetry.traceparent;
     const timeout = setTimeout(
       () =>

@@ -39,6 +39,8 @@ export function buildInvokeRequest(
   nowMs: number,
   /** The attempt's credential (security/attempt-credentials.ts), echoed by every checkpoint. */
   attemptToken: string,
+  /** The cluster's partition count: the SDK derives a send's child invocation id with it. */
+  partitions: number,
 ): InvokeRequest {
   const request: InvokeRequest = {
     type: "invoke",
@@ -54,6 +56,7 @@ export function buildInvokeRequest(
       ...(inv.firstFailureAtMs !== undefined && { firstFailureAtMs: inv.firstFailureAtMs }),
     },
     nowMs,
+    partitions,
   };
   const st = eagerState(objectState, inv);
   if (st) request.state = st;

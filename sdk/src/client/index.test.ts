@@ -65,7 +65,7 @@ describe("ingress client against a real HTTP server", () => {
 
     expect(greeting).toBe("hi bob");
     expect(n).toBe(3);
-    expect(sent).toEqual({ invocationId: "inv_1_sentsent01", status: "Accepted" });
+    expect(sent).toMatchObject({ invocationId: "inv_1_sentsent01", status: "Accepted", deduplicated: false });
     expect(submitted.invocationId).toBe("inv_1_sentsent01");
     expect(attached).toBe(7);
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([

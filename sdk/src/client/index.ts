@@ -11,6 +11,7 @@ export type {
   IngressSendOptions,
   ConnectOptions,
   Send,
+  SendHandle,
   Output,
 } from "./ingress";
 export { IngressError, isIngressError } from "./ingress-error";

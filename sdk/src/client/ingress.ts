@@ -1,6 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- inference over arbitrary handler signatures needs `any` */
 import type {
   ClientArgs,
+  ClientHandlers,
+  NamedTarget,
   HandlerInput,
   HandlerOutput,
   ObjectDefinition,
@@ -24,7 +26,25 @@ export interface IngressSendOptions extends IngressCallOptions {
 /** The answer to a send: the invocation it created (or found by idempotency key). */
 export interface Send {
   invocationId: string;
+  /** Restate's: "Accepted", or "PreviouslyAccepted" when an idempotency key found an earlier one. */
   status: string;
+}
+
+/**
+ * A one-way send's handle: the new invocation's id, and its result when you want it after all.
+ *
+ * @example
+ * const handle = await client.serviceSendClient(mailer).send(mail, { idempotencyKey: "m-1" });
+ * handle.invocationId;       // "inv_…": cancel it with `capstan invocations cancel <id>`
+ * await handle.attach();     // waits for the handler's output
+ */
+export interface SendHandle<O> extends Send {
+  /** True when the idempotency key mapped this send to an earlier invocation (no new one started). */
+  deduplicated: boolean;
+  /** Waits for the invocation's result. */
+  attach(): Promise<O>;
+  /** Its result if it is done. */
+  output(): Promise<Output<O>>;
 }
 /** An invocation's result if it has one yet. */
 export type Output<T> = { ready: true; value: T } | { ready: false };
@@ -36,13 +56,15 @@ export type IngressClient<M> = {
   ) => Promise<HandlerOutput<M[K]>>;
 };
 export type IngressSendClient<M> = {
-  [K in Keys<M>]: (...args: ClientArgs<HandlerInput<M[K]>, IngressSendOptions>) => Promise<Send>;
+  [K in Keys<M>]: (
+    ...args: ClientArgs<HandlerInput<M[K]>, IngressSendOptions>
+  ) => Promise<SendHandle<HandlerOutput<M[K]>>>;
 };
 /** A workflow client: its handlers, plus submit/attach/output of its `run`. */
 export type IngressWorkflowClient<M> = IngressClient<M> & {
   workflowSubmit(
     ...args: ClientArgs<M extends { run: infer R } ? HandlerInput<R> : never, IngressCallOptions>
-  ): Promise<Send>;
+  ): Promise<SendHandle<M extends { run: infer R } ? HandlerOutput<R> : never>>;
   workflowAttach(): Promise<M extends { run: infer R } ? HandlerOutput<R> : never>;
   workflowOutput(): Promise<Output<M extends { run: infer R } ? HandlerOutput<R> : never>>;
 };
@@ -51,26 +73,23 @@ export type IngressWorkflowClient<M> = IngressClient<M> & {
 type Untyped = Record<string, (ctx: unknown, input?: unknown) => Promise<unknown>>;
 
 export interface Ingress {
-  serviceClient<M = Untyped>(service: ServiceDefinition<string, M> | { name: string }): IngressClient<M>;
-  objectClient<M = Untyped>(
-    object: ObjectDefinition<string, M> | { name: string },
-    key: string,
-  ): IngressClient<M>;
-  workflowClient<M = Untyped>(
-    workflow: WorkflowDefinition<string, M> | { name: string },
-    id: string,
-  ): IngressWorkflowClient<M>;
-  serviceSendClient<M = Untyped>(
-    service: ServiceDefinition<string, M> | { name: string },
-  ): IngressSendClient<M>;
-  objectSendClient<M = Untyped>(
-    object: ObjectDefinition<string, M> | { name: string },
-    key: string,
-  ): IngressSendClient<M>;
-  workflowSendClient<M = Untyped>(
-    workflow: WorkflowDefinition<string, M> | { name: string },
-    id: string,
-  ): IngressSendClient<M>;
+  /**
+   * A request/response client: pass the definition, or its name typed by the definition's type
+   * (`client.serviceClient<typeof greeter>({ name: "Greeter" })` with `import type { greeter }`).
+   */
+  serviceClient<M>(service: ServiceDefinition<string, M>): IngressClient<M>;
+  serviceClient<D = Untyped>(service: NamedTarget<D>): IngressClient<ClientHandlers<D>>;
+  objectClient<M>(object: ObjectDefinition<string, M>, key: string): IngressClient<M>;
+  objectClient<D = Untyped>(object: NamedTarget<D>, key: string): IngressClient<ClientHandlers<D>>;
+  workflowClient<M>(workflow: WorkflowDefinition<string, M>, id: string): IngressWorkflowClient<M>;
+  workflowClient<D = Untyped>(workflow: NamedTarget<D>, id: string): IngressWorkflowClient<ClientHandlers<D>>;
+  /** A one-way client: each call resolves with a SendHandle once the runtime accepted the send. */
+  serviceSendClient<M>(service: ServiceDefinition<string, M>): IngressSendClient<M>;
+  serviceSendClient<D = Untyped>(service: NamedTarget<D>): IngressSendClient<ClientHandlers<D>>;
+  objectSendClient<M>(object: ObjectDefinition<string, M>, key: string): IngressSendClient<M>;
+  objectSendClient<D = Untyped>(object: NamedTarget<D>, key: string): IngressSendClient<ClientHandlers<D>>;
+  workflowSendClient<M>(workflow: WorkflowDefinition<string, M>, id: string): IngressSendClient<M>;
+  workflowSendClient<D = Untyped>(workflow: NamedTarget<D>, id: string): IngressSendClient<ClientHandlers<D>>;
   /** Waits for the invocation's result. */
   attach<T>(invocationId: string): Promise<T>;
   /** The invocation's result if it is done. */
@@ -153,7 +172,11 @@ export function connect(options: ConnectOptions): Ingress {
     return parse(text);
   }
 
-  async function send(path: string, input: unknown, o: IngressSendOptions | undefined): Promise<Send> {
+  async function send(
+    path: string,
+    input: unknown,
+    o: IngressSendOptions | undefined,
+  ): Promise<SendHandle<unknown>> {
     const delay = o?.delay !== undefined ? `?delay=${durationToMs(o.delay)}ms` : "";
     const { res, text } = await request(
       "POST",
@@ -163,9 +186,14 @@ export function connect(options: ConnectOptions): Ingress {
     );
     if (!res.ok) fail(res, text);
     const body = (parse(text) ?? {}) as Partial<Send>;
+    const invocationId = body.invocationId ?? res.headers.get(HEADER_INVOCATION_ID) ?? "";
+    const status = body.status ?? "Accepted";
     return {
-      invocationId: body.invocationId ?? res.headers.get(HEADER_INVOCATION_ID) ?? "",
-      status: body.status ?? "Accepted",
+      invocationId,
+      status,
+      deduplicated: status === "PreviouslyAccepted",
+      attach: () => get(`/restate/invocation/${enc(invocationId)}/attach`),
+      output: () => output(`/restate/invocation/${enc(invocationId)}/output`),
     };
   }
 

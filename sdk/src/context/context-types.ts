@@ -4,7 +4,9 @@ import type { CapstanPromise } from "../engine/capstan-promise";
 import type { Serde } from "../serde/serde";
 import type {
   Client,
+  ClientHandlers,
   HandlersOf,
+  NamedTarget,
   ObjectDefinition,
   SendClient,
   ServiceDefinition,
@@ -67,6 +69,23 @@ export interface SendOptions {
   delay?: Duration;
 }
 
+/**
+ * What a one-way send returns: the id of the invocation it starts, to attach to, cancel or hand out.
+ *
+ * @example
+ * const handle = ctx.serviceSendClient(mailer).send(mail, { delay: { days: 1 } });
+ * const id = await handle.invocationId;   // the same id on every replay
+ * ctx.cancel(id);                          // changed our mind: the mail is not sent
+ */
+export interface InvocationHandle {
+  /**
+   * The new invocation's id, derived from this invocation and the send's journal entry exactly as
+   * the runtime assigns it. (With an idempotency key that the runtime finds already used, the send
+   * starts nothing and this id names no invocation.)
+   */
+  readonly invocationId: Promise<string>;
+}
+
 /** An id to hand to another system and the promise it completes. */
 export interface Awakeable<T> {
   id: string;
@@ -108,26 +127,42 @@ export interface Context {
   run<T>(name: string, fn: () => T | Promise<T>, options?: RunOptions<T>): CapstanPromise<T>;
   /** A durable timer: the runtime wakes the handler after `duration`, even across suspension. */
   sleep(duration: Duration, name?: string): CapstanPromise<void>;
-  serviceClient<M = Untyped>(service: ServiceDefinition<string, M> | { name: string }): Client<M>;
-  objectClient<M = Untyped>(object: ObjectDefinition<string, M> | { name: string }, key: string): Client<M>;
-  workflowClient<M = Untyped>(
-    workflow: WorkflowDefinition<string, M> | { name: string },
-    id: string,
-  ): Client<M>;
-  serviceSendClient<M = Untyped>(
-    service: ServiceDefinition<string, M> | { name: string },
+  /**
+   * A request/response client. Pass the definition, or — for a service in another function, without
+   * bundling its code — its name, typed by the definition's type:
+   *
+   * @example
+   * import type { warehouse } from "../warehouse/warehouse"; // erased at build time
+   * const picked = await ctx.serviceClient<typeof warehouse>({ name: "Warehouse" }).pick(line);
+   */
+  serviceClient<M>(service: ServiceDefinition<string, M>): Client<M>;
+  serviceClient<D = Untyped>(service: NamedTarget<D>): Client<ClientHandlers<D>>;
+  objectClient<M>(object: ObjectDefinition<string, M>, key: string): Client<M>;
+  objectClient<D = Untyped>(object: NamedTarget<D>, key: string): Client<ClientHandlers<D>>;
+  workflowClient<M>(workflow: WorkflowDefinition<string, M>, id: string): Client<M>;
+  workflowClient<D = Untyped>(workflow: NamedTarget<D>, id: string): Client<ClientHandlers<D>>;
+  /** A one-way client: each call records a send and returns a handle to the new invocation. */
+  serviceSendClient<M>(service: ServiceDefinition<string, M>, options?: SendOptions): SendClient<M>;
+  serviceSendClient<D = Untyped>(
+    service: NamedTarget<D>,
     options?: SendOptions,
-  ): SendClient<M>;
-  objectSendClient<M = Untyped>(
-    object: ObjectDefinition<string, M> | { name: string },
+  ): SendClient<ClientHandlers<D>>;
+  objectSendClient<M>(object: ObjectDefinition<string, M>, key: string, options?: SendOptions): SendClient<M>;
+  objectSendClient<D = Untyped>(
+    object: NamedTarget<D>,
     key: string,
     options?: SendOptions,
-  ): SendClient<M>;
-  workflowSendClient<M = Untyped>(
-    workflow: WorkflowDefinition<string, M> | { name: string },
+  ): SendClient<ClientHandlers<D>>;
+  workflowSendClient<M>(
+    workflow: WorkflowDefinition<string, M>,
     id: string,
     options?: SendOptions,
   ): SendClient<M>;
+  workflowSendClient<D = Untyped>(
+    workflow: NamedTarget<D>,
+    id: string,
+    options?: SendOptions,
+  ): SendClient<ClientHandlers<D>>;
   /** A promise completed from outside by id (`resolveAwakeable`, the ingress, another handler). */
   awakeable<T>(serde?: Serde<T>): Awakeable<T>;
   resolveAwakeable<T>(id: string, value?: T, serde?: Serde<T>): void;

@@ -1,4 +1,4 @@
-import type { Completion, InvocationId, Target } from "../protocol";
+import type { Completion, InvocationId, SendEntry, Target } from "../protocol";
 import { formatAwakeableId, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_KEY_LENGTH, MAX_NAME_LENGTH } from "../protocol";
 import { failureToError } from "../errors/failure";
 import { TerminalError } from "../errors/terminal-error";
@@ -18,6 +18,7 @@ import type {
   CallOptions,
   DateApi,
   DurablePromise,
+  InvocationHandle,
   Logger,
   Rand,
   Request,
@@ -27,6 +28,7 @@ import type {
 } from "./context-types";
 import { DeterministicRand } from "./rand";
 import { replayAwareLogger } from "./replay-aware-logger";
+import { sendHandle } from "./send-handle";
 
 function invalid(message: string): TerminalError {
   return new TerminalError(withCode("SDK_INVALID_ARGUMENT", message), { code: 400 });
@@ -217,7 +219,7 @@ export class DurableContext implements WorkflowContext {
     );
   }
 
-  private send(target: Target, args: unknown[], clientOptions: SendOptions | undefined): void {
+  private send(target: Target, args: unknown[], clientOptions: SendOptions | undefined): InvocationHandle {
     const [input, callOptions] = args as [unknown, SendOptions | undefined];
     const options = { ...clientOptions, ...callOptions };
     const parameter = serializeValue(
@@ -226,7 +228,7 @@ export class DurableContext implements WorkflowContext {
       `parameter of send ${target.service}`,
     );
     const delayMs = options.delay !== undefined ? durationToMs(options.delay) : undefined;
-    this.engine.command({
+    const { entry } = this.engine.command<SendEntry>({
       index: 0,
       kind: "send",
       target,
@@ -237,6 +239,7 @@ export class DurableContext implements WorkflowContext {
       }),
       ...(delayMs !== undefined && delayMs > 0 && { delayMs }),
     });
+    return sendHandle(entry, this.engine.request);
   }
 
   serviceClient<M>(service: { name: string }): Client<M> {

@@ -2,7 +2,7 @@
 import type { HandlerOptions } from "../protocol";
 import type { CapstanPromise } from "../engine/capstan-promise";
 import type { Serde } from "../serde/serde";
-import type { CallOptions, SendOptions } from "../context/context-types";
+import type { CallOptions, InvocationHandle, SendOptions } from "../context/context-types";
 
 export const DEFINITION = Symbol.for("capstan.definition");
 
@@ -73,10 +73,23 @@ export type Client<M> = {
   ) => CapstanPromise<HandlerOutput<M[K]>>;
 };
 
-/** A typed one-way client: one method per handler; the message is sent once the entry is recorded. */
+/**
+ * A typed one-way client: one method per handler; the message is sent once the entry is recorded.
+ * Each returns a handle with the new invocation's id.
+ */
 export type SendClient<M> = {
-  [K in HandlerKeys<M>]: (...args: ClientArgs<HandlerInput<M[K]>, SendOptions>) => void;
+  [K in HandlerKeys<M>]: (...args: ClientArgs<HandlerInput<M[K]>, SendOptions>) => InvocationHandle;
 };
+
+/**
+ * The handlers a client by name is typed with: a definition's type — `typeof warehouse`, imported
+ * with `import type` so none of the other function's code is bundled — or a map of handler
+ * signatures. Anything else (no type argument) leaves the client untyped.
+ */
+export type ClientHandlers<D> = D extends DefinitionBase<string, infer M> ? M : D;
+
+/** What a client by name takes: `{ name }`, which must be the definition's own name when typed by one. */
+export type NamedTarget<D> = D extends DefinitionBase<infer P, unknown> ? { name: P } : { name: string };
 
 export function isDefinition(v: unknown): v is Definition {
   return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[DEFINITION] === true;

@@ -30,6 +30,29 @@ const flow = workflow({
   },
 });
 
+test("clients by name are typed by a definition's type alone (import type), or left untyped", () => {
+  // In another function: `import type { greeter } from "../greeter/greeter"` — no code is bundled.
+  type Greeter = typeof greeter;
+  const check = (ctx: Parameters<(typeof counter.handlers)["add"]>[0]) => {
+    const s: CapstanPromise<string> = ctx.serviceClient<Greeter>({ name: "Greeter" }).greet("bob");
+    const n: CapstanPromise<number> = ctx.objectClient<typeof counter>({ name: "Counter" }, "k").add(1);
+    const b: CapstanPromise<boolean> = ctx.workflowClient<typeof flow>({ name: "Flow" }, "id").run({
+      email: "a",
+    });
+    ctx.objectSendClient<typeof counter>({ name: "Counter" }, "k").add(2);
+    // A map of handler signatures types it too.
+    const m: CapstanPromise<number> = ctx
+      .serviceClient<{ ping: (ctx: unknown) => Promise<number> }>({ name: "Greeter" })
+      .ping();
+    // @ts-expect-error the name must be the definition's
+    void ctx.serviceClient<Greeter>({ name: "Greter" });
+    // @ts-expect-error wrong input type
+    void ctx.serviceClient<Greeter>({ name: "Greeter" }).greet(42);
+    return [s, n, b, m];
+  };
+  expect(typeof check).toBe("function");
+});
+
 test("typed clients infer input and output", () => {
   const check = (ctx: Parameters<(typeof counter.handlers)["add"]>[0]) => {
     const s: CapstanPromise<string> = ctx.serviceClient(greeter).greet("bob");

@@ -14,6 +14,7 @@ export type SdkErrorCode =
   | "SDK_INVALID_ARGUMENT"
   | "SDK_ATTEMPT_SUPERSEDED"
   | "SDK_CONTEXT_CLOSED"
+  | "SDK_SEND_ID_UNAVAILABLE"
   | "SDK_INTERNAL";
 
 /** Prefixes a message with its stable code, the form every SDK error message takes. */

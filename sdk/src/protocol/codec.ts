@@ -2,6 +2,7 @@
  * Decoders for every protocol message. The only place that turns untrusted JSON into protocol types:
  * each validates shape and limits and throws ProtocolError with a stable code.
  */
+import { MAX_PARTITIONS } from "./invocation-ids";
 import { ProtocolError } from "./errors";
 import {
   MAX_CHECKPOINT_WAIT_MS,
@@ -325,6 +326,11 @@ export function decodeInvokeRequest(v: unknown): InvokeRequest {
     },
     nowMs: int(o.nowMs, "request.nowMs"),
   };
+  const partitions = optInt(o.partitions, "request.partitions", 1);
+  if (partitions !== undefined) {
+    if (partitions > MAX_PARTITIONS) fail("request.partitions", `must be at most ${MAX_PARTITIONS}`);
+    req.partitions = partitions;
+  }
   const first = optInt(retry.firstFailureAtMs, "request.retry.firstFailureAtMs");
   if (first !== undefined) req.retry.firstFailureAtMs = first;
   if (req.journal[0]?.kind !== "input" || req.journal[0].index !== 0)

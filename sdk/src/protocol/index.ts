@@ -30,6 +30,7 @@ export {
   parseAwakeableId,
 } from "./ids";
 export type { InvocationId } from "./ids";
+export { MAX_PARTITIONS, childInvocationId, fnv1a32, partitionOfTarget } from "./invocation-ids";
 export {
   COMPLETABLE_KINDS,
   RUNTIME_COMPLETED_KINDS,

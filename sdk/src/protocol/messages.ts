@@ -85,6 +85,12 @@ export interface InvokeRequest {
    * its own spans on it. Absent from runtimes older than this field.
    */
   traceparent?: string;
+  /**
+   * The cluster's partition count, so the SDK derives the id of the invocation a send starts
+   * (`childInvocationId`) as the runtime will stamp it. Absent from older runtimes: send handles
+   * then have no id.
+   */
+  partitions?: number;
 }
 
 /** The journal entry whose step failed an attempt (a `ctx.run` body that threw), for operators. */

@@ -12,6 +12,8 @@
  *      signed JWT, identity.ts) on runtime → SDK messages; `attemptToken` became a MAC credential
  *      (opaque to the SDK, which only echoes it). Then `traceparent` on the invoke request and
  *      `entry` (the failed step) on a `retry` outcome, for traces and operators.
+ *      `partitions` on the invoke request (send handles derive the child invocation id; absent,
+ *      `await handle.invocationId` fails).
  */
 export const PROTOCOL_VERSION = 1 as const;
 /** The oldest version this build still accepts. */
