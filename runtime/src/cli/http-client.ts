@@ -52,9 +52,9 @@ export async function request(
     json = undefined;
   }
   if (res.status >= 400) {
-    const b = json as { code?: string; message?: string } | undefined;
+    const b = json as { code?: string | number; capstanCode?: string; message?: string } | undefined;
     throw new CliError(
-      `${res.status} ${b?.code ?? ""}: ${b?.message ?? text}`.trim(),
+      `${res.status} ${b?.capstanCode ?? b?.code ?? ""}: ${b?.message ?? text}`.trim(),
       EXIT_API_ERROR,
       json ?? text,
     );

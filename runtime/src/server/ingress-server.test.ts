@@ -89,8 +89,10 @@ describe("ingress: calls", () => {
     expect(res.headers.get("x-restate-error-source")).toBe("invocation");
     expect(res.headers.get("x-restate-id")).toBe("inv_1_fake00000001");
     expect(await res.json()).toEqual({
-      code: "INGRESS_INVOCATION_FAILED",
+      code: 409,
       message: "already greeted",
+      metadata: {},
+      capstanCode: "INGRESS_INVOCATION_FAILED",
       failure: { code: 409, message: "already greeted", name: "TerminalError" },
     });
     api.handlers.set("Greeter/greet", () => ({ kind: "failure", failure: { code: 0, message: "odd" } }));

@@ -17,6 +17,7 @@ import {
   isInvocationId,
   parseAwakeableId,
   type Completion,
+  type Failure,
   type Target,
 } from "@capstan/sdk/protocol";
 import type { ServerResponse } from "node:http";
@@ -279,15 +280,28 @@ function replyCompletion(res: ServerResponse, invocationId: string, result: Comp
     case "failure": {
       const { failure } = result;
       const status = failure.code >= 400 && failure.code <= 599 ? failure.code : 500;
-      sendJson(
-        res,
-        status,
-        { code: "INGRESS_INVOCATION_FAILED", message: failure.message, failure },
-        { ...headers, [HEADER_ERROR_SOURCE]: "invocation" },
-      );
+      sendJson(res, status, invocationFailureBody(failure), {
+        ...headers,
+        [HEADER_ERROR_SOURCE]: "invocation",
+      });
       return;
     }
     default:
       assertNever(result);
   }
+}
+
+/**
+ * An invocation's failure as the ingress answers it: Restate's shape at the top level — the failure's
+ * numeric `code`, `message` and `metadata`, which Restate's clients and habits read — plus Capstan's
+ * stable `capstanCode` and the recorded `failure` (with its error `name`).
+ */
+export function invocationFailureBody(failure: Failure): Record<string, unknown> {
+  return {
+    code: failure.code,
+    message: failure.message,
+    metadata: failure.metadata ?? {},
+    capstanCode: "INGRESS_INVOCATION_FAILED",
+    failure,
+  };
 }

@@ -108,10 +108,10 @@ describe("@restatedev/restate-sdk-clients against the ingress", () => {
     ]);
   });
 
-  it("surfaces failures as HttpCallError with the failure's status", async () => {
+  it("surfaces failures as HttpCallError with the failure's status and Restate's body shape", async () => {
     api.handlers.set("Greeter/greet", () => ({
       kind: "failure",
-      failure: { code: 422, message: "bad name" },
+      failure: { code: 422, message: "bad name", metadata: { field: "name" } },
     }));
     const error = await ingress
       .serviceClient<Greeter>({ name: "Greeter" })
@@ -123,9 +123,12 @@ describe("@restatedev/restate-sdk-clients against the ingress", () => {
     expect(error).toBeInstanceOf(clients.HttpCallError);
     const { status, responseText } = error as clients.HttpCallError;
     expect(status).toBe(422);
+    // Restate's top-level code, message and metadata; Capstan's stable code beside them.
     expect(JSON.parse(responseText)).toMatchObject({
-      code: "INGRESS_INVOCATION_FAILED",
+      code: 422,
       message: "bad name",
+      metadata: { field: "name" },
+      capstanCode: "INGRESS_INVOCATION_FAILED",
     });
   });
 });

@@ -145,8 +145,10 @@ export function connect(options: ConnectOptions): Ingress {
     let code: string | undefined;
     let message = text || res.statusText;
     try {
-      const b = JSON.parse(text) as { code?: unknown; message?: unknown };
-      if (typeof b.code === "string") code = b.code;
+      const b = JSON.parse(text) as { code?: unknown; capstanCode?: unknown; message?: unknown };
+      // An invocation's failure carries Restate's numeric `code`; Capstan's stable one is beside it.
+      if (typeof b.capstanCode === "string") code = b.capstanCode;
+      else if (typeof b.code === "string") code = b.code;
       if (typeof b.message === "string") message = b.message;
     } catch {
       // not JSON: keep the text
