@@ -7,6 +7,7 @@
  * await env.close();
  */
 export { startTestEnvironment, TestEnvironment, InvocationFailedError } from "./test-environment";
-export type { TestEnvironmentOptions, CallOptions } from "./test-environment";
+export { DEFAULT_WAIT_TIMEOUT_MS } from "./test-environment";
+export type { TestEnvironmentOptions, CallOptions, EntryMatch } from "./test-environment";
 export { ManualClock } from "./manual-clock";
 export { InProcessInvoker } from "./in-process-invoker";

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { createEndpoint, type EndpointOptions } from "@capstan/sdk";
 import type { Completion, JournalEntry } from "@capstan/sdk/protocol";
+import { formatAwakeableId, parseInvocationId } from "@capstan/sdk/protocol";
 import { startRuntimeNode, type RuntimeNode } from "../node";
 import { loadNodeCredentials, type NodeCredentials } from "../security/node-credentials";
 import type { InvocationDetail } from "../server/runtime-api";
@@ -67,6 +68,26 @@ export class InvocationFailedError extends Error {
 
 /** Rounds of event-loop turns with nothing happening before the runtime counts as quiet. */
 const QUIET_TURNS = 3;
+/** How long `waitUntilSuspended` waits by default before it gives up. */
+export const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
+/** Under real or manual time, how often `waitUntilSuspended` looks again. */
+const WAIT_POLL_MS = 5;
+
+/** Which journal entry `waitUntilSuspended` waits for: its kind and/or its name (a run's, a sleep's). */
+export interface EntryMatch {
+  kind?: JournalEntry["kind"];
+  name?: string;
+}
+
+function matches(entry: JournalEntry, on: EntryMatch): boolean {
+  if (on.kind !== undefined && entry.kind !== on.kind) return false;
+  return on.name === undefined || ("name" in entry && entry.name === on.name);
+}
+
+function describeMatch(on: EntryMatch): string {
+  const parts = [on.kind, on.name !== undefined ? JSON.stringify(on.name) : undefined].filter(Boolean);
+  return parts.length > 0 ? `an entry ${parts.join(" ")}` : "any entry";
+}
 
 export class TestEnvironment {
   /** Deployments added with `deploy`, for their in-process endpoint names. */
@@ -227,9 +248,18 @@ export class TestEnvironment {
     return decodeCompletion<T>(completion, invocationId);
   }
 
-  /** Moves the manual clock forward and fires what became due. */
+  /**
+   * Moves the manual clock forward and fires what became due. Settles first, so work already under
+   * way (a just-sent invocation reaching its `ctx.sleep`) has armed its timers at the current time
+   * before the clock moves.
+   *
+   * @example
+   * const id = await env.send("Reminder", "remind", "ada");
+   * await env.advanceTime(24 * 3_600_000); // the day-long sleep is over
+   */
   async advanceTime(ms: number): Promise<void> {
     if (!this.clock) throw new Error("advanceTime needs time: 'skip' or 'manual'");
+    await this.settle();
     this.clock.advanceBy(ms);
     this.runtime.timers.fireDue();
     await this.settle();
@@ -244,6 +274,66 @@ export class TestEnvironment {
     }
   }
 
+  /**
+   * Waits until the invocation is blocked on an entry matching `on` (any entry when absent): the
+   * runtime shows it `suspended` on that entry, or a handler waiting inline awaits it. Returns the
+   * entry. Under `time: "skip"` time is skipped while nothing else can happen; throws when nothing
+   * can (the invocation finished, or waits on something else), or after `timeoutMs` (default 10 s).
+   *
+   * @example
+   * const id = await env.send("Approvals", "request", doc);
+   * const entry = await env.waitUntilSuspended(id, { kind: "awakeable" });
+   * await env.resolveAwakeable(env.awakeableId(id, entry), "approved");
+   */
+  async waitUntilSuspended(
+    invocationId: string,
+    on: EntryMatch = {},
+    options: { timeoutMs?: number } = {},
+  ): Promise<JournalEntry> {
+    const deadlineMs = Date.now() + (options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
+    for (;;) {
+      await this.settle();
+      const detail = await this.describe(invocationId);
+      if (detail === undefined) throw new Error(`invocation ${invocationId} not found`);
+      const blockedOn = detail.journal.find((e) => detail.awaiting.includes(e.index) && matches(e, on));
+      if (blockedOn !== undefined && (detail.status === "suspended" || detail.status === "running"))
+        return blockedOn;
+      const waiting = `invocation ${invocationId} is ${detail.status}, awaiting [${detail.awaiting.join(", ")}]`;
+      if (detail.status === "completed" || detail.status === "paused")
+        throw new Error(`${waiting}: it will not block on ${describeMatch(on)}`);
+      if (this.options.time === "skip" && this.quiet() && !this.skipToNextTimer())
+        throw new Error(`${waiting} and nothing else can happen: not blocked on ${describeMatch(on)}`);
+      if (Date.now() > deadlineMs)
+        throw new Error(`${waiting} after ${options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS} ms`);
+      // Real or manual time: something outside (a timer, a handler waiting inline) has to move first.
+      if (this.options.time !== "skip") await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+    }
+  }
+
+  /** The id of the awakeable a journal entry (or entry index) of `invocationId` created. */
+  awakeableId(invocationId: string, entry: JournalEntry | number): string {
+    const index = typeof entry === "number" ? entry : entry.index;
+    return formatAwakeableId(parseInvocationId(invocationId), index);
+  }
+
+  /** Resolves an awakeable with `value` (JSON-encoded), as an external system would, and settles. */
+  async resolveAwakeable(awakeableId: string, value?: unknown): Promise<void> {
+    await this.runtime.completeAwakeable(awakeableId, {
+      kind: "value",
+      value: value === undefined ? "" : JSON.stringify(value),
+    });
+    await this.settle();
+  }
+
+  /** Rejects an awakeable: the handler's await throws a TerminalError with `reason`. */
+  async rejectAwakeable(awakeableId: string, reason: string): Promise<void> {
+    await this.runtime.completeAwakeable(awakeableId, {
+      kind: "failure",
+      failure: { code: 500, message: reason, name: "TerminalError" },
+    });
+    await this.settle();
+  }
+
   /** The object's or workflow's state, JSON-decoded. */
   async state(service: string, key: string): Promise<Record<string, unknown>> {
     const raw = await this.runtime.getState(service, key);
@@ -254,6 +344,12 @@ export class TestEnvironment {
     return this.runtime.describeInvocation(invocationId);
   }
 
+  /**
+   * The invocation's journal: every recorded entry with its result, as the handler replays it.
+   *
+   * @example
+   * expect((await env.journal(id)).map((e) => e.kind)).toEqual(["input", "run", "sleep", "output"]);
+   */
   async journal(invocationId: string): Promise<JournalEntry[]> {
     const d = await this.describe(invocationId);
     if (!d) throw new Error(`invocation ${invocationId} not found`);
