@@ -12,6 +12,8 @@ export default tseslint.config(
       "coverage/**",
       "**/*.js",
       "**/*.mjs",
+      // The generated CDK app: checked in the generated project, against @capstan/infra's constructs.
+      "runtime/create-capstan/template/infra/**",
     ],
   },
   js.configs.recommended,

@@ -14,7 +14,10 @@ module.exports = {
     {
       ...common,
       displayName: "unit",
-      testMatch: ["<rootDir>/{sdk,runtime,infra,handlers}/src/**/*.test.ts"],
+      testMatch: [
+        "<rootDir>/{sdk,runtime,infra,handlers}/src/**/*.test.ts",
+        "<rootDir>/runtime/create-capstan/src/**/*.test.ts",
+      ],
     },
     {
       ...common,

@@ -1,0 +1,4 @@
+import { lambdaHandler } from "@capstan/sdk/lambda";
+import { signup } from "./signup";
+
+export const handler = lambdaHandler(signup);
