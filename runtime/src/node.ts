@@ -155,7 +155,6 @@ async function startOnStores(
       api: runtime,
       host: options.host,
       port: options.ingressPort,
-      nowMs: () => (options.clock ?? systemClock).nowMs(),
     });
     servers.push(ingress);
     const adminUrl = listenUrl(options.host, admin.port);

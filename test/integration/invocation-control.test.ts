@@ -156,7 +156,18 @@ describe("invocation control", () => {
       scheduledAtMs: number;
     };
     expect(described).toMatchObject({ status: "scheduled", scheduledAtMs: Date.parse(executionTime) });
-    await env.advanceTime(9_999);
+    await env.advanceTime(5_000);
+    // A repeat with another delay, later: the answer is the first request's schedule.
+    const first = await post(`${env.ingressUrl}/Mailbox/dan/deliver/send?delay=1h`, '"x"', {
+      "idempotency-key": "d-1",
+    });
+    const original = ((await first.json()) as { executionTime: string }).executionTime;
+    await env.advanceTime(1_000);
+    const again = await post(`${env.ingressUrl}/Mailbox/dan/deliver/send?delay=10m`, '"x"', {
+      "idempotency-key": "d-1",
+    });
+    expect(await again.json()).toMatchObject({ status: "PreviouslyAccepted", executionTime: original });
+    await env.advanceTime(3_999);
     expect(await env.state("Mailbox", "bob")).toEqual({});
     await env.advanceTime(1);
     expect(await env.state("Mailbox", "bob")).toEqual({ messages: ["hi"] });

@@ -74,7 +74,17 @@ export class IngressApi {
     const effects = await this.access.append(partition, { kind: "invoke", invocation });
     const accepted = effects.find((e) => e.kind === "invocation-accepted");
     if (!accepted) throw new Error("invoke record produced no invocation-accepted effect");
-    return { invocationId: accepted.invocationId, existing: accepted.existing };
+    // The schedule as recorded (the first request's, for a repeat), read from the partition that holds
+    // the invocation: an idempotency key or workflow id maps a repeat to the same partition.
+    const scheduledAtMs =
+      invocation.notBeforeMs !== undefined || accepted.existing
+        ? (await this.access.router.view(partition).describe(accepted.invocationId))?.scheduledAtMs
+        : undefined;
+    return {
+      invocationId: accepted.invocationId,
+      existing: accepted.existing,
+      ...(scheduledAtMs !== undefined && { scheduledAtMs }),
+    };
   }
 
   async awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion> {

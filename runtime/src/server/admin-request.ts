@@ -6,9 +6,11 @@ import { MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_VALUE_BYTES, type Payload } from "
 import type { DeploymentEndpoint } from "../invoker/invoker";
 import type { InvocationStatus } from "../core/state";
 import { ApiError } from "./api-error";
+import { jsonDepthExceeds } from "./json-depth";
 import {
   DEFAULT_LIST_LIMIT,
   MAX_DEPLOYMENT_ENDPOINT_LENGTH,
+  MAX_JSON_DEPTH,
   MAX_LIST_LIMIT,
   MAX_QUERY_LENGTH,
   MAX_STATE_PATCH_KEYS,
@@ -175,10 +177,17 @@ function stateKey(k: string): string {
   return k;
 }
 
-/** State values are JSON text by default; anything else is shown as the raw string. */
+/**
+ * State values are JSON text by default; anything else — or JSON nested deeper than MAX_JSON_DEPTH,
+ * which a handler may have stored and the reply could not serialize — is shown as the raw string.
+ */
 export function decodeStateValues(state: Record<string, Payload>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(state)) {
+    if (jsonDepthExceeds(v, MAX_JSON_DEPTH)) {
+      out[k] = v;
+      continue;
+    }
     try {
       out[k] = JSON.parse(v);
     } catch {

@@ -3,7 +3,7 @@ import { startAdminServer } from "./admin-server";
 import { ApiError } from "./api-error";
 import { FakeRuntimeApi } from "./test-support/fake-runtime-api";
 import type { ServerHandle } from "./http-server";
-import { MAX_ADMIN_BODY_BYTES, MAX_LIST_LIMIT } from "./limits";
+import { MAX_ADMIN_BODY_BYTES, MAX_JSON_DEPTH, MAX_LIST_LIMIT } from "./limits";
 import type { InvocationDetail } from "./runtime-api";
 
 const TOKEN = "test-admin-token-0123456789";
@@ -272,6 +272,30 @@ describe("admin: state and SQL", () => {
       "ADMIN_STATE_VALUE_TOO_LARGE",
     ]);
     expect(await code(await send("GET", `/state/${"s".repeat(257)}/k`))).toEqual([400, "ADMIN_INVALID_NAME"]);
+  });
+
+  it("bounds JSON nesting at MAX_JSON_DEPTH (400, nothing patched) and shows deeper stored state raw", async () => {
+    const nested = (depth: number): string => "[".repeat(depth) + "]".repeat(depth);
+    // The body object and `set` take two levels.
+    const body = (depth: number): string => `{"set":{"v":${nested(depth - 2)}}}`;
+    expect((await send("PATCH", "/state/Counter/k", body(MAX_JSON_DEPTH))).status).toBe(200);
+    expect(api.patches).toHaveLength(1);
+    expect(await code(await send("PATCH", "/state/Counter/k", body(MAX_JSON_DEPTH + 1)))).toEqual([
+      400,
+      "ADMIN_JSON_TOO_DEEP",
+    ]);
+    // 10,000 levels overflowed JSON.stringify's stack: a 500 before the limit existed.
+    expect(await code(await send("PATCH", "/state/Counter/k", body(10_000)))).toEqual([
+      400,
+      "ADMIN_JSON_TOO_DEEP",
+    ]);
+    expect(api.patches).toHaveLength(1);
+    // A handler may store anything: what the reply could not serialize is shown as its text.
+    api.state.set("Counter/deep", { v: nested(10_000), ok: "[[1]]" });
+    expect(await json(await send("GET", "/state/Counter/deep"))).toEqual([
+      200,
+      { state: { v: nested(10_000), ok: [[1]] } },
+    ]);
   });
 
   it("runs queries and bounds the admin body at exactly MAX_ADMIN_BODY_BYTES", async () => {

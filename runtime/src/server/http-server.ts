@@ -5,8 +5,9 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Router } from "./router";
+import { ApiError } from "./api-error";
 import { ClientGone, sendError, type ServerLogger } from "./http-util";
-import { MAX_HTTP_HEADER_BYTES } from "./limits";
+import { MAX_HTTP_HEADER_BYTES, MAX_HTTP_HEADER_COUNT } from "./limits";
 
 export interface ServerHandle {
   /** The bound port (the ephemeral one when started with port 0). */
@@ -38,6 +39,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Serve
     res.on("error", () => abort.abort(new ClientGone()));
     req.on("error", () => abort.abort(new ClientGone()));
     try {
+      refuseUnparsable(req, router.area);
       const url = req.url ?? "/";
       const q = url.indexOf("?");
       const path = q === -1 ? url : url.slice(0, q);
@@ -51,25 +53,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Serve
     }
   };
 
-  const server = createServer({ maxHeaderSize: MAX_HTTP_HEADER_BYTES }, (req, res) => {
-    handle(req, res).catch((e: unknown) => logger.error("HTTP handler failed", { error: e }));
+  // node:http answers a request without `Host` itself, with an empty 400: `refuseUnparsable` does it in JSON.
+  const server = createServer(
+    { maxHeaderSize: MAX_HTTP_HEADER_BYTES, requireHostHeader: false },
+    (req, res) => {
+      handle(req, res).catch((e: unknown) => logger.error("HTTP handler failed", { error: e }));
+    },
+  );
+  // One line past the limit is parsed, so a request over it is seen and refused, never truncated.
+  server.maxHeadersCount = MAX_HTTP_HEADER_COUNT + 1;
+  // An `Expect` other than 100-continue: node:http would answer an empty 417 without this listener.
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    const expectation = JSON.stringify(String(req.headers.expect ?? "")).slice(0, 200);
+    sendError(
+      res,
+      new ApiError(417, `${router.area}_EXPECTATION_FAILED`, `unsupported Expect header ${expectation}`),
+      logger,
+      { ...options.errorHeaders, connection: "close" },
+    );
   });
   // A request node:http cannot parse never reaches a route: answered here, still as a JSON error.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return void socket.destroy();
-    const overflow = err.code === "HPE_HEADER_OVERFLOW";
-    const status = overflow ? 431 : 400;
-    const body = JSON.stringify(
-      overflow
-        ? {
-            code: `${router.area}_HEADERS_TOO_LARGE`,
-            message: `request line and headers over ${MAX_HTTP_HEADER_BYTES} bytes`,
-          }
-        : {
-            code: `${router.area}_BAD_REQUEST`,
-            message: `malformed HTTP request (${err.code ?? err.message})`,
-          },
-    );
+    const { status, code, message } = clientErrorReply(err);
+    const body = JSON.stringify({ code: `${router.area}_${code}`, message });
     const extra = Object.entries(options.errorHeaders ?? {}).map(([k, v]) => `${k}: ${v}\r\n`);
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
@@ -95,4 +102,32 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Serve
         server.closeAllConnections();
       })),
   };
+}
+
+/** The JSON answer to what node:http refuses before a request exists (parse errors, timeouts). */
+function clientErrorReply(err: NodeJS.ErrnoException): { status: number; code: string; message: string } {
+  if (err.code === "HPE_HEADER_OVERFLOW") {
+    return {
+      status: 431,
+      code: "HEADERS_TOO_LARGE",
+      message: `request line and headers over ${MAX_HTTP_HEADER_BYTES} bytes`,
+    };
+  }
+  if (err.code === "ERR_HTTP_REQUEST_TIMEOUT" || err.code === "ERR_HTTP_HEADERS_TIMEOUT") {
+    return { status: 408, code: "REQUEST_TIMEOUT", message: "the request was not received in time" };
+  }
+  return { status: 400, code: "BAD_REQUEST", message: `malformed HTTP request (${err.code ?? err.message})` };
+}
+
+/**
+ * What node:http lets through but a route must not see: too many header lines (the parser kept one
+ * more than the limit), or an HTTP/1.1 request without `Host` (RFC 9112 §3.2).
+ */
+function refuseUnparsable(req: IncomingMessage, area: string): void {
+  if (req.rawHeaders.length / 2 > MAX_HTTP_HEADER_COUNT) {
+    throw new ApiError(431, `${area}_HEADERS_TOO_LARGE`, `more than ${MAX_HTTP_HEADER_COUNT} header lines`);
+  }
+  if (req.httpVersion === "1.1" && req.headers.host === undefined) {
+    throw new ApiError(400, `${area}_MISSING_HOST`, "an HTTP/1.1 request needs a Host header");
+  }
 }

@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { CONTENT_TYPE_JSON } from "@capstan/sdk/protocol";
 import { ApiError, isApiError } from "./api-error";
 import { toApiError } from "./error-status";
-import { MAX_DISCARDED_BODY_BYTES } from "./limits";
+import { jsonDepthExceeds } from "./json-depth";
+import { MAX_DISCARDED_BODY_BYTES, MAX_JSON_DEPTH } from "./limits";
 import { MethodNotAllowed } from "./router";
 
 /** Where the servers report what they could not handle (500s). */
@@ -92,17 +93,25 @@ export function utf8(body: Buffer, area: string): string {
   }
 }
 
-/** Parses a JSON body (an empty body is `undefined`); 400 `${area}_BAD_JSON` otherwise. */
+/**
+ * Parses a JSON body (an empty body is `undefined`); 400 `${area}_BAD_JSON` otherwise, and 400
+ * `${area}_JSON_TOO_DEEP` when it nests deeper than MAX_JSON_DEPTH.
+ */
 export function parseJsonBody(body: Buffer, area: string): unknown {
   const text = utf8(body, area);
   if (text.trim() === "") return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new ApiError(400, `${area}_BAD_JSON`, `request body is not valid JSON: ${(e as Error).message}`, {
       cause: e,
     });
   }
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    throw new ApiError(400, `${area}_JSON_TOO_DEEP`, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return value;
 }
 
 /** True for `application/json`, `application/*+json`, with or without parameters. */

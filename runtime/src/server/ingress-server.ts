@@ -47,8 +47,6 @@ export interface IngressServerOptions {
   /** 0 = an ephemeral port, reported by the handle. */
   port: number;
   logger?: ServerLogger;
-  /** Clock for the `executionTime` of delayed sends. */
-  nowMs?: () => number;
 }
 
 type InvokeMode = "call" | "send";
@@ -63,7 +61,6 @@ type InvokeMode = "call" | "send";
  */
 export async function startIngressServer(options: IngressServerOptions): Promise<ServerHandle> {
   const { api } = options;
-  const nowMs = options.nowMs ?? Date.now;
   const router = new Router("INGRESS");
 
   const invoke = async (ctx: RouteContext, target: Target, mode: InvokeMode): Promise<void> => {
@@ -80,7 +77,7 @@ export async function startIngressServer(options: IngressServerOptions): Promise
     const headers = forwardedHeaders(ctx.req.headers);
     const body = await readBody(ctx.req, MAX_INGRESS_BODY_BYTES, "INGRESS");
     const input = inputPayload(body, ctx.req.headers["content-type"]);
-    const { invocationId, existing } = await api.submit({
+    const { invocationId, existing, scheduledAtMs } = await api.submit({
       target: validTarget,
       input,
       headers,
@@ -94,8 +91,7 @@ export async function startIngressServer(options: IngressServerOptions): Promise
         {
           invocationId,
           status: existing ? "PreviouslyAccepted" : "Accepted",
-          ...(delayMs !== undefined &&
-            delayMs > 0 && { executionTime: new Date(nowMs() + delayMs).toISOString() }),
+          ...(scheduledAtMs !== undefined && { executionTime: new Date(scheduledAtMs).toISOString() }),
         },
         { [HEADER_INVOCATION_ID]: invocationId },
       );

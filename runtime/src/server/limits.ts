@@ -35,9 +35,22 @@ export const MAX_QUERY_LENGTH = 64 * 1024;
  * `{area}_HEADERS_TOO_LARGE` from the parser.
  */
 export const MAX_HTTP_HEADER_BYTES = 64 * 1024;
+/**
+ * Header lines in one request. node:http silently drops the lines past its `maxHeadersCount` (2,000 by
+ * default), which could drop `Host` or a credential and let the rest through: the server parses one
+ * more and refuses the request (431 `{area}_HEADERS_TOO_LARGE`) when that one is there.
+ */
+export const MAX_HTTP_HEADER_COUNT = 2000;
 
 /** Queries running at once, each in its own process (sql-query-process.ts); more are refused (429). */
 export const MAX_CONCURRENT_QUERIES = 2;
+
+/**
+ * Nesting of JSON the runtime parses from outside and then walks (admin bodies, state values it shows).
+ * Deep enough for any document a person writes; far below the ~5,000 levels where JSON.stringify
+ * overflows the stack. Beyond: 400 `{area}_JSON_TOO_DEEP`.
+ */
+export const MAX_JSON_DEPTH = 128;
 
 /** Keys set or cleared by one state patch. */
 export const MAX_STATE_PATCH_KEYS = 1000;

@@ -30,6 +30,11 @@ export interface SubmitResult {
   invocationId: string;
   /** True when an idempotency key or workflow id mapped the request to an earlier invocation. */
   existing: boolean;
+  /**
+   * While the invocation waits for a delayed start: when it starts. For a repeated request, the first
+   * request's schedule (not one recomputed from this request's delay).
+   */
+  scheduledAtMs?: number;
 }
 
 export type OutputState = { ready: true; result: Completion } | { ready: false };

@@ -226,7 +226,6 @@ async function simulate(
     api: node.runtime,
     host: "127.0.0.1",
     port: 0,
-    nowMs: () => clock.nowMs(),
   });
   try {
     checks.push(await checkIdempotencyReplays(`http://127.0.0.1:${ingress.port}`, client.requests));

@@ -66,6 +66,9 @@ export class FakeRuntimeApi implements RuntimeApi {
   deployments: DeploymentInfo[] = [];
   invocations: InvocationDetail[] = [];
   state = new Map<string, Record<string, Payload>>();
+  /** The clock delayed sends are scheduled by. */
+  nowMs = Date.UTC(2030, 0, 1);
+  private readonly scheduledAtMs = new Map<string, number>();
   health_: HealthInfo = { status: "ok", partitions: 4, version: "0.1.0" };
   readonly readinessGates = new ReadinessGates();
   /** `service/handler` → the result, completing the invocation as soon as it is submitted. */
@@ -134,15 +137,24 @@ export class FakeRuntimeApi implements RuntimeApi {
           ? `idem/${target.service}/${target.key ?? ""}/${target.handler}/${request.idempotencyKey}`
           : undefined;
     const previous = dedupKey === undefined ? undefined : this.idempotency.get(dedupKey);
-    if (previous !== undefined) return { invocationId: previous, existing: true };
+    if (previous !== undefined) {
+      const scheduledAtMs = this.scheduledAtMs.get(previous);
+      return {
+        invocationId: previous,
+        existing: true,
+        ...(scheduledAtMs !== undefined && { scheduledAtMs }),
+      };
+    }
     const invocationId = this.newId();
+    if (request.delayMs !== undefined) this.scheduledAtMs.set(invocationId, this.nowMs + request.delayMs);
     if (dedupKey !== undefined) this.idempotency.set(dedupKey, invocationId);
     if (service.kind === "workflow" && target.handler === "run") {
       this.workflows.set(`${target.service}/${target.key}`, invocationId);
     }
     const handler = this.handlers.get(`${target.service}/${target.handler}`);
     if (handler !== undefined) this.complete(invocationId, handler(request.input));
-    return { invocationId, existing: false };
+    const scheduledAtMs = this.scheduledAtMs.get(invocationId);
+    return { invocationId, existing: false, ...(scheduledAtMs !== undefined && { scheduledAtMs }) };
   }
 
   awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion> {
