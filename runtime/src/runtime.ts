@@ -45,7 +45,6 @@ import type {
   InvocationFilter,
   InvocationSummary,
   OutputState,
-  QueryResult,
   RuntimeApi,
   ServiceInfo,
   StatePatch,
@@ -294,7 +293,7 @@ export class Runtime implements RuntimeApi {
   async restartAsNew(invocationId: string): Promise<SubmitResult> {
     return this.submit(restartRequest(await this.admin.invocation(invocationId)));
   }
-  query(sql: string): Promise<QueryResult> {
+  query(sql: string): Promise<string> {
     return this.admin.query(sql);
   }
   health(): HealthInfo {

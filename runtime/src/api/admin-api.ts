@@ -7,7 +7,7 @@ import type { Clock } from "../core/clock";
 import type { Invocation, InvocationStatus } from "../core/state";
 import { resumeDeployment } from "../invocation/resume-deployment";
 import { partitionOfTarget } from "../core/partitioning";
-import { buildQueryViews } from "../invocation/query-views";
+import { queryViewChunks } from "../invocation/query-views";
 import type { DeploymentEndpoint, Invoker } from "../invoker/invoker";
 import type { CommitStats } from "../partition/local-partition-router";
 import { type DeploymentRegistry, toDeploymentInfo } from "../registry/deployment-registry";
@@ -20,7 +20,6 @@ import type {
   InvocationDetail,
   InvocationFilter,
   InvocationSummary,
-  QueryResult,
   ResumeOptions,
   ResumeResult,
   ServiceInfo,
@@ -152,8 +151,9 @@ export class AdminApi {
     await this.access.append(p, { kind: "patch-state", service, key, ...patch });
   }
 
-  async query(sql: string): Promise<QueryResult> {
-    return runQueryInProcess(sql, await buildQueryViews(this.access.router));
+  /** The QueryResult as JSON text (built and bounded in the query's own process). */
+  async query(sql: string): Promise<string> {
+    return runQueryInProcess(sql, (tables) => queryViewChunks(this.access.router, tables));
   }
 
   /** `status`: the runtime's lifecycle; a stopped partition turns "ok" into "failed" with the reason. */

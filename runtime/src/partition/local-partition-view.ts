@@ -10,7 +10,14 @@ import { timerIds } from "../core/timers";
 import { summarize } from "../invocation/summarize";
 import type { InvocationDetail, InvocationFilter, InvocationSummary } from "../server/runtime-api";
 import { MAX_LIST_LIMIT } from "../server/limits";
-import { invocationRow, journalRows, stateRows, type SqlViews } from "../server/sql-schema";
+import {
+  invocationRow,
+  journalRows,
+  stateRows,
+  type Row,
+  type SqlTable,
+  type ViewChunk,
+} from "../server/sql-schema";
 import type { PartitionStateHandle } from "../storage/partition-state-store";
 import type { PartitionView } from "./partition-router";
 
@@ -78,32 +85,46 @@ export class LocalPartitionView implements PartitionView {
   }
 
   /**
-   * Walks the store page by page (SQL_ROWS_PAGE per read), so no single read copies the partition's
-   * state; the rows themselves are all built (issue 13 §5: queries over the stores' own tables).
+   * The named tables' rows, `chunkRows` at a time, read lazily: the store is walked page by page
+   * (SQL_ROWS_PAGE per read) while the chunks are consumed, so neither a read nor the rows held at
+   * once grow with the partition.
    */
-  async sqlRows(): Promise<SqlViews> {
+  async *sqlRows(tables: ReadonlySet<SqlTable>, chunkRows: number): AsyncGenerator<ViewChunk> {
+    for (const table of tables) {
+      let rows: Row[] = [];
+      for (const row of this.tableRows(table)) {
+        rows.push(row);
+        if (rows.length === chunkRows) {
+          yield { table, rows };
+          rows = [];
+        }
+      }
+      if (rows.length > 0) yield { table, rows };
+    }
+  }
+
+  private *tableRows(table: SqlTable): Generator<Row> {
     const state = this.state();
-    const views: SqlViews = { invocations: [], journal: [], state: [] };
+    if (table === "state") {
+      for (let after: string | undefined; ;) {
+        const page = state.objectStatesPage(after, SQL_ROWS_PAGE);
+        for (const [objKey, values] of page) {
+          const slash = objKey.indexOf("/");
+          yield* stateRows(objKey.slice(0, slash), objKey.slice(slash + 1), Object.fromEntries(values));
+        }
+        if (page.length < SQL_ROWS_PAGE) return;
+        after = page[page.length - 1]![0];
+      }
+    }
     for (let after: InvocationId | undefined; ;) {
       const page = state.invocationsPage(after, SQL_ROWS_PAGE);
       for (const inv of page) {
-        views.invocations.push(invocationRow(this.summary(inv)));
-        for (const row of journalRows(inv.id, inv.journal)) views.journal.push(row);
+        if (table === "invocations") yield invocationRow(this.summary(inv));
+        else yield* journalRows(inv.id, inv.journal);
       }
-      if (page.length < SQL_ROWS_PAGE) break;
+      if (page.length < SQL_ROWS_PAGE) return;
       after = page[page.length - 1]!.id;
     }
-    for (let after: string | undefined; ;) {
-      const page = state.objectStatesPage(after, SQL_ROWS_PAGE);
-      for (const [objKey, values] of page) {
-        const slash = objKey.indexOf("/");
-        const rows = stateRows(objKey.slice(0, slash), objKey.slice(slash + 1), Object.fromEntries(values));
-        for (const row of rows) views.state.push(row);
-      }
-      if (page.length < SQL_ROWS_PAGE) break;
-      after = page[page.length - 1]![0];
-    }
-    return views;
   }
 
   private summary(inv: Invocation): InvocationSummary {

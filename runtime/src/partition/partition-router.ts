@@ -11,7 +11,7 @@ import type { Payload, Target } from "@capstan/sdk/protocol";
 import type { Effect } from "../core/effects";
 import type { Invocation, InvocationStatus } from "../core/state";
 import type { InvocationDetail, InvocationFilter, InvocationSummary } from "../server/runtime-api";
-import type { SqlViews } from "../server/sql-schema";
+import type { SqlTable, ViewChunk } from "../server/sql-schema";
 import type { AppendSource, RecordInput } from "./partition-processor";
 
 /** What a partition says about itself. */
@@ -37,8 +37,11 @@ export interface PartitionView {
   idempotentInvocation(target: Target, idempotencyKey: string): Promise<string | undefined>;
   /** The invocation of a workflow's `run` for this workflow id. */
   workflowInvocation(service: string, workflowId: string): Promise<string | undefined>;
-  /** The rows of the read-only SQL tables this partition contributes. */
-  sqlRows(): Promise<SqlViews>;
+  /**
+   * The rows this partition contributes to the named read-only SQL tables, at most `chunkRows` per
+   * chunk, read lazily as the chunks are consumed (a query streams them; it never holds them all).
+   */
+  sqlRows(tables: ReadonlySet<SqlTable>, chunkRows: number): AsyncIterable<ViewChunk>;
 }
 
 export interface PartitionRouter {

@@ -3,7 +3,7 @@
  * web console (/ui). Only translates HTTP to RuntimeApi calls and back. The SDK's checkpoint endpoint
  * has its own listener (checkpoint-server.ts), so handlers that reach it cannot reach admin.
  */
-import { isInvocationId } from "@capstan/sdk/protocol";
+import { CONTENT_TYPE_JSON, isInvocationId } from "@capstan/sdk/protocol";
 import { ApiError } from "./api-error";
 import {
   decodeStateValues,
@@ -155,7 +155,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
       sendJson(ctx.res, 200, { state: decodeStateValues(await api.getState(service, key)) });
     })
     .on("POST", "/query", async (ctx) =>
-      sendJson(ctx.res, 200, await api.query(parseQueryBody(await jsonBody(ctx)))),
+      sendRaw(ctx.res, 200, await api.query(parseQueryBody(await jsonBody(ctx))), CONTENT_TYPE_JSON),
     );
 
   addConsoleRoutes(router, options.consoleDir);

@@ -6,7 +6,7 @@ export type { AdminServerOptions } from "./admin-server";
 export type { ServerHandle } from "./http-server";
 export type { ServerLogger } from "./http-util";
 export { parseDelayMs } from "./delay";
-export { runReadOnlyQuery, DEFAULT_QUERY_LIMITS } from "./sql-query";
+export { runReadOnlyQuery, DEFAULT_QUERY_LIMITS, referencedTables } from "./sql-query";
 export type { QueryLimits } from "./sql-query";
 export {
   INVOCATIONS_COLUMNS,
@@ -17,7 +17,7 @@ export {
   journalRows,
   stateRows,
 } from "./sql-schema";
-export type { Row, SqlValue, SqlViews, InvocationRow, JournalRow, StateRow } from "./sql-schema";
+export type { Row, SqlTable, SqlValue, SqlViews, InvocationRow, JournalRow, StateRow } from "./sql-schema";
 export {
   MAX_INGRESS_BODY_BYTES,
   MAX_ADMIN_BODY_BYTES,
@@ -29,6 +29,10 @@ export {
   MAX_QUERY_ROWS,
   MAX_QUERY_MS,
   MAX_QUERY_LENGTH,
+  MAX_QUERY_RESULT_BYTES,
+  MAX_QUERY_MEMORY_BYTES,
+  MAX_JSON_DEPTH,
+  MAX_HTTP_HEADER_COUNT,
   MAX_STATE_PATCH_KEYS,
   MAX_DEPLOYMENT_ENDPOINT_LENGTH,
 } from "./limits";

@@ -30,6 +30,16 @@ export const MAX_QUERY_ROWS = 1000;
 export const MAX_QUERY_MS = 5_000;
 export const MAX_QUERY_LENGTH = 64 * 1024;
 /**
+ * The JSON text of one query's result (400 ADMIN_QUERY_RESULT_TOO_LARGE beyond). A 540 MB result
+ * once stalled the event loop while it was serialized; now the query's process builds the text and
+ * stops at this bound, and the runtime forwards it as it is.
+ */
+export const MAX_QUERY_RESULT_BYTES = 8 * 1024 * 1024;
+/** SQLite's heap in a query's process: its tables plus the statement's work (400 ADMIN_QUERY_TOO_LARGE). */
+export const MAX_QUERY_MEMORY_BYTES = 512 * 1024 * 1024;
+/** Rows per message while the runtime streams the tables to a query's process, a turn between each. */
+export const QUERY_ROWS_PER_CHUNK = 500;
+/**
  * Request line and headers node:http parses before a route sees them (its default is 16 KiB, the same
  * as MAX_HEADERS_BYTES, so the ingress's own 431 with its code could never answer). Beyond: 431
  * `{area}_HEADERS_TOO_LARGE` from the parser.

@@ -172,7 +172,8 @@ export interface RuntimeApi {
   restartAsNew(invocationId: string): Promise<SubmitResult>;
   getState(service: string, key: string): Promise<Record<string, Payload>>;
   patchState(service: string, key: string, patch: StatePatch): Promise<void>;
-  query(sql: string): Promise<QueryResult>;
+  /** The QueryResult as JSON text, built and bounded in the query's own process. */
+  query(sql: string): Promise<string>;
   health(): HealthInfo;
   /** Ready to serve requests: partitions lead and nothing outside the runtime holds it back. */
   readiness(): ReadinessInfo;

@@ -35,6 +35,14 @@ export const SQL_TABLES = {
   state: STATE_COLUMNS,
 } as const;
 
+export type SqlTable = keyof typeof SQL_TABLES;
+
+/** Rows of one table, a chunk at a time (what a query's process is streamed). */
+export interface ViewChunk {
+  table: SqlTable;
+  rows: Row[];
+}
+
 export type InvocationRow = Record<(typeof INVOCATIONS_COLUMNS)[number], SqlValue>;
 export type JournalRow = Record<(typeof JOURNAL_COLUMNS)[number], SqlValue>;
 export type StateRow = Record<(typeof STATE_COLUMNS)[number], SqlValue>;

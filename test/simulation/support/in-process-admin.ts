@@ -4,6 +4,7 @@ import { decodeStateValues } from "../../../runtime/src/server/admin-request";
 import type {
   InvocationDetail,
   InvocationSummary,
+  QueryResult,
   RuntimeApi,
 } from "../../../runtime/src/server/runtime-api";
 import type { AdminReads } from "../../chaos/support/admin-client";
@@ -27,7 +28,7 @@ export class InProcessAdmin implements AdminReads {
   }
 
   async query(sql: string): Promise<unknown[][]> {
-    const result = await this.api.query(sql);
+    const result = JSON.parse(await this.api.query(sql)) as QueryResult;
     if (result.truncated) throw new Error(`query ${sql} was truncated`);
     return result.rows;
   }

@@ -304,10 +304,10 @@ export class FakeRuntimeApi implements RuntimeApi {
     this.state.set(`${service}/${key}`, current);
   }
 
-  async query(sql: string): Promise<QueryResult> {
+  async query(sql: string): Promise<string> {
     this.maybeFail();
     this.queries.push(sql);
-    return this.queryResult;
+    return JSON.stringify(this.queryResult);
   }
 
   health(): HealthInfo {
