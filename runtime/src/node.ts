@@ -17,6 +17,8 @@ import { startCheckpointServer } from "./server/checkpoint-server";
 import { loadNodeCredentials, type NodeCredentials } from "./security/node-credentials";
 import { startIngressServer } from "./server/ingress-server";
 import { listenUrl } from "./server/listen-url";
+import { apiKeyVerifier, type IngressVerifier } from "./server/ingress-auth";
+import type { RegistrationAllowList } from "./server/registration-allow";
 import type { ServerHandle } from "./server/http-server";
 import { lockDataDir, type DataDirLock } from "./storage/data-dir-lock";
 import type { LogStore } from "./storage/log-store";
@@ -51,6 +53,12 @@ export interface RuntimeNodeOptions {
   log?: Log;
   /** Spans, logs and counters (its log wins over `log`); its owner shuts it down (flushes spans). */
   telemetry?: Telemetry;
+  /** Caller headers the ingress never stores, besides the built-in credential headers. */
+  sensitiveHeaders?: readonly string[];
+  /** Ingress authentication; absent: none (loopback only by default). */
+  ingressVerifier?: IngressVerifier;
+  /** Deployments the admin API may register; default DEFAULT_REGISTRATION_ALLOW. */
+  registrationAllow?: RegistrationAllowList;
   /**
    * The data directory's lock, when the caller took it already (`capstan dev` does, before it builds
    * into the directory) and releases it itself. Absent: the node takes it, and releases it on close.
@@ -143,6 +151,7 @@ async function startOnStores(
       host: options.host,
       port: options.adminPort,
       adminToken: credentials.adminToken,
+      ...(options.registrationAllow !== undefined && { registrationAllow: options.registrationAllow }),
     });
     servers.push(admin);
     const checkpoint = await startCheckpointServer({
@@ -155,6 +164,8 @@ async function startOnStores(
       api: runtime,
       host: options.host,
       port: options.ingressPort,
+      ...(options.sensitiveHeaders !== undefined && { sensitiveHeaders: options.sensitiveHeaders }),
+      ...(options.ingressVerifier !== undefined && { verifier: options.ingressVerifier }),
     });
     servers.push(ingress);
     const adminUrl = listenUrl(options.host, admin.port);
@@ -235,6 +246,9 @@ export async function startRuntimeNodeFromConfig(
         telemetry,
         ...(dataDirLock !== undefined && { dataDirLock }),
         ...(options.notReady !== undefined && { notReady: options.notReady }),
+        sensitiveHeaders: config.sensitiveHeaders,
+        ...(config.ingressApiKeys.length > 0 && { ingressVerifier: apiKeyVerifier(config.ingressApiKeys) }),
+        registrationAllow: config.registrationAllow,
       }),
     );
   } catch (e) {

@@ -25,6 +25,7 @@ import type {
   ServiceInfo,
   StatePatch,
 } from "../server/runtime-api";
+import { withoutSensitive } from "../server/sensitive-headers";
 import { runQueryInProcess } from "../server/sql-query-process";
 import type { PartitionAccess } from "./partition-access";
 
@@ -102,7 +103,9 @@ export class AdminApi {
     } catch {
       return undefined;
     }
-    return this.access.router.view(located.p).describe(located.id);
+    const detail = await this.access.router.view(located.p).describe(located.id);
+    // The ingress no longer stores them; invocations recorded before it did may still hold some.
+    return detail === undefined ? undefined : { ...detail, headers: withoutSensitive(detail.headers) };
   }
 
   async invocationAction(invocationId: string, action: InvocationAction): Promise<void> {

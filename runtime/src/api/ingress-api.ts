@@ -15,7 +15,7 @@ import { formatNewInvocationId, partitionOfTarget } from "../core/partitioning";
 import { randomHex, randomUint16 } from "../invocation/random-pool";
 import { resolveTarget, toNewInvocation } from "../invocation/target-resolution";
 import type { Waiters } from "../invocation/waiters";
-import type { DeploymentRegistry } from "../registry/deployment-registry";
+import { isIngressPrivate, type DeploymentRegistry } from "../registry/deployment-registry";
 import { RuntimeError } from "../runtime-error";
 import type { OutputState, SubmitRequest, SubmitResult } from "../server/runtime-api";
 import type { Telemetry } from "../telemetry/telemetry";
@@ -54,6 +54,12 @@ export class IngressApi {
     trace: InvocationTrace | undefined,
   ): Promise<SubmitResult> {
     const resolved = resolveTarget(this.registry, request.target);
+    if (isIngressPrivate(resolved.service, resolved.handler)) {
+      throw new RuntimeError(
+        "INGRESS_HANDLER_PRIVATE",
+        `${request.target.service}/${request.target.handler} is private: only other handlers may call it`,
+      );
+    }
     const partitions = this.access.router.partitions;
     const partition =
       partitionOfTarget(request.target, request.idempotencyKey, partitions) ?? randomUint16() % partitions;

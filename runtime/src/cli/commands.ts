@@ -83,14 +83,17 @@ const services: Command = async (ctx, args) => {
       name: string;
       kind: string;
       deploymentId: string;
-      handlers: Array<{ name: string; kind: string }>;
+      handlers: Array<{ name: string; kind: string; ingressPrivate?: boolean }>;
     }>;
   };
+  // A private handler is marked, so `services list` shows what the ingress will refuse.
+  const handlerName = (h: { name: string; ingressPrivate?: boolean }): string =>
+    h.ingressPrivate === true ? `${h.name} (private)` : h.name;
   if (sub === "list") {
     print(ctx, r, () =>
       table(
         ["service", "kind", "handlers", "deployment"],
-        r.services.map((s) => [s.name, s.kind, s.handlers.map((h) => h.name).join(","), s.deploymentId]),
+        r.services.map((s) => [s.name, s.kind, s.handlers.map(handlerName).join(","), s.deploymentId]),
       ),
     );
   } else if (sub === "describe") {
@@ -103,8 +106,8 @@ const services: Command = async (ctx, args) => {
       () =>
         `${s.name} (${s.kind}) on ${s.deploymentId}\n` +
         table(
-          ["handler", "kind"],
-          s.handlers.map((h) => [h.name, h.kind]),
+          ["handler", "kind", "ingress"],
+          s.handlers.map((h) => [h.name, h.kind, h.ingressPrivate === true ? "private" : "public"]),
         ),
     );
   } else throw new UsageError(`unknown services subcommand ${sub}`);

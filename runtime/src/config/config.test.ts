@@ -10,7 +10,9 @@ import {
   loadCliConfig,
   MAX_PARTITIONS,
   MIN_ADMIN_TOKEN_LENGTH,
+  MIN_INGRESS_API_KEY_LENGTH,
 } from "./config";
+import { DEFAULT_REGISTRATION_ALLOW } from "../server/registration-allow";
 
 const load = (env: NodeJS.ProcessEnv): ReturnType<typeof loadConfig> => loadConfig({}, env, "/repo");
 
@@ -108,6 +110,33 @@ describe("loadConfig", () => {
     expect(load({ CAPSTAN_PARTITIONS: String(MAX_PARTITIONS) }).partitions).toBe(MAX_PARTITIONS);
     expect(() => load({ CAPSTAN_PARTITIONS: String(MAX_PARTITIONS + 1) })).toThrow(/CAPSTAN_PARTITIONS/);
     expect(() => load({ CAPSTAN_PARTITIONS: "0" })).toThrow(ConfigError);
+  });
+
+  test("ingress keys, sensitive headers and the registration allow-list; a short key is refused unnamed", () => {
+    const defaults = load({});
+    expect(defaults.ingressApiKeys).toEqual([]);
+    expect(defaults.sensitiveHeaders).toEqual([]);
+    expect(defaults.registrationAllow.entries).toEqual(DEFAULT_REGISTRATION_ALLOW);
+    const atLimit = "k".repeat(MIN_INGRESS_API_KEY_LENGTH);
+    const c = load({
+      CAPSTAN_INGRESS_API_KEYS: ` ${atLimit}, ${atLimit}2 `,
+      CAPSTAN_SENSITIVE_HEADERS: "X-Session, x-tenant-token",
+      CAPSTAN_REGISTRATION_ALLOW: "https://*.internal, lambda:shop-*",
+    });
+    expect(c.ingressApiKeys).toEqual([atLimit, `${atLimit}2`]);
+    expect(c.sensitiveHeaders).toEqual(["x-session", "x-tenant-token"]);
+    expect(c.registrationAllow.entries).toEqual(["https://*.internal", "lambda:shop-*"]);
+    const short = "s".repeat(MIN_INGRESS_API_KEY_LENGTH - 1);
+    expect(() => load({ CAPSTAN_INGRESS_API_KEYS: short })).toThrow(ConfigError);
+    let message = "";
+    try {
+      load({ CAPSTAN_INGRESS_API_KEYS: `${atLimit},${short}` });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/CAPSTAN_INGRESS_API_KEYS: key 2/);
+    expect(message).not.toContain(short);
+    expect(() => load({ CAPSTAN_REGISTRATION_ALLOW: "ftp://x" })).toThrow(/CAPSTAN_REGISTRATION_ALLOW/);
   });
 
   test("flags override the environment", () => {

@@ -9,6 +9,11 @@ import { MIN_ATTEMPT_KEY_BYTES } from "../security/attempt-credentials";
 import { readSecret } from "../security/key-files";
 import { ADMIN_TOKEN_FILE, type ConfiguredSecrets } from "../security/node-credentials";
 import {
+  DEFAULT_REGISTRATION_ALLOW,
+  parseRegistrationAllow,
+  type RegistrationAllowList,
+} from "../server/registration-allow";
+import {
   DEFAULT_MAX_QUEUED_PER_FUNCTION,
   DEFAULT_MAX_WORKERS_PER_FUNCTION,
 } from "../lambda-local/lambda-limits";
@@ -50,6 +55,12 @@ export interface RuntimeConfig {
   store: StoreConfig;
   /** This node's name in fences and membership (CAPSTAN_NODE_ID); default: one per process start. */
   nodeId: string | undefined;
+  /** Caller headers never stored nor forwarded to handlers, besides the built-in credential headers. */
+  sensitiveHeaders: string[];
+  /** Keys the ingress accepts (`Authorization: Bearer` or `x-api-key`); empty = no authentication. */
+  ingressApiKeys: string[];
+  /** Deployments the admin API may register. */
+  registrationAllow: RegistrationAllowList;
 }
 
 /** `CAPSTAN_STORE`: `sqlite` (default, one node, `CAPSTAN_DATA_DIR`) or `dynamodb` (log in DynamoDB, snapshots in S3). */
@@ -82,6 +93,9 @@ export const DEFAULT_COMPLETED_RETENTION_MS = 3_600_000;
 export const DEFAULT_SERVICE_NAME = "capstan";
 /** The OTLP encodings the runtime can send (`@opentelemetry/exporter-trace-otlp-http`). */
 const OTLP_PROTOCOLS = ["http/json"];
+
+/** An ingress API key shorter than this is refused: it would be guessable. */
+export const MIN_INGRESS_API_KEY_LENGTH = 16;
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -190,6 +204,37 @@ function nodeId(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
+/** A comma-separated list; empty entries dropped. */
+function list(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+function ingressApiKeys(env: NodeJS.ProcessEnv): string[] {
+  const keys = list(env, "CAPSTAN_INGRESS_API_KEYS") ?? [];
+  // The keys themselves never appear in the message: it reaches logs.
+  keys.forEach((k, i) => {
+    if (k.length < MIN_INGRESS_API_KEY_LENGTH || /\s/.test(k)) {
+      throw new ConfigError(
+        `CAPSTAN_INGRESS_API_KEYS: key ${i + 1} must be at least ${MIN_INGRESS_API_KEY_LENGTH} characters without spaces`,
+      );
+    }
+  });
+  return keys;
+}
+
+function registrationAllow(env: NodeJS.ProcessEnv): RegistrationAllowList {
+  try {
+    return parseRegistrationAllow(list(env, "CAPSTAN_REGISTRATION_ALLOW") ?? DEFAULT_REGISTRATION_ALLOW);
+  } catch (e) {
+    throw new ConfigError(`CAPSTAN_REGISTRATION_ALLOW: ${(e as Error).message}`);
+  }
+}
+
 export function loadConfig(
   overrides: NodeJS.ProcessEnv = {},
   env: NodeJS.ProcessEnv = { ...process.env, ...overrides },
@@ -232,6 +277,9 @@ export function loadConfig(
     lambdaMaxQueued: int(env, "CAPSTAN_LAMBDA_MAX_QUEUED", DEFAULT_MAX_QUEUED_PER_FUNCTION, 0, 100_000),
     store: storeConfig(env),
     nodeId: nodeId(env),
+    sensitiveHeaders: (list(env, "CAPSTAN_SENSITIVE_HEADERS") ?? []).map((h) => h.toLowerCase()),
+    ingressApiKeys: ingressApiKeys(env),
+    registrationAllow: registrationAllow(env),
   };
 }
 

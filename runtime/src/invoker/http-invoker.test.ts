@@ -127,6 +127,28 @@ describe("HttpInvoker", () => {
     expect(byTimeout.message).toContain("10 ms");
   });
 
+  it("never follows a redirect: the registered endpoint answers itself or the request fails", async () => {
+    const elsewhere = new TestServer();
+    const target = await elsewhere.start();
+    elsewhere.handler = (_req, res) => json(res, 200, discoveryResponse);
+    const outcomes: unknown[] = [];
+    try {
+      for (const status of [303, 307]) {
+        server.handler = (_req, res) => res.writeHead(status, { location: `${target}/discover` }).end();
+        const discovery = await invoker.discover(endpoint, discoverRequest, never).catch((e: unknown) => e);
+        const invoke = await invoker.invoke(endpoint, invokeRequest(), never).catch((e: unknown) => e);
+        outcomes.push([status, discovery instanceof InvokeError, invoke instanceof InvokeError]);
+      }
+    } finally {
+      await elsewhere.stop();
+    }
+    expect(outcomes).toEqual([
+      [303, true, true],
+      [307, true, true],
+    ]);
+    expect(elsewhere.received).toEqual([]);
+  });
+
   it("reports a refused connection as a retryable network error and a full queue as throttling", async () => {
     const closed = new TestServer();
     const url = await closed.start();

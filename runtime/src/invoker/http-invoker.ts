@@ -91,6 +91,9 @@ export class HttpInvoker implements Invoker {
           headers: { "content-type": CONTENT_TYPE_JSON, accept: CONTENT_TYPE_JSON },
           body,
           signal: attemptSignal,
+          // A deployment answers itself: a redirect would send journal and state (or discovery, which
+          // registration allow-listed for this URL only) to an endpoint nobody registered.
+          redirect: "manual",
         });
         if (!response.ok) {
           const text = (await readBody(response, MAX_FAILURE_DETAIL_LENGTH, "truncate")).toString("utf8");

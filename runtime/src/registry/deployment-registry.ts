@@ -111,7 +111,12 @@ export class DeploymentRegistry {
         name,
         kind: s.kind,
         deploymentId: d.id,
-        handlers: s.handlers.map((h) => ({ name: h.name, kind: h.kind })),
+        ...(s.options?.ingressPrivate === true && { ingressPrivate: true }),
+        handlers: s.handlers.map((h) => ({
+          name: h.name,
+          kind: h.kind,
+          ...(isIngressPrivate(s, h) && { ingressPrivate: true }),
+        })),
       };
     });
   }
@@ -134,6 +139,14 @@ export class DeploymentRegistry {
     const byAge = [...this.deployments.values()].sort((a, b) => servedSince(a) - servedSince(b));
     for (const d of byAge) for (const s of d.services) this.services.set(s.name, d);
   }
+}
+
+/** A handler's own `ingressPrivate` wins over its service's. */
+export function isIngressPrivate(
+  service: ServiceDescription,
+  handler: ServiceDescription["handlers"][number],
+): boolean {
+  return (handler.options?.ingressPrivate ?? service.options?.ingressPrivate) === true;
 }
 
 export function toDeploymentInfo(d: Deployment): DeploymentInfo {

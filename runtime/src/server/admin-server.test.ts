@@ -2,6 +2,7 @@ import { CHECKPOINT_PATH, MAX_VALUE_BYTES } from "@capstan/sdk/protocol";
 import { startAdminServer } from "./admin-server";
 import { ApiError } from "./api-error";
 import { FakeRuntimeApi } from "./test-support/fake-runtime-api";
+import { parseRegistrationAllow } from "./registration-allow";
 import type { ServerHandle } from "./http-server";
 import { MAX_ADMIN_BODY_BYTES, MAX_JSON_DEPTH, MAX_LIST_LIMIT } from "./limits";
 import type { InvocationDetail } from "./runtime-api";
@@ -149,6 +150,34 @@ describe("admin: health, metrics, deployments, services", () => {
     ]);
     expect(await code(await send("POST", "/deployments", "{"))).toEqual([400, "ADMIN_BAD_JSON"]);
     expect(await code(await send("POST", "/deployments", "[]"))).toEqual([400, "ADMIN_INVALID_BODY"]);
+  });
+
+  it("registers only allow-listed deployments (403, never contacted); loopback and Lambda by default", async () => {
+    for (const uri of ["http://elsewhere:9080", "http://169.254.169.254", "https://127.0.0.1:9080"]) {
+      expect(await code(await send("POST", "/deployments", { uri, force: true }))).toEqual([
+        403,
+        "ADMIN_DEPLOYMENT_NOT_ALLOWED",
+      ]);
+    }
+    expect(api.registrations).toEqual([]);
+    expect((await send("POST", "/deployments", { uri: "http://127.0.0.1:9080" })).status).toBe(201);
+    await server.close();
+    server = await startAdminServer({
+      api,
+      host: "127.0.0.1",
+      port: 0,
+      registrationAllow: parseRegistrationAllow(["https://*.svc.internal"]),
+    });
+    url = `http://127.0.0.1:${server.port}`;
+    expect((await send("POST", "/deployments", { uri: "https://orders.svc.internal" })).status).toBe(201);
+    expect(await code(await send("POST", "/deployments", { arn: "checkout:3" }))).toEqual([
+      403,
+      "ADMIN_DEPLOYMENT_NOT_ALLOWED",
+    ]);
+    expect(api.registrations.map((r) => r.endpoint)).toEqual([
+      { kind: "http", url: "http://127.0.0.1:9080" },
+      { kind: "http", url: "https://orders.svc.internal" },
+    ]);
   });
 
   it("lists and describes services", async () => {

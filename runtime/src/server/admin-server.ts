@@ -20,6 +20,12 @@ import { addConsoleRoutes } from "./console-assets";
 import { startHttpServer, type ServerHandle } from "./http-server";
 import { consoleLogger, parseJsonBody, readBody, sendJson, sendRaw, type ServerLogger } from "./http-util";
 import { MAX_ADMIN_BODY_BYTES } from "./limits";
+import {
+  DEFAULT_REGISTRATION_ALLOW,
+  isRegistrationAllowed,
+  parseRegistrationAllow,
+  type RegistrationAllowList,
+} from "./registration-allow";
 import { Router, type RouteContext } from "./router";
 import { requireAdminToken } from "../security/admin-auth";
 import type { InvocationAction, RuntimeApi } from "./runtime-api";
@@ -40,6 +46,8 @@ export interface AdminServerOptions {
   logger?: ServerLogger;
   /** The built web console (served at /ui); defaults to dist/console beside the compiled server. */
   consoleDir?: string;
+  /** Deployments `POST /deployments` may register; default DEFAULT_REGISTRATION_ALLOW. */
+  registrationAllow?: RegistrationAllowList;
 }
 
 /**
@@ -53,6 +61,7 @@ export interface AdminServerOptions {
 export async function startAdminServer(options: AdminServerOptions): Promise<ServerHandle> {
   const { api } = options;
   const router = new Router("ADMIN");
+  const allow = options.registrationAllow ?? parseRegistrationAllow(DEFAULT_REGISTRATION_ALLOW);
 
   const jsonBody = async (ctx: RouteContext): Promise<unknown> =>
     parseJsonBody(await readBody(ctx.req, MAX_ADMIN_BODY_BYTES, "ADMIN"), "ADMIN");
@@ -83,6 +92,14 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
     .on("GET", "/metrics", async ({ res }) => sendRaw(res, 200, await api.metrics(), METRICS_CONTENT_TYPE))
     .on("POST", "/deployments", async (ctx) => {
       const { endpoint, force } = parseRegisterDeployment(await jsonBody(ctx));
+      // Before discovery: a refused endpoint is never contacted.
+      if (!isRegistrationAllowed(allow, endpoint)) {
+        throw new ApiError(
+          403,
+          "ADMIN_DEPLOYMENT_NOT_ALLOWED",
+          `${endpoint.kind === "http" ? endpoint.url : endpoint.arn} is not in CAPSTAN_REGISTRATION_ALLOW (${allow.entries.join(", ")})`,
+        );
+      }
       sendJson(ctx.res, 201, await api.registerDeployment(endpoint, { force }));
     })
     .on("GET", "/deployments", async ({ res }) =>

@@ -23,8 +23,11 @@ export interface HttpServerOptions {
   logger: ServerLogger;
   /** Headers added to every error response (e.g. Restate's `x-restate-error-source`). */
   errorHeaders?: Record<string, string>;
-  /** Runs before routing; throws ApiError (e.g. 401) to refuse the request whatever its path. */
-  authorize?: (req: IncomingMessage, method: string, path: string) => void;
+  /**
+   * Runs before routing; throws ApiError (e.g. 401) to refuse the request whatever its path, so an
+   * unauthenticated request learns nothing about which routes exist. May be async (a verifier).
+   */
+  authorize?: (req: IncomingMessage, method: string, path: string) => void | Promise<void>;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<ServerHandle> {
@@ -44,7 +47,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Serve
       const q = url.indexOf("?");
       const path = q === -1 ? url : url.slice(0, q);
       const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
-      options.authorize?.(req, req.method ?? "GET", path);
+      await options.authorize?.(req, req.method ?? "GET", path);
       const { handler, params } = router.match(req.method ?? "GET", path);
       await handler({ req, res, params, query, signal: abort.signal });
     } catch (e) {

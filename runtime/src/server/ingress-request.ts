@@ -16,6 +16,7 @@ import {
 import { ApiError } from "./api-error";
 import { parseDelayMs } from "./delay";
 import { isJsonContentType, utf8 } from "./http-util";
+import { sensitiveHeaders } from "./sensitive-headers";
 
 /**
  * Never forwarded to the handler: hop-by-hop headers (RFC 9110 §7.6.1), framing, and the ones the
@@ -81,8 +82,14 @@ export function idempotencyKeyOf(headers: IncomingHttpHeaders): string | undefin
   return value;
 }
 
-/** Headers handed to the handler, bounded by MAX_HEADERS and MAX_HEADERS_BYTES (431 beyond). */
-export function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+/**
+ * Headers handed to the handler, bounded by MAX_HEADERS and MAX_HEADERS_BYTES (431 beyond), without
+ * the `sensitive` ones (sensitive-headers.ts: they would be stored with the invocation).
+ */
+export function forwardedHeaders(
+  headers: IncomingHttpHeaders,
+  sensitive: ReadonlySet<string> = sensitiveHeaders(),
+): Record<string, string> {
   const named = new Set(
     String(headers.connection ?? "")
       .split(",")
@@ -93,7 +100,7 @@ export function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, s
   let count = 0;
   let bytes = 0;
   for (const [name, raw] of Object.entries(headers)) {
-    if (raw === undefined || DROPPED_HEADERS.has(name) || named.has(name)) continue;
+    if (raw === undefined || DROPPED_HEADERS.has(name) || named.has(name) || sensitive.has(name)) continue;
     const value = Array.isArray(raw) ? raw.join(", ") : raw;
     count += 1;
     bytes += Buffer.byteLength(name, "latin1") + Buffer.byteLength(value, "latin1");

@@ -10,6 +10,7 @@ import { PARTITION_UNAVAILABLE_RETRY_AFTER_MS } from "../partition/partition-err
 import { RuntimeError } from "../runtime-error";
 import { ApiError } from "./api-error";
 import { FakeRuntimeApi } from "./test-support/fake-runtime-api";
+import { apiKeyVerifier } from "./ingress-auth";
 import type { ServerHandle } from "./http-server";
 import { startIngressServer } from "./ingress-server";
 import { MAX_HTTP_HEADER_BYTES, MAX_INGRESS_BODY_BYTES } from "./limits";
@@ -411,5 +412,62 @@ describe("ingress: lifecycle", () => {
     await aborted;
     expect(((await pending) as Error).message).toMatch(/fetch failed/);
     await server.close(); // idempotent
+  });
+});
+
+describe("ingress: credentials", () => {
+  async function refusal(res: Response): Promise<[number, string]> {
+    return [res.status, ((await res.json()) as { code: string }).code];
+  }
+
+  it("never stores nor forwards credential headers, nor the configured ones", async () => {
+    await server.close();
+    server = await startIngressServer({ api, host: "127.0.0.1", port: 0, sensitiveHeaders: ["x-session"] });
+    url = `http://127.0.0.1:${server.port}`;
+    const res = await post("/Greeter/greet", '"a"', {
+      authorization: "Bearer secret-1",
+      cookie: "sid=secret-2",
+      "proxy-authorization": "Basic c2VjcmV0",
+      "x-api-key": "secret-3",
+      "x-session": "secret-4",
+      "x-trace": "kept",
+    });
+    expect(res.status).toBe(200);
+    const headers = api.submits[0]!.headers;
+    expect(headers["x-trace"]).toBe("kept");
+    expect(JSON.stringify(headers)).not.toMatch(/secret|c2VjcmV0/);
+  });
+
+  it("with a verifier: 401 JSON without a known key, on every route but health", async () => {
+    await server.close();
+    server = await startIngressServer({
+      api,
+      host: "127.0.0.1",
+      port: 0,
+      verifier: apiKeyVerifier(["the-key-0123456789"]),
+    });
+    url = `http://127.0.0.1:${server.port}`;
+    const none = await post("/Greeter/greet", '"a"');
+    expect(await refusal(none)).toEqual([401, "INGRESS_UNAUTHORIZED"]);
+    expect(none.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect(await refusal(await post("/Greeter/greet", '"a"', { "x-api-key": "wrong" }))).toEqual([
+      401,
+      "INGRESS_UNAUTHORIZED",
+    ]);
+    // Unknown routes too: a caller without a key learns nothing about what exists.
+    expect(await refusal(await post("/nope/x/y/z/w", "1"))).toEqual([401, "INGRESS_UNAUTHORIZED"]);
+    expect(await refusal(await fetch(`${url}/restate/invocation/inv_1_fake00000001/output`))).toEqual([
+      401,
+      "INGRESS_UNAUTHORIZED",
+    ]);
+    expect(api.submits).toEqual([]);
+    expect((await fetch(`${url}/restate/health`)).status).toBe(200);
+    const bearer = await post("/Greeter/greet", '"a"', { authorization: "Bearer the-key-0123456789" });
+    expect([bearer.status, await bearer.text()]).toEqual([200, '"Hello a"']);
+    expect((await post("/Greeter/greet", '"b"', { "x-api-key": "the-key-0123456789" })).status).toBe(200);
+    expect(api.submits.map((s) => s.headers.authorization ?? s.headers["x-api-key"])).toEqual([
+      undefined,
+      undefined,
+    ]);
   });
 });

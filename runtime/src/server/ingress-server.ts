@@ -20,7 +20,7 @@ import {
   type Failure,
   type Target,
 } from "@capstan/sdk/protocol";
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError } from "./api-error";
 import { startHttpServer, type ServerHandle } from "./http-server";
 import { consoleLogger, readBody, sendJson, sendRaw, utf8, type ServerLogger } from "./http-util";
@@ -33,11 +33,14 @@ import {
   validateTarget,
 } from "./ingress-request";
 import { MAX_INGRESS_BODY_BYTES } from "./limits";
+import { sensitiveHeaders } from "./sensitive-headers";
+import type { IngressVerifier } from "./ingress-auth";
 import { Router, type RouteContext } from "./router";
 import type { RuntimeApi } from "./runtime-api";
 
 /** Restate's status for `output` of an invocation that has not completed yet. */
 export const NOT_READY_STATUS = 470;
+const HEALTH_PATH = "/restate/health";
 /** Restate's header telling its clients whether an error is the invocation's (never retried). */
 export const HEADER_ERROR_SOURCE = "x-restate-error-source";
 
@@ -47,6 +50,10 @@ export interface IngressServerOptions {
   /** 0 = an ephemeral port, reported by the handle. */
   port: number;
   logger?: ServerLogger;
+  /** Caller headers never stored nor forwarded, besides DEFAULT_SENSITIVE_HEADERS (lower-case names). */
+  sensitiveHeaders?: readonly string[];
+  /** Authentication of callers (e.g. `apiKeyVerifier(keys)`); absent: anyone who reaches the port. */
+  verifier?: IngressVerifier;
 }
 
 type InvokeMode = "call" | "send";
@@ -62,6 +69,7 @@ type InvokeMode = "call" | "send";
 export async function startIngressServer(options: IngressServerOptions): Promise<ServerHandle> {
   const { api } = options;
   const router = new Router("INGRESS");
+  const sensitive = sensitiveHeaders(options.sensitiveHeaders);
 
   const invoke = async (ctx: RouteContext, target: Target, mode: InvokeMode): Promise<void> => {
     const validTarget = validateTarget(target.service, target.handler, target.key);
@@ -74,7 +82,7 @@ export async function startIngressServer(options: IngressServerOptions): Promise
         "the delay query parameter is only supported with /send",
       );
     }
-    const headers = forwardedHeaders(ctx.req.headers);
+    const headers = forwardedHeaders(ctx.req.headers, sensitive);
     const body = await readBody(ctx.req, MAX_INGRESS_BODY_BYTES, "INGRESS");
     const input = inputPayload(body, ctx.req.headers["content-type"]);
     const { invocationId, existing, scheduledAtMs } = await api.submit({
@@ -176,7 +184,7 @@ export async function startIngressServer(options: IngressServerOptions): Promise
   };
 
   router
-    .on("GET", "/restate/health", async ({ res }) => {
+    .on("GET", HEALTH_PATH, async ({ res }) => {
       const health = api.health();
       sendJson(res, health.status === "ok" ? 200 : 503, { status: health.status });
     })
@@ -251,7 +259,19 @@ export async function startIngressServer(options: IngressServerOptions): Promise
     router,
     logger: options.logger ?? consoleLogger,
     errorHeaders: { [HEADER_ERROR_SOURCE]: "ingress" },
+    ...(options.verifier !== undefined && { authorize: authenticate(options.verifier) }),
   });
+}
+
+/** Health stays open (load balancers probe it); every other path needs the verifier's yes. */
+function authenticate(verifier: IngressVerifier) {
+  return async (req: IncomingMessage, _method: string, path: string): Promise<void> => {
+    if (path === HEALTH_PATH) return;
+    if (await verifier.verify(req.headers)) return;
+    throw new ApiError(401, "INGRESS_UNAUTHORIZED", "missing or unknown API key", {
+      headers: { "www-authenticate": 'Bearer realm="capstan-ingress"' },
+    });
+  };
 }
 
 async function isKeyed(api: RuntimeApi, service: string): Promise<boolean> {

@@ -50,7 +50,10 @@ export interface ServiceInfo {
   name: string;
   kind: ServiceKind;
   deploymentId: string;
-  handlers: Array<{ name: string; kind: HandlerKind }>;
+  /** The service's default: its handlers are callable only from other handlers. */
+  ingressPrivate?: true;
+  /** `ingressPrivate`: the ingress refuses it (403), other handlers may call it. */
+  handlers: Array<{ name: string; kind: HandlerKind; ingressPrivate?: true }>;
 }
 
 export interface InvocationSummary {

@@ -12,6 +12,8 @@ export const DEFINITION = Symbol.for("capstan.definition");
  *
  * @example
  * service({ name: "Mailer", handlers, options: { retryPolicy: { maxAttempts: 5 }, abortTimeoutMs: 60_000 } })
+ * // only other handlers may call it; the ingress answers 403 INGRESS_HANDLER_PRIVATE
+ * service({ name: "Ledger", handlers, options: { ingressPrivate: true } })
  */
 export interface HandlerConfig extends HandlerOptions {
   /** Serde of the input and output (JSON by default). */

@@ -14,6 +14,7 @@ function reported(config: HandlerConfig | undefined): HandlerOptions | undefined
   if (config.abortTimeoutMs !== undefined) out.abortTimeoutMs = config.abortTimeoutMs;
   if (config.idempotencyRetentionMs !== undefined) out.idempotencyRetentionMs = config.idempotencyRetentionMs;
   if (config.journalRetentionMs !== undefined) out.journalRetentionMs = config.journalRetentionMs;
+  if (config.ingressPrivate !== undefined) out.ingressPrivate = config.ingressPrivate;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

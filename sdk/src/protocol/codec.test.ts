@@ -151,6 +151,28 @@ describe("protocol decoders at their limits", () => {
     );
   });
 
+  test("ingressPrivate passes through discovery as a boolean; anything else is refused", () => {
+    const discovery = (ingressPrivate: unknown) => ({
+      type: "discovery",
+      protocolVersion: PROTOCOL_VERSION,
+      minProtocolVersion: 1,
+      sdk: { name: "other", version: "9" },
+      services: [
+        {
+          name: "S",
+          kind: "service",
+          options: { ingressPrivate },
+          handlers: [{ name: "h", kind: "stateless", options: { ingressPrivate: false } }],
+        },
+      ],
+    });
+    expect(decodeDiscoveryResponse(discovery(true)).services[0]).toMatchObject({
+      options: { ingressPrivate: true },
+      handlers: [{ options: { ingressPrivate: false } }],
+    });
+    expect(codeOf(() => decodeDiscoveryResponse(discovery("yes")))).toBe("PROTOCOL_INVALID_MESSAGE");
+  });
+
   test("whole messages: MAX_REQUEST_BYTES, bad JSON, version and shape errors carry their codes", () => {
     expect(codeOf(() => parseJson(" ".repeat(MAX_REQUEST_BYTES - 2) + "{}", MAX_REQUEST_BYTES))).toBe("none");
     expect(codeOf(() => parseJson(" ".repeat(MAX_REQUEST_BYTES - 1) + "{}", MAX_REQUEST_BYTES))).toBe(

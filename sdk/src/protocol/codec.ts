@@ -492,6 +492,14 @@ export function decodeCheckpointAck(v: unknown): CheckpointAck {
 const SERVICE_KINDS = new Set(["service", "object", "workflow"]);
 const HANDLER_KINDS = new Set(["stateless", "exclusive", "shared", "workflow"]);
 
+/** Options pass through as reported; the ones that decide access are checked for their type. */
+function handlerOptions(v: unknown, path: string): Obj {
+  const o = obj(v, path);
+  if (o.ingressPrivate !== undefined && typeof o.ingressPrivate !== "boolean")
+    fail(`${path}.ingressPrivate`, "expected a boolean");
+  return o;
+}
+
 export function decodeDiscoveryResponse(v: unknown): DiscoveryResponse {
   const o = obj(v, "discovery");
   if (o.type !== "discovery") fail("discovery.type", 'expected "discovery"');
@@ -520,11 +528,13 @@ export function decodeDiscoveryResponse(v: unknown): DiscoveryResponse {
             name: str(ho.name, `discovery.services[${i}].handlers[${j}].name`, MAX_NAME_LENGTH),
             kind: hk as ServiceDescription["handlers"][number]["kind"],
             ...(ho.options !== undefined && {
-              options: obj(ho.options, `discovery.services[${i}].handlers[${j}].options`),
+              options: handlerOptions(ho.options, `discovery.services[${i}].handlers[${j}].options`),
             }),
           };
         }),
-        ...(so.options !== undefined && { options: obj(so.options, `discovery.services[${i}].options`) }),
+        ...(so.options !== undefined && {
+          options: handlerOptions(so.options, `discovery.services[${i}].options`),
+        }),
       };
     }),
   };

@@ -31,6 +31,11 @@ export interface HandlerOptions {
   /** How long results are kept for idempotency keys / workflow ids. */
   idempotencyRetentionMs?: number;
   journalRetentionMs?: number;
+  /**
+   * Not callable through the ingress (403 `INGRESS_HANDLER_PRIVATE`), only from other handlers, as
+   * Restate's `ingressPrivate`. On a service it is the default of its handlers; a handler's own wins.
+   */
+  ingressPrivate?: boolean;
 }
 
 export interface HandlerDescription {
