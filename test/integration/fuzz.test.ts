@@ -3,9 +3,11 @@
  * Bad input must never cost more than a 4xx: no crash, no `INTERNAL`, every error body JSON with a
  * code; and a counter incremented N times among the noise reads N.
  *
- * `FUZZ_REQUESTS` raises the count (docs/security.md reports a run of 1,000,000), `FUZZ_SEED` picks
- * another sequence: `FUZZ_REQUESTS=1000000 FUZZ_SEED=7 npx jest test/integration/fuzz.test.ts`.
+ * `FUZZ_REQUESTS` raises the count (docs/security.md reports the long run), `FUZZ_SEED` picks another
+ * sequence, `FUZZ_REPORT=<file>` appends a progress line every PROGRESS_EVERY requests and the totals:
+ * `FUZZ_REQUESTS=1000000 FUZZ_SEED=7 FUZZ_REPORT=fuzz.jsonl npx jest test/integration/fuzz.test.ts`.
  */
+import { appendFileSync } from "node:fs";
 import { request as httpRequest, Agent } from "node:http";
 import { TerminalError, object, service } from "@capstan/sdk";
 import { startTestEnvironment, type TestEnvironment } from "@capstan/runtime/testing";
@@ -20,6 +22,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 15);
 const CONCURRENCY = 8;
 /** Every this many requests a worker also increments the oracle's counter. */
 const ORACLE_EVERY = 25;
+const REPORT_FILE = process.env.FUZZ_REPORT;
+const PROGRESS_EVERY = 10_000;
 /** Generous: only a request that never ends fails on it. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
@@ -144,6 +148,20 @@ test(`${REQUESTS} seeded requests (seed ${SEED}): no crash, no INTERNAL, JSON er
   const statuses = new Map<number, number>();
   let increments = 0;
   let next = 0;
+  const startedMs = Date.now();
+  const report = (done: number): void =>
+    appendFileSync(
+      REPORT_FILE!,
+      JSON.stringify({
+        seed: SEED,
+        done,
+        of: REQUESTS,
+        seconds: Math.round((Date.now() - startedMs) / 1000),
+        failures: failures.length,
+        increments,
+        statuses: Object.fromEntries(statuses),
+      }) + "\n",
+    );
   const worker = async (): Promise<void> => {
     while (next < REQUESTS && failures.length < 20) {
       // Generated in index order (this runs synchronously per claim), never all held at once.
@@ -160,6 +178,7 @@ test(`${REQUESTS} seeded requests (seed ${SEED}): no crash, no INTERNAL, JSON er
           `#${index} ${req.method} ${req.listener} ${req.path.slice(0, 120)}: ${(e as Error).message}`,
         );
       }
+      if (REPORT_FILE !== undefined && (index + 1) % PROGRESS_EVERY === 0) report(index + 1);
       if (index % ORACLE_EVERY === 0) {
         await increment();
         increments += 1;
@@ -168,6 +187,7 @@ test(`${REQUESTS} seeded requests (seed ${SEED}): no crash, no INTERNAL, JSON er
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 
+  if (REPORT_FILE !== undefined) report(next);
   const reproduce = `FUZZ_SEED=${SEED} FUZZ_REQUESTS=${REQUESTS} npx jest test/integration/fuzz.test.ts`;
   expect({ failures, reproduce }).toEqual({ failures: [], reproduce });
   const health = await fetch(`${env.adminUrl}/health`);
@@ -175,9 +195,4 @@ test(`${REQUESTS} seeded requests (seed ${SEED}): no crash, no INTERNAL, JSON er
   const read = await fetch(`${env.ingressUrl}/Counter/${ORACLE_KEY}/get`, { method: "POST" });
   expect(await read.json()).toBe(increments);
   expect(increments).toBeGreaterThan(0);
-  if (process.env.FUZZ_REPORT !== undefined) {
-    console.log(
-      JSON.stringify({ seed: SEED, requests: REQUESTS, increments, statuses: Object.fromEntries(statuses) }),
-    );
-  }
 });
