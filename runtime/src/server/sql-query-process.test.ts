@@ -80,6 +80,15 @@ test("a result at MAX_QUERY_RESULT_BYTES arrives whole; one byte more is a 400",
   await expect(query(cell(600_000_000))).rejects.toMatchObject({ status: 400 });
 });
 
+test("a source that throws is a bug the caller hears of, not a query that hangs", async () => {
+  const broken: ViewSource = function* () {
+    yield* [];
+    throw new TypeError("broken view");
+  };
+  await expect(query("SELECT * FROM invocations", broken)).rejects.toThrow("broken view");
+  await expect(query("SELECT 1 AS one")).resolves.toMatchObject({ rows: [[1]] });
+});
+
 test("a query that never ends is killed at its time limit; this process never stops answering", async () => {
   let ticks = 0;
   const ticker = setInterval(() => ticks++, 20);

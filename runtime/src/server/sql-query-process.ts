@@ -114,13 +114,16 @@ function runChild(sql: string, limits: Omit<QueryLimits, "nowMs">, source: ViewS
           clearTimeout(startTimer);
           if (!settled) queryTimer = setTimeout(timeout, limits.maxMs);
         })
-        // A failed send means the child is gone: its `close` answers.
+        // It can only fail because the child is gone: its `close` answers.
         .catch(() => undefined);
     });
     child.on("message", (message: QueryChildMessage) => {
       if (message.kind === "ready") {
         // Only a statement that passed its checks costs the runtime a read of its tables.
-        stream(child, sql, source, () => settled).catch(() => undefined);
+        // A failed send means the child is gone (its `close` answers); a failing source is a bug.
+        stream(child, sql, source, () => settled).catch((e: unknown) => {
+          if (!(e instanceof ChildGone)) settle(() => reject(e instanceof Error ? e : new Error(String(e))));
+        });
         return;
       }
       const { reply } = message;
@@ -158,9 +161,14 @@ async function stream(child: ChildProcess, sql: string, source: ViewSource, sett
   if (!settled()) await send(child, { kind: "end" });
 }
 
+/** The query's process went away while it was sent something. */
+class ChildGone extends Error {
+  override readonly name = "ChildGone";
+}
+
 function send(child: ChildProcess, message: QueryMessage): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (!child.connected) return reject(new Error("query process disconnected"));
-    child.send(message, (e) => (e ? reject(e) : resolve()));
+    if (!child.connected) return reject(new ChildGone("query process disconnected"));
+    child.send(message, (e) => (e ? reject(new ChildGone(e.message, { cause: e })) : resolve()));
   });
 }
