@@ -125,7 +125,9 @@ function verdict(reply: RawReply | undefined): string | undefined {
   } catch {
     return `${reply.status} with a non-JSON body ${JSON.stringify(reply.body.toString("utf8").slice(0, 200))}`;
   }
-  const code = (parsed as { code?: unknown } | null)?.code;
+  // A handler's failure has Restate's shape: its numeric code, Capstan's code beside it.
+  const body = parsed as { code?: unknown; capstanCode?: unknown } | null;
+  const code = typeof body?.code === "number" ? body.capstanCode : body?.code;
   if (typeof code !== "string" || !/^[A-Z][A-Z_]+$/.test(code)) return `${reply.status} without a code`;
   if (code === "INTERNAL") return `500 INTERNAL: ${JSON.stringify(parsed)}`;
   return undefined;
