@@ -197,6 +197,12 @@ describe("npm start", () => {
     // Every CLI call above went without CAPSTAN_ADMIN_TOKEN: the CLI read the data dir's token.
     const token = await runCli(["admin-token"], platform.env);
     expect(token).toMatchObject({ code: 0, stdout: `${platform.adminToken}\n` });
+    // The console link hands the same token to a browser, in the fragment only.
+    const link = await runCli(["console"], platform.env);
+    expect(link).toMatchObject({
+      code: 0,
+      stdout: `${platform.adminUrl}/ui/#token=${encodeURIComponent(platform.adminToken)}\n`,
+    });
     const refused = await fetch(`${platform.adminUrl}/services`);
     expect([refused.status, refused.headers.get("www-authenticate")]).toEqual([
       401,

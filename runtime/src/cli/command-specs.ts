@@ -215,6 +215,13 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
     [],
     0,
   ),
+  console: leaf(
+    "console",
+    "",
+    "the web console's address, with the admin token for the browser to pick up (keep it private)",
+    [],
+    0,
+  ),
   "identity-key": leaf(
     "identity-key",
     "",

@@ -3,7 +3,7 @@ import { flag, UsageError, type ParsedArgs } from "./args";
 import { LIST_STATUSES } from "./command-specs";
 import { failureLines, table, time, timeline, type FailureView } from "./format";
 import { CliError, EXIT_API_ERROR, request, type HttpResult } from "./http-client";
-import { showAdminToken, showIdentityKey } from "./credential-commands";
+import { showAdminToken, showConsoleLink, showIdentityKey } from "./credential-commands";
 
 export interface CliContext {
   adminUrl: string;
@@ -333,5 +333,6 @@ export const COMMANDS: Record<string, Command> = {
   send: invoke(true),
   health,
   "admin-token": showAdminToken,
+  console: showConsoleLink,
   "identity-key": showIdentityKey,
 };

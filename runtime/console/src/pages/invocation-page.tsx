@@ -27,7 +27,8 @@ const ACTIONS: Array<{ action: InvocationAction; question: string; danger: boole
 
 /**
  * What the runtime accepts in each status (core/records: pause only while running or backing off,
- * resume only when paused, purge only once completed): the page offers nothing it would refuse.
+ * resume when paused or backing off, purge only once completed): the page offers nothing it would
+ * refuse.
  */
 function allowed(status: InvocationDetail["status"]): InvocationAction[] {
   switch (status) {
@@ -35,8 +36,9 @@ function allowed(status: InvocationDetail["status"]): InvocationAction[] {
       return ["purge"];
     case "paused":
       return ["resume", "cancel", "kill"];
-    case "running":
     case "backing-off":
+      return ["resume", "cancel", "kill", "pause"];
+    case "running":
       return ["cancel", "kill", "pause"];
     case "suspended":
     case "scheduled":
