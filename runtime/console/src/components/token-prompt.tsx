@@ -3,7 +3,7 @@ import { setAdminToken } from "../api";
 
 /**
  * Asked for when the admin API answers 401: the admin token (`capstan admin-token` prints it, and
- * `capstan console` opens a link that carries it). Kept in this tab's sessionStorage only.
+ * `capstan console` prints a link that carries it). Kept in this tab's sessionStorage only.
  */
 export function TokenPrompt({ onSaved }: { onSaved: () => void }) {
   const [token, setToken] = useState("");
@@ -17,7 +17,8 @@ export function TokenPrompt({ onSaved }: { onSaved: () => void }) {
       }}
     >
       <p>
-        The admin API needs its token. Run <code>npx capstan admin-token</code> and paste it here.
+        The admin API needs its token. Run <code>npx capstan console</code> for a link that carries it, or
+        paste what <code>npx capstan admin-token</code> prints here.
       </p>
       <input
         type="password"
