@@ -17,18 +17,7 @@ import { AdminClient, UNFINISHED_STATUSES } from "./admin-client";
 import { chaosServices } from "./chaos-services";
 import { HandlerObserver } from "./handler-observer";
 import { LoadDriver } from "./load-driver";
-import {
-  checkAllIdempotentAcknowledged,
-  checkExclusive,
-  checkIdempotencyReplays,
-  checkNothingStuck,
-  checkObjectsExactlyOnce,
-  checkRecordedSteps,
-  checkTimers,
-  formatViolations,
-  loadAndCheckCompleted,
-  type CheckResult,
-} from "./oracle";
+import { checkAll, formatViolations } from "./oracle";
 import { between, prng } from "./prng";
 import {
   killAllRuntimeProcesses,
@@ -217,18 +206,7 @@ export function describeCrashRecovery(options: CrashSuiteOptions): void {
         const loadSeconds = (Date.now() - startedAt) / 1000;
 
         // Assert: the exact oracle.
-        const checks: CheckResult[] = [];
-        checks.push(checkAllIdempotentAcknowledged(driver.requests));
-        checks.push(await checkNothingStuck(admin));
-        const { check: completed, details } = await loadAndCheckCompleted(admin, driver.requests, observer);
-        checks.push(completed);
-        checks.push(await checkObjectsExactlyOnce(admin, driver.requests));
-        const steps = checkRecordedSteps(observer, details, driver.requests);
-        checks.push(steps);
-        checks.push(checkExclusive(observer));
-        checks.push(checkTimers(observer, details));
-        checks.push(await checkIdempotencyReplays(current.ready.ingressUrl, driver.requests));
-        checks.push(await checkObjectsExactlyOnce(admin, driver.requests, " (after the idempotent replays)"));
+        const { checks, steps } = await checkAll(admin, driver.requests, observer, current.ready.ingressUrl);
 
         const acked = driver.requests.filter((r) => r.ack);
         const report = [

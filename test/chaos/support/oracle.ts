@@ -363,3 +363,29 @@ function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   }
   return out;
 }
+
+/**
+ * Every check, in the order each needs the previous ones' reads: what the crash suites and the
+ * simulation judge a run by. `ingressUrl` serves the idempotent replays. The recorded-steps result
+ * is returned apart too, for its re-execution counts.
+ */
+export async function checkAll(
+  admin: AdminReads,
+  requests: LogicalRequest[],
+  observer: HandlerObserver,
+  ingressUrl: string,
+): Promise<{ checks: CheckResult[]; steps: ReturnType<typeof checkRecordedSteps> }> {
+  const checks: CheckResult[] = [];
+  checks.push(checkAllIdempotentAcknowledged(requests));
+  checks.push(await checkNothingStuck(admin));
+  const { check: completed, details } = await loadAndCheckCompleted(admin, requests, observer);
+  checks.push(completed);
+  checks.push(await checkObjectsExactlyOnce(admin, requests));
+  const steps = checkRecordedSteps(observer, details, requests);
+  checks.push(steps);
+  checks.push(checkExclusive(observer));
+  checks.push(checkTimers(observer, details));
+  checks.push(await checkIdempotencyReplays(ingressUrl, requests));
+  checks.push(await checkObjectsExactlyOnce(admin, requests, " (after the idempotent replays)"));
+  return { checks, steps };
+}

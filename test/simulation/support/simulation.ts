@@ -16,18 +16,7 @@ import { UNFINISHED_STATUSES } from "../../chaos/support/admin-client";
 import { chaosServices } from "../../chaos/support/chaos-services";
 import { HandlerObserver } from "../../chaos/support/handler-observer";
 import type { RequestKind } from "../../chaos/support/load-driver";
-import {
-  checkAllIdempotentAcknowledged,
-  checkExclusive,
-  checkIdempotencyReplays,
-  checkNothingStuck,
-  checkObjectsExactlyOnce,
-  checkRecordedSteps,
-  checkTimers,
-  formatViolations,
-  loadAndCheckCompleted,
-  type CheckResult,
-} from "../../chaos/support/oracle";
+import { checkAll, formatViolations, type CheckResult } from "../../chaos/support/oracle";
 import { between, prng } from "../../chaos/support/prng";
 import { CheckpointTransport } from "./checkpoint-transport";
 import { InProcessAdmin } from "./in-process-admin";
@@ -212,28 +201,19 @@ async function simulate(
 
   // Assert: the crash test's oracle, over the admin reads and (for idempotent replays) the ingress.
   const admin = new InProcessAdmin(node.runtime);
-  const checks: CheckResult[] = [];
-  checks.push(checkAllIdempotentAcknowledged(client.requests));
-  checks.push(await checkNothingStuck(admin));
-  const { check: completed, details } = await loadAndCheckCompleted(admin, client.requests, observer);
-  checks.push(completed);
-  checks.push(await checkObjectsExactlyOnce(admin, client.requests));
-  const recorded = checkRecordedSteps(observer, details, client.requests);
-  checks.push(recorded);
-  checks.push(checkExclusive(observer));
-  checks.push(checkTimers(observer, details));
   const ingress = await startIngressServer({
     api: node.runtime,
     host: "127.0.0.1",
     port: 0,
   });
+  let verdict: Awaited<ReturnType<typeof checkAll>>;
   try {
-    checks.push(await checkIdempotencyReplays(`http://127.0.0.1:${ingress.port}`, client.requests));
+    verdict = await checkAll(admin, client.requests, observer, `http://127.0.0.1:${ingress.port}`);
   } finally {
     await ingress.close();
   }
-  checks.push(await checkObjectsExactlyOnce(admin, client.requests, " (after the idempotent replays)"));
   await node.runtime.stop();
+  const { checks, steps: recorded } = verdict;
 
   const acked = client.requests.filter((r) => r.ack).length;
   const report = [
