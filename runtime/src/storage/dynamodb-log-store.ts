@@ -35,7 +35,15 @@ import {
   type ConsumedCapacity,
   type TransactWriteItem,
 } from "@aws-sdk/client-dynamodb";
-import { LogConflictError, LogFencedError } from "./log-store";
+import {
+  LogConflictError,
+  LogFencedError,
+  checkAppendArguments,
+  checkPartition,
+  checkReadArguments,
+} from "./log-store";
+// The limits every LogStore shares, re-exported where callers of this store have found them.
+export { MAX_READ_RECORDS, MAX_RECORDS_PER_APPEND } from "./log-store";
 import type { LogFence, LogStore, StoredRecord } from "./log-store";
 import { StoreClosedError } from "./store-errors";
 import {
@@ -46,10 +54,6 @@ import {
 } from "./dynamodb-log-items";
 import { fenceKey, logKey } from "./dynamodb-table";
 
-/** Records in one append call (as the embedded store). */
-export const MAX_RECORDS_PER_APPEND = 10_000;
-/** The largest `limit` of one read(). */
-export const MAX_READ_RECORDS = 10_000;
 /** Item payload bytes in one transaction: DynamoDB takes at most 4 MB per TransactWriteItems. */
 export const MAX_TRANSACTION_PAYLOAD_BYTES = 3 * 1024 * 1024;
 /** Batch items in one transaction (DynamoDB allows 100 actions; one is the fence update). */
@@ -135,13 +139,7 @@ export class DynamoDbLogStore implements LogStore {
 
   async append(partition: number, firstLsn: number, records: readonly unknown[]): Promise<void> {
     this.checkOpen();
-    checkPartition(partition);
-    if (!Number.isSafeInteger(firstLsn) || firstLsn < 1) {
-      throw new RangeError(`firstLsn must be an integer ≥ 1, got ${firstLsn}`);
-    }
-    if (records.length > MAX_RECORDS_PER_APPEND) {
-      throw new RangeError(`${records.length} records exceed ${MAX_RECORDS_PER_APPEND} per append`);
-    }
+    checkAppendArguments(partition, firstLsn, records);
     const items = encodeLogItems(firstLsn, records, this.options.compressAboveBytes ?? COMPRESS_ABOVE_BYTES);
     if (items.length === 0) return;
     this.counters.appends++;
@@ -234,10 +232,7 @@ export class DynamoDbLogStore implements LogStore {
 
   async read(partition: number, afterLsn: number, limit: number): Promise<StoredRecord[]> {
     this.checkOpen();
-    checkPartition(partition);
-    if (!Number.isSafeInteger(limit) || limit < 0 || limit > MAX_READ_RECORDS) {
-      throw new RangeError(`limit must be an integer in [0, ${MAX_READ_RECORDS}], got ${limit}`);
-    }
+    checkReadArguments(partition, limit);
     if (limit === 0) return [];
     const trimmed = Number((await this.fenceItem(partition))?.trimmed?.N ?? 0);
     const after = Math.max(afterLsn, trimmed);
@@ -560,12 +555,6 @@ function isRetryable(e: unknown): boolean {
   }
   if ((error.$metadata?.httpStatusCode ?? 0) >= 500) return true;
   return ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT"].includes(error.code ?? "");
-}
-
-function checkPartition(partition: number): void {
-  if (!Number.isSafeInteger(partition) || partition < 0) {
-    throw new RangeError(`partition must be an integer ≥ 0, got ${partition}`);
-  }
 }
 
 function delay(ms: number): Promise<void> {

@@ -9,11 +9,12 @@
 import {
   LogConflictError,
   LogFencedError,
+  MAX_READ_RECORDS,
+  MAX_RECORDS_PER_APPEND,
   type LogFence,
   type LogStore,
   type StoredRecord,
 } from "./log-store";
-import { MAX_READ_RECORDS, MAX_RECORDS_PER_APPEND } from "./sqlite-log-store";
 import { StoreClosedError } from "./store-errors";
 
 /** The durable part: what survives a crash of the store's process. */

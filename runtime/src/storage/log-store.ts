@@ -90,3 +90,36 @@ export class LogFencedError extends Error {
     );
   }
 }
+
+/** Records in one append call, in every LogStore (the processor's batches stay below it). */
+export const MAX_RECORDS_PER_APPEND = 10_000;
+/** The largest `limit` of one read(), in every LogStore. */
+export const MAX_READ_RECORDS = 10_000;
+
+/** Argument checks every LogStore makes the same way, before it touches its storage. */
+export function checkPartition(partition: number): void {
+  if (!Number.isSafeInteger(partition) || partition < 0) {
+    throw new RangeError(`partition must be an integer ≥ 0, got ${partition}`);
+  }
+}
+
+export function checkAppendArguments(partition: number, firstLsn: number, records: readonly unknown[]): void {
+  checkPartition(partition);
+  if (!Number.isSafeInteger(firstLsn) || firstLsn < 1) {
+    throw new RangeError(`firstLsn must be an integer ≥ 1, got ${firstLsn}`);
+  }
+  if (records.length > MAX_RECORDS_PER_APPEND) {
+    throw new RangeError(`${records.length} records exceed ${MAX_RECORDS_PER_APPEND} per append`);
+  }
+}
+
+/**
+ * A `limit` above MAX_READ_RECORDS is refused rather than clamped, so a caller that stops paging on
+ * a short page (`page.length < limit`) cannot mistake a clamped page for the end of the log.
+ */
+export function checkReadArguments(partition: number, limit: number): void {
+  checkPartition(partition);
+  if (!Number.isSafeInteger(limit) || limit < 0 || limit > MAX_READ_RECORDS) {
+    throw new RangeError(`limit must be an integer in [0, ${MAX_READ_RECORDS}], got ${limit}`);
+  }
+}

@@ -21,7 +21,15 @@
  * the main thread's connection: in WAL mode they see every committed batch without blocking the writer.
  */
 import type { Statement } from "better-sqlite3";
-import { LogConflictError, LogFencedError } from "./log-store";
+import {
+  LogConflictError,
+  LogFencedError,
+  checkAppendArguments,
+  checkPartition,
+  checkReadArguments,
+} from "./log-store";
+// The limits every LogStore shares, re-exported where callers of this store have found them.
+export { MAX_READ_RECORDS, MAX_RECORDS_PER_APPEND } from "./log-store";
 import type { LogFence, LogStore, StoredRecord } from "./log-store";
 import { SqliteDatabase, StoreClosedError } from "./sqlite-database";
 import { InlineLogWriter, fenceOf, lastLsnOf } from "./sqlite-log-writer";
@@ -32,12 +40,8 @@ import { ThreadLogWriter } from "./sqlite-log-writer-thread";
 export const MAX_APPENDS_PER_COMMIT = 1_024;
 /** Appends waiting for a commit; beyond it append() rejects with StoreOverloadedError (backpressure). */
 export const MAX_PENDING_APPENDS = 65_536;
-/** Records in one append call. */
-export const MAX_RECORDS_PER_APPEND = 10_000;
 /** One serialized record (a journal of a few MB fits). */
 export const MAX_RECORD_BYTES = 8 * 1024 * 1024;
-/** The largest `limit` of one read(). */
-export const MAX_READ_RECORDS = 10_000;
 
 export interface SqliteLogStoreOptions {
   /** Close the database when the store closes (the store opened it). */
@@ -145,13 +149,7 @@ export class SqliteLogStore implements LogStore {
    */
   async append(partition: number, firstLsn: number, records: readonly unknown[]): Promise<void> {
     this.checkWritable();
-    checkPartition(partition);
-    if (!Number.isSafeInteger(firstLsn) || firstLsn < 1) {
-      throw new RangeError(`firstLsn must be an integer ≥ 1, got ${firstLsn}`);
-    }
-    if (records.length > MAX_RECORDS_PER_APPEND) {
-      throw new RangeError(`${records.length} records exceed ${MAX_RECORDS_PER_APPEND} per append`);
-    }
+    checkAppendArguments(partition, firstLsn, records);
     if (this.queue.length >= this.maxPendingAppends) throw new StoreOverloadedError(this.queue.length);
     const rows = records.map(serialize);
     if (rows.length === 0) return;
@@ -200,16 +198,9 @@ export class SqliteLogStore implements LogStore {
     return { epoch: fence.epoch, owner: fence.owner ?? undefined };
   }
 
-  /**
-   * Rejects a `limit` above MAX_READ_RECORDS rather than clamping it, so a caller that stops paging
-   * on a short page (`page.length < limit`) cannot mistake a clamped page for the end of the log.
-   */
   async read(partition: number, afterLsn: number, limit: number): Promise<StoredRecord[]> {
     this.checkOpen();
-    checkPartition(partition);
-    if (!Number.isSafeInteger(limit) || limit < 0 || limit > MAX_READ_RECORDS) {
-      throw new RangeError(`limit must be an integer in [0, ${MAX_READ_RECORDS}], got ${limit}`);
-    }
+    checkReadArguments(partition, limit);
     if (limit === 0) return [];
     return this.stmts.read.all(partition, afterLsn, limit).map((row) => ({
       lsn: row.lsn,
@@ -330,12 +321,6 @@ export class SqliteLogStore implements LogStore {
     this.checkOpen();
     const failure = this.writer.failure;
     if (failure !== undefined) throw failure;
-  }
-}
-
-function checkPartition(partition: number): void {
-  if (!Number.isSafeInteger(partition) || partition < 0) {
-    throw new RangeError(`partition must be an integer ≥ 0, got ${partition}`);
   }
 }
 
