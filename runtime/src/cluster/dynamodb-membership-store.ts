@@ -7,13 +7,12 @@
 import { createHash } from "node:crypto";
 import {
   DeleteItemCommand,
-  QueryCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import type { Clock } from "../core/clock";
-import { NODES_KEY } from "../storage/dynamodb-table";
+import { NODES_KEY, queryAll } from "../storage/dynamodb-table";
 import { checkNodeId, type MembershipStore, type NodeHeartbeat, type NodeInfo } from "./membership-store";
 
 /** How long a node's item outlives its last heartbeat before DynamoDB's TTL deletes it. */
@@ -57,27 +56,14 @@ export class DynamoDbMembershipStore implements MembershipStore {
 
   async nodes(): Promise<NodeHeartbeat[]> {
     const out: NodeHeartbeat[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.options.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": { S: NODES_KEY } },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        out.push({
-          nodeId: item.nodeId!.S!,
-          address: item.address?.S ?? "",
-          pid: Number(item.pid?.N ?? 0),
-          counter: Number(item.counter?.N ?? 0),
-        });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    for await (const item of queryAll(this.options.client, this.options.tableName, NODES_KEY)) {
+      out.push({
+        nodeId: item.nodeId!.S!,
+        address: item.address?.S ?? "",
+        pid: Number(item.pid?.N ?? 0),
+        counter: Number(item.counter?.N ?? 0),
+      });
+    }
     return out.sort((x, y) => (x.nodeId < y.nodeId ? -1 : 1));
   }
 

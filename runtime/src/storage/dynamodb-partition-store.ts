@@ -14,11 +14,10 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import { META_KEY } from "./dynamodb-table";
+import { META_KEY, queryAll } from "./dynamodb-table";
 import type { PartitionStore, Snapshot } from "./partition-store";
 import type { SnapshotStore } from "./snapshot-store";
 
@@ -76,23 +75,10 @@ export class DynamoDbPartitionStore implements PartitionStore {
 
   async listMeta(prefix: string): Promise<Array<{ key: string; value: unknown }>> {
     const out: Array<{ key: string; value: unknown }> = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.options.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": { S: META_KEY } },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const key = item.key!.S!;
-        if (key.startsWith(prefix)) out.push({ key, value: JSON.parse(item.value!.S!) as unknown });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    for await (const item of queryAll(this.options.client, this.options.tableName, META_KEY)) {
+      const key = item.key!.S!;
+      if (key.startsWith(prefix)) out.push({ key, value: JSON.parse(item.value!.S!) as unknown });
+    }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 

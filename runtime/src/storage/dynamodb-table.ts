@@ -13,7 +13,9 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  QueryCommand,
   ResourceInUseException,
+  type AttributeValue,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 
@@ -30,6 +32,31 @@ export const snapshotKey = (partition: number): string => `snap#${partition}`;
 export const NODES_KEY = "nodes";
 /** Partition key of every metadata document (sort key: a hash of the document key). */
 export const META_KEY = "meta";
+
+/**
+ * Every item under one partition key, page by page, read consistently: the heartbeats (`nodes`) and
+ * the metadata documents (`meta`) are each one Query, never a Scan of the table.
+ */
+export async function* queryAll(
+  client: DynamoDBClient,
+  tableName: string,
+  pk: string,
+): AsyncGenerator<Record<string, AttributeValue>> {
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": { S: pk } },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+}
 
 /** How long createTable waits for the table to become ACTIVE (immediate on DynamoDB Local). */
 const CREATE_DEADLINE_MS = 60_000;
