@@ -1,37 +1,6 @@
-/** What the console shows of each journal entry: a one-line label and the values worth expanding. */
+/** What the console shows of each journal entry beside its label (the protocol's `entryLabel`). */
 import type { JournalEntry } from "@capstan/sdk/protocol";
-import { formatCompletion, formatDuration, formatPayload, formatTime, targetLabel } from "./format";
-
-export function entryLabel(entry: JournalEntry): string {
-  switch (entry.kind) {
-    case "input":
-    case "output":
-    case "clearAllState":
-    case "getStateKeys":
-      return "";
-    case "run":
-    case "promiseGet":
-    case "promisePeek":
-    case "promiseComplete":
-      return entry.name;
-    case "sleep":
-      return entry.name ?? formatDuration(entry.durationMs);
-    case "awakeable":
-      return entry.name ?? "";
-    case "call":
-    case "send":
-      return targetLabel(entry.target);
-    case "getState":
-    case "setState":
-    case "clearState":
-      return entry.key;
-    case "completeAwakeable":
-      return entry.awakeableId;
-    case "attach":
-    case "cancelInvocation":
-      return entry.invocationId;
-  }
-}
+import { formatCompletion, formatDuration, formatPayload, formatTime } from "./format";
 
 /** Labelled values: the entry's input (parameter, value) and its result when it has one. */
 export function entryValues(entry: JournalEntry): Array<[label: string, text: string]> {
@@ -56,6 +25,7 @@ export function entryValues(entry: JournalEntry): Array<[label: string, text: st
       values.push(["completion", formatCompletion(entry.completion)]);
       break;
     case "sleep":
+      values.push(["duration", formatDuration(entry.durationMs)]);
       if (entry.wakeUpAtMs !== undefined) values.push(["wakes up", formatTime(entry.wakeUpAtMs)]);
       break;
     case "run":

@@ -1,6 +1,9 @@
 import type { JournalEntry } from "@capstan/sdk/protocol";
+// The journal module itself, not the protocol's index: the index also holds Node-only code
+// (identity signatures) that a browser bundle cannot take.
+import { entryLabel } from "../../../../sdk/src/protocol/journal";
 import { formatDuration } from "../format";
-import { entryLabel, entryValues } from "../journal-view";
+import { entryValues } from "../journal-view";
 
 /**
  * The journal as a timeline: when each entry was recorded (from the first entry), how long it took
