@@ -12,6 +12,7 @@ import type { Invoker } from "./invoker/invoker";
 import { Runtime } from "./runtime";
 import { createTelemetry } from "./telemetry/create-telemetry";
 import type { Telemetry } from "./telemetry/telemetry";
+import type { HandlerLogSource } from "./telemetry/handler-logs";
 import { startAdminServer } from "./server/admin-server";
 import { startCheckpointServer } from "./server/checkpoint-server";
 import { loadNodeCredentials, type NodeCredentials } from "./security/node-credentials";
@@ -205,7 +206,12 @@ export async function startRuntimeNodeFromConfig(
   log: Log,
   credentials: NodeCredentials,
   dataDirLock?: DataDirLock,
-  options: { createTable?: boolean; notReady?: RuntimeNodeOptions["notReady"] } = {},
+  options: {
+    createTable?: boolean;
+    notReady?: RuntimeNodeOptions["notReady"];
+    /** Where handler logs are read from: `capstan dev` passes its local Lambda endpoint's. */
+    handlerLogs?: HandlerLogSource;
+  } = {},
 ): Promise<RuntimeNode> {
   const ports = {
     CAPSTAN_INGRESS_PORT: config.ingressPort,
@@ -225,7 +231,9 @@ export async function startRuntimeNodeFromConfig(
   } else if (options.createTable === true) {
     throw new ConfigError("--create-table needs CAPSTAN_STORE=dynamodb");
   }
-  const telemetry = createTelemetry(config, log);
+  const telemetry = createTelemetry(config, log, {
+    ...(options.handlerLogs !== undefined && { handlerLogs: options.handlerLogs }),
+  });
   let node: RuntimeNode;
   try {
     node = await withPortHint(ports, () =>
@@ -252,7 +260,7 @@ export async function startRuntimeNodeFromConfig(
       }),
     );
   } catch (e) {
-    await telemetry.tracing.shutdown();
+    await telemetry.shutdown();
     throw e;
   }
   return {
@@ -261,7 +269,7 @@ export async function startRuntimeNodeFromConfig(
       try {
         await node.close();
       } finally {
-        await telemetry.tracing.shutdown(); // exports the spans still buffered
+        await telemetry.shutdown(); // exports the spans and counters still buffered
       }
     },
   };

@@ -42,6 +42,8 @@ import type {
   HealthInfo,
   InvocationAction,
   InvocationDetail,
+  InvocationLogs,
+  InvocationLogsQuery,
   InvocationFilter,
   InvocationSummary,
   OutputState,
@@ -277,6 +279,9 @@ export class Runtime implements RuntimeApi {
   }
   describeInvocation(invocationId: string): Promise<InvocationDetail | undefined> {
     return this.admin.describeInvocation(invocationId);
+  }
+  invocationLogs(invocationId: string, query: InvocationLogsQuery): Promise<InvocationLogs> {
+    return this.admin.invocationLogs(invocationId, query);
   }
   invocationAction(invocationId: string, action: InvocationAction): Promise<void> {
     return this.admin.invocationAction(invocationId, action);

@@ -12,6 +12,7 @@ import type { DeploymentEndpoint, Invoker } from "../invoker/invoker";
 import type { CommitStats } from "../partition/local-partition-router";
 import { type DeploymentRegistry, toDeploymentInfo } from "../registry/deployment-registry";
 import { RuntimeError } from "../runtime-error";
+import type { MetricGauges } from "../metrics/metrics";
 import type { Telemetry } from "../telemetry/telemetry";
 import type {
   DeploymentInfo,
@@ -19,6 +20,8 @@ import type {
   InvocationAction,
   InvocationDetail,
   InvocationFilter,
+  InvocationLogs,
+  InvocationLogsQuery,
   InvocationSummary,
   ResumeOptions,
   ResumeResult,
@@ -26,6 +29,8 @@ import type {
   StatePatch,
 } from "../server/runtime-api";
 import { withoutSensitive } from "../server/sensitive-headers";
+import { invocationLogs } from "./invocation-logs";
+import { mergeInvocationPages } from "./invocation-list-order";
 import { runQueryInProcess } from "../server/sql-query-process";
 import type { PartitionAccess } from "./partition-access";
 
@@ -49,7 +54,10 @@ export class AdminApi {
     private readonly telemetry: Telemetry,
     private readonly stats: NodeStats,
     private readonly version: string,
-  ) {}
+  ) {
+    // The OTLP metrics export (when configured) reads the same gauges as GET /metrics.
+    telemetry.readGaugesFrom(() => this.gauges());
+  }
 
   async registerDeployment(
     endpoint: DeploymentEndpoint,
@@ -87,13 +95,15 @@ export class AdminApi {
     return this.registry.listServices();
   }
 
-  /** Each partition's newest `limit` matching invocations, merged: the newest `limit` overall. */
+  /**
+   * Each partition's newest `limit` matching invocations after the filter's position, merged in the
+   * list order (invocation-list-order.ts): the newest `limit` overall after that position.
+   */
   async listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]> {
     const out: InvocationSummary[] = [];
     for (let p = 0; p < this.access.router.partitions; p++)
       for (const s of await this.access.router.view(p).listInvocations(filter)) out.push(s);
-    out.sort((a, b) => b.createdAtMs - a.createdAtMs);
-    return out.slice(0, filter.limit);
+    return mergeInvocationPages([out], filter.limit);
   }
 
   async describeInvocation(invocationId: string): Promise<InvocationDetail | undefined> {
@@ -138,6 +148,12 @@ export class AdminApi {
   }
 
   /** The invocation as its partition holds it (INVOCATION_NOT_FOUND if none). */
+  async invocationLogs(invocationId: string, query: InvocationLogsQuery): Promise<InvocationLogs> {
+    const { inv } = await this.access.lookup(invocationId);
+    const endpoint = this.registry.get(inv.deploymentId)?.endpoint;
+    return invocationLogs(inv.id, endpoint, this.telemetry.parts.handlerLogs, query);
+  }
+
   async invocation(invocationId: string): Promise<Invocation> {
     return (await this.access.lookup(invocationId)).inv;
   }
@@ -179,18 +195,23 @@ export class AdminApi {
   }
 
   async metrics(): Promise<string> {
+    return this.telemetry.metrics.render(await this.gauges());
+  }
+
+  /** What the metrics read from the partitions and the node at a scrape or an OTLP push. */
+  private async gauges(): Promise<MetricGauges> {
     const byStatus = new Map<InvocationStatus, number>();
     for (let p = 0; p < this.access.router.partitions; p++) {
       for (const [status, n] of await this.access.router.view(p).countByStatus())
         byStatus.set(status, (byStatus.get(status) ?? 0) + n);
     }
-    return this.telemetry.metrics.render({
+    return {
       invocationsByStatus: byStatus,
       commit: this.stats.commit(),
       queueDepths: this.stats.queueDepths(),
       inFlightAttempts: this.stats.inFlightAttempts(),
       timers: this.stats.timers(),
-    });
+    };
   }
 
   private assertKeyedService(service: string): void {

@@ -37,6 +37,25 @@ describe("loadConfig", () => {
     expect(() => load({ CAPSTAN_LOG_FORMAT: "xml" })).toThrow(/CAPSTAN_LOG_FORMAT/);
   });
 
+  test("the metrics export follows the standard OTEL_* variables and is off without an endpoint", () => {
+    expect(load({}).metricsExport).toBeUndefined();
+    expect(load({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }).metricsExport).toEqual({
+      url: "http://collector:4318/v1/metrics",
+      intervalMs: 60_000,
+    });
+    const own = { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "https://metrics.example/otlp" };
+    expect(load({ ...own, OTEL_METRIC_EXPORT_INTERVAL: "1000" }).metricsExport).toEqual({
+      url: "https://metrics.example/otlp",
+      intervalMs: 1000,
+    });
+    expect(() => load({ ...own, OTEL_METRIC_EXPORT_INTERVAL: "999" })).toThrow(/OTEL_METRIC_EXPORT_INTERVAL/);
+    expect(load({ ...own, OTEL_METRICS_EXPORTER: "none" }).metricsExport).toBeUndefined();
+    expect(() => load({ ...own, OTEL_METRICS_EXPORTER: "prometheus" })).toThrow(/OTEL_METRICS_EXPORTER/);
+    expect(() => load({ ...own, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "grpc" })).toThrow(/http\/json/);
+    // Each signal has its own switch: traces off, metrics on.
+    expect(load({ ...own, OTEL_TRACES_EXPORTER: "none" }).metricsExport).toBeDefined();
+  });
+
   test("tracing follows the standard OTEL_* variables and is off without an endpoint", () => {
     expect(load({})).toMatchObject({ tracesEndpoint: undefined, serviceName: "capstan" });
     expect(load({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }).tracesEndpoint).toBe(

@@ -35,6 +35,8 @@ export interface RuntimeConfig {
   tracesEndpoint: string | undefined;
   /** Resource `service.name` of the runtime's spans. */
   serviceName: string;
+  /** Where metrics are pushed over OTLP/HTTP (JSON) and how often; undefined = no export. */
+  metricsExport: { url: string; intervalMs: number } | undefined;
   /** Secrets given by the environment; the others are kept in the data directory. Never logged. */
   secrets: ConfiguredSecrets;
   /** Base URL the SDK uses to reach the checkpoint endpoint; defaults to the checkpoint listener. */
@@ -260,6 +262,7 @@ export function loadConfig(
     logFormat: logFormat as LogFormat,
     tracesEndpoint: tracesEndpoint(env),
     serviceName: env.OTEL_SERVICE_NAME || DEFAULT_SERVICE_NAME,
+    metricsExport: metricsExport(env),
     secrets: secrets(env),
     checkpointBaseUrl: env.CAPSTAN_CHECKPOINT_URL || undefined,
     lambdaEndpoint: env.CAPSTAN_LAMBDA_ENDPOINT || undefined,
@@ -292,7 +295,49 @@ function tracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
   const exporter = env.OTEL_TRACES_EXPORTER || "otlp";
   if (exporter === "none") return undefined;
   if (exporter !== "otlp") throw new ConfigError(`OTEL_TRACES_EXPORTER=${exporter} must be otlp or none`);
-  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || "http/json";
+  return otlpEndpoint(env, "TRACES", "/v1/traces");
+}
+
+/** Between metrics pushes when OTEL_METRIC_EXPORT_INTERVAL is not set (OTel's default). */
+export const DEFAULT_METRIC_EXPORT_INTERVAL_MS = 60_000;
+/** Shortest OTEL_METRIC_EXPORT_INTERVAL accepted: a collector is not a tight loop. */
+export const MIN_METRIC_EXPORT_INTERVAL_MS = 1_000;
+
+/**
+ * The OTLP/HTTP metrics URL, as for traces: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as is, or
+ * OTEL_EXPORTER_OTLP_ENDPOINT plus `/v1/metrics`; OTEL_METRICS_EXPORTER=none turns it off; pushed
+ * every OTEL_METRIC_EXPORT_INTERVAL ms.
+ */
+function metricsExport(env: NodeJS.ProcessEnv): RuntimeConfig["metricsExport"] {
+  const exporter = env.OTEL_METRICS_EXPORTER || "otlp";
+  if (exporter === "none") return undefined;
+  if (exporter !== "otlp") throw new ConfigError(`OTEL_METRICS_EXPORTER=${exporter} must be otlp or none`);
+  const url = otlpEndpoint(env, "METRICS", "/v1/metrics");
+  if (url === undefined) return undefined;
+  return {
+    url,
+    intervalMs: int(
+      env,
+      "OTEL_METRIC_EXPORT_INTERVAL",
+      DEFAULT_METRIC_EXPORT_INTERVAL_MS,
+      MIN_METRIC_EXPORT_INTERVAL_MS,
+      24 * 3600_000,
+    ),
+  };
+}
+
+/** OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT as is, or OTEL_EXPORTER_OTLP_ENDPOINT plus `path`. */
+function otlpEndpoint(
+  env: NodeJS.ProcessEnv,
+  signal: "TRACES" | "METRICS",
+  path: string,
+): string | undefined {
+  const protocol =
+    (signal === "TRACES"
+      ? env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
+      : env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL) ||
+    env.OTEL_EXPORTER_OTLP_PROTOCOL ||
+    "http/json";
   const url = (raw: string, name: string): string => {
     if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new ConfigError(`${name}=${raw} is not an http(s) URL`);
     if (!OTLP_PROTOCOLS.includes(protocol)) {
@@ -302,10 +347,11 @@ function tracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
     }
     return raw;
   };
-  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-  if (traces) return url(traces, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  const own =
+    signal === "TRACES" ? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT : env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
+  if (own) return url(own, `OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`);
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (base) return url(base, "OTEL_EXPORTER_OTLP_ENDPOINT").replace(/\/+$/, "") + "/v1/traces";
+  if (base) return url(base, "OTEL_EXPORTER_OTLP_ENDPOINT").replace(/\/+$/, "") + path;
   return undefined;
 }
 

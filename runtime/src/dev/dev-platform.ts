@@ -167,6 +167,7 @@ async function startOnLockedDataDir(
     progress("starting the runtime…");
     node = await startRuntimeNodeFromConfig(config, invoker, log, credentials, lock, {
       notReady: { gate: FUNCTIONS_GATE, reason: "capstan dev is registering functions" },
+      handlerLogs: lambda.handlerLogs,
     });
   } catch (e) {
     await lambda.close();

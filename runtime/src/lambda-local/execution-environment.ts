@@ -4,7 +4,7 @@ import { Worker } from "node:worker_threads";
 import { type FunctionErrorPayload, errorToFunctionError, runtimeFunctionError } from "./lambda-errors";
 import { INIT_TIMEOUT_MS, LOCAL_REGION } from "./lambda-limits";
 import type { FunctionVersion } from "./function-registry";
-import type { EnvironmentData, InvokeMessage, WorkerMessage } from "./worker-protocol";
+import type { EnvironmentData, InvokeMessage, LogMessage, WorkerMessage } from "./worker-protocol";
 import type { WorkerScript } from "./worker-script";
 
 /** What one invocation produced inside an environment. */
@@ -48,6 +48,8 @@ export class ExecutionEnvironment {
     script: WorkerScript,
     baseEnvironment: Readonly<Record<string, string>>,
     private readonly onExit: (env: ExecutionEnvironment) => void,
+    /** Lines a Capstan invocation printed (worker-entry.ts captures them). */
+    private readonly onLog: (message: LogMessage) => void = () => undefined,
   ) {
     const { name, config } = version;
     const logStreamName = `${new Date().toISOString().slice(0, 10).replaceAll("-", "/")}/[${version.version}]${randomBytes(16).toString("hex")}`;
@@ -179,6 +181,9 @@ export class ExecutionEnvironment {
         return;
       case "error":
         this.finish(message.requestId, { kind: "function-error", error: message.error });
+        return;
+      case "log":
+        this.onLog(message);
         return;
       default: {
         const unexpected: never = message;

@@ -17,7 +17,9 @@ import {
   MIN_MEMORY_MB,
 } from "./lambda-limits";
 import { readPublishedVersions, writePublishedVersions } from "./published-versions-file";
+import type { HandlerLogBuffer } from "./handler-log-buffer";
 import { WorkerPool } from "./worker-pool";
+import type { LogMessage } from "./worker-protocol";
 
 /** A function's runtime settings, as `function.json` gives them (after defaults). */
 export interface FunctionConfig {
@@ -80,6 +82,8 @@ export interface FunctionRegistryOptions {
    * Absent: versions live as long as the registry.
    */
   readonly versionsFile?: string;
+  /** Keeps what Capstan invocations print, for `capstan invocations logs`; absent: not kept. */
+  readonly handlerLogs?: HandlerLogBuffer;
 }
 
 /**
@@ -189,6 +193,7 @@ export class FunctionRegistry {
         maxQueueWaitMs: this.options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS,
         idleMs: this.options.workerIdleMs ?? DEFAULT_WORKER_IDLE_MS,
         baseEnvironment: this.options.baseEnvironment ?? {},
+        ...(this.options.handlerLogs !== undefined && { onLog: logSink(this.options.handlerLogs) }),
       });
       this.pools.set(version, pool);
     }
@@ -257,4 +262,10 @@ function assertInteger(key: string, value: number, min: number, max: number): vo
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new Error(`${key} must be an integer from ${min} to ${max}, got ${value}`);
   }
+}
+
+function logSink(buffer: HandlerLogBuffer): (message: LogMessage) => void {
+  return ({ invocationId, attempt, stream, atMs, lines }) => {
+    for (const text of lines) buffer.append(invocationId, { atMs, attempt, stream, text });
+  };
 }

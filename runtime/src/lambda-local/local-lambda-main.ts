@@ -11,6 +11,7 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { FunctionRegistry } from "./function-registry";
+import { HandlerLogBuffer } from "./handler-log-buffer";
 import { startLocalLambda, type LocalLambda } from "./lambda-endpoint";
 import type { ChildMessage, ParentMessage } from "./local-lambda-protocol";
 
@@ -26,6 +27,8 @@ setFlagsFromString(`--interrupt-budget=${ENVIRONMENT_INTERRUPT_BUDGET}`);
 
 let registry: FunctionRegistry | undefined;
 let endpoint: LocalLambda | undefined;
+/** What the functions' Capstan invocations printed, for the runtime's `GET /invocations/:id/logs`. */
+const handlerLogs = new HandlerLogBuffer();
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -41,6 +44,7 @@ async function onMessage(message: ParentMessage): Promise<void> {
           defaultMaxQueued: maxQueued,
           ...(versionsFile !== undefined && { versionsFile }),
           ...(baseEnvironment !== undefined && { baseEnvironment }),
+          handlerLogs,
         });
         endpoint = await startLocalLambda({ registry, host, port });
         send({ type: "ready", url: endpoint.url });
@@ -61,6 +65,13 @@ async function onMessage(message: ParentMessage): Promise<void> {
       } catch (e) {
         send({ type: "publish-failed", id: message.id, message: (e as Error).message });
       }
+      return;
+    case "logs":
+      send({
+        type: "logs-result",
+        id: message.id,
+        page: handlerLogs.read(message.invocationId, message.afterSeq, message.limit),
+      });
       return;
     case "close":
       await endpoint?.close();

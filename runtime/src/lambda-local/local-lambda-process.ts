@@ -8,6 +8,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { FunctionBundle, PublishConfig } from "./function-registry";
 import { FunctionRegistry } from "./function-registry";
+import { HandlerLogBuffer } from "./handler-log-buffer";
+import type { HandlerLogPage, HandlerLogSource } from "../telemetry/handler-logs";
 import { startLocalLambda } from "./lambda-endpoint";
 import type { ChildMessage, LocalLambdaProcessOptions, ParentMessage } from "./local-lambda-protocol";
 
@@ -18,6 +20,8 @@ export interface LocalLambdaHandle {
   url: string;
   /** Publishes a built function; resolves with its new (or unchanged) version number. */
   publish(name: string, bundle: FunctionBundle, config: PublishConfig): Promise<string>;
+  /** What the functions printed for one Capstan invocation (the endpoint keeps a bounded buffer). */
+  handlerLogs: HandlerLogSource;
   close(): Promise<void>;
 }
 
@@ -54,15 +58,23 @@ export async function startLocalLambdaProcess(
 
   let nextId = 1;
   const waiting = new Map<number, { resolve: (v: string) => void; reject: (e: Error) => void }>();
+  const reading = new Map<number, { resolve: (v: HandlerLogPage) => void; reject: (e: Error) => void }>();
   child.on("message", (m: ChildMessage) => {
+    if (m.type === "logs-result") {
+      reading.get(m.id)?.resolve(m.page);
+      reading.delete(m.id);
+      return;
+    }
     if (m.type === "published") waiting.get(m.id)?.resolve(m.version);
     else if (m.type === "publish-failed") waiting.get(m.id)?.reject(new Error(m.message));
     else return;
     waiting.delete(m.id);
   });
   child.once("exit", (code) => {
-    for (const w of waiting.values()) w.reject(new Error(`the local Lambda endpoint exited with ${code}`));
+    for (const w of [...waiting.values(), ...reading.values()])
+      w.reject(new Error(`the local Lambda endpoint exited with ${code}`));
     waiting.clear();
+    reading.clear();
   });
   return {
     url,
@@ -73,6 +85,16 @@ export async function startLocalLambdaProcess(
         waiting.set(id, { resolve, reject });
         post(child, { type: "publish", id, name, bundle, config });
       });
+    },
+    handlerLogs: {
+      read(invocationId, afterSeq, limit) {
+        if (!child.connected) return Promise.reject(new Error("the local Lambda endpoint has exited"));
+        const id = nextId++;
+        return new Promise<HandlerLogPage>((resolve, reject) => {
+          reading.set(id, { resolve, reject });
+          post(child, { type: "logs", id, invocationId, afterSeq, limit });
+        });
+      },
     },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -89,7 +111,9 @@ function post(child: ChildProcess, message: ParentMessage): void {
 }
 
 async function startInProcess(options: LocalLambdaProcessOptions): Promise<LocalLambdaHandle> {
+  const handlerLogs = new HandlerLogBuffer();
   const registry = new FunctionRegistry({
+    handlerLogs,
     defaultMaxWorkers: options.maxWorkers,
     defaultMaxQueued: options.maxQueued,
     ...(options.versionsFile !== undefined && { versionsFile: options.versionsFile }),
@@ -99,6 +123,7 @@ async function startInProcess(options: LocalLambdaProcessOptions): Promise<Local
   return {
     url: endpoint.url,
     publish: async (name, bundle, config) => (await registry.publish(name, bundle, config)).version,
+    handlerLogs: { read: async (id, afterSeq, limit) => handlerLogs.read(id, afterSeq, limit) },
     async close() {
       await endpoint.close();
       await registry.close();

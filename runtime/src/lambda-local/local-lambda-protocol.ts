@@ -1,4 +1,5 @@
 /** Messages between `capstan dev` and the local Lambda endpoint's own process (node IPC). */
+import type { HandlerLogPage } from "../telemetry/handler-logs";
 import type { FunctionBundle, PublishConfig } from "./function-registry";
 
 export interface LocalLambdaProcessOptions {
@@ -17,6 +18,7 @@ export interface LocalLambdaProcessOptions {
 export type ParentMessage =
   | { type: "start"; options: LocalLambdaProcessOptions }
   | { type: "publish"; id: number; name: string; bundle: FunctionBundle; config: PublishConfig }
+  | { type: "logs"; id: number; invocationId: string; afterSeq: number; limit: number }
   | { type: "close" };
 
 export type ChildMessage =
@@ -24,4 +26,5 @@ export type ChildMessage =
   | { type: "start-failed"; code: string | undefined; message: string }
   | { type: "published"; id: number; version: string }
   | { type: "publish-failed"; id: number; message: string }
+  | { type: "logs-result"; id: number; page: HandlerLogPage }
   | { type: "closed" };

@@ -10,6 +10,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import { setPriority } from "node:os";
 import { format } from "node:util";
+import { boundLogLine } from "./handler-log-buffer";
 import { errorToFunctionError } from "./lambda-errors";
 import { HANDLER_THREAD_NICE } from "./lambda-limits";
 import type { EnvironmentData, InvokeMessage, WorkerMessage } from "./worker-protocol";
@@ -36,6 +37,8 @@ const port = parentPort;
 let currentRequestId = "";
 const concurrentRequestIds = data.concurrent ? new AsyncLocalStorage<string>() : undefined;
 const requestIdForLogs = (): string => concurrentRequestIds?.getStore() ?? currentRequestId;
+/** Request id → the Capstan invocation and attempt its event carries (only for such events). */
+const invocationTags = new Map<string, { invocationId: string; attempt: number }>();
 
 function send(message: WorkerMessage): void {
   port?.postMessage(message);
@@ -57,6 +60,38 @@ function patchConsole(): void {
       stream.write(
         `${new Date().toISOString()}\t${requestIdForLogs() || "undefined"}\t${level}\t${format(...args)}\n`,
       );
+    };
+  }
+}
+
+/** A Capstan invoke request's invocation id and attempt, when the event is one. */
+function invocationTag(event: unknown): { invocationId: string; attempt: number } | undefined {
+  if (typeof event !== "object" || event === null) return undefined;
+  const { type, invocationId, attempt } = event as Record<string, unknown>;
+  return type === "invoke" && typeof invocationId === "string" && typeof attempt === "number"
+    ? { invocationId, attempt }
+    : undefined;
+}
+
+/**
+ * Everything written to stdout/stderr while a Capstan invocation runs (its console lines and direct
+ * writes) is also sent to the pool, tagged, for `capstan invocations logs`; it still reaches the
+ * terminal as before. A write is split into lines; a partial line counts as one.
+ */
+function captureOutput(): void {
+  for (const stream of ["stdout", "stderr"] as const) {
+    const target = process[stream];
+    const write = target.write.bind(target) as (...args: unknown[]) => boolean;
+    target.write = (chunk: unknown, ...rest: unknown[]): boolean => {
+      const tag = invocationTags.get(requestIdForLogs());
+      if (tag !== undefined) {
+        const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
+        const lines = text.split("\n");
+        if (lines[lines.length - 1] === "") lines.pop();
+        if (lines.length > 0)
+          send({ type: "log", ...tag, stream, atMs: Date.now(), lines: lines.map(boundLogLine) });
+      }
+      return write(chunk, ...rest);
     };
   }
 }
@@ -98,6 +133,8 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<WorkerM
   };
   try {
     const event: unknown = JSON.parse(message.payloadJson);
+    const tag = invocationTag(event);
+    if (tag !== undefined) invocationTags.set(message.requestId, tag);
     const result = await handler(event, context);
     let payloadJson: string;
     try {
@@ -115,6 +152,7 @@ async function invoke(handler: Handler, message: InvokeMessage): Promise<WorkerM
   } catch (e) {
     return { type: "error", requestId: message.requestId, error: errorToFunctionError(e) };
   } finally {
+    invocationTags.delete(message.requestId);
     if (concurrentRequestIds === undefined) currentRequestId = "";
   }
 }
@@ -132,6 +170,7 @@ function main(): void {
   if (port === null) throw new Error("worker-entry must run in a worker thread");
   lowerPriority();
   patchConsole();
+  captureOutput();
   const loaded = loadHandler();
   if (typeof loaded !== "function") {
     send(loaded);

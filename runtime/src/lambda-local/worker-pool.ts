@@ -4,6 +4,7 @@ import {
   ExecutionEnvironment,
 } from "./execution-environment";
 import type { FunctionVersion } from "./function-registry";
+import type { LogMessage } from "./worker-protocol";
 import { type WorkerScript, resolveWorkerScript } from "./worker-script";
 
 /** What an invocation through the pool ended as; `throttled` and `shut-down` never ran the handler. */
@@ -17,6 +18,8 @@ export interface WorkerPoolOptions {
   readonly idleMs: number;
   readonly baseEnvironment: Readonly<Record<string, string>>;
   readonly script?: WorkerScript;
+  /** Where the lines invocations print go (the endpoint's HandlerLogBuffer); default: nowhere. */
+  readonly onLog?: (message: LogMessage) => void;
 }
 
 /** A point-in-time view for tests and the CLI. */
@@ -154,8 +157,12 @@ export class WorkerPool {
 
   private spawn(): ExecutionEnvironment {
     this.started += 1;
-    const env = new ExecutionEnvironment(this.version, this.script, this.options.baseEnvironment, (ended) =>
-      this.onEnvironmentExit(ended),
+    const env = new ExecutionEnvironment(
+      this.version,
+      this.script,
+      this.options.baseEnvironment,
+      (ended) => this.onEnvironmentExit(ended),
+      this.options.onLog,
     );
     this.all.set(env, 0);
     return env;

@@ -36,4 +36,18 @@ export type WorkerMessage =
   | { readonly type: "ready" }
   | { readonly type: "init-error"; readonly error: FunctionErrorPayload }
   | { readonly type: "result"; readonly requestId: string; readonly payloadJson: string }
-  | { readonly type: "error"; readonly requestId: string; readonly error: FunctionErrorPayload };
+  | { readonly type: "error"; readonly requestId: string; readonly error: FunctionErrorPayload }
+  | LogMessage;
+
+/**
+ * Lines a Capstan invocation's handler printed (console or stdout/stderr), tagged with the invocation
+ * id and attempt read from its event; lines of other events are not captured.
+ */
+export interface LogMessage {
+  readonly type: "log";
+  readonly invocationId: string;
+  readonly attempt: number;
+  readonly stream: "stdout" | "stderr";
+  readonly atMs: number;
+  readonly lines: readonly string[];
+}

@@ -2,10 +2,10 @@ import { Histogram } from "./histogram";
 
 test("buckets are cumulative per label set, with +Inf, sum and count (Prometheus exposition)", () => {
   const h = new Histogram([0.01, 0.1, 1]);
-  h.observe('service="A"', 0.005);
-  h.observe('service="A"', 0.1); // a bound is inclusive (le)
-  h.observe('service="A"', 5);
-  h.observe("", 0.05);
+  h.observe({ service: "A" }, 0.005);
+  h.observe({ service: "A" }, 0.1); // a bound is inclusive (le)
+  h.observe({ service: "A" }, 5);
+  h.observe({}, 0.05);
 
   expect(h.render("latency_seconds")).toEqual([
     'latency_seconds_bucket{service="A",le="0.01"} 1',

@@ -1,4 +1,11 @@
-import { Histogram } from "./histogram";
+/**
+ * The runtime's metrics, in one place for both outputs: `snapshot()` lists every metric family with
+ * its series, `render()` writes them as Prometheus text (`GET /metrics`) and the OTLP export
+ * (otlp-metrics-export.ts) converts the same snapshot, so both always carry the same metrics.
+ * Counters and histograms live here; gauges are read when a snapshot is taken.
+ */
+import { Histogram, renderHistogram, type HistogramSeries } from "./histogram";
+import { labelText, type Labels } from "./labels";
 
 /** Upper bounds of the log commit latency histogram: an fsync takes 0.1–20 ms on most disks. */
 export const COMMIT_LATENCY_BOUNDS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
@@ -7,143 +14,204 @@ export const INVOCATION_LATENCY_BOUNDS_SECONDS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86_400,
 ];
 
+/** What the runtime reads at snapshot time (from the partitions and the node). */
+export interface MetricGauges {
+  invocationsByStatus: Map<string, number>;
+  commit: { batches: number; records: number; totalCommitMs: number };
+  queueDepths: number[];
+  inFlightAttempts: number;
+  timers: number;
+}
+
+export interface NumberSeries {
+  labels: Labels;
+  value: number;
+}
+
+/** One metric with its series; `unit` in UCUM as OTel wants it ("s", "1"). */
+export type MetricFamily =
+  | { kind: "counter"; name: string; help: string; unit: string; series: NumberSeries[] }
+  | { kind: "gauge"; name: string; help: string; unit: string; series: NumberSeries[] }
+  | {
+      kind: "histogram";
+      name: string;
+      help: string;
+      unit: string;
+      boundsSeconds: readonly number[];
+      series: HistogramSeries[];
+    };
+
 /**
- * Prometheus text exposition of the runtime's counters. Counters live here; gauges are read at scrape.
- *
  * @example
  * metrics.countAttemptFailure("Checkout", "place", "HANDLER_ERROR");
  * // GET /metrics → capstan_attempt_failures_total{service="Checkout",handler="place",cause="HANDLER_ERROR"} 1
  */
 export class Metrics {
-  /** `service\0handler` → requests sent to a handler (every attempt). */
-  private readonly handlerInvocations = new Map<string, number>();
-  private readonly invokeFailures = new Map<string, number>();
-  /** `service\0handler\0cause` → attempts that failed (handler error or invoker error). */
-  private readonly attemptFailures = new Map<string, number>();
-  /** `service\0handler` → attempts started after a failed one. */
-  private readonly retries = new Map<string, number>();
-  /** `service\0handler` → invocations paused (retries exhausted, terminal invoker error, admin). */
-  private readonly pauses = new Map<string, number>();
+  /** Label text → series, per counter. */
+  private readonly handlerInvocations = new Map<string, NumberSeries>();
+  private readonly invokeFailures = new Map<string, NumberSeries>();
+  private readonly attemptFailures = new Map<string, NumberSeries>();
+  private readonly retries = new Map<string, NumberSeries>();
+  private readonly pauses = new Map<string, NumberSeries>();
   private readonly commitLatency = new Histogram(COMMIT_LATENCY_BOUNDS_SECONDS);
   private readonly invocationLatency = new Histogram(INVOCATION_LATENCY_BOUNDS_SECONDS);
 
   countAttemptFailure(service: string, handler: string, cause: string): void {
-    increment(this.attemptFailures, `${service}\0${handler}\0${cause}`);
+    increment(this.attemptFailures, { service, handler, cause });
   }
 
   countRetry(service: string, handler: string): void {
-    increment(this.retries, `${service}\0${handler}`);
+    increment(this.retries, { service, handler });
   }
 
   countPause(service: string, handler: string): void {
-    increment(this.pauses, `${service}\0${handler}`);
+    increment(this.pauses, { service, handler });
   }
 
   observeCommit(ms: number): void {
-    this.commitLatency.observe("", ms / 1000);
+    this.commitLatency.observe({}, ms / 1000);
   }
 
   /** From creation to completion (record times), by target. */
   observeInvocation(service: string, handler: string, ms: number): void {
-    this.invocationLatency.observe(`service="${esc(service)}",handler="${esc(handler)}"`, ms / 1000);
+    this.invocationLatency.observe({ service, handler }, ms / 1000);
   }
 
   countHandlerInvocation(service: string, handler: string): void {
-    const k = `${service}\0${handler}`;
-    this.handlerInvocations.set(k, (this.handlerInvocations.get(k) ?? 0) + 1);
+    increment(this.handlerInvocations, { service, handler });
   }
 
   countInvokeFailure(code: string): void {
-    this.invokeFailures.set(code, (this.invokeFailures.get(code) ?? 0) + 1);
+    increment(this.invokeFailures, { code });
   }
 
-  render(gauges: {
-    invocationsByStatus: Map<string, number>;
-    commit: { batches: number; records: number; totalCommitMs: number };
-    queueDepths: number[];
-    inFlightAttempts: number;
-    timers: number;
-  }): string {
+  /**
+   * Every metric now, in `GET /metrics` order: the counters and histograms kept here, and the ones
+   * read from `gauges` (absent: left out, e.g. once the runtime has closed).
+   */
+  snapshot(gauges?: MetricGauges): MetricFamily[] {
+    const counter = (
+      name: string,
+      help: string,
+      series: Map<string, NumberSeries> | NumberSeries[],
+    ): MetricFamily & { kind: "counter" } => ({
+      kind: "counter",
+      name,
+      help,
+      unit: "1",
+      series: [...series.values()],
+    });
+    const own: MetricFamily[] = [
+      counter(
+        "capstan_handler_invocations_total",
+        "Requests sent to a handler (one per attempt).",
+        this.handlerInvocations,
+      ),
+      counter(
+        "capstan_invoke_failures_total",
+        "Attempts the invoker could not complete (network, timeout, Lambda errors), by code; a handler's own errors are in capstan_attempt_failures_total.",
+        this.invokeFailures,
+      ),
+      counter(
+        "capstan_attempt_failures_total",
+        "Failed attempts by target and cause (HANDLER_ERROR, NON_DETERMINISM, or the invoker's error code).",
+        this.attemptFailures,
+      ),
+      counter("capstan_retries_total", "Attempts started after a failed attempt.", this.retries),
+      counter(
+        "capstan_pauses_total",
+        "Invocations paused: retries exhausted, a terminal invoker error, or admin.",
+        this.pauses,
+      ),
+      {
+        kind: "histogram",
+        name: "capstan_invocation_duration_seconds",
+        help: "From creation to completion, completed invocations.",
+        unit: "s",
+        boundsSeconds: INVOCATION_LATENCY_BOUNDS_SECONDS,
+        series: this.invocationLatency.all(),
+      },
+      {
+        kind: "histogram",
+        name: "capstan_log_commit_duration_seconds",
+        help: "Time of one log batch commit (append to durable).",
+        unit: "s",
+        boundsSeconds: COMMIT_LATENCY_BOUNDS_SECONDS,
+        series: this.commitLatency.all(),
+      },
+    ];
+    if (gauges === undefined) return own;
+    return [
+      ...own,
+      {
+        kind: "gauge",
+        name: "capstan_invocations",
+        help: "Invocations held in state, by status.",
+        unit: "1",
+        series: [...gauges.invocationsByStatus].map(([status, value]) => ({ labels: { status }, value })),
+      },
+      counter("capstan_log_commit_batches_total", "Log batches committed.", [
+        { labels: {}, value: gauges.commit.batches },
+      ]),
+      counter("capstan_log_records_total", "Log records committed.", [
+        { labels: {}, value: gauges.commit.records },
+      ]),
+      {
+        ...counter("capstan_log_commit_seconds_total", "Time spent waiting for log commits.", [
+          { labels: {}, value: gauges.commit.totalCommitMs / 1000 },
+        ]),
+        unit: "s",
+      },
+      {
+        kind: "gauge",
+        name: "capstan_partition_queue_depth",
+        help: "Records waiting for the next batch, per partition.",
+        unit: "1",
+        series: gauges.queueDepths.map((value, p) => ({ labels: { partition: String(p) }, value })),
+      },
+      {
+        kind: "gauge",
+        name: "capstan_attempts_in_flight",
+        help: "Handler attempts in flight.",
+        unit: "1",
+        series: [{ labels: {}, value: gauges.inFlightAttempts }],
+      },
+      {
+        kind: "gauge",
+        name: "capstan_timers",
+        help: "Durable timers scheduled: sleeps, delayed calls, retry backoffs, and the retention of completed invocations.",
+        unit: "1",
+        series: [{ labels: {}, value: gauges.timers }],
+      },
+    ];
+  }
+
+  /** Prometheus text exposition of `snapshot(gauges)`. */
+  render(gauges: MetricGauges): string {
     const lines: string[] = [];
-    lines.push("# HELP capstan_handler_invocations_total Requests sent to a handler (one per attempt).");
-    lines.push("# TYPE capstan_handler_invocations_total counter");
-    for (const [k, v] of this.handlerInvocations) {
-      const [service, handler] = k.split("\0");
-      lines.push(
-        `capstan_handler_invocations_total{service="${esc(service!)}",handler="${esc(handler!)}"} ${v}`,
-      );
+    for (const family of this.snapshot(gauges)) {
+      lines.push(`# HELP ${family.name} ${family.help}`);
+      lines.push(`# TYPE ${family.name} ${family.kind}`);
+      if (family.kind === "histogram") {
+        lines.push(...renderHistogram(family.name, family.boundsSeconds, family.series));
+        continue;
+      }
+      for (const { labels, value } of family.series) {
+        const text = labelText(labels);
+        lines.push(`${family.name}${text === "" ? "" : `{${text}}`} ${formatValue(value)}`);
+      }
     }
-    lines.push(
-      "# HELP capstan_invoke_failures_total Attempts the invoker could not complete (network, timeout, Lambda errors), by code; a handler's own errors are in capstan_attempt_failures_total.",
-    );
-    lines.push("# TYPE capstan_invoke_failures_total counter");
-    for (const [code, v] of this.invokeFailures)
-      lines.push(`capstan_invoke_failures_total{code="${esc(code)}"} ${v}`);
-    lines.push(
-      "# HELP capstan_attempt_failures_total Failed attempts by target and cause (HANDLER_ERROR, NON_DETERMINISM, or the invoker's error code).",
-    );
-    lines.push("# TYPE capstan_attempt_failures_total counter");
-    for (const [k, v] of this.attemptFailures) {
-      const [service, handler, cause] = k.split("\0");
-      lines.push(
-        `capstan_attempt_failures_total{service="${esc(service!)}",handler="${esc(handler!)}",cause="${esc(cause!)}"} ${v}`,
-      );
-    }
-    lines.push("# HELP capstan_retries_total Attempts started after a failed attempt.");
-    lines.push("# TYPE capstan_retries_total counter");
-    for (const [k, v] of this.retries) lines.push(`capstan_retries_total{${targetLabels(k)}} ${v}`);
-    lines.push(
-      "# HELP capstan_pauses_total Invocations paused: retries exhausted, a terminal invoker error, or admin.",
-    );
-    lines.push("# TYPE capstan_pauses_total counter");
-    for (const [k, v] of this.pauses) lines.push(`capstan_pauses_total{${targetLabels(k)}} ${v}`);
-    lines.push(
-      "# HELP capstan_invocation_duration_seconds From creation to completion, completed invocations.",
-    );
-    lines.push("# TYPE capstan_invocation_duration_seconds histogram");
-    lines.push(...this.invocationLatency.render("capstan_invocation_duration_seconds"));
-    lines.push(
-      "# HELP capstan_log_commit_duration_seconds Time of one log batch commit (append to durable).",
-    );
-    lines.push("# TYPE capstan_log_commit_duration_seconds histogram");
-    lines.push(...this.commitLatency.render("capstan_log_commit_duration_seconds"));
-    lines.push("# HELP capstan_invocations Invocations held in state, by status.");
-    lines.push("# TYPE capstan_invocations gauge");
-    for (const [status, v] of gauges.invocationsByStatus)
-      lines.push(`capstan_invocations{status="${status}"} ${v}`);
-    lines.push("# HELP capstan_log_commit_batches_total Log batches committed.");
-    lines.push("# TYPE capstan_log_commit_batches_total counter");
-    lines.push(`capstan_log_commit_batches_total ${gauges.commit.batches}`);
-    lines.push("# HELP capstan_log_records_total Log records committed.");
-    lines.push("# TYPE capstan_log_records_total counter");
-    lines.push(`capstan_log_records_total ${gauges.commit.records}`);
-    lines.push("# HELP capstan_log_commit_seconds_total Time spent waiting for log commits.");
-    lines.push("# TYPE capstan_log_commit_seconds_total counter");
-    lines.push(`capstan_log_commit_seconds_total ${(gauges.commit.totalCommitMs / 1000).toFixed(6)}`);
-    lines.push("# HELP capstan_partition_queue_depth Records waiting for the next batch, per partition.");
-    lines.push("# TYPE capstan_partition_queue_depth gauge");
-    gauges.queueDepths.forEach((d, p) => lines.push(`capstan_partition_queue_depth{partition="${p}"} ${d}`));
-    lines.push("# HELP capstan_attempts_in_flight Handler attempts in flight.");
-    lines.push("# TYPE capstan_attempts_in_flight gauge");
-    lines.push(`capstan_attempts_in_flight ${gauges.inFlightAttempts}`);
-    lines.push(
-      "# HELP capstan_timers Durable timers scheduled: sleeps, delayed calls, retry backoffs, and the retention of completed invocations.",
-    );
-    lines.push("# TYPE capstan_timers gauge");
-    lines.push(`capstan_timers ${gauges.timers}`);
     return lines.join("\n") + "\n";
   }
 }
 
-function increment(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
+function formatValue(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(6);
 }
 
-function targetLabels(key: string): string {
-  const [service, handler] = key.split("\0");
-  return `service="${esc(service!)}",handler="${esc(handler!)}"`;
-}
-
-function esc(s: string): string {
-  return s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+function increment(map: Map<string, NumberSeries>, labels: Labels): void {
+  const key = labelText(labels);
+  const series = map.get(key);
+  if (series === undefined) map.set(key, { labels, value: 1 });
+  else series.value += 1;
 }

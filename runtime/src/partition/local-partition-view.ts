@@ -9,7 +9,6 @@ import { objectKey, type Invocation, type InvocationStatus } from "../core/state
 import { timerIds } from "../core/timers";
 import { summarize } from "../invocation/summarize";
 import type { InvocationDetail, InvocationFilter, InvocationSummary } from "../server/runtime-api";
-import { MAX_LIST_LIMIT } from "../server/limits";
 import {
   invocationRow,
   journalRows,
@@ -51,20 +50,10 @@ export class LocalPartitionView implements PartitionView {
     };
   }
 
-  /** The store's newest `limit` matching ones: never a walk over every invocation. */
+  /** The store's newest `limit` matching ones after the filter's position: never a walk over every invocation. */
   async listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]> {
-    if (filter.outcome === undefined) {
-      return this.state()
-        .listInvocations(filter, filter.limit)
-        .map((inv) => this.summary(inv));
-    }
-    // The store filters by status, not outcome: the newest MAX_LIST_LIMIT completed invocations of
-    // this partition are examined for `failed` / `succeeded` (a bound, as every admin read has).
-    const failed = filter.outcome === "failed";
     return this.state()
-      .listInvocations(filter, MAX_LIST_LIMIT)
-      .filter((inv) => (inv.result?.kind === "failure") === failed)
-      .slice(0, filter.limit)
+      .listInvocations(filter, filter.limit)
       .map((inv) => this.summary(inv));
   }
 

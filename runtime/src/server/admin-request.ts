@@ -6,16 +6,19 @@ import { MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_VALUE_BYTES, type Payload } from "
 import type { DeploymentEndpoint } from "../invoker/invoker";
 import type { InvocationStatus } from "../core/state";
 import { ApiError } from "./api-error";
+import { decodeListCursor } from "../api/invocation-list-order";
 import { jsonDepthExceeds } from "./json-depth";
 import {
   DEFAULT_LIST_LIMIT,
+  DEFAULT_LOG_PAGE_LINES,
   MAX_DEPLOYMENT_ENDPOINT_LENGTH,
   MAX_JSON_DEPTH,
   MAX_LIST_LIMIT,
+  MAX_LOG_PAGE_LINES,
   MAX_QUERY_LENGTH,
   MAX_STATE_PATCH_KEYS,
 } from "./limits";
-import type { InvocationAction, InvocationFilter, StatePatch } from "./runtime-api";
+import type { InvocationAction, InvocationFilter, InvocationLogsQuery, StatePatch } from "./runtime-api";
 
 const STATUS_LIST = {
   scheduled: true,
@@ -103,7 +106,11 @@ export function validateKey(key: string): string {
   return key;
 }
 
-/** `?service=&status=&key=&limit=` (status also succeeded|failed: completed with that outcome; limit default DEFAULT_LIST_LIMIT, at most MAX_LIST_LIMIT). */
+/**
+ * `?service=&status=&key=&from=&to=&cursor=&limit=` (status also succeeded|failed: completed with that
+ * outcome; from/to: creation time, epoch ms or ISO 8601, from inclusive, to exclusive; cursor: a
+ * `nextCursor` of an earlier page; limit default DEFAULT_LIST_LIMIT, at most MAX_LIST_LIMIT).
+ */
 export function parseInvocationFilter(query: URLSearchParams): InvocationFilter {
   const filter: InvocationFilter = { limit: DEFAULT_LIST_LIMIT };
   const service = query.get("service");
@@ -132,7 +139,51 @@ export function parseInvocationFilter(query: URLSearchParams): InvocationFilter 
     }
     filter.limit = n;
   }
+  const from = query.get("from");
+  if (from !== null) filter.createdFromMs = parseTime(from, "from");
+  const to = query.get("to");
+  if (to !== null) filter.createdToMs = parseTime(to, "to");
+  const cursor = query.get("cursor");
+  if (cursor !== null) {
+    const after = decodeListCursor(cursor);
+    if (after === undefined) {
+      throw bad("ADMIN_INVALID_CURSOR", "cursor is not a nextCursor of GET /invocations");
+    }
+    filter.after = after;
+  }
   return filter;
+}
+
+/** A point in time of a query parameter: epoch milliseconds or an ISO 8601 date-time. */
+function parseTime(raw: string, what: string): number {
+  const ms = /^\d{1,16}$/.test(raw) ? Number(raw) : /^\d{4}-\d{2}-\d{2}/.test(raw) ? Date.parse(raw) : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw bad("ADMIN_INVALID_TIME", `${what} must be epoch milliseconds or an ISO 8601 date-time`);
+  }
+  return ms;
+}
+
+/** A non-negative safe integer from a query parameter, else 400 with `code`. */
+function queryInteger(raw: string, min: number, max: number, code: string, what: string): number {
+  const n = Number(raw);
+  if (!/^\d{1,16}$/.test(raw) || n < min || n > max) {
+    throw bad(code, `${what} must be an integer in ${min}..${max}`);
+  }
+  return n;
+}
+
+/** `?after=&limit=` of `GET /invocations/:id/logs` (after: a line's `seq`; limit ≤ MAX_LOG_PAGE_LINES). */
+export function parseLogsQuery(query: URLSearchParams): InvocationLogsQuery {
+  const after = query.get("after");
+  const limit = query.get("limit");
+  return {
+    afterSeq:
+      after === null ? 0 : queryInteger(after, 0, Number.MAX_SAFE_INTEGER, "ADMIN_INVALID_CURSOR", "after"),
+    limit:
+      limit === null
+        ? DEFAULT_LOG_PAGE_LINES
+        : queryInteger(limit, 1, MAX_LOG_PAGE_LINES, "ADMIN_INVALID_LIMIT", "limit"),
+  };
 }
 
 /** `{ set?: { key: any JSON }, clear?: string[], clearAll?: boolean }`; values become JSON text. */

@@ -4,7 +4,8 @@ import { ApiError } from "./api-error";
 import { FakeRuntimeApi } from "./test-support/fake-runtime-api";
 import { parseRegistrationAllow } from "./registration-allow";
 import type { ServerHandle } from "./http-server";
-import { MAX_ADMIN_BODY_BYTES, MAX_JSON_DEPTH, MAX_LIST_LIMIT } from "./limits";
+import { MAX_ADMIN_BODY_BYTES, MAX_JSON_DEPTH, MAX_LIST_LIMIT, MAX_LOG_PAGE_LINES } from "./limits";
+import { encodeListCursor, MAX_CURSOR_LENGTH } from "../api/invocation-list-order";
 import type { InvocationDetail } from "./runtime-api";
 
 const TOKEN = "test-admin-token-0123456789";
@@ -219,6 +220,67 @@ describe("admin: invocations", () => {
       ]);
     }
     expect(await code(await send("GET", "/invocations?status=weird"))).toEqual([400, "ADMIN_INVALID_STATUS"]);
+  });
+
+  it("pages with an opaque cursor after the last listed one, and filters by creation time", async () => {
+    const [, full] = await json(await send("GET", "/invocations?limit=1"));
+    const nextCursor = (full as { nextCursor?: string }).nextCursor!;
+    expect(nextCursor).toBe(encodeListCursor({ createdAtMs: 1, id: "inv_2_abcdefgh" }));
+    const [, partial] = await json(await send("GET", "/invocations?limit=2"));
+    expect(partial).not.toHaveProperty("nextCursor"); // a short page is the last
+
+    const from = "2026-01-02T03:04:05.000Z";
+    await send("GET", `/invocations?cursor=${nextCursor}&from=${from}&to=1767323045001&status=failed`);
+    expect(api.filters.at(-1)).toEqual({
+      status: "completed",
+      outcome: "failed",
+      after: { createdAtMs: 1, id: "inv_2_abcdefgh" },
+      createdFromMs: Date.parse(from),
+      createdToMs: 1767323045001,
+      limit: 100,
+    });
+    const forged = encodeListCursor({ createdAtMs: 1, id: "not-an-id" });
+    for (const cursor of ["x", forged, "c1." + "A".repeat(MAX_CURSOR_LENGTH)]) {
+      expect(await code(await send("GET", `/invocations?cursor=${cursor}`))).toEqual([
+        400,
+        "ADMIN_INVALID_CURSOR",
+      ]);
+    }
+    for (const time of ["yesterday", "-5", "1e3"]) {
+      expect(await code(await send("GET", `/invocations?from=${time}`))).toEqual([400, "ADMIN_INVALID_TIME"]);
+    }
+  });
+
+  it("answers an invocation's handler logs, paged and bounded, or where they are", async () => {
+    const logs = {
+      invocationId: "inv_2_abcdefgh",
+      source: "local" as const,
+      lines: [{ seq: 4, atMs: 1, attempt: 2, stream: "stdout" as const, text: "hi" }],
+      dropped: 0,
+    };
+    api.logs.set("inv_2_abcdefgh", logs);
+    expect(
+      await json(await send("GET", `/invocations/inv_2_abcdefgh/logs?after=3&limit=${MAX_LOG_PAGE_LINES}`)),
+    ).toEqual([200, logs]);
+    await send("GET", "/invocations/inv_2_abcdefgh/logs");
+    expect(api.logQueries).toEqual([
+      { afterSeq: 3, limit: MAX_LOG_PAGE_LINES },
+      { afterSeq: 0, limit: 500 },
+    ]);
+    const path = "/invocations/inv_2_abcdefgh/logs";
+    expect(await code(await send("GET", `${path}?limit=${MAX_LOG_PAGE_LINES + 1}`))).toEqual([
+      400,
+      "ADMIN_INVALID_LIMIT",
+    ]);
+    expect(await code(await send("GET", `${path}?after=-1`))).toEqual([400, "ADMIN_INVALID_CURSOR"]);
+    expect(await code(await send("GET", "/invocations/inv_2_zzzzzzzz/logs"))).toEqual([
+      404,
+      "INVOCATION_NOT_FOUND",
+    ]);
+    expect(await code(await send("GET", "/invocations/bogus/logs"))).toEqual([
+      400,
+      "ADMIN_INVALID_INVOCATION_ID",
+    ]);
   });
 
   it("describes one invocation with its journal", async () => {

@@ -4,11 +4,13 @@
  * has its own listener (checkpoint-server.ts), so handlers that reach it cannot reach admin.
  */
 import { CONTENT_TYPE_JSON, isInvocationId } from "@capstan/sdk/protocol";
+import { nextCursor } from "../api/invocation-list-order";
 import { ApiError } from "./api-error";
 import {
   decodeStateValues,
   INVOCATION_ACTIONS,
   parseInvocationFilter,
+  parseLogsQuery,
   parseQueryBody,
   parseRegisterDeployment,
   parseResumeRequest,
@@ -124,15 +126,23 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
       }
       sendJson(res, 200, service);
     })
-    .on("GET", "/invocations", async ({ res, query }) =>
-      sendJson(res, 200, { invocations: await api.listInvocations(parseInvocationFilter(query)) }),
-    )
+    // Newest first; a full page carries `nextCursor`, which `?cursor=` continues from (same filter).
+    .on("GET", "/invocations", async ({ res, query }) => {
+      const filter = parseInvocationFilter(query);
+      const invocations = await api.listInvocations(filter);
+      const next = nextCursor(invocations, filter.limit);
+      sendJson(res, 200, { invocations, ...(next !== undefined && { nextCursor: next }) });
+    })
     .on("GET", "/invocations/:id", async ({ res, params }) => {
       const id = invocationId(params.id!);
       const detail = await api.describeInvocation(id);
       if (detail === undefined) throw new ApiError(404, "ADMIN_INVOCATION_NOT_FOUND", `no invocation ${id}`);
       sendJson(res, 200, detail);
     })
+    // What the handler printed, attempt by attempt (or where it is, when this runtime has none).
+    .on("GET", "/invocations/:id/logs", async ({ res, params, query }) =>
+      sendJson(res, 200, await api.invocationLogs(invocationId(params.id!), parseLogsQuery(query))),
+    )
     // Restate's `DELETE /invocations/{id}?mode=cancel|kill|purge`; purge by default.
     .on("DELETE", "/invocations/:id", async (ctx) => {
       const mode = ctx.query.get("mode") ?? "purge";

@@ -25,6 +25,10 @@ export const MAX_DELAY_MS = 365 * 24 * 60 * 60 * 1000;
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 
+/** `GET /invocations/:id/logs?limit=`: lines per page, default and maximum. */
+export const DEFAULT_LOG_PAGE_LINES = 500;
+export const MAX_LOG_PAGE_LINES = 2_000;
+
 /** Read-only SQL: rows returned (beyond: `truncated: true`), wall time, and text length. */
 export const MAX_QUERY_ROWS = 1000;
 export const MAX_QUERY_MS = 5_000;

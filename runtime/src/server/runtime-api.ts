@@ -16,6 +16,10 @@ import type { DeploymentEndpoint } from "../invoker/invoker";
 import type { InvocationStatus, LastFailure } from "../core/state";
 import type { VerifiedAttempt } from "../security/checkpoint-authentication";
 import type { ReadinessInfo } from "../readiness";
+import type { HandlerLogLine } from "../telemetry/handler-logs";
+import type { InvocationListPosition } from "../storage/partition-state-store";
+
+export type { InvocationListPosition };
 
 export interface SubmitRequest {
   target: Target;
@@ -91,12 +95,52 @@ export interface InvocationDetail extends InvocationSummary {
   traceId?: string;
 }
 
+/**
+ * A page of invocations, newest first: by `createdAtMs` descending, then id descending (a total,
+ * stable order). `after` continues a list where its previous page ended (`nextCursor` of
+ * `GET /invocations` is this position, encoded): one position valid for every partition and node, so
+ * a list over several is each one's page after it, merged in that order and cut at `limit`.
+ */
 export interface InvocationFilter {
   service?: string;
   status?: InvocationStatus;
   /** With status "completed": only this outcome (`?status=failed` / `?status=succeeded`). */
   outcome?: "succeeded" | "failed";
   key?: string;
+  /** Created at or after this (`?from=`). */
+  createdFromMs?: number;
+  /** Created before this (`?to=`). */
+  createdToMs?: number;
+  /** Only invocations after this position in the order (the last one of the previous page). */
+  after?: InvocationListPosition;
+  limit: number;
+}
+
+/** A page of what an invocation's handler printed (`GET /invocations/:id/logs`). */
+export type InvocationLogs =
+  | {
+      invocationId: string;
+      /** The runtime has the lines (locally, from the local Lambda endpoint that ran the handler). */
+      source: "local";
+      /** Oldest first, attempt by attempt; replayed steps do not print again. */
+      lines: HandlerLogLine[];
+      /** Older lines of this invocation dropped by the endpoint's bounds. */
+      dropped: number;
+      /** Set when more lines follow: ask again with `?after=` this. */
+      nextAfter?: number;
+    }
+  | {
+      invocationId: string;
+      /** The runtime has none (AWS): `where` says where they are. */
+      source: "elsewhere";
+      where: string;
+      /** For a Lambda deployment: its CloudWatch log group. */
+      logGroup?: string;
+    };
+
+export interface InvocationLogsQuery {
+  /** Lines after this `seq` (0: from the oldest kept). */
+  afterSeq: number;
   limit: number;
 }
 
@@ -168,6 +212,8 @@ export interface RuntimeApi {
   listServices(): Promise<ServiceInfo[]>;
   listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]>;
   describeInvocation(invocationId: string): Promise<InvocationDetail | undefined>;
+  /** What the handler printed; INVOCATION_NOT_FOUND for an unknown invocation. */
+  invocationLogs(invocationId: string, query: InvocationLogsQuery): Promise<InvocationLogs>;
   invocationAction(invocationId: string, action: InvocationAction): Promise<void>;
   /** A paused or backing-off invocation's next attempt now, optionally on another deployment. */
   resumeInvocation(invocationId: string, options?: ResumeOptions): Promise<ResumeResult>;

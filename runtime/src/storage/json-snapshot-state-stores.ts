@@ -46,6 +46,19 @@ export class JsonSnapshotStateStore extends MemoryStateStore implements Partitio
       if (filter.service !== undefined && inv.target.service !== filter.service) continue;
       if (filter.status !== undefined && inv.status !== filter.status) continue;
       if (filter.key !== undefined && inv.target.key !== filter.key) continue;
+      if (
+        filter.outcome !== undefined &&
+        (inv.status !== "completed" || (inv.result?.kind === "failure") !== (filter.outcome === "failed"))
+      )
+        continue;
+      if (filter.createdFromMs !== undefined && inv.createdAtMs < filter.createdFromMs) continue;
+      if (filter.createdToMs !== undefined && inv.createdAtMs >= filter.createdToMs) continue;
+      const after = filter.after;
+      if (
+        after !== undefined &&
+        !(inv.createdAtMs < after.createdAtMs || (inv.createdAtMs === after.createdAtMs && inv.id < after.id))
+      )
+        continue;
       out.push(inv);
     }
     out.sort((a, b) => b.createdAtMs - a.createdAtMs || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));

@@ -183,6 +183,17 @@ export function describePartitionStateStoresContract(
         ]);
         expect(store.listInvocations({ status: "inboxed" }, 10).map((inv) => inv.id)).toEqual([invId(1, 4)]);
         expect(store.listInvocations({ service: "Nope" }, 10)).toEqual([]);
+        // Pages continue after a position (createdAtMs, then id, descending) and honour time ranges.
+        const after = (createdAtMs: number, n: number) => ({ createdAtMs, id: invId(1, n) });
+        expect(store.listInvocations({ after: after(30, 3) }, 10).map((inv) => inv.id)).toEqual([
+          invId(1, 2),
+          invId(1, 1),
+        ]);
+        expect(store.listInvocations({ after: after(40, 5) }, 1).map((inv) => inv.id)).toEqual([invId(1, 4)]);
+        expect(store.listInvocations({ after: after(40, 3) }, 1).map((inv) => inv.id)).toEqual([invId(1, 3)]);
+        expect(
+          store.listInvocations({ createdFromMs: 20, createdToMs: 40 }, 10).map((inv) => inv.id),
+        ).toEqual([invId(1, 3), invId(1, 2)]);
         expect(store.countInvocationsByStatus()).toEqual(
           new Map([
             ["running", 3],

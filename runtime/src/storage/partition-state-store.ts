@@ -9,11 +9,25 @@ import type { InvocationId, Payload } from "@capstan/sdk/protocol";
 import type { PartitionStateStore } from "../core/state-reader";
 import type { Invocation, InvocationStatus } from "../core/state";
 
+/** A place in the newest-first order of invocations (createdAtMs, then id, both descending). */
+export interface InvocationListPosition {
+  createdAtMs: number;
+  id: string;
+}
+
 /** What the admin API filters invocation lists by. */
 export interface InvocationListFilter {
   service?: string;
   status?: InvocationStatus;
   key?: string;
+  /** Completed ones with this outcome (the result's kind), filtered by the store: no scan bound. */
+  outcome?: "succeeded" | "failed";
+  /** Created at or after this. */
+  createdFromMs?: number;
+  /** Created before this. */
+  createdToMs?: number;
+  /** Only invocations after this position in the order (the next page of a paged list). */
+  after?: InvocationListPosition;
 }
 
 /** Reads for the admin API and the SQL views: bounded pages, never the whole state at once. */

@@ -201,6 +201,11 @@ export class SqliteStateStore implements PartitionStateHandle {
       service: filter.service ?? null,
       objectKey:
         filter.key === undefined || filter.service === undefined ? null : `${filter.service}/${filter.key}`,
+      failed: filter.outcome === undefined ? null : filter.outcome === "failed" ? 1 : 0,
+      fromMs: filter.createdFromMs ?? null,
+      toMs: filter.createdToMs ?? null,
+      afterMs: filter.after?.createdAtMs ?? null,
+      afterId: filter.after?.id ?? null,
       limit,
     });
     const out = rows.map((r) => parseInvocation(r.body));
@@ -368,11 +373,26 @@ function prepare(db: Database.Database) {
       "SELECT body FROM invocations WHERE status = ? ORDER BY id",
     ),
     listInvocations: db.prepare<
-      [{ status: string | null; service: string | null; objectKey: string | null; limit: number }],
+      [
+        {
+          status: string | null;
+          service: string | null;
+          objectKey: string | null;
+          failed: number | null;
+          fromMs: number | null;
+          toMs: number | null;
+          afterMs: number | null;
+          afterId: string | null;
+          limit: number;
+        },
+      ],
       { body: string }
     >(
       "SELECT body FROM invocations WHERE (@status IS NULL OR status = @status) " +
         "AND (@service IS NULL OR service = @service) AND (@objectKey IS NULL OR object_key = @objectKey) " +
+        "AND (@failed IS NULL OR (status = 'completed' AND (json_extract(body, '$.result.kind') IS 'failure') = @failed)) " +
+        "AND (@fromMs IS NULL OR created_at_ms >= @fromMs) AND (@toMs IS NULL OR created_at_ms < @toMs) " +
+        "AND (@afterMs IS NULL OR created_at_ms < @afterMs OR (created_at_ms = @afterMs AND id < @afterId)) " +
         "ORDER BY created_at_ms DESC, id DESC LIMIT @limit",
     ),
     countByStatus: db.prepare<[], { status: string; n: number }>(

@@ -19,8 +19,17 @@ import {
 import type { Invocation, InvocationTrace } from "../core/state";
 import { attemptSpanId, endSpanId, ownTrace, startSpanId } from "../core/trace-ids";
 import type { Log, LogFields } from "../log";
-import { Metrics } from "../metrics/metrics";
+import { Metrics, type MetricFamily, type MetricGauges } from "../metrics/metrics";
+import type { HandlerLogSource } from "./handler-logs";
 import { noopTracing, type OpenSpan, type Tracing } from "./tracing";
+
+/** The telemetry parts that only some runtimes have. */
+export interface TelemetryParts {
+  /** Where handler logs are read from (locally, the local Lambda endpoint); absent on AWS. */
+  handlerLogs?: HandlerLogSource;
+  /** Pushes the counters to an OpenTelemetry collector (metrics/otlp-metrics-export.ts) when configured. */
+  metricsExport?: { shutdown(): Promise<void> };
+}
 
 /** How an attempt ended, as the attempt driver saw it. */
 export type AttemptEnd =
@@ -62,7 +71,36 @@ export class Telemetry {
     readonly log: Log,
     readonly metrics: Metrics,
     private readonly nowMs: () => number,
+    readonly parts: TelemetryParts = {},
   ) {}
+
+  private gauges: (() => Promise<MetricGauges>) | undefined;
+
+  /** Where snapshots read the gauges from: the runtime's admin API sets it when it starts. */
+  readGaugesFrom(gauges: () => Promise<MetricGauges>): void {
+    this.gauges = gauges;
+  }
+
+  /**
+   * Every metric now (as `GET /metrics` shows it); undefined until a runtime reports its gauges. Once
+   * the runtime has closed (the last push at shutdown) its gauges cannot be read: the counters and
+   * histograms are still sent, without them.
+   */
+  async snapshotMetrics(): Promise<MetricFamily[] | undefined> {
+    if (this.gauges === undefined) return undefined;
+    let gauges: MetricGauges | undefined;
+    try {
+      gauges = await this.gauges();
+    } catch {
+      gauges = undefined;
+    }
+    return this.metrics.snapshot(gauges);
+  }
+
+  /** Exports what is still buffered (spans, a last metrics push) and stops the exporters. */
+  async shutdown(): Promise<void> {
+    await Promise.allSettled([this.tracing.shutdown(), this.parts.metricsExport?.shutdown()]);
+  }
 
   /** Telemetry with tracing off and nothing logged (tests, the embedded kit). */
   static silent(): Telemetry {

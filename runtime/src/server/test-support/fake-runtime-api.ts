@@ -20,6 +20,8 @@ import type {
   InvocationAction,
   InvocationDetail,
   InvocationFilter,
+  InvocationLogs,
+  InvocationLogsQuery,
   InvocationSummary,
   OutputState,
   QueryResult,
@@ -259,6 +261,19 @@ export class FakeRuntimeApi implements RuntimeApi {
     return this.invocations
       .slice(0, filter.limit)
       .map(({ journal: _j, result: _r, awaiting: _a, headers: _h, ...s }) => s);
+  }
+
+  /** What invocationLogs answers (per id); unknown ids are INVOCATION_NOT_FOUND. */
+  logs = new Map<string, InvocationLogs>();
+  logQueries: InvocationLogsQuery[] = [];
+
+  async invocationLogs(invocationId: string, query: InvocationLogsQuery): Promise<InvocationLogs> {
+    this.maybeFail();
+    this.logQueries.push(query);
+    const logs = this.logs.get(invocationId);
+    if (logs === undefined)
+      throw new RuntimeError("INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`);
+    return logs;
   }
 
   async describeInvocation(invocationId: string): Promise<InvocationDetail | undefined> {

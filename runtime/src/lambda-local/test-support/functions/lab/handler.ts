@@ -3,7 +3,7 @@ import { threadId } from "node:worker_threads";
 
 /** One fixture, many behaviours, chosen by `event.action`; the endpoint tests drive it. */
 interface LabEvent {
-  readonly action?: "echo" | "throw" | "hang" | "exit" | "sleep" | "big" | "uncaught" | "overlap";
+  readonly action?: "echo" | "throw" | "hang" | "exit" | "sleep" | "big" | "uncaught" | "overlap" | "print";
   readonly ms?: number;
   readonly bytes?: number;
   readonly [key: string]: unknown;
@@ -58,6 +58,13 @@ export const handler = async (event: LabEvent | string, context: Context): Promi
       console.log(`overlap ended ${context.awsRequestId}`);
       running -= 1;
       return { threadId, peak, maxConcurrency: process.env.AWS_LAMBDA_MAX_CONCURRENCY ?? null };
+    case "print":
+      // What a handler prints: console lines, a direct write of two lines, a long line.
+      console.log(`printed by ${String(event.invocationId)} attempt ${String(event.attempt)}`);
+      console.error("an error line");
+      process.stdout.write("direct one\ndirect two\n");
+      process.stdout.write("y".repeat(event.bytes ?? 0) + "\n");
+      return { printed: true };
     case "big":
       return "x".repeat(event.bytes ?? 0);
     case "echo":
