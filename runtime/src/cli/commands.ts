@@ -133,26 +133,11 @@ function statusOf(i: Summary): string {
 }
 
 const invocations: Command = async (ctx, args) => {
-  const sub = need(args, 1, "subcommand: list | describe | cancel | kill | pause | resume | purge");
+  const sub = need(args, 1, "subcommand: list | logs | describe | cancel | kill | pause | resume | purge");
   if (sub === "list") {
-    const q = new URLSearchParams();
-    for (const f of ["service", "status", "key", "limit"]) {
-      const v = flag(args, f);
-      if (v !== undefined) q.set(f, v);
-    }
-    const status = flag(args, "status");
-    if (status !== undefined && !(LIST_STATUSES as readonly string[]).includes(status)) {
-      throw new UsageError(`--status must be one of ${LIST_STATUSES.join(", ")}; got ${status}`);
-    }
-    const r = (await admin(ctx, "GET", `/invocations?${q.toString()}`)).json as {
-      invocations: Summary[];
-    };
-    print(ctx, r, () =>
-      table(
-        ["id", "target", "status", "attempts", "created"],
-        r.invocations.map((i) => [i.id, target(i.target), statusOf(i), i.attempt, time(i.createdAtMs)]),
-      ),
-    );
+    await listInvocations(ctx, args);
+  } else if (sub === "logs") {
+    await invocationLogs(ctx, need(args, 2, "invocation id"));
   } else if (sub === "describe") {
     const id = need(args, 2, "invocation id");
     const r = (await admin(ctx, "GET", `/invocations/${encodeURIComponent(id)}`)).json as Summary & {
@@ -203,6 +188,75 @@ const invocations: Command = async (ctx, args) => {
     print(ctx, { id, action: sub }, () => `${sub}: ${id}`);
   } else throw new UsageError(`unknown invocations subcommand ${sub}`);
 };
+
+/** Pages of `GET /invocations`: one (with the next page's cursor printed), or with --all every one. */
+async function listInvocations(ctx: CliContext, args: ParsedArgs): Promise<void> {
+  const q = new URLSearchParams();
+  for (const f of ["service", "status", "key", "from", "to", "limit", "cursor"]) {
+    const v = flag(args, f);
+    if (v !== undefined) q.set(f, v);
+  }
+  const status = flag(args, "status");
+  if (status !== undefined && !(LIST_STATUSES as readonly string[]).includes(status)) {
+    throw new UsageError(`--status must be one of ${LIST_STATUSES.join(", ")}; got ${status}`);
+  }
+  const all = args.flags.get("all") === true;
+  if (all && q.has("cursor")) throw new UsageError("--all starts at the newest: give --cursor or --all");
+  const everything: Summary[] = [];
+  for (let first = true; ; first = false) {
+    const r = (await admin(ctx, "GET", `/invocations?${q.toString()}`)).json as {
+      invocations: Summary[];
+      nextCursor?: string;
+    };
+    if (ctx.json && all) everything.push(...r.invocations);
+    else if (ctx.json) ctx.out(JSON.stringify(r, null, 2));
+    else if (r.invocations.length > 0 || first) {
+      const rows = r.invocations.map((i) => [
+        i.id,
+        target(i.target),
+        statusOf(i),
+        i.attempt,
+        time(i.createdAtMs),
+      ]);
+      const text = table(["id", "target", "status", "attempts", "created"], rows);
+      // Later pages continue the first one's table (widths may differ slightly).
+      ctx.out(first ? text : text.split("\n").slice(2).join("\n"));
+    }
+    if (r.nextCursor === undefined) break;
+    if (!all) {
+      if (!ctx.json) ctx.out(`more: add --cursor ${r.nextCursor} (or --all)`);
+      break;
+    }
+    q.set("cursor", r.nextCursor);
+  }
+  if (ctx.json && all) ctx.out(JSON.stringify({ invocations: everything }, null, 2));
+}
+
+/** Every page of `GET /invocations/:id/logs`, or where the logs are when the runtime has none. */
+async function invocationLogs(ctx: CliContext, id: string): Promise<void> {
+  const lines: Array<{ seq: number; atMs: number; attempt: number; stream: string; text: string }> = [];
+  let dropped = 0;
+  for (let after = 0; ;) {
+    const r = (await admin(ctx, "GET", `/invocations/${encodeURIComponent(id)}/logs?after=${after}`)).json as
+      | { source: "local"; lines: typeof lines; dropped: number; nextAfter?: number }
+      | { source: "elsewhere"; where: string; logGroup?: string };
+    if (r.source === "elsewhere") {
+      print(ctx, r, () => r.where);
+      return;
+    }
+    lines.push(...r.lines);
+    dropped = r.dropped;
+    if (r.nextAfter === undefined) break;
+    after = r.nextAfter;
+  }
+  print(ctx, { invocationId: id, source: "local", lines, dropped }, () =>
+    [
+      ...(dropped > 0 ? [`(${dropped} older lines dropped by the local endpoint's bounds)`] : []),
+      ...(lines.length === 0 ? ["(nothing printed yet)"] : []),
+      ...lines.map((l) => `#${l.attempt}  ${time(l.atMs)}  ${l.stream.padEnd(6)}  ${l.text}`),
+    ].join("\n"),
+  );
+}
 
 const state: Command = async (ctx, args) => {
   const sub = need(args, 1, "subcommand: get | set");

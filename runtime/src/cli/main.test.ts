@@ -138,6 +138,70 @@ describe("what commands send and print", () => {
     expect(api.filters).toHaveLength(3);
   });
 
+  it("lists a page with the next page's cursor, or every page with --all", async () => {
+    for (let n = 0; n < 5; n++)
+      api.invocations.push({
+        id: `inv_1_page000${n}`,
+        target: { service: "Greeter", handler: "greet" },
+        status: "completed",
+        outcome: "succeeded",
+        attempt: 1,
+        handlerInvocations: 1,
+        deploymentId: "dp_1",
+        createdAtMs: 1000 + n,
+        modifiedAtMs: 1000 + n,
+        journal: [],
+        entryTimes: [],
+        awaiting: [],
+        headers: {},
+      });
+    const page = await cli("invocations", "list", "--limit", "2", ...urls);
+    expect(page.code).toBe(0);
+    expect(page.stdout).toContain("inv_1_page0004");
+    const cursor = /more: add --cursor (\S+) \(or --all\)/.exec(page.stdout)![1]!;
+    const next = await cli("invocations", "list", "--limit", "2", "--cursor", cursor, ...urls);
+    expect(next.stdout).toContain("inv_1_page0002");
+    expect(next.stdout).not.toContain("inv_1_page0004");
+
+    const all = await cli("invocations", "list", "--limit", "2", "--all", "--json", ...urls);
+    const ids = (JSON.parse(all.stdout) as { invocations: Array<{ id: string }> }).invocations.map(
+      (i) => i.id,
+    );
+    expect(ids).toEqual([4, 3, 2, 1, 0].map((n) => `inv_1_page000${n}`));
+    const text = await cli("invocations", "list", "--limit", "2", "--all", ...urls);
+    expect(text.stdout.match(/inv_1_page/g)).toHaveLength(5);
+    expect(text.stdout).not.toContain("more:");
+    expect((await cli("invocations", "list", "--all", "--cursor", cursor, ...urls)).code).toBe(2);
+  });
+
+  it("prints an invocation's logs attempt by attempt, or where they are", async () => {
+    api.logs.set("inv_1_logs0001", {
+      invocationId: "inv_1_logs0001",
+      source: "local",
+      lines: [
+        { seq: 1, atMs: 0, attempt: 1, stream: "stdout", text: "before the sleep" },
+        { seq: 2, atMs: 0, attempt: 2, stream: "stderr", text: "after the sleep" },
+      ],
+      dropped: 0,
+    });
+    const r = await cli("invocations", "logs", "inv_1_logs0001", ...urls);
+    expect([r.code, r.stdout]).toEqual([
+      0,
+      "#1  1970-01-01T00:00:00.000Z  stdout  before the sleep\n" +
+        "#2  1970-01-01T00:00:00.000Z  stderr  after the sleep\n",
+    ]);
+    api.logs.set("inv_1_logs0002", {
+      invocationId: "inv_1_logs0002",
+      source: "elsewhere",
+      where: "see CloudWatch Logs, log group /aws/lambda/greeter",
+      logGroup: "/aws/lambda/greeter",
+    });
+    expect((await cli("invocations", "logs", "inv_1_logs0002", ...urls)).stdout).toBe(
+      "see CloudWatch Logs, log group /aws/lambda/greeter\n",
+    );
+    expect((await cli("invocations", "logs", "inv_1_nope0001", ...urls)).code).not.toBe(0);
+  });
+
   it("health says whether the runtime is ready, and why not", async () => {
     api.readinessGates.close("functions", "functions not registered: boom");
     const r = await cli("health", ...urls);

@@ -11,6 +11,7 @@ import {
   type Target,
 } from "@capstan/sdk/protocol";
 import type { DeploymentEndpoint } from "../../invoker/invoker";
+import { compareListOrder } from "../../api/invocation-list-order";
 import { RuntimeError } from "../../runtime-error";
 import type { VerifiedAttempt } from "../../security/checkpoint-authentication";
 import { ReadinessGates, type ReadinessInfo } from "../../readiness";
@@ -258,7 +259,10 @@ export class FakeRuntimeApi implements RuntimeApi {
   async listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]> {
     this.maybeFail();
     this.filters.push(filter);
-    return this.invocations
+    const after = filter.after;
+    return [...this.invocations]
+      .sort(compareListOrder)
+      .filter((i) => after === undefined || compareListOrder(i, after) > 0)
       .slice(0, filter.limit)
       .map(({ journal: _j, result: _r, awaiting: _a, headers: _h, ...s }) => s);
   }
