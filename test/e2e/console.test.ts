@@ -80,6 +80,17 @@ describe("web console", () => {
     await page.getByRole("heading", { name: "Deployments" }).waitFor();
     await shot("services");
 
+    // A page at a time: the next page starts after the last row of this one.
+    await page.goto(`${adminUrl}/ui/#/invocations?limit=1`);
+    const firstRow = await page.locator("table.invocations tbody tr").first().getByRole("link").textContent();
+    await page.getByRole("link", { name: "Next page" }).click();
+    await page.getByRole("link", { name: "Newest" }).waitFor();
+    await page.locator("table.invocations tbody tr").first().waitFor();
+    const nextRow = await page.locator("table.invocations tbody tr").first().getByRole("link").textContent();
+    expect(nextRow).not.toBe(firstRow);
+    expect(await page.locator("table.invocations tbody tr").count()).toBe(1);
+    await shot("invocations-next-page");
+
     await page.getByRole("link", { name: "Invocations" }).click();
     await page.locator("select[name=service]").selectOption("Checkout");
     const row = page
@@ -100,6 +111,10 @@ describe("web console", () => {
 
     await page.goto(`${adminUrl}/ui/#/invocations/${invocationId}`);
     await page.locator(".status", { hasText: "suspended" }).waitFor();
+    // What the handler printed, from the local Lambda endpoint: its attempt and its line.
+    const logLine = page.locator("table.logs tr", { hasText: "verification email sent to ada@example.com" });
+    await logLine.waitFor();
+    expect(await logLine.locator("td").first().textContent()).toBe("1");
     await shot("invocation-suspended");
     await page.getByRole("button", { name: "Cancel" }).click();
     await page.getByRole("button", { name: "Yes, cancel" }).click();

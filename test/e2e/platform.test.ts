@@ -193,6 +193,36 @@ describe("npm start", () => {
     expect(unreachable.stderr).toContain("cannot reach the runtime");
   });
 
+  test("`invocations logs` shows what the handler printed, attempt by attempt, never twice on replay", async () => {
+    const env = { ...platform.env, CAPSTAN_ADMIN_URL: platform.adminUrl };
+    const sent = await post(platform.ingressUrl, "/Signup/logs-1/run/send", "logs@example.com");
+    expect(sent.status).toBe(202);
+    const { invocationId } = sent.json as { invocationId: string };
+    // Suspended on the promise: verifying resumes it in a new attempt that replays the first steps.
+    for (;;) {
+      const inv = (await adminGet(`/invocations/${invocationId}`)).json as { status: string };
+      if (inv.status === "suspended") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { state } = (await adminGet("/state/Signup/logs-1")).json as { state: { code: string } };
+    expect((await post(platform.ingressUrl, "/Signup/logs-1/verify", state.code)).status).toBe(200);
+    expect((await get(platform.ingressUrl, `/restate/invocation/${invocationId}/attach`)).status).toBe(200);
+
+    const r = await runCli(["invocations", "logs", invocationId, "--json"], env);
+    expect(r.code).toBe(0);
+    const logs = JSON.parse(r.stdout) as { source: string; lines: Array<{ attempt: number; text: string }> };
+    expect(logs.source).toBe("local");
+    const sentLines = logs.lines.filter((l) => l.text.includes("verification email sent"));
+    const verifiedLines = logs.lines.filter((l) => l.text.includes("logs@example.com verified"));
+    expect(sentLines.map((l) => l.attempt)).toEqual([1]);
+    expect(verifiedLines).toHaveLength(1);
+    expect(verifiedLines[0]!.attempt).toBeGreaterThan(1);
+    // ctx.console lines carry the invocation id, as they do in CloudWatch.
+    expect(sentLines[0]!.text).toContain(invocationId);
+    const text = await runCli(["invocations", "logs", invocationId], env);
+    expect(text.stdout).toMatch(/^#1 {2}\S+ {2}stdout {2}.*verification email sent/m);
+  });
+
   test("admin needs the token the CLI finds in the data directory; handlers accept only the runtime", async () => {
     // Every CLI call above went without CAPSTAN_ADMIN_TOKEN: the CLI read the data dir's token.
     const token = await runCli(["admin-token"], platform.env);

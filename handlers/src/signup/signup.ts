@@ -57,6 +57,8 @@ export const signup = workflow({
       await ctx.run("send-verification-email", () =>
         mailer.send({ to: email, subject: "Verify your email", body: `Your verification code is ${code}` }),
       );
+      // ctx.console carries the invocation id and stays silent while a later attempt replays this.
+      ctx.console.info(`verification email sent to ${email}; waiting up to a day`);
 
       try {
         await ctx.promise<string>(VERIFIED).get().orTimeout(VERIFICATION_WINDOW);
@@ -66,6 +68,7 @@ export const signup = workflow({
         return { email, status: "expired" };
       }
       ctx.set<SignupStatus>("status", "verified");
+      ctx.console.info(`${email} verified`);
       await ctx.run("send-welcome-email", () =>
         mailer.send({ to: email, subject: "Welcome!", body: "Your account is ready." }),
       );

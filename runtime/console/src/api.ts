@@ -7,6 +7,7 @@ import type {
   HealthInfo,
   InvocationAction,
   InvocationDetail,
+  InvocationLogs,
   InvocationSummary,
   QueryResult,
   ServiceInfo,
@@ -16,6 +17,7 @@ export type {
   DeploymentInfo,
   InvocationAction,
   InvocationDetail,
+  InvocationLogs,
   InvocationSummary,
   QueryResult,
   ServiceInfo,
@@ -83,7 +85,18 @@ export interface InvocationQuery {
   service?: string;
   status?: string;
   key?: string;
+  /** Created at or after / before (epoch ms or ISO 8601). */
+  from?: string;
+  to?: string;
+  /** The `nextCursor` of the page before. */
+  cursor?: string;
   limit: number;
+}
+
+export interface InvocationPage {
+  invocations: InvocationSummary[];
+  /** Set when the page is full: the next page starts after it. */
+  nextCursor?: string;
 }
 
 const seg = encodeURIComponent;
@@ -95,13 +108,16 @@ export const api = {
     (await request<{ deployments: DeploymentInfo[] }>("GET", "/deployments")).deployments,
   invocations: async (q: InvocationQuery) => {
     const params = new URLSearchParams({ limit: String(q.limit) });
-    for (const k of ["service", "status", "key"] as const) {
+    for (const k of ["service", "status", "key", "from", "to", "cursor"] as const) {
       const v = q[k];
       if (v !== undefined && v !== "") params.set(k, v);
     }
-    return (await request<{ invocations: InvocationSummary[] }>("GET", `/invocations?${params}`)).invocations;
+    return request<InvocationPage>("GET", `/invocations?${params}`);
   },
   invocation: (id: string) => request<InvocationDetail>("GET", `/invocations/${seg(id)}`),
+  /** One page of what the handler printed, after line `after` (0: from the oldest kept). */
+  logs: (id: string, after: number) =>
+    request<InvocationLogs>("GET", `/invocations/${seg(id)}/logs?after=${after}`),
   act: (id: string, action: InvocationAction) =>
     request<unknown>("POST", `/invocations/${seg(id)}/${action}`),
   state: async (service: string, key: string) =>

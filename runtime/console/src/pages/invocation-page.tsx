@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { api, type InvocationAction, type InvocationDetail } from "../api";
 import { ConfirmButton } from "../components/confirm-button";
 import { ErrorBox } from "../components/error-box";
+import { HandlerLogs } from "../components/handler-logs";
 import { StatusBadge } from "../components/status-badge";
 import { Timeline } from "../components/timeline";
 import { formatCompletion, formatTime, targetLabel } from "../format";
@@ -148,6 +149,8 @@ export function InvocationPage({ id }: { id: string }) {
           ) : null}
           <h2>Journal</h2>
           <Timeline journal={inv.journal} entryTimes={inv.entryTimes} awaiting={inv.awaiting} />
+          <h2>Handler logs</h2>
+          <HandlerLogs id={id} />
         </>
       )}
     </section>

@@ -5,7 +5,7 @@ import { StatusBadge } from "../components/status-badge";
 import { formatTime, targetLabel } from "../format";
 import { href, useLoad, type Route } from "../hooks";
 
-/** Rows per page, and per "show more"; the admin API serves at most MAX_LIST_LIMIT (1000). */
+/** Rows per page; the admin API serves at most MAX_LIST_LIMIT (1000). */
 export const PAGE_ROWS = 50;
 const MAX_ROWS = 1_000;
 
@@ -18,24 +18,46 @@ const STATUSES = Object.keys({
   paused: true,
   completed: true,
 } satisfies Record<InvocationStatus, true>);
+/** What `?status=` also accepts: completed with that outcome, as the list shows it. */
+const OUTCOMES = ["succeeded", "failed"];
 
-/** Invocations, newest first, filtered by service, status and key; refreshed every two seconds. */
+/** A `datetime-local` input's value (local time) as epoch ms, and back. */
+function fromLocalInput(value: string): string | undefined {
+  const ms = new Date(value).getTime();
+  return value === "" || Number.isNaN(ms) ? undefined : String(ms);
+}
+function toLocalInput(ms: string | undefined): string {
+  if (ms === undefined) return "";
+  const d = new Date(Number(ms));
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+/**
+ * Invocations, newest first, filtered by service, status, key and creation time; a page at a time
+ * (the cursor of the next page is in the address, so a page can be linked); refreshed every two
+ * seconds. Changing a filter goes back to the newest page.
+ */
 export function InvocationsPage({ route }: { route: Route }) {
   const filter = {
     service: route.query.get("service") ?? undefined,
     status: route.query.get("status") ?? undefined,
     key: route.query.get("key") ?? undefined,
+    from: route.query.get("from") ?? undefined,
+    to: route.query.get("to") ?? undefined,
   };
+  const cursor = route.query.get("cursor") ?? undefined;
   const limit = Math.min(MAX_ROWS, Number(route.query.get("limit") ?? PAGE_ROWS) || PAGE_ROWS);
   const services = useLoad(() => api.services(), "services");
   const list = useLoad(
-    () => api.invocations({ ...filter, limit }),
-    JSON.stringify({ ...filter, limit }),
+    () => api.invocations({ ...filter, cursor, limit }),
+    JSON.stringify({ ...filter, cursor, limit }),
     true,
   );
   const go = (change: Record<string, string | undefined>): void => {
-    location.hash = href(["invocations"], { ...filter, ...change });
+    const limitParam = limit === PAGE_ROWS ? undefined : String(limit);
+    location.hash = href(["invocations"], { ...filter, limit: limitParam, ...change });
   };
+  const rows = list.data?.invocations;
 
   return (
     <section>
@@ -64,7 +86,7 @@ export function InvocationsPage({ route }: { route: Route }) {
             onChange={(e) => go({ status: e.currentTarget.value })}
           >
             <option value="">all</option>
-            {STATUSES.map((s) => (
+            {[...STATUSES, ...OUTCOMES].map((s) => (
               <option key={s} value={s}>
                 {s}
               </option>
@@ -77,6 +99,24 @@ export function InvocationsPage({ route }: { route: Route }) {
             name="key"
             value={filter.key ?? ""}
             onChange={(e) => go({ key: e.currentTarget.value.trim() || undefined })}
+          />
+        </label>
+        <label>
+          From{" "}
+          <input
+            name="from"
+            type="datetime-local"
+            value={toLocalInput(filter.from)}
+            onChange={(e) => go({ from: fromLocalInput(e.currentTarget.value) })}
+          />
+        </label>
+        <label>
+          To{" "}
+          <input
+            name="to"
+            type="datetime-local"
+            value={toLocalInput(filter.to)}
+            onChange={(e) => go({ to: fromLocalInput(e.currentTarget.value) })}
           />
         </label>
       </form>
@@ -93,7 +133,7 @@ export function InvocationsPage({ route }: { route: Route }) {
           </tr>
         </thead>
         <tbody>
-          {(list.data ?? []).map((inv) => (
+          {(rows ?? []).map((inv) => (
             <tr key={inv.id}>
               <td>
                 <a href={href(["invocations", inv.id])}>{inv.id}</a>
@@ -109,12 +149,13 @@ export function InvocationsPage({ route }: { route: Route }) {
           ))}
         </tbody>
       </table>
-      {list.data !== undefined && list.data.length === 0 ? <p class="empty">No invocations match.</p> : null}
-      {list.data !== undefined && list.data.length >= limit && limit < MAX_ROWS ? (
-        <button type="button" onClick={() => go({ limit: String(Math.min(MAX_ROWS, limit + PAGE_ROWS)) })}>
-          Show more
-        </button>
-      ) : null}
+      {rows !== undefined && rows.length === 0 ? <p class="empty">No invocations match.</p> : null}
+      <nav class="pager">
+        {cursor !== undefined ? <a href={href(["invocations"], { ...filter })}>Newest</a> : null}
+        {list.data?.nextCursor !== undefined ? (
+          <a href={href(["invocations"], { ...filter, cursor: list.data.nextCursor })}>Next page</a>
+        ) : null}
+      </nav>
     </section>
   );
 }
