@@ -110,6 +110,8 @@ export interface RuntimeChildOptions {
   role: string;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Extra environment, e.g. OTEL_EXPORTER_OTLP_ENDPOINT for `--tracing`. */
+  env?: NodeJS.ProcessEnv;
   /**
    * Keep the runtime's default retention of completed invocations (1 h) instead of 0, which the
    * throughput runs set so that memory measures the load, not the history (the scale scenario
@@ -138,6 +140,7 @@ export async function startRuntimeChild(options: RuntimeChildOptions): Promise<R
     CAPSTAN_CHECKPOINT_PORT: String(checkpointPort),
     CAPSTAN_LAMBDA_PORT: String(lambdaPort),
     CAPSTAN_COMPLETED_RETENTION_MS: "0",
+    ...options.env,
   };
   if (options.defaultRetention === true) delete env.CAPSTAN_COMPLETED_RETENTION_MS;
   const child = startChild(

@@ -6,7 +6,7 @@
  *
  * Usage: node bench/dist/src/run.js [--modes plain,lambda,lambda-managed,http] [--workloads noop,steps,...]
  *   [--clients 1,32] [--prewarm-ms 20000] [--warmup-ms 10000] [--duration-ms 5000] [--max-requests 200000]
- *   [--json] [--json-file out.json] [--update-readme] [--profile] [--keep-data]
+ *   [--json] [--json-file out.json] [--update-readme] [--profile] [--keep-data] [--tracing]
  *        node bench/dist/src/run.js --scenario scale [...]   (memory and restart at scale: scale.ts)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -54,6 +54,11 @@ interface Options {
   updateReadme: boolean;
   profile: boolean;
   keepData: boolean;
+  /**
+   * The runtime exports its spans and metrics over OTLP/HTTP to a local receiver that discards them
+   * (otlp-sink-child.ts); without it, tracing is off (the no-op default). Run both to compare.
+   */
+  tracing: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -91,6 +96,7 @@ function parseOptions(argv: string[]): Options {
     updateReadme: argv.includes("--update-readme"),
     profile: argv.includes("--profile"),
     keepData: argv.includes("--keep-data"),
+    tracing: argv.includes("--tracing"),
   };
 }
 
@@ -105,7 +111,12 @@ interface Deployment {
   processes: MeasuredProcess[];
 }
 
-async function deploy(mode: Mode, workDir: string, nodeArgs: string[] = []): Promise<Deployment> {
+async function deploy(
+  mode: Mode,
+  workDir: string,
+  nodeArgs: string[] = [],
+  tracing = false,
+): Promise<Deployment> {
   const logDir = path.join(workDir, "logs");
   const self: MeasuredProcess = { role: "loadgen", pid: process.pid };
   if (mode === "plain") {
@@ -114,14 +125,22 @@ async function deploy(mode: Mode, workDir: string, nodeArgs: string[] = []): Pro
   }
   const emptyHandlers = path.join(workDir, "no-handlers");
   mkdirSync(emptyHandlers, { recursive: true });
+  // --tracing: spans and metrics go to a local receiver that discards them (measured as its own role).
+  const sink = tracing ? await startServerChild("otlp-sink", "otlp-sink-child.js", logDir) : undefined;
   const runtime = await startRuntimeChild({
     role: "runtime",
     handlersDir: HANDLERS_DIRS[mode] ?? emptyHandlers,
     dataDir: path.join(workDir, "data"),
     logDir,
     nodeArgs,
+    ...(sink !== undefined && {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_METRIC_EXPORT_INTERVAL: "5000" },
+    }),
+  }).catch(async (e: unknown) => {
+    await sink?.stop();
+    throw e;
   });
-  const children: Child[] = [runtime];
+  const children: Child[] = sink === undefined ? [runtime] : [runtime, sink];
   try {
     // The dev process hosts the runtime, the local Lambda endpoint and its worker threads; list any
     // descendant (esbuild's service process) so its CPU is not missed.
@@ -135,6 +154,7 @@ async function deploy(mode: Mode, workDir: string, nodeArgs: string[] = []): Pro
       await registerDeployment(runtime.adminUrl, runtime.adminToken, sdk.url);
       processes.push({ role: "http-sdk", pid: sdk.pid });
     }
+    if (sink !== undefined) processes.push({ role: "otlp-sink", pid: sink.pid });
     processes.push(self);
     return {
       baseUrl: runtime.ingressUrl,
@@ -158,7 +178,7 @@ async function runMode(
 ): Promise<ModeSummary> {
   progress(`${mode}: starting`);
   const probeBefore = cpuProbe();
-  const d = await deploy(mode, workDir);
+  const d = await deploy(mode, workDir, [], o.tracing);
   progress(`${mode}: processes ${d.processes.map((p) => `${p.role}=${p.pid}`).join(" ")}`);
   const summary = newSummary(mode, probeBefore, d);
   try {
