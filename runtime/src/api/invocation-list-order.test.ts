@@ -4,7 +4,7 @@ import {
   encodeListCursor,
   MAX_CURSOR_LENGTH,
   mergeInvocationPages,
-  nextCursor,
+  pageOf,
 } from "./invocation-list-order";
 
 const summary = (createdAtMs: number, id: string) => ({ createdAtMs, id }) as InvocationSummary;
@@ -14,9 +14,11 @@ test("pages from several sources merge newest first, ties by id descending, cut 
   const b = [summary(30, "inv_1_cccccccc"), summary(20, "inv_1_dddddddd")];
   const page = mergeInvocationPages([a, b], 3);
   expect(page.map((s) => s.id)).toEqual(["inv_1_cccccccc", "inv_0_bbbbbbbb", "inv_1_dddddddd"]);
-  const cursor = nextCursor(page, 3)!;
-  expect(decodeListCursor(cursor)).toEqual({ createdAtMs: 20, id: "inv_1_dddddddd" });
-  expect(nextCursor(page, 4)).toBeUndefined();
+  // Read with limit + 1: a cursor only when another row follows.
+  const { invocations, nextCursor } = pageOf(page, 2);
+  expect(invocations.map((s) => s.id)).toEqual(["inv_1_cccccccc", "inv_0_bbbbbbbb"]);
+  expect(decodeListCursor(nextCursor!)).toEqual({ createdAtMs: 30, id: "inv_0_bbbbbbbb" });
+  expect(pageOf(page, 3)).toEqual({ invocations: page });
 });
 
 test("a cursor is opaque, versioned and checked: anything else is refused", () => {

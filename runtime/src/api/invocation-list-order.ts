@@ -30,11 +30,22 @@ export function mergeInvocationPages(pages: InvocationSummary[][], limit: number
   return pages.flat().sort(compareListOrder).slice(0, limit);
 }
 
-/** The cursor of the page after `page`, when it is full (a shorter page is the list's last). */
-export function nextCursor(page: readonly InvocationSummary[], limit: number): string | undefined {
-  const last = page[page.length - 1];
-  if (page.length < limit || last === undefined) return undefined;
-  return encodeListCursor({ createdAtMs: last.createdAtMs, id: last.id });
+/**
+ * A page of at most `limit` from `rows`, read with `limit + 1` so the cursor is set only when another
+ * row follows (no "next page" that turns out empty).
+ *
+ * @example
+ * const rows = await api.listInvocations({ ...filter, limit: filter.limit + 1 });
+ * const { invocations, nextCursor } = pageOf(rows, filter.limit);
+ */
+export function pageOf(
+  rows: readonly InvocationSummary[],
+  limit: number,
+): { invocations: InvocationSummary[]; nextCursor?: string } {
+  const invocations = rows.slice(0, limit);
+  const last = invocations[invocations.length - 1];
+  if (rows.length <= limit || last === undefined) return { invocations };
+  return { invocations, nextCursor: encodeListCursor({ createdAtMs: last.createdAtMs, id: last.id }) };
 }
 
 export function encodeListCursor(position: InvocationListPosition): string {

@@ -27,7 +27,9 @@ export async function invocationLogs(
   source: HandlerLogSource | undefined,
   page: { afterSeq: number; limit: number },
 ): Promise<InvocationLogs> {
-  if (source !== undefined) {
+  // The source (the local Lambda endpoint) runs Lambda functions only: an HTTP deployment's output
+  // is in its own process's logs even under `npm start`.
+  if (source !== undefined && endpoint?.kind !== "http") {
     const read = await source.read(invocationId, page.afterSeq, page.limit);
     return {
       invocationId,

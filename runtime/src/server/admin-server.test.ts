@@ -209,9 +209,10 @@ describe("admin: invocations", () => {
       "inv_2_abcdefgh",
     ]);
     expect((await send("GET", `/invocations?limit=${MAX_LIST_LIMIT}`)).status).toBe(200);
+    // One more than the page is read, to know whether another page follows.
     expect(api.filters).toEqual([
-      { service: "Counter", status: "suspended", key: "k", limit: 100 },
-      { limit: MAX_LIST_LIMIT },
+      { service: "Counter", status: "suspended", key: "k", limit: 101 },
+      { limit: MAX_LIST_LIMIT + 1 },
     ]);
     for (const limit of [String(MAX_LIST_LIMIT + 1), "0", "-1", "1.5", "x"]) {
       expect(await code(await send("GET", `/invocations?limit=${limit}`))).toEqual([
@@ -223,11 +224,12 @@ describe("admin: invocations", () => {
   });
 
   it("pages with an opaque cursor after the last listed one, and filters by creation time", async () => {
+    api.invocations = [{ ...INVOCATION, id: "inv_2_older000", createdAtMs: 0 }, INVOCATION];
     const [, full] = await json(await send("GET", "/invocations?limit=1"));
     const nextCursor = (full as { nextCursor?: string }).nextCursor!;
     expect(nextCursor).toBe(encodeListCursor({ createdAtMs: 1, id: "inv_2_abcdefgh" }));
-    const [, partial] = await json(await send("GET", "/invocations?limit=2"));
-    expect(partial).not.toHaveProperty("nextCursor"); // a short page is the last
+    const [, exact] = await json(await send("GET", "/invocations?limit=2"));
+    expect(exact).not.toHaveProperty("nextCursor"); // nothing follows a page that holds the rest
 
     const from = "2026-01-02T03:04:05.000Z";
     await send("GET", `/invocations?cursor=${nextCursor}&from=${from}&to=1767323045001&status=failed`);
@@ -237,7 +239,7 @@ describe("admin: invocations", () => {
       after: { createdAtMs: 1, id: "inv_2_abcdefgh" },
       createdFromMs: Date.parse(from),
       createdToMs: 1767323045001,
-      limit: 100,
+      limit: 101,
     });
     const forged = encodeListCursor({ createdAtMs: 1, id: "not-an-id" });
     for (const cursor of ["x", forged, "c1." + "A".repeat(MAX_CURSOR_LENGTH)]) {

@@ -4,7 +4,7 @@
  * has its own listener (checkpoint-server.ts), so handlers that reach it cannot reach admin.
  */
 import { CONTENT_TYPE_JSON, isInvocationId } from "@capstan/sdk/protocol";
-import { nextCursor } from "../api/invocation-list-order";
+import { pageOf } from "../api/invocation-list-order";
 import { ApiError } from "./api-error";
 import {
   decodeStateValues,
@@ -126,12 +126,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
       }
       sendJson(res, 200, service);
     })
-    // Newest first; a full page carries `nextCursor`, which `?cursor=` continues from (same filter).
+    // Newest first; when more follow, `nextCursor`, which `?cursor=` continues from (same filter).
     .on("GET", "/invocations", async ({ res, query }) => {
       const filter = parseInvocationFilter(query);
-      const invocations = await api.listInvocations(filter);
-      const next = nextCursor(invocations, filter.limit);
-      sendJson(res, 200, { invocations, ...(next !== undefined && { nextCursor: next }) });
+      const rows = await api.listInvocations({ ...filter, limit: filter.limit + 1 });
+      sendJson(res, 200, pageOf(rows, filter.limit));
     })
     .on("GET", "/invocations/:id", async ({ res, params }) => {
       const id = invocationId(params.id!);

@@ -53,8 +53,8 @@ export function InvocationsPage({ route }: { route: Route }) {
     JSON.stringify({ ...filter, cursor, limit }),
     true,
   );
+  const limitParam = limit === PAGE_ROWS ? undefined : String(limit);
   const go = (change: Record<string, string | undefined>): void => {
-    const limitParam = limit === PAGE_ROWS ? undefined : String(limit);
     location.hash = href(["invocations"], { ...filter, limit: limitParam, ...change });
   };
   const rows = list.data?.invocations;
@@ -151,9 +151,13 @@ export function InvocationsPage({ route }: { route: Route }) {
       </table>
       {rows !== undefined && rows.length === 0 ? <p class="empty">No invocations match.</p> : null}
       <nav class="pager">
-        {cursor !== undefined ? <a href={href(["invocations"], { ...filter })}>Newest</a> : null}
+        {cursor !== undefined ? (
+          <a href={href(["invocations"], { ...filter, limit: limitParam })}>Newest</a>
+        ) : null}
         {list.data?.nextCursor !== undefined ? (
-          <a href={href(["invocations"], { ...filter, cursor: list.data.nextCursor })}>Next page</a>
+          <a href={href(["invocations"], { ...filter, limit: limitParam, cursor: list.data.nextCursor })}>
+            Next page
+          </a>
         ) : null}
       </nav>
     </section>
