@@ -10,7 +10,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import { setPriority } from "node:os";
 import { format } from "node:util";
-import { boundLogLine } from "./handler-log-buffer";
+import { boundLogLine, MAX_HANDLER_LOG_LINES_PER_INVOCATION } from "./handler-log-buffer";
 import { errorToFunctionError } from "./lambda-errors";
 import { HANDLER_THREAD_NICE } from "./lambda-limits";
 import type { EnvironmentData, InvokeMessage, WorkerMessage } from "./worker-protocol";
@@ -88,8 +88,9 @@ function captureOutput(): void {
         const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
         const lines = text.split("\n");
         if (lines[lines.length - 1] === "") lines.pop();
-        if (lines.length > 0)
-          send({ type: "log", ...tag, stream, atMs: Date.now(), lines: lines.map(boundLogLine) });
+        // The buffer keeps no more of one invocation than this: the rest need not cross threads.
+        const kept = lines.slice(-MAX_HANDLER_LOG_LINES_PER_INVOCATION).map(boundLogLine);
+        if (kept.length > 0) send({ type: "log", ...tag, stream, atMs: Date.now(), lines: kept });
       }
       return write(chunk, ...rest);
     };
