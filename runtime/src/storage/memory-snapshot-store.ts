@@ -3,9 +3,15 @@
  * `MemorySnapshotData` to play several nodes over one bucket and table.
  */
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import { Readable } from "node:stream";
+import { streamToFile } from "./durable-file";
 import {
+  MAX_SNAPSHOT_BYTES,
   SNAPSHOTS_KEPT,
   SnapshotFencedError,
+  SnapshotMissingError,
+  SnapshotTooLargeError,
   checkSnapshotArgs,
   snapshotObjectKey,
   type SnapshotRef,
@@ -30,10 +36,31 @@ export class MemorySnapshotData {
  * await store.put(0, 120, 3, bytes); // the pointer of partition 0 moves to lsn 120
  */
 export class MemorySnapshotStore implements SnapshotStore {
-  constructor(readonly data: MemorySnapshotData = new MemorySnapshotData()) {}
+  constructor(
+    readonly data: MemorySnapshotData = new MemorySnapshotData(),
+    /** Largest object accepted (as S3's single PUT limit). */
+    private readonly maxObjectBytes = MAX_SNAPSHOT_BYTES,
+  ) {}
+
+  async putFile(partition: number, lsn: number, epoch: number, file: string): Promise<boolean> {
+    checkSnapshotArgs(partition, lsn, epoch);
+    const { size } = await fs.promises.stat(file);
+    if (size > this.maxObjectBytes) throw new SnapshotTooLargeError(partition, size, this.maxObjectBytes);
+    // In memory by nature: this store holds its objects in the heap.
+    return this.put(partition, lsn, epoch, await fs.promises.readFile(file));
+  }
+
+  async download(ref: SnapshotRef, file: string): Promise<void> {
+    const bytes = this.data.objects.get(ref.key);
+    if (bytes === undefined) throw new SnapshotMissingError(ref.key);
+    await streamToFile(Readable.from([Buffer.from(bytes)]), file);
+  }
 
   async put(partition: number, lsn: number, epoch: number, bytes: Uint8Array): Promise<boolean> {
     checkSnapshotArgs(partition, lsn, epoch);
+    if (bytes.length > this.maxObjectBytes) {
+      throw new SnapshotTooLargeError(partition, bytes.length, this.maxObjectBytes);
+    }
     const kept = this.data.pointers.get(partition) ?? [];
     const newest = kept[0];
     if (newest !== undefined && newest.epoch > epoch) {

@@ -1,7 +1,10 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { S3SnapshotStore } from "./s3-snapshot-store";
-import { snapshotObjectKey } from "./snapshot-store";
+import { SnapshotTooLargeError, snapshotObjectKey } from "./snapshot-store";
 import { describeSnapshotStoreContract } from "./snapshot-store.contract";
 import { dropTable, freshTable, localDynamoDbClient } from "./test-support/dynamodb-fixture";
 import { startDynamoDbLocal, type DynamoDbLocal } from "./test-support/dynamodb-local";
@@ -58,5 +61,26 @@ describe("S3SnapshotStore", () => {
     expect((await store.list(0)).map((r) => r.lsn)).toEqual([30, 20]);
     expect(await countObjects(s3Client, bucket, "snap/0/")).toBe(2);
     await dropTable(dynamodb, tableName);
+  });
+
+  it("uploads a file of exactly its object limit and refuses one byte more, before any upload", async () => {
+    const [tableName, bucket] = await Promise.all([freshTable(dynamodb), freshBucket(s3Client)]);
+    const store = new S3SnapshotStore({ s3: s3Client, bucket, dynamodb, tableName, maxObjectBytes: 1_000 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-s3-snapshots-"));
+    try {
+      const file = path.join(dir, "state.db");
+      fs.writeFileSync(file, Buffer.alloc(1_000, 7));
+      expect(await store.putFile(0, 1, 1, file)).toBe(true);
+      fs.writeFileSync(file, Buffer.alloc(1_001, 7));
+      await expect(store.putFile(0, 2, 1, file)).rejects.toBeInstanceOf(SnapshotTooLargeError);
+      await expect(store.put(0, 3, 1, new Uint8Array(1_001))).rejects.toMatchObject({
+        code: "STORE_SNAPSHOT_TOO_LARGE",
+      });
+      expect((await store.list(0)).map((r) => r.lsn)).toEqual([1]);
+      expect(await countObjects(s3Client, bucket, "snap/0/")).toBe(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await dropTable(dynamodb, tableName);
+    }
   });
 });

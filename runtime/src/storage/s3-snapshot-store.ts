@@ -8,8 +8,13 @@
  * deleted after it moved, as are objects left by a put that crashed between upload and pointer
  * (found by listing the partition's prefix). A crash leaves at worst an object that the next put
  * deletes: the pointer always names an object that exists.
+ *
+ * Files go up and come down as streams (`putFile`, `download`): a state file larger than memory is
+ * never held in the heap. One PUT per snapshot, so at most MAX_SNAPSHOT_BYTES.
  */
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import type { Readable } from "node:stream";
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -21,13 +26,19 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  NoSuchKey,
   PutObjectCommand,
+  type PutObjectCommandInput,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { streamToFile } from "./durable-file";
 import { snapshotKey } from "./dynamodb-table";
 import {
+  MAX_SNAPSHOT_BYTES,
   SNAPSHOTS_KEPT,
   SnapshotFencedError,
+  SnapshotMissingError,
+  SnapshotTooLargeError,
   checkSnapshotArgs,
   snapshotObjectKey,
   type SnapshotRef,
@@ -42,7 +53,12 @@ export interface S3SnapshotStoreOptions {
   bucket: string;
   dynamodb: DynamoDBClient;
   tableName: string;
+  /** Largest object uploaded; default MAX_SNAPSHOT_BYTES (one PUT). */
+  maxObjectBytes?: number;
 }
+
+/** What one upload sends: made when the upload starts (a file's stream is opened only then). */
+type Upload = () => Pick<PutObjectCommandInput, "Body" | "ContentLength">;
 
 interface Pointer {
   kept: SnapshotRef[];
@@ -59,11 +75,45 @@ export class S3SnapshotStore implements SnapshotStore {
 
   async put(partition: number, lsn: number, epoch: number, bytes: Uint8Array): Promise<boolean> {
     checkSnapshotArgs(partition, lsn, epoch);
+    this.checkSize(partition, bytes.length);
+    return this.store(partition, lsn, epoch, () => ({ Body: bytes, ContentLength: bytes.length }));
+  }
+
+  async putFile(partition: number, lsn: number, epoch: number, file: string): Promise<boolean> {
+    checkSnapshotArgs(partition, lsn, epoch);
+    const { size } = await fs.promises.stat(file);
+    this.checkSize(partition, size);
+    return this.store(partition, lsn, epoch, () => ({
+      Body: fs.createReadStream(file),
+      ContentLength: size,
+    }));
+  }
+
+  async download(ref: SnapshotRef, file: string): Promise<void> {
+    let body: Readable;
+    try {
+      const object = await this.options.s3.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: ref.key }),
+      );
+      body = object.Body as Readable;
+    } catch (e) {
+      if (e instanceof NoSuchKey) throw new SnapshotMissingError(ref.key);
+      throw e;
+    }
+    await streamToFile(body, file);
+  }
+
+  private checkSize(partition: number, bytes: number): void {
+    const max = this.options.maxObjectBytes ?? MAX_SNAPSHOT_BYTES;
+    if (bytes > max) throw new SnapshotTooLargeError(partition, bytes, max);
+  }
+
+  private async store(partition: number, lsn: number, epoch: number, upload: Upload): Promise<boolean> {
     let pointer = await this.pointer(partition);
     if (!this.admits(partition, pointer, lsn, epoch)) return false;
     const key = snapshotObjectKey(partition, lsn, epoch, randomUUID());
     await this.options.s3.send(
-      new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: bytes, IfNoneMatch: "*" }),
+      new PutObjectCommand({ Bucket: this.options.bucket, Key: key, ...upload(), IfNoneMatch: "*" }),
     );
     for (let attempt = 1; attempt <= MAX_POINTER_ATTEMPTS; attempt++) {
       const kept = [{ lsn, epoch, key }, ...pointer.kept];

@@ -2,7 +2,10 @@
  * The behaviour every SnapshotStore must have, run by each implementation's test (S3 + DynamoDB,
  * in memory).
  */
-import { SNAPSHOTS_KEPT, SnapshotFencedError } from "./snapshot-store";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { SNAPSHOTS_KEPT, SnapshotFencedError, SnapshotMissingError } from "./snapshot-store";
 import type { SnapshotStore } from "./snapshot-store";
 
 export interface SnapshotStoreFixture {
@@ -101,6 +104,29 @@ export function describeSnapshotStoreContract(
       expect(Buffer.from((await store.latest(5))!.bytes).equals(Buffer.from(big))).toBe(true);
       await expect(store.put(5, 0, 1, big)).rejects.toThrow(RangeError);
       await expect(store.put(-1, 2, 1, big)).rejects.toThrow(RangeError);
+    });
+
+    it("streams a file in and out; a ref whose object is gone is SnapshotMissingError", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-snapshot-contract-"));
+      try {
+        const file = path.join(dir, "state.db");
+        const big = Buffer.alloc(5 * 1024 * 1024 + 17).map((_, i) => (i * 31) % 253);
+        fs.writeFileSync(file, big);
+        expect(await store.putFile(6, 8, 1, file)).toBe(true);
+        expect(await store.putFile(6, 8, 1, file)).toBe(false);
+        await expect(store.putFile(6, 0, 1, file)).rejects.toThrow(RangeError);
+
+        const [ref] = await store.list(6);
+        const copy = path.join(dir, "copy.db");
+        fs.writeFileSync(copy, "longer stale content than nothing, truncated by the download");
+        await store.download(ref!, copy);
+        expect(fs.readFileSync(copy).equals(big)).toBe(true);
+
+        for (const lsn of [9, 10]) await store.put(6, lsn, 1, bytesOf(`state@${lsn}`));
+        await expect(store.download(ref!, copy)).rejects.toBeInstanceOf(SnapshotMissingError);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }

@@ -1,12 +1,19 @@
 /**
- * Port: immutable snapshots of a partition's state, as bytes, and a pointer to the newest.
- * Implementations: S3SnapshotStore (objects in S3, the pointer in DynamoDB) and MemorySnapshotStore.
+ * Port: immutable snapshots of a partition's state, as bytes or as files streamed from and to disk,
+ * and a pointer to the newest. Implementations: S3SnapshotStore (objects in S3, the pointer in
+ * DynamoDB) and MemorySnapshotStore.
  *
  * Each snapshot is written once under a key of its own and never changed; the pointer then moves to
  * it by a conditional write that only goes forward (a higher LSN) and never for a writer whose epoch
  * is below the pointer's. A new leader reads the newest snapshot and replays the log after its LSN.
  * The newest SNAPSHOTS_KEPT snapshots are kept; older ones are deleted after the pointer moved.
  */
+
+/**
+ * Largest snapshot object: what one S3 PUT takes (5 GiB). A state file beyond it is not shipped (the
+ * log is then not trimmed below it either); multipart upload would lift it.
+ */
+export const MAX_SNAPSHOT_BYTES = 5 * 1024 ** 3;
 
 /** Snapshots kept per partition: the newest, and one before it in case the newest cannot be read. */
 export const SNAPSHOTS_KEPT = 2;
@@ -27,7 +34,17 @@ export interface SnapshotStore {
    * rejects with SnapshotFencedError when the pointer was moved by a higher epoch.
    */
   put(partition: number, lsn: number, epoch: number, bytes: Uint8Array): Promise<boolean>;
-  /** The newest snapshot of the partition, if any. */
+  /**
+   * Like `put`, with the snapshot read from `file` as a stream: never whole in memory. Rejects with
+   * SnapshotTooLargeError, storing nothing, for a file beyond the store's object limit.
+   */
+  putFile(partition: number, lsn: number, epoch: number, file: string): Promise<boolean>;
+  /**
+   * Streams snapshot `ref` into `file` (created or truncated) and fsyncs it. Rejects with
+   * SnapshotMissingError when the object is gone (dropped by newer snapshots since `ref` was read).
+   */
+  download(ref: SnapshotRef, file: string): Promise<void>;
+  /** The newest snapshot of the partition, if any, whole in memory (small snapshots and tests). */
   latest(partition: number): Promise<(SnapshotRef & { bytes: Uint8Array }) | undefined>;
   /** The kept snapshots, newest first. */
   list(partition: number): Promise<SnapshotRef[]>;
@@ -46,6 +63,28 @@ export class SnapshotFencedError extends Error {
     super(
       `snapshot of partition ${partition} by epoch ${epoch} refused: the pointer is at epoch ${pointerEpoch}`,
     );
+  }
+}
+
+/** A snapshot is larger than the store can hold in one object. */
+export class SnapshotTooLargeError extends Error {
+  override readonly name = "SnapshotTooLargeError";
+  readonly code = "STORE_SNAPSHOT_TOO_LARGE";
+  constructor(
+    readonly partition: number,
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`snapshot of partition ${partition} is ${bytes} bytes, more than the ${maxBytes} one object holds`);
+  }
+}
+
+/** A snapshot named by a ref is gone: newer snapshots replaced it since the ref was read. */
+export class SnapshotMissingError extends Error {
+  override readonly name = "SnapshotMissingError";
+  readonly code = "STORE_SNAPSHOT_MISSING";
+  constructor(readonly key: string) {
+    super(`snapshot object ${key} is gone (replaced by newer snapshots)`);
   }
 }
 
