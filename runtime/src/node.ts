@@ -32,6 +32,8 @@ import { openSqliteStores } from "./storage/sqlite-stores";
 export interface RuntimeStores {
   logStore: LogStore;
   partitionStore: PartitionStore;
+  /** Where partition state lives; absent: in memory, snapshotted as JSON into `partitionStore`. */
+  stateStores?: PartitionStateStores;
   close(): Promise<void>;
 }
 
@@ -91,9 +93,9 @@ export interface RuntimeNode {
 }
 
 export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<RuntimeNode> {
-  // Stores given (DynamoDB and S3): partition state stays in memory with JSON snapshots in that
-  // partition store, which another node can load on takeover; the state files are per node.
-  if (options.stores !== undefined) return startOnStores(options, options.stores, undefined);
+  // Stores given (DynamoDB and S3): partition state in their state stores (SQLite files shipped to
+  // S3, which another node loads on takeover), else in memory with JSON snapshots.
+  if (options.stores !== undefined) return startOnStores(options, options.stores, options.stores.stateStores);
   const ownLock = options.dataDirLock === undefined ? lockDataDir(options.dataDir) : undefined;
   let node: RuntimeNode;
   try {
@@ -227,6 +229,7 @@ export async function startRuntimeNodeFromConfig(
     stores = await openDynamoDbStores(store, {
       region: config.awsRegion,
       createTable: options.createTable === true,
+      dataDir: config.dataDir,
     });
   } else if (options.createTable === true) {
     throw new ConfigError("--create-table needs CAPSTAN_STORE=dynamodb");

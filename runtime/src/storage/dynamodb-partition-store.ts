@@ -3,8 +3,12 @@
  * pointer), metadata (deployments, the partition count) as items of Capstan's DynamoDB table, so
  * every node of a cluster sees the same registry.
  *
- * A snapshot is the serialized partition state as gzipped JSON. It is stored with the epoch this node
- * holds for the partition (`epochOf`), so a node that lost the partition cannot move the pointer.
+ * Its JSON snapshots (`loadSnapshot`/`saveSnapshot`: the serialized partition state, gzipped) serve
+ * the runtime only when it keeps partition state in memory (JsonSnapshotStateStores: tests); a node
+ * of `capstan serve` keeps it in SQLite files shipped through the same SnapshotStore
+ * (ShippedSqliteStateStores), which also reads a JSON snapshot left by an older build. A snapshot is
+ * stored with the epoch this node holds for the partition (`epochOf`), so a node that lost the
+ * partition cannot move the pointer.
  * Metadata items share one partition key (`meta`, sort key a hash of the document key): listing a
  * prefix is one Query, filtered here. The registry is small (deployments, a few settings).
  */
@@ -44,6 +48,11 @@ export class DynamoDbPartitionStore implements PartitionStore {
   async loadSnapshot(partition: number): Promise<Snapshot | undefined> {
     const latest = await this.options.snapshots.latest(partition);
     if (latest === undefined) return undefined;
+    if (Buffer.from(latest.bytes.subarray(0, 6)).toString("latin1") === "SQLite") {
+      throw new Error(
+        `partition ${partition}'s snapshot is a state file: open it with ShippedSqliteStateStores`,
+      );
+    }
     const state = JSON.parse(gunzipSync(latest.bytes).toString("utf8")) as unknown;
     return { lsn: latest.lsn, state };
   }

@@ -1,6 +1,8 @@
 /**
  * The AWS backend, both ports: the log in DynamoDB, snapshots in S3 with their pointer in DynamoDB,
- * metadata in DynamoDB. What `capstan serve` opens with CAPSTAN_STORE=dynamodb.
+ * metadata in DynamoDB; given the node's data directory, partition state in SQLite files there,
+ * shipped to S3 as the snapshots (ShippedSqliteStateStores). What `capstan serve` opens with
+ * CAPSTAN_STORE=dynamodb.
  */
 import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
@@ -9,11 +11,14 @@ import { DynamoDbLogStore } from "./dynamodb-log-store";
 import { DynamoDbPartitionStore } from "./dynamodb-partition-store";
 import { createCapstanTable } from "./dynamodb-table";
 import { S3SnapshotStore } from "./s3-snapshot-store";
+import { ShippedSqliteStateStores } from "./shipped-sqlite-state-stores";
 
 export interface DynamoDbStores {
   logStore: DynamoDbLogStore;
   partitionStore: DynamoDbPartitionStore;
-  /** Waits for the appends in flight, then closes the clients. */
+  /** Partition state as shipped SQLite files, when a data directory was given. */
+  stateStores?: ShippedSqliteStateStores;
+  /** Waits for the appends in flight, then closes the clients (and unlocks the state files). */
   close(): Promise<void>;
 }
 
@@ -24,12 +29,18 @@ export interface OpenDynamoDbStoresOptions {
    * on AWS they belong to the CDK stack, with the settings production needs.
    */
   createTable?: boolean;
+  /**
+   * The node's data directory: partition state lives there in SQLite files shipped to S3. Absent:
+   * no `stateStores` (the runtime then keeps state in memory with JSON snapshots; tests only).
+   */
+  dataDir?: string;
 }
 
 /**
  * @example
- * const stores = await openDynamoDbStores(config.store, { region: config.awsRegion });
- * const runtime = new Runtime({ logStore: stores.logStore, partitionStore: stores.partitionStore, ... });
+ * const stores = await openDynamoDbStores(config.store, { region: config.awsRegion, dataDir: config.dataDir });
+ * const runtime = new Runtime({ logStore: stores.logStore, partitionStore: stores.partitionStore,
+ *   stateStores: stores.stateStores, ... });
  */
 export async function openDynamoDbStores(
   store: Extract<StoreConfig, { kind: "dynamodb" }>,
@@ -76,14 +87,25 @@ export async function openDynamoDbStores(
     snapshots,
     epochOf: (p) => logStore.heldEpoch(p),
   });
+  const stateStores =
+    options.dataDir === undefined
+      ? undefined
+      : new ShippedSqliteStateStores({
+          dataDir: options.dataDir,
+          logName: store.tableName,
+          snapshots,
+          epochOf: (p) => logStore.heldEpoch(p),
+        });
   return {
     logStore,
     partitionStore,
+    ...(stateStores !== undefined && { stateStores }),
     async close() {
       try {
         await logStore.close();
         await partitionStore.close();
       } finally {
+        stateStores?.close();
         dynamodb.destroy();
         s3.destroy();
       }

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const stores =
     config.store.kind === "dynamodb"
-      ? await openDynamoDbStores(config.store, { region: config.awsRegion })
+      ? await openDynamoDbStores(config.store, { region: config.awsRegion, dataDir })
       : undefined;
   const node = await startRuntimeNode({
     ...(stores !== undefined && { stores }),

@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
   const [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
   const deployment = await serve({ services: [bench, counter], port: 0, host: "127.0.0.1" });
+  // The node's credentials and partition state files: the log and snapshots are in DynamoDB and S3.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-write-units-"));
   const stores = await openDynamoDbStores(
     {
       kind: "dynamodb",
@@ -38,10 +40,8 @@ async function main(): Promise<void> {
       s3Bucket: "write-units",
       s3Endpoint: s3.endpoint,
     },
-    { region: "us-east-1", createTable: true },
+    { region: "us-east-1", createTable: true, dataDir },
   );
-  // Only the node's generated credentials live here: the log and snapshots are in DynamoDB and S3.
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-write-units-"));
   const credentials = loadNodeCredentials(dataDir);
   const node = await startRuntimeNode({
     dataDir,
