@@ -2,7 +2,10 @@
  * The crash suite on the AWS backend: each runtime child runs `CAPSTAN_STORE=dynamodb` against
  * DynamoDB Local and the S3 stand-in (both started here), is SIGKILLed under load and restarted; the
  * same oracle as on SQLite checks that nothing acknowledged was lost. Each restart claims every
- * partition with a higher epoch, so the killed incarnation is fenced out of the log as well.
+ * partition with a higher epoch, so the killed incarnation is fenced out of the log as well. Every
+ * other restart is on a new, empty data directory (another node, sharing only the cluster's
+ * credentials): its partition state comes from the S3 snapshots and the log alone; the others find
+ * the state files the killed incarnation left.
  *
  * Reproduce a schedule: CAPSTAN_CHAOS_SEED=<seed> npx jest test/chaos/dynamodb-crash-recovery.test.ts
  */
@@ -30,6 +33,7 @@ describeCrashRecovery({
   testPath: "test/chaos/dynamodb-crash-recovery.test.ts",
   defaultKills: 2,
   extraTimeoutMs: 60_000,
+  emptyDataDirRestarts: true,
   setup: async () => {
     [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
     dynamodb = localDynamoDbClient(ddb.endpoint);

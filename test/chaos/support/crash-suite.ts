@@ -20,6 +20,11 @@ import { LoadDriver } from "./load-driver";
 import { checkAll, formatViolations } from "./oracle";
 import { between, prng } from "./prng";
 import {
+  ADMIN_TOKEN_FILE,
+  ATTEMPT_KEY_FILE,
+  IDENTITY_KEY_FILE,
+} from "../../../runtime/src/security/node-credentials";
+import {
   killAllRuntimeProcesses,
   startAndKillRuntimeProcess,
   startRuntimeProcess,
@@ -36,6 +41,12 @@ export interface CrashSuiteOptions {
   extraTimeoutMs?: number;
   /** Environment of every runtime child (its store settings). */
   childEnv?: () => NodeJS.ProcessEnv;
+  /**
+   * Every other restart (the 1st, 3rd, …) on a new, empty data directory holding only the cluster's
+   * credentials, as when the partitions move to another node: only for stores that keep the log and
+   * snapshots outside the data directory (DynamoDB and S3).
+   */
+  emptyDataDirRestarts?: boolean;
   setup?: () => Promise<void>;
   teardown?: () => Promise<void>;
 }
@@ -89,7 +100,20 @@ export function describeCrashRecovery(options: CrashSuiteOptions): void {
     `npx jest ${options.testPath}`;
 
   describe(options.title, () => {
+    /** The first incarnation's data directory: its credentials are the cluster's. */
     let dataDir: string;
+    /** The data directory of the current incarnation. */
+    let nodeDir: string;
+    const emptyDirs: string[] = [];
+    /** A new data directory with only the cluster's credentials: another node. */
+    const emptyDataDir = (): string => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-chaos-node-"));
+      emptyDirs.push(dir);
+      for (const file of [ADMIN_TOKEN_FILE, ATTEMPT_KEY_FILE, IDENTITY_KEY_FILE]) {
+        fs.copyFileSync(path.join(dataDir, file), path.join(dir, file));
+      }
+      return dir;
+    };
     let server: Server;
     let handlerUrl: string;
     let observer: HandlerObserver;
@@ -98,6 +122,7 @@ export function describeCrashRecovery(options: CrashSuiteOptions): void {
     beforeAll(async () => {
       await options.setup?.();
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-chaos-"));
+      nodeDir = dataDir;
       observer = new HandlerObserver(prng(SEED ^ 0x5eed));
       const endpoint = createEndpoint(...chaosServices(observer), {
         fetch: observer.fetch,
@@ -112,7 +137,7 @@ export function describeCrashRecovery(options: CrashSuiteOptions): void {
       killAllRuntimeProcesses();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      for (const dir of [dataDir, ...emptyDirs]) fs.rmSync(dir, { recursive: true, force: true });
       await options.teardown?.();
     }, SETUP_TIMEOUT_MS);
 
@@ -131,12 +156,13 @@ export function describeCrashRecovery(options: CrashSuiteOptions): void {
         }> = [];
         const killDelays: number[] = [];
         const startupKills: string[] = [];
+        const emptyDirRestarts: number[] = [];
         const readyAtMs: number[] = [];
         const adminUrls = new Set<string>();
         const start = async (): Promise<RuntimeProcess> => {
           for (;;) {
             const proc = await startRuntimeProcess(
-              dataDir,
+              nodeDir,
               PARTITIONS,
               START_TIMEOUT_MS,
               options.childEnv?.(),
@@ -174,10 +200,14 @@ export function describeCrashRecovery(options: CrashSuiteOptions): void {
           await current.kill(KILL_TIMEOUT_MS);
           await within(load, 15_000, `load round ${round} after the kill`);
           const retriesPending = driver.pendingRetries;
+          if (options.emptyDataDirRestarts === true && round % 2 === 0) {
+            nodeDir = emptyDataDir();
+            emptyDirRestarts.push(round + 1);
+          }
           if (schedule() < STARTUP_KILL_SHARE) {
             const killAfterMs = between(schedule, STARTUP_KILL_MS.min, STARTUP_KILL_MS.max);
             const { wasReady } = await startAndKillRuntimeProcess(
-              dataDir,
+              nodeDir,
               PARTITIONS,
               killAfterMs,
               KILL_TIMEOUT_MS,
@@ -225,6 +255,9 @@ export function describeCrashRecovery(options: CrashSuiteOptions): void {
                 return `${r.recoveryMs}/${r.childStartupMs}/${toAck}/${r.retriesPending}`;
               })
               .join(", "),
+          ...(options.emptyDataDirRestarts === true
+            ? [`restarts on an empty data directory: ${emptyDirRestarts.join(", ") || "none"}`]
+            : []),
           `handler attempts ${observer.attempts}, step executions ${observer.executions.length} ` +
             `(${steps.reExecutionsBeforeDurable} re-runs before durability, ` +
             `${steps.reExecutionsSameRuntime} of them by the same runtime incarnation), checkpoint acks ` +
