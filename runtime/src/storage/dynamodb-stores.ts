@@ -87,15 +87,21 @@ export async function openDynamoDbStores(
     snapshots,
     epochOf: (p) => logStore.heldEpoch(p),
   });
-  const stateStores =
-    options.dataDir === undefined
-      ? undefined
-      : new ShippedSqliteStateStores({
-          dataDir: options.dataDir,
-          logName: store.tableName,
-          snapshots,
-          epochOf: (p) => logStore.heldEpoch(p),
-        });
+  let stateStores: ShippedSqliteStateStores | undefined;
+  if (options.dataDir !== undefined) {
+    const logId = await tableIdentity(dynamodb, store.tableName).catch((e: unknown) => {
+      dynamodb.destroy();
+      s3.destroy();
+      throw e;
+    });
+    stateStores = new ShippedSqliteStateStores({
+      dataDir: options.dataDir,
+      logName: store.tableName,
+      ...(logId !== undefined && { logId }),
+      snapshots,
+      epochOf: (p) => logStore.heldEpoch(p),
+    });
+  }
   return {
     logStore,
     partitionStore,
@@ -111,6 +117,15 @@ export async function openDynamoDbStores(
       }
     },
   };
+}
+
+/**
+ * What tells this table from one deleted and created again under its name: its id on DynamoDB,
+ * its creation time on DynamoDB Local (which has no id).
+ */
+async function tableIdentity(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  return Table?.TableId ?? Table?.CreationDateTime?.toISOString();
 }
 
 async function checkTable(client: DynamoDBClient, tableName: string): Promise<void> {

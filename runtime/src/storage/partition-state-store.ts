@@ -2,8 +2,9 @@
  * Port: where each partition's materialized state lives between batches. `apply` sees it only as a
  * PartitionStateStore (core/state-reader.ts); the processor also makes it durable (so the log below
  * can be trimmed) and the admin API reads it through PartitionStateViews. Implementations:
- * SqliteStateStores (one SQLite file per partition, the default) and JsonSnapshotStateStores (state
- * in memory, snapshotted whole as JSON into the PartitionStore; for tests and the simulation).
+ * SqliteStateStores (one SQLite file per partition, the default), ShippedSqliteStateStores (the same
+ * files, shipped to S3 as snapshots: DynamoDB mode) and JsonSnapshotStateStores (state in memory,
+ * snapshotted whole as JSON into the PartitionStore; for tests and the simulation).
  */
 import type { InvocationId, Payload } from "@capstan/sdk/protocol";
 import type { PartitionStateStore } from "../core/state-reader";

@@ -281,4 +281,34 @@ describe("ShippedSqliteStateStores", () => {
     expect(() => shippedStateDir(dataDir, "../escape")).toThrow(RangeError);
     expect(() => shippedStateDir(dataDir, "..")).toThrow(RangeError);
   });
+
+  it("drops the files of another incarnation of the log (a table created again under its name)", async () => {
+    const dataDir = tempDir();
+    const data = new MemorySnapshotData();
+    const open = (logId: string) =>
+      new ShippedSqliteStateStores({
+        dataDir,
+        logName: LOG,
+        logId,
+        snapshots: new MemorySnapshotStore(data),
+        epochOf: () => 1,
+      });
+    const first = open("created-at-1");
+    const state = await first.open(0, 4);
+    patch(state, 1, 5);
+    state.close();
+    first.close();
+    const same = open("created-at-1");
+    const kept = await same.open(0, 4);
+    expect(kept.appliedLsn()).toBe(5);
+    kept.close();
+    same.close();
+
+    data.pointers.clear(); // the new table's pointer items are gone with the old table
+    const recreated = open("created-at-2");
+    const fresh = await recreated.open(0, 4);
+    expect(fresh.appliedLsn()).toBe(0);
+    fresh.close();
+    recreated.close();
+  });
 });

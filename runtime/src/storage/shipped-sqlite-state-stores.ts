@@ -9,9 +9,11 @@
  * processor replays the log after it); otherwise — no file, an older one, a node that never led the
  * partition — the newest snapshot is downloaded into place: streamed to a temporary file, fsync'd,
  * then renamed over the old file (whose write-ahead log is removed first), so a crash never leaves a
- * torn or mixed file. Files are per log (`<log>`: the DynamoDB table), so a data directory that
- * served another table never lends it state; the directory is locked like the embedded data
- * directory, as two processes writing one SQLite file would corrupt it.
+ * torn or mixed file. Files are per log (`<log>`: the DynamoDB table's name, and the table's identity
+ * recorded in LOG_ID_FILE: a table deleted and created again under the same name has a new history,
+ * so the files of the old one are removed), so a data directory that served another table never
+ * lends it state; the directory is locked like the embedded data directory, as two processes writing
+ * one SQLite file would corrupt it.
  *
  * A snapshot written before state files were shipped is gzipped JSON (DynamoDbPartitionStore's
  * format): it is recognized by its first bytes and loaded into a new file, in memory as it was made.
@@ -22,7 +24,7 @@ import { gunzipSync } from "node:zlib";
 import { deserializeState } from "../core/snapshot";
 import { writeSetOfState } from "../core/write-set";
 import { lockDataDir, type DataDirLock } from "./data-dir-lock";
-import { replaceFile } from "./durable-file";
+import { fsyncFile, replaceFile } from "./durable-file";
 import type { PartitionStateStores } from "./partition-state-store";
 import {
   SNAPSHOT_COPY_SUFFIX,
@@ -42,6 +44,8 @@ export const SHIPPED_STATE_DIR_NAME = "shipped-state";
 export const MAX_DOWNLOAD_ATTEMPTS = 3;
 /** Suffix of a snapshot being downloaded (`p<N>.<attempt>.download`), removed at the next open. */
 export const DOWNLOAD_SUFFIX = ".download";
+/** The file in the state directory naming the log (table) incarnation its files follow. */
+export const LOG_ID_FILE = "log-id";
 /** The first 16 bytes of every SQLite file. */
 const SQLITE_HEADER = Buffer.from("SQLite format 3\0", "latin1");
 
@@ -49,6 +53,11 @@ export interface ShippedSqliteStateStoresOptions extends ShippedStateShipping {
   dataDir: string;
   /** The log the files follow (e.g. the DynamoDB table's name): a directory name. */
   logName: string;
+  /**
+   * The identity of this incarnation of the log (e.g. the table's id or creation time): files that
+   * followed another incarnation are removed at the first open. Absent: not checked.
+   */
+  logId?: string;
 }
 
 /** The directory of the state files that follow log `logName`. */
@@ -82,7 +91,10 @@ export class ShippedSqliteStateStores implements PartitionStateStores {
 
   async open(partition: number, partitions: number): Promise<ShippedSqliteStateStore> {
     if (this.closed) throw new StoreClosedError(`state files in ${this.dir}`);
-    this.lock ??= lockDataDir(this.dir);
+    if (this.lock === undefined) {
+      this.lock = lockDataDir(this.dir);
+      await this.checkLogId();
+    }
     const file = this.fileOf(partition);
     await this.removeLeftovers(partition);
     let local = fs.existsSync(file) ? SqliteStateStore.open(file, partition, partitions) : undefined;
@@ -185,6 +197,24 @@ export class ShippedSqliteStateStores implements PartitionStateStores {
   private async createFresh(partition: number, partitions: number): Promise<SqliteStateStore> {
     await removeSqliteFiles(this.fileOf(partition));
     return SqliteStateStore.open(this.fileOf(partition), partition, partitions);
+  }
+
+  /** Removes every state file when the directory followed another incarnation of the log. */
+  private async checkLogId(): Promise<void> {
+    const logId = this.options.logId;
+    if (logId === undefined) return;
+    const idFile = path.join(this.dir, LOG_ID_FILE);
+    const recorded = fs.existsSync(idFile) ? fs.readFileSync(idFile, "utf8") : undefined;
+    if (recorded === logId) return;
+    if (recorded !== undefined) {
+      for (const name of await fs.promises.readdir(this.dir)) {
+        if (/^p\d+\./.test(name)) await fs.promises.rm(path.join(this.dir, name), { force: true });
+      }
+    }
+    const temp = `${idFile}.new`;
+    await fs.promises.writeFile(temp, logId, { mode: 0o600 });
+    await fsyncFile(temp);
+    await replaceFile(temp, idFile);
   }
 
   /** Downloads and snapshot copies of the partition left by a process that died meanwhile. */
