@@ -85,7 +85,8 @@ export class ShippedSqliteStateStore implements PartitionStateHandle {
       );
       return lsn;
     } finally {
-      await fs.promises.rm(copy, { force: true });
+      // With what opening the copy to read its LSN may have left beside it.
+      for (const f of [copy, `${copy}-wal`, `${copy}-shm`]) await fs.promises.rm(f, { force: true });
     }
   }
 

@@ -89,7 +89,7 @@ describe("ShippedSqliteStateStores", () => {
     expect(await stateA.persist()).toBe(10);
     expect((await new MemorySnapshotStore(data).list(1)).map((r) => r.lsn)).toEqual([10]);
     // The copy it uploaded from is gone.
-    expect(fs.readdirSync(a.dir).filter((f) => f.endsWith(".snapshot"))).toEqual([]);
+    expect(fs.readdirSync(a.dir).filter((f) => f.includes(".snapshot"))).toEqual([]);
     stateA.close();
     a.close();
 
@@ -213,7 +213,7 @@ describe("ShippedSqliteStateStores", () => {
 
     patch(state, 3, 1);
     await expect(state.persist()).rejects.toMatchObject({ code: "STORE_SNAPSHOT_FENCED" });
-    expect(fs.readdirSync(oldLeader.dir).filter((f) => f.endsWith(".snapshot"))).toEqual([]);
+    expect(fs.readdirSync(oldLeader.dir).filter((f) => f.includes(".snapshot"))).toEqual([]);
     for (const s of [state, stateNew]) s.close();
     oldLeader.close();
     newLeader.close();
