@@ -91,3 +91,15 @@ test("creates the table and bucket locally; snapshots carry the epoch this node 
   expect(await countObjects(s3Client, "created-bucket", "snap/0/")).toBe(1);
   await Promise.all([stores.close(), again.close()]);
 });
+
+test("the JSON snapshot reader refuses a shipped state file rather than misreading it", async () => {
+  const data = new MemorySnapshotData();
+  await new MemorySnapshotStore(data).put(0, 5, 1, Buffer.from("SQLite format 3\0rest of the file"));
+  const store = new DynamoDbPartitionStore({
+    client: dynamodb,
+    tableName: "unused",
+    snapshots: new MemorySnapshotStore(data),
+    epochOf: () => 1,
+  });
+  await expect(store.loadSnapshot(0)).rejects.toThrow("ShippedSqliteStateStores");
+});
