@@ -15,7 +15,11 @@ import { emptyPartitionState, objectKey } from "../core/state";
 import { exclusive, invId, rec } from "../core/test-support/builders";
 import { MemorySnapshotData, MemorySnapshotStore } from "./memory-snapshot-store";
 import { describePartitionStateStoresContract } from "./partition-state-store.contract";
-import { ShippedSqliteStateStores, shippedStateDir } from "./shipped-sqlite-state-stores";
+import {
+  MAX_DOWNLOAD_ATTEMPTS,
+  ShippedSqliteStateStores,
+  shippedStateDir,
+} from "./shipped-sqlite-state-stores";
 import type { ShippedSqliteStateStore } from "./shipped-sqlite-state-store";
 import { SnapshotMissingError, type SnapshotRef, type SnapshotStore } from "./snapshot-store";
 import { movingNodeStores } from "./test-support/moving-node-stores";
@@ -195,6 +199,28 @@ describe("ShippedSqliteStateStores", () => {
     stateB.close();
     stateA.close();
     a.close();
+    b.close();
+  });
+
+  it(`gives up after ${MAX_DOWNLOAD_ATTEMPTS} snapshots vanished under it, keeping nothing`, async () => {
+    const memory = new MemorySnapshotStore();
+    const a = storesOn(tempDir(), memory);
+    const stateA = await a.open(3, 4);
+    patch(stateA, 1, 2);
+    await stateA.persist();
+    stateA.close();
+    a.close();
+    let downloads = 0;
+    const vanishing = withDownload(memory, async (ref, file) => {
+      downloads++;
+      fs.writeFileSync(file, "part of it");
+      throw new SnapshotMissingError(ref.key);
+    });
+
+    const b = storesOn(tempDir(), vanishing);
+    await expect(b.open(3, 4)).rejects.toMatchObject({ code: "STORE_SNAPSHOT_MISSING" });
+    expect(downloads).toBe(MAX_DOWNLOAD_ATTEMPTS);
+    expect(fs.readdirSync(b.dir).filter((f) => f.startsWith("p3."))).toEqual([]);
     b.close();
   });
 
