@@ -202,6 +202,29 @@ describe("ShippedSqliteStateStores", () => {
     b.close();
   });
 
+  it("replaces a local file SQLite cannot open by the snapshot (the file is never the only copy)", async () => {
+    const memory = new MemorySnapshotStore();
+    const a = storesOn(tempDir(), memory);
+    const stateA = await a.open(1, 4);
+    patch(stateA, 1, 6);
+    await stateA.persist();
+    stateA.close();
+    a.close();
+    const bDir = tempDir();
+    const b = storesOn(bDir, memory);
+    fs.mkdirSync(b.dir, { recursive: true });
+    fs.writeFileSync(b.fileOf(1), "not a database at all, and long enough to look like one".repeat(100));
+    fs.writeFileSync(b.fileOf(2), "no snapshot of this partition: it starts empty".repeat(100));
+
+    const stateB = await b.open(1, 4);
+    expect(stateB.appliedLsn()).toBe(6);
+    expect(valueOf(stateB)).toBe("6");
+    const empty = await b.open(2, 4);
+    expect(empty.appliedLsn()).toBe(0);
+    for (const s of [stateB, empty]) s.close();
+    b.close();
+  });
+
   it(`gives up after ${MAX_DOWNLOAD_ATTEMPTS} snapshots vanished under it, keeping nothing`, async () => {
     const memory = new MemorySnapshotStore();
     const a = storesOn(tempDir(), memory);

@@ -7,9 +7,9 @@
  * its log commit, so a local file is a valid prefix of the partition's history, whichever leadership
  * of this node wrote it. It is used when its applied LSN is at or beyond the newest snapshot's (the
  * processor replays the log after it); otherwise — no file, an older one, a node that never led the
- * partition — the newest snapshot is downloaded into place: streamed to a temporary file, fsync'd,
- * then renamed over the old file (whose write-ahead log is removed first), so a crash never leaves a
- * torn or mixed file. Files are per log (`<log>`: the DynamoDB table's name, and the table's identity
+ * partition, a file SQLite cannot open — the newest snapshot is downloaded into place: streamed to a
+ * temporary file, fsync'd, then renamed over the old file (whose write-ahead log is removed first),
+ * so a crash never leaves a torn or mixed file. Files are per log (`<log>`: the DynamoDB table's name, and the table's identity
  * recorded in LOG_ID_FILE: a table deleted and created again under the same name has a new history,
  * so the files of the old one are removed), so a data directory that served another table never
  * lends it state; the directory is locked like the embedded data directory, as two processes writing
@@ -32,6 +32,7 @@ import {
   type ShippedStateShipping,
 } from "./shipped-sqlite-state-store";
 import { SnapshotMissingError, type SnapshotRef } from "./snapshot-store";
+import { StoreOpenError } from "./sqlite-database";
 import { SqliteStateStore } from "./sqlite-state-store";
 import { StoreClosedError } from "./store-errors";
 
@@ -95,9 +96,8 @@ export class ShippedSqliteStateStores implements PartitionStateStores {
       this.lock = lockDataDir(this.dir);
       await this.checkLogId();
     }
-    const file = this.fileOf(partition);
     await this.removeLeftovers(partition);
-    let local = fs.existsSync(file) ? SqliteStateStore.open(file, partition, partitions) : undefined;
+    let local = await this.openLocal(partition, partitions);
     let newest: SnapshotRef | undefined;
     try {
       [newest] = await this.options.snapshots.list(partition);
@@ -114,6 +114,23 @@ export class ShippedSqliteStateStores implements PartitionStateStores {
       local ?? (await this.createFresh(partition, partitions)),
       this.options,
     );
+  }
+
+  /**
+   * The local file, if there is one SQLite can open. One it cannot (torn by a failing disk, not a
+   * database) is removed: a local file is never the only copy of anything, since the log is trimmed
+   * only below a snapshot in the SnapshotStore, so the snapshot and the log rebuild it.
+   */
+  private async openLocal(partition: number, partitions: number): Promise<SqliteStateStore | undefined> {
+    const file = this.fileOf(partition);
+    if (!fs.existsSync(file)) return undefined;
+    try {
+      return SqliteStateStore.open(file, partition, partitions);
+    } catch (e) {
+      if (!(e instanceof StoreOpenError)) throw e;
+      await removeSqliteFiles(file);
+      return undefined;
+    }
   }
 
   /** Lets another process use the directory. Call it once the partitions' states are closed. */
