@@ -3,9 +3,9 @@
 import { App } from "aws-cdk-lib";
 import { buildExampleApp } from "../src/app/example-app";
 import { addCapstanChecks } from "../src/nag/capstan-checks";
-import { findDockerContext } from "../src/runtime/repository-root";
+import { findRepositoryRoot } from "../src/runtime/runtime-image";
 
-const repoRoot = findDockerContext(__dirname);
+const repoRoot = findRepositoryRoot(__dirname);
 if (repoRoot === undefined) throw new Error("infra/bin/app: run from a Capstan repository checkout");
 const app = new App();
 addCapstanChecks(app);

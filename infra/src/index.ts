@@ -10,11 +10,15 @@
  */
 export { CapstanRuntime } from "./runtime/capstan-runtime";
 export type { CapstanRuntimeProps } from "./runtime/capstan-runtime";
+export { CapstanRuntimeImage } from "./runtime/runtime-image";
+export type { PackagedImageOptions } from "./runtime/runtime-image";
 export {
   ADMIN_PORT,
   CHECKPOINT_PORT,
+  DEFAULT_LEASE_MS,
   INGRESS_PORT,
   LOAD_BALANCER_IDLE_TIMEOUT_SECONDS,
+  PEER_PORT,
   STOP_TIMEOUT_SECONDS,
 } from "./runtime/runtime-limits";
 export { DurableFunction } from "./function/durable-function";

@@ -7,6 +7,7 @@ import path from "node:path";
 import { Duration, Stack, type App, type StackProps } from "aws-cdk-lib";
 import { DurableFunction } from "../function/durable-function";
 import { CapstanRuntime } from "../runtime/capstan-runtime";
+import { CapstanRuntimeImage } from "../runtime/runtime-image";
 import { exampleFunctions } from "./example-functions";
 
 export const EXAMPLE_STACK_NAME = "Capstan";
@@ -29,7 +30,10 @@ export function buildExampleApp(app: App, repoRoot: string, stackProps: StackPro
     description: "Capstan: durable execution runtime and the example handlers",
     ...stackProps,
   });
-  const runtime = new CapstanRuntime(stack, "Runtime");
+  // The runtime compiled from this checkout, not the published package a user's app installs.
+  const runtime = new CapstanRuntime(stack, "Runtime", {
+    image: CapstanRuntimeImage.fromRepository(repoRoot),
+  });
   const functions: Record<string, DurableFunction> = {};
   for (const example of exampleFunctions(path.join(repoRoot, "handlers", "src"))) {
     functions[example.name] = new DurableFunction(stack, pascalCase(example.name), {

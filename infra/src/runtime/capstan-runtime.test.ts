@@ -43,6 +43,7 @@ describe("CapstanRuntime", () => {
             Match.objectLike({ ContainerPort: limits.INGRESS_PORT }),
             Match.objectLike({ ContainerPort: limits.ADMIN_PORT }),
             Match.objectLike({ ContainerPort: limits.CHECKPOINT_PORT }),
+            Match.objectLike({ ContainerPort: limits.PEER_PORT }),
           ],
           LogConfiguration: Match.objectLike({ LogDriver: "awslogs" }),
         }),
@@ -93,6 +94,8 @@ describe("CapstanRuntime", () => {
       CAPSTAN_INGRESS_PORT: String(limits.INGRESS_PORT),
       CAPSTAN_ADMIN_PORT: String(limits.ADMIN_PORT),
       CAPSTAN_CHECKPOINT_PORT: String(limits.CHECKPOINT_PORT),
+      CAPSTAN_PEER_PORT: String(limits.PEER_PORT),
+      CAPSTAN_LEASE_MS: String(limits.DEFAULT_LEASE_MS),
       CAPSTAN_CHECKPOINT_URL: {
         "Fn::Join": ["", ["http://", { "Fn::GetAtt": [albId, "DNSName"] }, `:${limits.CHECKPOINT_PORT}`]],
       },
@@ -104,11 +107,39 @@ describe("CapstanRuntime", () => {
     expect(secrets.map((s) => s.Name).sort()).toEqual([
       "CAPSTAN_ADMIN_TOKEN",
       "CAPSTAN_ATTEMPT_KEY",
+      "CAPSTAN_CLUSTER_KEY",
       "CAPSTAN_IDENTITY_PRIVATE_KEY",
     ]);
     for (const s of secrets) expect(secretIds).toContain(s.ValueFrom.Ref);
     // No credential in plain environment, under any name.
     expect(JSON.stringify(container.Environment)).not.toMatch(/TOKEN|KEY"|SECRET/);
+  });
+
+  test("the peer port is reachable from the runtime's own tasks only, and not behind the ALB", () => {
+    const serviceGroups = (
+      resourcesOf(template, "AWS::ECS::Service")[0]![1].Properties.NetworkConfiguration as {
+        AwsvpcConfiguration: { SecurityGroups: Array<{ "Fn::GetAtt": [string, string] }> };
+      }
+    ).AwsvpcConfiguration.SecurityGroups.map((g) => g["Fn::GetAtt"][0]);
+    expect(serviceGroups).toHaveLength(1);
+    const peerRules: Array<Record<string, unknown>> = [
+      ...resourcesOf(template, "AWS::EC2::SecurityGroupIngress").map(([, r]) => r.Properties),
+      ...resourcesOf(template, "AWS::EC2::SecurityGroup").flatMap(
+        ([, g]) => (g.Properties.SecurityGroupIngress as Array<Record<string, unknown>> | undefined) ?? [],
+      ),
+    ].filter((r) => r.FromPort === limits.PEER_PORT || r.ToPort === limits.PEER_PORT);
+    expect(peerRules).toEqual([
+      expect.objectContaining({
+        FromPort: limits.PEER_PORT,
+        ToPort: limits.PEER_PORT,
+        GroupId: { "Fn::GetAtt": [serviceGroups[0], "GroupId"] },
+        SourceSecurityGroupId: { "Fn::GetAtt": [serviceGroups[0], "GroupId"] },
+      }),
+    ]);
+    const listenerPorts = resourcesOf(template, "AWS::ElasticLoadBalancingV2::Listener").map(
+      ([, l]) => l.Properties.Port,
+    );
+    expect(listenerPorts).not.toContain(limits.PEER_PORT);
   });
 
   test("an internal ALB: ingress, admin and checkpoint on their own listeners, none open to the world", () => {
@@ -263,6 +294,27 @@ describe("CapstanRuntime limits", () => {
     expect(limits.LOAD_BALANCER_IDLE_TIMEOUT_SECONDS * 1000).toBeGreaterThan(MAX_CHECKPOINT_WAIT_MS);
     expect(limits.DEREGISTRATION_DELAY_SECONDS * 1000).toBeGreaterThan(MAX_CHECKPOINT_WAIT_MS);
     expect(limits.STOP_TIMEOUT_SECONDS).toBe(limits.MAX_FARGATE_STOP_TIMEOUT_SECONDS);
+  });
+
+  test("leaseMs in [MIN_LEASE_MS, MAX_LEASE_MS]: the stop timeout covers a lease and the handover", () => {
+    expect(limits.MAX_LEASE_MS + limits.HANDOVER_MARGIN_SECONDS * 1000).toBeLessThanOrEqual(
+      limits.STOP_TIMEOUT_SECONDS * 1000,
+    );
+    expect(limits.DEFAULT_LEASE_MS).toBeLessThanOrEqual(limits.MAX_LEASE_MS);
+    expect(make({ leaseMs: limits.MAX_LEASE_MS })).not.toThrow();
+    expect(make({ leaseMs: limits.MAX_LEASE_MS + 1 })).toThrow(/leaseMs/);
+    expect(make({ leaseMs: limits.MIN_LEASE_MS })).not.toThrow();
+    expect(make({ leaseMs: limits.MIN_LEASE_MS - 1 })).toThrow(/leaseMs/);
+    expect(make({ leaseMs: 5_000.5 })).toThrow(/leaseMs/);
+    const stack = new Stack(new App(), "Lease");
+    new CapstanRuntime(stack, "R", { image: ecs.ContainerImage.fromRegistry(TEST_IMAGE), leaseMs: 20_000 });
+    Template.fromStack(stack).hasResourceProperties("AWS::ECS::TaskDefinition", {
+      ContainerDefinitions: [
+        Match.objectLike({
+          Environment: Match.arrayWith([{ Name: "CAPSTAN_LEASE_MS", Value: "20000" }]),
+        }),
+      ],
+    });
   });
 
   test("desiredCount at least MIN_DESIRED_COUNT; partitions in [1, MAX_PARTITIONS]", () => {

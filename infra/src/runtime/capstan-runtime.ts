@@ -8,7 +8,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
 import type * as acm from "aws-cdk-lib/aws-certificatemanager";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
-import { Platform } from "aws-cdk-lib/aws-ecr-assets";
 import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as elbv2 from "aws-cdk-lib/aws-elasticloadbalancingv2";
 import type * as iam from "aws-cdk-lib/aws-iam";
@@ -16,9 +15,9 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { Registrar } from "../registration/registrar";
 import { containerEnvironment, containerSecrets } from "./container-environment";
-import { findDockerContext } from "./repository-root";
 import * as limits from "./runtime-limits";
 import { createRuntimeVpc } from "./runtime-network";
+import { defaultRuntimeImage } from "./runtime-image";
 import { RuntimeSecrets } from "./runtime-secrets";
 import { RuntimeStorage } from "./runtime-storage";
 
@@ -42,8 +41,18 @@ export interface CapstanRuntimeProps {
   readonly targetCpuPercent?: number;
   /** Partitions of the log. Fixed for the life of the table: choose it high (default 24). */
   readonly partitions?: number;
-  /** The runtime's container image. Default: built from the repository's Dockerfile at deploy. */
+  /**
+   * The runtime's container image. Default: `CapstanRuntimeImage.fromPackages()`, built at deploy
+   * from the Docker context shipped in @capstan/infra, installing @capstan/runtime at the same
+   * version from the npm registry (or from the tarballs in CAPSTAN_PACKAGES_DIR, read at synth).
+   * The Capstan repository's app passes `CapstanRuntimeImage.fromRepository(root)`.
+   */
   readonly image?: ecs.ContainerImage;
+  /**
+   * Partition lease duration in ms (CAPSTAN_LEASE_MS; default 10 000). Shorter: faster takeover
+   * after a crash, more heartbeat writes. At most MAX_LEASE_MS, so the stop timeout covers a lease.
+   */
+  readonly leaseMs?: number;
   /**
    * Serve every listener over HTTPS with this certificate; `domainName` (which the certificate
    * covers, and which you point at the ALB) then names the URLs.
@@ -132,7 +141,7 @@ export class CapstanRuntime extends Construct {
       },
     });
     const container = this.taskDefinition.addContainer("runtime", {
-      image: props.image ?? defaultImage(),
+      image: props.image ?? defaultRuntimeImage(),
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: "capstan", logGroup: this.logGroup }),
       environment: containerEnvironment({
         tableName: this.storage.table.tableName,
@@ -140,12 +149,13 @@ export class CapstanRuntime extends Construct {
         region: Stack.of(this).region,
         checkpointUrl: this.checkpointUrl,
         partitions: props.partitions ?? limits.DEFAULT_PARTITIONS,
+        leaseMs: props.leaseMs ?? limits.DEFAULT_LEASE_MS,
         ...(props.otlpEndpoint !== undefined && { otlpEndpoint: props.otlpEndpoint }),
       }),
       secrets: containerSecrets((s) => ecs.Secret.fromSecretsManager(s), this.secrets),
-      portMappings: [limits.INGRESS_PORT, limits.ADMIN_PORT, limits.CHECKPOINT_PORT].map((containerPort) => ({
-        containerPort,
-      })),
+      portMappings: [limits.INGRESS_PORT, limits.ADMIN_PORT, limits.CHECKPOINT_PORT, limits.PEER_PORT].map(
+        (containerPort) => ({ containerPort }),
+      ),
       stopTimeout: Duration.seconds(limits.STOP_TIMEOUT_SECONDS),
     });
     Validations.of(this.taskDefinition).acknowledge({
@@ -174,6 +184,9 @@ export class CapstanRuntime extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       healthCheckGracePeriod: Duration.seconds(60),
     });
+    // The peer listener: tasks reach each other directly (forwarding, remote appends), and nothing
+    // else reaches it — not the load balancer, not handlers, not the VPC.
+    this.service.connections.allowInternally(ec2.Port.tcp(limits.PEER_PORT), "Capstan peers");
     // A task must not start before its identity key exists in the secret.
     this.service.node.addDependency(this.secrets.identityKeyResource);
     this.service
@@ -324,15 +337,10 @@ function validateProps(props: CapstanRuntimeProps): void {
     (props.certificate === undefined) === (props.domainName === undefined),
     "give certificate and domainName together",
   );
+  const leaseMs = props.leaseMs ?? limits.DEFAULT_LEASE_MS;
+  check(
+    Number.isInteger(leaseMs) && leaseMs >= limits.MIN_LEASE_MS && leaseMs <= limits.MAX_LEASE_MS,
+    `leaseMs must be an integer in [${limits.MIN_LEASE_MS}, ${limits.MAX_LEASE_MS}] (the stop timeout covers a lease)`,
+  );
   check(props.vpcCidr === undefined || !Token.isUnresolved(props.vpcCidr), "vpcCidr must be a literal CIDR");
-}
-
-function defaultImage(): ecs.ContainerImage {
-  const context = findDockerContext(__dirname);
-  if (context === undefined) {
-    throw new Error(
-      "CapstanRuntime: no Dockerfile found above @capstan/infra; pass `image` (a prebuilt runtime image)",
-    );
-  }
-  return ecs.ContainerImage.fromAsset(context, { platform: Platform.LINUX_ARM64 });
 }

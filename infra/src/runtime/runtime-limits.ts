@@ -8,6 +8,11 @@ export const INGRESS_PORT = 8080;
 export const ADMIN_PORT = 9070;
 /** The handler channel's own listener (CAPSTAN_CHECKPOINT_PORT): reachable by Lambdas, not by callers. */
 export const CHECKPOINT_PORT = 9071;
+/**
+ * Node-to-node traffic (forwarding, remote appends; CAPSTAN_PEER_PORT): reachable only from the
+ * runtime's own tasks, authenticated by CAPSTAN_CLUSTER_KEY. Not behind the load balancer.
+ */
+export const PEER_PORT = 9072;
 
 /**
  * The ALB closes a connection idle this long. A checkpoint may long-poll up to the SDK's
@@ -22,6 +27,19 @@ export const LOAD_BALANCER_IDLE_TIMEOUT_SECONDS = 120;
  */
 export const STOP_TIMEOUT_SECONDS = 120;
 export const MAX_FARGATE_STOP_TIMEOUT_SECONDS = 120;
+
+/**
+ * Partition leases (CAPSTAN_LEASE_MS): the runtime's DEFAULT_LEASE_DURATION_MS unless the `leaseMs`
+ * prop says otherwise. A stopping node hands its partitions over and leaves; if it cannot, the
+ * others take over once its lease lapses. So the stop timeout must cover a whole lease plus the
+ * time to finish in-flight appends: at most MAX_LEASE_MS, at least MIN_LEASE_MS (three heartbeats
+ * per lease, each a DynamoDB write, must fit).
+ */
+export const DEFAULT_LEASE_MS = 10_000;
+export const MIN_LEASE_MS = 3_000;
+/** What the stop timeout keeps besides a lease: draining in-flight appends and the leave itself. */
+export const HANDOVER_MARGIN_SECONDS = 30;
+export const MAX_LEASE_MS = (STOP_TIMEOUT_SECONDS - HANDOVER_MARGIN_SECONDS) * 1000;
 
 /** At least two tasks, so one node's replacement or crash never leaves the partitions unled. */
 export const DEFAULT_DESIRED_COUNT = 2;
