@@ -11,7 +11,12 @@ import os from "node:os";
 import path from "node:path";
 import { ATTEMPT_CREDENTIAL_TTL_MS, HttpInvoker, startRuntimeNode, type RuntimeNode } from "@capstan/runtime";
 import { ManualClock } from "@capstan/runtime/testing";
-import { CHECKPOINT_PATH, type InvokeRequest } from "@capstan/sdk/protocol";
+import {
+  CHECKPOINT_PATH,
+  HEADER_CHECKPOINT_ATTEMPT_TOKEN,
+  HEADER_CHECKPOINT_INVOCATION_ID,
+  type InvokeRequest,
+} from "@capstan/sdk/protocol";
 
 interface HeldAttempt {
   request: InvokeRequest;
@@ -110,19 +115,16 @@ describe("attempt credentials", () => {
       })
     ).invocationId;
 
+  /** The credential in its headers, as the SDK sends it; the body carries the rest. */
   const checkpoint = (invocationId: string, attemptToken: string, extra: object = {}): Promise<Response> =>
     fetch(node.checkpointUrl + CHECKPOINT_PATH, {
       method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        type: "checkpoint",
-        protocolVersion: 1,
-        invocationId,
-        attemptToken,
-        entries: [],
-        pending: [],
-        ...extra,
-      }),
+      headers: {
+        "content-type": "application/json",
+        [HEADER_CHECKPOINT_INVOCATION_ID]: invocationId,
+        [HEADER_CHECKPOINT_ATTEMPT_TOKEN]: attemptToken,
+      },
+      body: JSON.stringify({ type: "checkpoint", protocolVersion: 1, entries: [], pending: [], ...extra }),
     });
 
   const codeOf = async (res: Response): Promise<[number, string]> => [
@@ -170,6 +172,29 @@ describe("attempt credentials", () => {
       401,
       "CHECKPOINT_UNAUTHORIZED",
     ]);
+    expect(await snapshot([a, b])).toEqual(before);
+
+    // The earlier form — the genuine credential in the body, no headers — is refused, not read.
+    const bodyForm = await fetch(node.checkpointUrl + CHECKPOINT_PATH, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        type: "checkpoint",
+        protocolVersion: 1,
+        invocationId: a,
+        attemptToken: tokenA,
+        ...rewrite,
+        pending: [],
+      }),
+    });
+    expect(await codeOf(bodyForm)).toEqual([401, "CHECKPOINT_UNAUTHORIZED"]);
+    // A forged credential is refused with the body unread: an undecodable body makes no difference.
+    const garbage = await fetch(node.checkpointUrl + CHECKPOINT_PATH, {
+      method: "POST",
+      headers: { [HEADER_CHECKPOINT_INVOCATION_ID]: a, [HEADER_CHECKPOINT_ATTEMPT_TOKEN]: forged },
+      body: "{".repeat(1000),
+    });
+    expect(await codeOf(garbage)).toEqual([401, "CHECKPOINT_UNAUTHORIZED"]);
     expect(await snapshot([a, b])).toEqual(before);
 
     // The genuine credential still works: the refusals above were not a broken channel.

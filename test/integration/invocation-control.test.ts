@@ -207,14 +207,8 @@ describe("invocation control", () => {
     await env.settle();
     const res = await post(
       `${env.checkpointUrl}/internal/v1/checkpoint`,
-      JSON.stringify({
-        type: "checkpoint",
-        protocolVersion: 1,
-        invocationId: id,
-        attemptToken: "a0",
-        entries: [],
-        pending: [],
-      }),
+      JSON.stringify({ type: "checkpoint", protocolVersion: 1, entries: [], pending: [] }),
+      { "x-capstan-invocation-id": id, "x-capstan-attempt-token": "a0" },
     );
     expect(res.status).toBe(401);
     expect(((await res.json()) as { code: string }).code).toBe("CHECKPOINT_UNAUTHORIZED");

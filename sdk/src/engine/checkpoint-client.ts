@@ -1,5 +1,5 @@
 import type { CheckpointAck, CheckpointRequest } from "../protocol";
-import { CONTENT_TYPE_JSON, STALE_ATTEMPT_CODE, decodeCheckpointAck } from "../protocol";
+import { CONTENT_TYPE_JSON, STALE_ATTEMPT_CODE, decodeCheckpointAck, encodeCheckpoint } from "../protocol";
 import { AttemptSupersededError } from "../errors/attempt-superseded-error";
 import { postJson, type PostResult } from "./http-post";
 
@@ -12,7 +12,8 @@ export class CheckpointUnavailableError extends Error {
 const CHECKPOINT_REQUEST_SLACK_MS = 10_000;
 
 /**
- * Posts CheckpointRequests to the runtime. A 409 with INVOKE_STALE_ATTEMPT (or any 409) means a newer
+ * Posts CheckpointRequests to the runtime: the attempt credential in headers, the rest as the JSON
+ * body (protocol/checkpoint-credential.ts). A 409 with INVOKE_STALE_ATTEMPT (or any 409) means a newer
  * attempt owns the invocation: AttemptSupersededError. Anything else that fails is
  * CheckpointUnavailableError.
  */
@@ -23,11 +24,11 @@ export class CheckpointClient {
     private readonly fetchImpl?: typeof fetch,
   ) {}
 
-  private async post(body: string, timeoutMs: number): Promise<PostResult> {
-    if (!this.fetchImpl) return postJson(this.url, body, timeoutMs);
+  private async post(body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
+    if (!this.fetchImpl) return postJson(this.url, body, timeoutMs, headers);
     const res = await this.fetchImpl(this.url, {
       method: "POST",
-      headers: { "content-type": CONTENT_TYPE_JSON },
+      headers: { ...headers, "content-type": CONTENT_TYPE_JSON },
       body,
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -37,7 +38,8 @@ export class CheckpointClient {
   async send(request: CheckpointRequest): Promise<CheckpointAck> {
     let res: PostResult;
     try {
-      res = await this.post(JSON.stringify(request), (request.waitMs ?? 0) + CHECKPOINT_REQUEST_SLACK_MS);
+      const { headers, body } = encodeCheckpoint(request);
+      res = await this.post(body, headers, (request.waitMs ?? 0) + CHECKPOINT_REQUEST_SLACK_MS);
     } catch (e) {
       throw new CheckpointUnavailableError(`checkpoint endpoint unreachable: ${String(e)}`, { cause: e });
     }

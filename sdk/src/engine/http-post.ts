@@ -23,14 +23,20 @@ const clients = new Map<string, Http1Client>();
  * Posts once more when a reused keep-alive socket turns out dead (a Lambda thawed after a pause):
  * checkpoints are idempotent, so resending is safe.
  */
-export async function postJson(url: string, body: string, timeoutMs: number): Promise<PostResult> {
+export async function postJson(
+  url: string,
+  body: string,
+  timeoutMs: number,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): Promise<PostResult> {
   const target = parseTarget(url);
   if (target.secure) {
     try {
-      return await postHttps(target.url, body, timeoutMs);
+      return await postHttps(target.url, body, timeoutMs, extraHeaders);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ECONNRESET" || code === "EPIPE") return postHttps(target.url, body, timeoutMs);
+      if (code === "ECONNRESET" || code === "EPIPE")
+        return postHttps(target.url, body, timeoutMs, extraHeaders);
       throw e;
     }
   }
@@ -38,7 +44,7 @@ export async function postJson(url: string, body: string, timeoutMs: number): Pr
     {
       method: "POST",
       path: target.path,
-      headers: JSON_HEADERS,
+      headers: { ...extraHeaders, ...JSON_HEADERS },
       body,
       timeoutMs,
       maxBodyBytes: MAX_ACK_BYTES,
@@ -73,7 +79,12 @@ function parseTarget(url: string): Target {
   return target;
 }
 
-function postHttps(target: URL, body: string, timeoutMs: number): Promise<PostResult> {
+function postHttps(
+  target: URL,
+  body: string,
+  timeoutMs: number,
+  extraHeaders: Readonly<Record<string, string>>,
+): Promise<PostResult> {
   const payload = Buffer.from(body, "utf8");
   return new Promise((resolve, reject) => {
     const req = https.request(
@@ -81,7 +92,7 @@ function postHttps(target: URL, body: string, timeoutMs: number): Promise<PostRe
       {
         method: "POST",
         agent: httpsAgent,
-        headers: { "content-type": "application/json", "content-length": payload.length },
+        headers: { ...extraHeaders, "content-type": "application/json", "content-length": payload.length },
         timeout: timeoutMs,
       },
       (res) => {

@@ -124,17 +124,26 @@ describe("protocol decoders at their limits", () => {
 
   test("checkpoint waitMs at MAX_CHECKPOINT_WAIT_MS passes; above fails", () => {
     const cp = (waitMs: number) => () =>
-      decodeCheckpointRequest({
-        type: "checkpoint",
-        protocolVersion: 1,
-        invocationId: "i",
-        attemptToken: "t",
-        entries: [],
-        pending: [],
-        waitMs,
-      });
+      decodeCheckpointRequest(
+        { type: "checkpoint", protocolVersion: 1, entries: [], pending: [], waitMs },
+        { invocationId: "i", attemptToken: "t" },
+      );
     expect(codeOf(cp(MAX_CHECKPOINT_WAIT_MS))).toBe("none");
     expect(codeOf(cp(MAX_CHECKPOINT_WAIT_MS + 1))).toBe("PROTOCOL_LIMIT_EXCEEDED");
+  });
+
+  test("a checkpoint body holding the credential (the earlier form) is refused, whatever the headers", () => {
+    const body = { type: "checkpoint", protocolVersion: 1, entries: [], pending: [] };
+    const credential = { invocationId: "i", attemptToken: "t" };
+    expect(codeOf(() => decodeCheckpointRequest(body, credential))).toBe("none");
+    for (const field of ["invocationId", "attemptToken"]) {
+      const old = { ...body, [field]: "t" };
+      expect(codeOf(() => decodeCheckpointRequest(old, credential))).toBe("PROTOCOL_INVALID_MESSAGE");
+      expect(() => decodeCheckpointRequest(old, credential)).toThrow(/x-capstan-attempt-token headers/);
+    }
+    // The header credential is bounded like the body's fields were.
+    const long = { invocationId: "i", attemptToken: "t".repeat(MAX_NAME_LENGTH + 1) };
+    expect(codeOf(() => decodeCheckpointRequest(body, long))).toBe("PROTOCOL_LIMIT_EXCEEDED");
   });
 
   test("a deployment whose lowest protocol version is above this side's is refused", () => {

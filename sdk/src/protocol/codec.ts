@@ -3,6 +3,12 @@
  * each validates shape and limits and throws ProtocolError with a stable code.
  */
 import { MAX_PARTITIONS } from "./invocation-ids";
+import {
+  CREDENTIAL_BODY_FIELDS,
+  HEADER_CHECKPOINT_ATTEMPT_TOKEN,
+  HEADER_CHECKPOINT_INVOCATION_ID,
+  type CheckpointCredential,
+} from "./checkpoint-credential";
 import { ProtocolError } from "./errors";
 import {
   MAX_CHECKPOINT_WAIT_MS,
@@ -431,14 +437,26 @@ export function decodeInvokeResponse(v: unknown): InvokeResponse {
   };
 }
 
-export function decodeCheckpointRequest(v: unknown): CheckpointRequest {
+/**
+ * The checkpoint body, with the credential its headers carried (checkpoint-credential.ts). A body
+ * that still holds the credential (the earlier form) is refused: it is never read as a fallback.
+ */
+export function decodeCheckpointRequest(v: unknown, credential: CheckpointCredential): CheckpointRequest {
   const o = obj(v, "checkpoint");
+  for (const field of CREDENTIAL_BODY_FIELDS) {
+    if (field in o)
+      fail(
+        `checkpoint.${field}`,
+        `not allowed in the body: the attempt credential goes in the ${HEADER_CHECKPOINT_INVOCATION_ID} and ` +
+          `${HEADER_CHECKPOINT_ATTEMPT_TOKEN} headers (update @capstan/sdk to the runtime's version)`,
+      );
+  }
   if (o.type !== "checkpoint") fail("checkpoint.type", 'expected "checkpoint"');
   const req: CheckpointRequest = {
     type: "checkpoint",
     protocolVersion: version(o.protocolVersion, "checkpoint.protocolVersion"),
-    invocationId: str(o.invocationId, "checkpoint.invocationId", MAX_NAME_LENGTH),
-    attemptToken: str(o.attemptToken, "checkpoint.attemptToken", MAX_NAME_LENGTH),
+    invocationId: str(credential.invocationId, "checkpoint.invocationId", MAX_NAME_LENGTH),
+    attemptToken: str(credential.attemptToken, "checkpoint.attemptToken", MAX_NAME_LENGTH),
     entries: entries(o.entries, "checkpoint.entries"),
     pending: arr(o.pending, "checkpoint.pending", MAX_JOURNAL_ENTRIES).map((x, i) =>
       int(x, `checkpoint.pending[${i}]`),

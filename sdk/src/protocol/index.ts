@@ -20,6 +20,13 @@ export {
   MAX_FAILURE_MESSAGE_LENGTH,
 } from "./limits";
 export { ProtocolError, isProtocolError } from "./errors";
+export {
+  HEADER_CHECKPOINT_INVOCATION_ID,
+  HEADER_CHECKPOINT_ATTEMPT_TOKEN,
+  encodeCheckpoint,
+  checkpointCredentialFrom,
+} from "./checkpoint-credential";
+export type { CheckpointBody, CheckpointCredential } from "./checkpoint-credential";
 export type { ProtocolErrorCode } from "./errors";
 export {
   formatInvocationId,

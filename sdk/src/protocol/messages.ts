@@ -127,7 +127,11 @@ export interface InvokeResponse {
   outcome: Outcome;
 }
 
-/** Record new entries durably while the attempt goes on: SDK → runtime checkpoint endpoint. */
+/**
+ * Record new entries durably while the attempt goes on: SDK → runtime checkpoint endpoint. On the
+ * wire `invocationId` and `attemptToken` travel in headers, the rest in the body
+ * (checkpoint-credential.ts).
+ */
 export interface CheckpointRequest {
   type: "checkpoint";
   protocolVersion: ProtocolVersion;

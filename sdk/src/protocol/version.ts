@@ -14,6 +14,10 @@
  *      `entry` (the failed step) on a `retry` outcome, for traces and operators.
  *      `partitions` on the invoke request (send handles derive the child invocation id; absent,
  *      `await handle.invocationId` fails).
+ *      Not compatible, before any release (every package is versioned in step): the checkpoint's
+ *      `invocationId` and `attemptToken` moved from its body to the `x-capstan-invocation-id` and
+ *      `x-capstan-attempt-token` headers (checkpoint-credential.ts), checked before the body is
+ *      read; a body still holding them is refused, a request without the headers is a 401.
  */
 export const PROTOCOL_VERSION = 1 as const;
 /** The oldest version this build still accepts. */

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { CheckpointAck, CheckpointRequest, EntryCompletion } from "../protocol";
-import { CHECKPOINT_PATH, decodeCheckpointRequest } from "../protocol";
+import { CHECKPOINT_PATH, checkpointCredentialFrom, decodeCheckpointRequest } from "../protocol";
 
 export type CheckpointResponder = (
   request: CheckpointRequest,
@@ -11,7 +11,8 @@ export type CheckpointResponder = (
 
 /**
  * A real HTTP server acting as the runtime's checkpoint endpoint: records every CheckpointRequest
- * (decoded with the protocol decoder) and answers with `respond` (completions → a 200 ack).
+ * (the credential from its headers, the body decoded with the protocol decoder) and answers with
+ * `respond` (completions → a 200 ack). A request without the credential headers is a 401.
  */
 export async function startCheckpointServer(respond: CheckpointResponder = () => []): Promise<{
   url: string;
@@ -24,7 +25,16 @@ export async function startCheckpointServer(respond: CheckpointResponder = () =>
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const checkpoint = decodeCheckpointRequest(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+      const credential = checkpointCredentialFrom(req.headers);
+      if (credential === undefined) {
+        res.writeHead(401, { "content-type": "application/json" });
+        res.end(JSON.stringify({ code: "CHECKPOINT_UNAUTHORIZED" }));
+        return;
+      }
+      const checkpoint = decodeCheckpointRequest(
+        JSON.parse(Buffer.concat(chunks).toString("utf8")),
+        credential,
+      );
       received.push(checkpoint);
       const answer = respond(checkpoint, received.length);
       for (const e of checkpoint.entries) journalLength = Math.max(journalLength, e.index + 1);

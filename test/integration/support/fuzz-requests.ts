@@ -3,7 +3,12 @@
  * bodies with one thing wrong), some plain garbage, some at or past a limit. The same seed gives the
  * same requests, so a failure reproduces from its seed and index.
  */
-import { CHECKPOINT_PATH, PROTOCOL_VERSION } from "@capstan/sdk/protocol";
+import {
+  CHECKPOINT_PATH,
+  HEADER_CHECKPOINT_ATTEMPT_TOKEN,
+  HEADER_CHECKPOINT_INVOCATION_ID,
+  PROTOCOL_VERSION,
+} from "@capstan/sdk/protocol";
 import { between } from "../../chaos/support/prng";
 
 export type Listener = "ingress" | "admin" | "checkpoint";
@@ -239,11 +244,20 @@ function admin(r: Random): FuzzRequest {
 }
 
 function checkpoint(r: Random): FuzzRequest {
+  // The credential travels in headers; sometimes one is missing, sometimes it is (also) in the body,
+  // the earlier form the runtime must refuse.
+  const credential: Record<string, string> = {
+    [HEADER_CHECKPOINT_INVOCATION_ID]: invocationId(r),
+    [HEADER_CHECKPOINT_ATTEMPT_TOKEN]: pick(r, ["a1", "a0", "a99", "", "x".repeat(300)]),
+  };
+  if (chance(r, 0.2)) delete credential[pick(r, Object.keys(credential))];
   const valid = {
     type: "checkpoint",
     protocolVersion: PROTOCOL_VERSION,
-    invocationId: invocationId(r),
-    attemptToken: pick(r, ["a1", "a0", "a99", "", "x".repeat(300)]),
+    ...(chance(r, 0.2) && {
+      invocationId: invocationId(r),
+      attemptToken: pick(r, ["a1", "a0", ""]),
+    }),
     entries: pick(r, [
       [],
       [{ index: 1, kind: "run", name: "x", result: { kind: "value", value: "1" } }],
@@ -262,7 +276,7 @@ function checkpoint(r: Random): FuzzRequest {
     listener: "checkpoint",
     method,
     path: CHECKPOINT_PATH,
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...credential },
     ...optionalBody(method, b),
   };
 }

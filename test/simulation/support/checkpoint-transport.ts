@@ -4,7 +4,7 @@
  * nothing (the request fails as a refused connection would), and an answer computed while it crashed
  * is lost with it — so a handler only ever sees an acknowledgement from a live runtime.
  */
-import { decodeCheckpointRequest } from "@capstan/sdk/protocol";
+import { checkpointCredentialFrom, decodeCheckpointRequest } from "@capstan/sdk/protocol";
 import { isApiError } from "../../../runtime/src/server/api-error";
 import { toApiError } from "../../../runtime/src/server/error-status";
 import type { SimulatedNode } from "./simulated-node";
@@ -24,11 +24,15 @@ export class CheckpointTransport {
     let status: number;
     let body: unknown;
     try {
-      // The SDK's checkpoint client sends its JSON as a string body.
-      const raw = JSON.parse(init?.body as string) as { invocationId?: unknown; attemptToken?: unknown };
-      // As the checkpoint listener does: the credential first, then the rest of the body.
-      const verified = node.runtime.authenticateCheckpoint(raw.invocationId, raw.attemptToken);
-      const request = decodeCheckpointRequest(raw);
+      // As the checkpoint listener does: the credential first, from the headers, then the body
+      // (which the SDK's checkpoint client sends as a JSON string).
+      const headers = Object.fromEntries(new Headers(init?.headers).entries());
+      const credential = checkpointCredentialFrom(headers);
+      const verified = node.runtime.authenticateCheckpoint(
+        credential?.invocationId,
+        credential?.attemptToken,
+      );
+      const request = decodeCheckpointRequest(JSON.parse(init?.body as string), credential!);
       body = await node.runtime.checkpoint(request, verified, init?.signal ?? undefined);
       status = 200;
     } catch (e) {
