@@ -186,7 +186,9 @@ export class CapstanRuntime extends Construct {
     });
     // The peer listener: tasks reach each other directly (forwarding, remote appends), and nothing
     // else reaches it — not the load balancer, not handlers, not the VPC.
-    this.service.connections.allowInternally(ec2.Port.tcp(limits.PEER_PORT), "Capstan peers");
+    // (An ingress rule only: the tasks' egress is already open.)
+    for (const group of this.service.connections.securityGroups)
+      group.addIngressRule(group, ec2.Port.tcp(limits.PEER_PORT), "Capstan peers");
     // A task must not start before its identity key exists in the secret.
     this.service.node.addDependency(this.secrets.identityKeyResource);
     this.service
