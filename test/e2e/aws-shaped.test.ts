@@ -2,7 +2,7 @@
  * The AWS-shaped local run (issue 18 §3): the repository's CDK app is synthesized, and `capstan
  * serve` starts with exactly the runtime container's environment from the template — only the
  * endpoints (DynamoDB Local, the S3 stand-in, the local Lambda endpoint), the loopback host and free
- * ports, and the three secrets (generated, as Secrets Manager does) stand in for AWS. The example
+ * ports, and the four secrets (generated, as Secrets Manager does) stand in for AWS. The example
  * functions are built as `npm start` builds them, with their environment from the template, and
  * published as numbered versions; the registration custom resource's Lambda entry points (onEvent,
  * isComplete) run here with the environment the template gives them, on CloudFormation-shaped
@@ -30,7 +30,11 @@ import {
   onEvent,
   type RegistrationEvent,
 } from "../../infra/src/registration/registration-handler";
-import { ADMIN_TOKEN_LENGTH, ATTEMPT_KEY_LENGTH } from "../../infra/src/runtime/runtime-secrets";
+import {
+  ADMIN_TOKEN_LENGTH,
+  ATTEMPT_KEY_LENGTH,
+  CLUSTER_KEY_LENGTH,
+} from "../../infra/src/runtime/runtime-secrets";
 import {
   startDynamoDbLocal,
   type DynamoDbLocal,
@@ -48,8 +52,8 @@ jest.setTimeout(240_000);
 const REGION = "us-east-1";
 const ATTACH_DEADLINE_MS = 60_000;
 const STATUS_DEADLINE_MS = 60_000;
-/** GET /health/ready is not on main yet (another branch adds it): the runtime is waited on at /health. */
-const HEALTH_PATH = "/health";
+/** What the load balancer's health checks ask: ready once the node serves its partitions. */
+const HEALTH_PATH = "/health/ready";
 
 /** A Secrets Manager generated string: `passwordLength` characters of [A-Za-z0-9]. */
 function generatedSecret(length: number): string {
@@ -213,13 +217,14 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
     workDir = mkdtempSync(path.join(os.tmpdir(), "capstan-aws-shaped-"));
     [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
 
-    // The three secrets, generated as Secrets Manager (and the identity-key custom resource) would.
+    // The four secrets, generated as Secrets Manager (and the identity-key custom resource) would.
     const identityPem = RequestSigner.generatePem();
     publicKey = RequestSigner.fromPem(identityPem).publicKey;
     const generated: Record<string, string> = {
       CAPSTAN_ADMIN_TOKEN: generatedSecret(ADMIN_TOKEN_LENGTH),
       CAPSTAN_ATTEMPT_KEY: generatedSecret(ATTEMPT_KEY_LENGTH),
       CAPSTAN_IDENTITY_PRIVATE_KEY: identityPem,
+      CAPSTAN_CLUSTER_KEY: generatedSecret(CLUSTER_KEY_LENGTH),
     };
     expect(Object.keys(template.containerSecrets).sort()).toEqual(Object.keys(generated).sort());
     Object.assign(secrets, generated);
@@ -242,7 +247,12 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
     expect([...examples.keys()].sort()).toEqual(template.registrations.map((r) => r.functionName).sort());
     for (const name of examples.keys()) await publish(name);
 
-    const ports = { ingress: await freePort(), admin: await freePort(), checkpoint: await freePort() };
+    const ports = {
+      ingress: await freePort(),
+      admin: await freePort(),
+      checkpoint: await freePort(),
+      peer: await freePort(),
+    };
     ingressUrl = `http://127.0.0.1:${ports.ingress}`;
     adminUrl = `http://127.0.0.1:${ports.admin}`;
     const stands: Record<string, string> = {
@@ -263,6 +273,7 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
       CAPSTAN_INGRESS_PORT: String(ports.ingress),
       CAPSTAN_ADMIN_PORT: String(ports.admin),
       CAPSTAN_CHECKPOINT_PORT: String(ports.checkpoint),
+      CAPSTAN_PEER_PORT: String(ports.peer),
       // The task role's credentials (the default chain); the stand-ins accept any.
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",
@@ -270,9 +281,13 @@ describe("the CDK app's runtime, run locally against AWS stand-ins", () => {
     // Only the overridden ports and host differ from the template's literals.
     for (const [name, value] of Object.entries(fromTemplate)) {
       if (
-        !["CAPSTAN_HOST", "CAPSTAN_INGRESS_PORT", "CAPSTAN_ADMIN_PORT", "CAPSTAN_CHECKPOINT_PORT"].includes(
-          name,
-        )
+        ![
+          "CAPSTAN_HOST",
+          "CAPSTAN_INGRESS_PORT",
+          "CAPSTAN_ADMIN_PORT",
+          "CAPSTAN_CHECKPOINT_PORT",
+          "CAPSTAN_PEER_PORT",
+        ].includes(name)
       )
         expect([name, env[name]]).toEqual([name, value]);
     }
