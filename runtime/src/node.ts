@@ -1,6 +1,7 @@
 /**
  * One runtime process: its stores (the embedded SQLite file by default, or DynamoDB and S3), the
- * Runtime, and its ingress, admin and checkpoint listeners. Used by `capstan dev`, `capstan serve`,
+ * Runtime, and its ingress, admin and checkpoint listeners; in a cluster (DynamoDB) also the peer
+ * listener, and the servers call a ForwardingRuntimeApi that sends what other nodes lead to them. Used by `capstan dev`, `capstan serve`,
  * by the crash tests' child processes, and by the testing kit.
  */
 import { stderrLog, type Log } from "./log";
@@ -9,13 +10,21 @@ import { systemClock } from "./core/clock";
 import { ConfigError, type RuntimeConfig } from "./config/config";
 import { assertPortsFree, withPortHint } from "./config/ports";
 import type { Invoker } from "./invoker/invoker";
-import { Runtime } from "./runtime";
+import { randomUUID } from "node:crypto";
+import { Runtime, type RuntimeClusterOptions } from "./runtime";
 import { createTelemetry } from "./telemetry/create-telemetry";
 import type { Telemetry } from "./telemetry/telemetry";
 import type { HandlerLogSource } from "./telemetry/handler-logs";
 import { startAdminServer } from "./server/admin-server";
 import { startCheckpointServer } from "./server/checkpoint-server";
-import { loadNodeCredentials, type NodeCredentials } from "./security/node-credentials";
+import { loadClusterKey, loadNodeCredentials, type NodeCredentials } from "./security/node-credentials";
+import { PeerVerifier } from "./security/peer-auth";
+import { startPeerServer } from "./server/peer-server";
+import type { RuntimeApi } from "./server/runtime-api";
+import { PeerClient } from "./cluster/peer-client";
+import { ForwardingRuntimeApi } from "./cluster/forwarding-runtime-api";
+import type { MembershipStore } from "./cluster/membership-store";
+import { PartitionUnavailableError } from "./partition/partition-errors";
 import { startIngressServer } from "./server/ingress-server";
 import { listenUrl } from "./server/listen-url";
 import { apiKeyVerifier, type IngressVerifier } from "./server/ingress-auth";
@@ -73,14 +82,32 @@ export interface RuntimeNodeOptions {
   /** This node's name as the owner of the partitions it claims. */
   nodeId?: string;
   /**
+   * Cluster mode (with `stores` in DynamoDB): join the membership and lead the partitions the leases
+   * give this node; serve the peer listener; forward what other nodes lead.
+   */
+  cluster?: RuntimeNodeClusterOptions;
+  /**
    * A readiness gate closed before the listeners start, so `/health/ready` answers 503 until its
    * owner opens it (`capstan dev`: until every function is registered).
    */
   notReady?: { gate: string; reason: string };
 }
 
+export interface RuntimeNodeClusterOptions {
+  membership: MembershipStore;
+  leaseDurationMs: number;
+  /** The peer listener's port (0: ephemeral). */
+  peerPort: number;
+  /** The base URL other nodes reach the peer listener at; default: its own URL. */
+  nodeAddress?: string;
+  /** The shared secret node-to-node requests are signed with. */
+  clusterKey: Buffer;
+}
+
 export interface RuntimeNode {
   runtime: Runtime;
+  /** Cluster mode: the peer listener's URL. */
+  peerUrl?: string;
   ingressUrl: string;
   adminUrl: string;
   /** The checkpoint listener's URL (what the SDK is told, unless CAPSTAN_CHECKPOINT_URL says otherwise). */
@@ -89,7 +116,12 @@ export interface RuntimeNode {
   adminToken: string;
   /** The public key requests to deployments are signed with (`capstanpk1_…`). */
   identityPublicKey: string;
-  close(): Promise<void>;
+  /**
+   * Stops taking requests, then stops the runtime and closes the stores. In a cluster it hands every
+   * partition over first (finish the batch in flight, snapshot, release the claim, leave), unless
+   * `handOver: false` (then it looks dead to the others once its lease runs out).
+   */
+  close(options?: { handOver?: boolean }): Promise<void>;
 }
 
 export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<RuntimeNode> {
@@ -112,9 +144,9 @@ export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<Run
   if (ownLock === undefined) return node;
   return {
     ...node,
-    async close() {
+    async close(closeOptions) {
       try {
-        await node.close();
+        await node.close(closeOptions);
       } finally {
         ownLock.release();
       }
@@ -129,8 +161,39 @@ async function startOnStores(
   stateStores: PartitionStateStores | undefined,
 ): Promise<RuntimeNode> {
   const servers: ServerHandle[] = [];
+  let peer: ServerHandle | undefined;
   try {
     const credentials = options.credentials ?? loadNodeCredentials(options.dataDir);
+    const clock = options.clock ?? systemClock;
+    const nodeId = options.nodeId ?? `node-${randomUUID()}`;
+    // The peer listener starts before the runtime exists: until then it answers 503.
+    const built: { runtime?: Runtime } = {};
+    let peerUrl: string | undefined;
+    let clusterOptions: RuntimeClusterOptions | undefined;
+    let peers: PeerClient | undefined;
+    if (options.cluster !== undefined) {
+      // First, so the address the membership publishes is a listening one.
+      const cluster = options.cluster;
+      peer = await startPeerServer({
+        target: () => built.runtime,
+        verifier: new PeerVerifier(cluster.clusterKey),
+        host: options.host,
+        port: cluster.peerPort,
+      });
+      peerUrl = listenUrl(options.host, peer.port);
+      const client = new PeerClient(cluster.clusterKey);
+      peers = client;
+      clusterOptions = {
+        node: { nodeId, address: cluster.nodeAddress ?? peerUrl, pid: process.pid },
+        membership: cluster.membership,
+        leaseDurationMs: cluster.leaseDurationMs,
+        remoteAppend: async (p, record) => {
+          const leader = built.runtime?.cluster?.leaderOf(p);
+          if (leader === undefined) throw new PartitionUnavailableError(p, "no live leader known");
+          await client.append(leader.address, p, record);
+        },
+      };
+    }
     const runtime = new Runtime({
       attemptCredentials: credentials.attemptCredentials,
       partitions: options.partitions,
@@ -138,19 +201,26 @@ async function startOnStores(
       partitionStore: stores.partitionStore,
       ...(stateStores !== undefined && { stateStores }),
       invoker: options.invoker,
-      clock: options.clock ?? systemClock,
+      clock,
       realTimers: options.realTimers ?? true,
       ...(options.completedRetentionMs !== undefined && {
         completedRetentionMs: options.completedRetentionMs,
       }),
       log: options.log ?? stderrLog("info"),
       ...(options.telemetry !== undefined && { telemetry: options.telemetry }),
-      ...(options.nodeId !== undefined && { nodeId: options.nodeId }),
+      nodeId,
+      ...(clusterOptions !== undefined && { cluster: clusterOptions }),
     });
+    built.runtime = runtime;
+    // A node of a cluster answers for every partition: what others lead is forwarded to them.
+    const api: RuntimeApi =
+      runtime.cluster !== undefined && peers !== undefined
+        ? new ForwardingRuntimeApi(runtime, runtime.cluster, peers, credentials.attemptCredentials, clock)
+        : runtime;
     if (options.notReady) runtime.readinessGates.close(options.notReady.gate, options.notReady.reason);
     // Listeners first, so a port in use fails before recovery starts attempts that need the checkpoint URL.
     const admin = await startAdminServer({
-      api: runtime,
+      api,
       host: options.host,
       port: options.adminPort,
       adminToken: credentials.adminToken,
@@ -158,13 +228,13 @@ async function startOnStores(
     });
     servers.push(admin);
     const checkpoint = await startCheckpointServer({
-      api: runtime,
+      api,
       host: options.host,
       port: options.checkpointPort,
     });
     servers.push(checkpoint);
     const ingress = await startIngressServer({
-      api: runtime,
+      api,
       host: options.host,
       port: options.ingressPort,
       ...(options.sensitiveHeaders !== undefined && { sensitiveHeaders: options.sensitiveHeaders }),
@@ -175,24 +245,28 @@ async function startOnStores(
     const checkpointUrl = listenUrl(options.host, checkpoint.port);
     runtime.setCheckpointBaseUrl(options.checkpointBaseUrl ?? checkpointUrl);
     await runtime.start();
+    const started = runtime;
     return {
       runtime,
+      ...(peerUrl !== undefined && { peerUrl }),
       ingressUrl: listenUrl(options.host, ingress.port),
       adminUrl,
       checkpointUrl,
       adminToken: credentials.adminToken,
       identityPublicKey: credentials.identity.publicKey,
-      async close() {
+      async close(closeOptions = {}) {
         try {
           await Promise.all(servers.map((s) => s.close()));
-          await runtime.stop();
+          if (started.cluster !== undefined && closeOptions.handOver !== false) await started.leave();
+          else await started.stop();
+          await peer?.close();
         } finally {
           await stores.close();
         }
       },
     };
   } catch (e) {
-    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all([...servers, ...(peer ? [peer] : [])].map((s) => s.close()));
     await stores.close();
     throw e;
   }
@@ -215,14 +289,16 @@ export async function startRuntimeNodeFromConfig(
     handlerLogs?: HandlerLogSource;
   } = {},
 ): Promise<RuntimeNode> {
-  const ports = {
+  const ports: Record<string, number> = {
     CAPSTAN_INGRESS_PORT: config.ingressPort,
     CAPSTAN_ADMIN_PORT: config.adminPort,
     CAPSTAN_CHECKPOINT_PORT: config.checkpointPort,
   };
+  if (config.store.kind === "dynamodb") ports.CAPSTAN_PEER_PORT = config.peerPort;
   await assertPortsFree(config.host, ports);
   const store = config.store;
   let stores: RuntimeStores | undefined;
+  let cluster: (RuntimeNodeClusterOptions & { close(): void }) | undefined;
   if (store.kind === "dynamodb") {
     // Loaded only here: the embedded store's start does not pay for the DynamoDB and S3 clients.
     const { openDynamoDbStores } = await import("./storage/dynamodb-stores");
@@ -231,6 +307,7 @@ export async function startRuntimeNodeFromConfig(
       createTable: options.createTable === true,
       dataDir: config.dataDir,
     });
+    cluster = await clusterOptionsFromConfig(config, store);
   } else if (options.createTable === true) {
     throw new ConfigError("--create-table needs CAPSTAN_STORE=dynamodb");
   }
@@ -242,6 +319,7 @@ export async function startRuntimeNodeFromConfig(
     node = await withPortHint(ports, () =>
       startRuntimeNode({
         ...(stores !== undefined && { stores }),
+        ...(cluster !== undefined && { cluster }),
         ...(config.nodeId !== undefined && { nodeId: config.nodeId }),
         dataDir: config.dataDir,
         partitions: config.partitions,
@@ -263,17 +341,40 @@ export async function startRuntimeNodeFromConfig(
       }),
     );
   } catch (e) {
+    cluster?.close();
     await telemetry.shutdown();
     throw e;
   }
   return {
     ...node,
-    async close() {
+    async close(closeOptions) {
       try {
-        await node.close();
+        await node.close(closeOptions);
       } finally {
+        cluster?.close();
         await telemetry.shutdown(); // exports the spans and counters still buffered
       }
     },
+  };
+}
+
+/** Cluster mode from the configuration: the membership in the store's DynamoDB table, the cluster key. */
+async function clusterOptionsFromConfig(
+  config: RuntimeConfig,
+  store: Extract<RuntimeConfig["store"], { kind: "dynamodb" }>,
+): Promise<RuntimeNodeClusterOptions & { close(): void }> {
+  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  const { DynamoDbMembershipStore } = await import("./cluster/dynamodb-membership-store");
+  const client = new DynamoDBClient({
+    region: config.awsRegion,
+    ...(store.endpoint !== undefined && { endpoint: store.endpoint }),
+  });
+  return {
+    membership: new DynamoDbMembershipStore({ client, tableName: store.tableName, clock: systemClock }),
+    leaseDurationMs: config.leaseDurationMs,
+    peerPort: config.peerPort,
+    ...(config.nodeAddress !== undefined && { nodeAddress: config.nodeAddress }),
+    clusterKey: loadClusterKey(config.dataDir, config.secrets),
+    close: () => client.destroy(),
   };
 }

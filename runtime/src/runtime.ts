@@ -3,6 +3,10 @@
  * attempt driver, cross-partition delivery, effect dispatch, and the RuntimeApi the HTTP servers call
  * (ingress, checkpoint channel and admin, each in api/). Everything outside a partition reaches it
  * through the router.
+ *
+ * One node (the default) claims and leads every partition at start. A node of a cluster (`cluster`
+ * set: CAPSTAN_STORE=dynamodb) joins the membership instead and leads the partitions its leases give
+ * it (cluster/cluster-member.ts); it answers only for those — ForwardingRuntimeApi sends the rest on.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { restartRequest } from "./invocation/restart-as-new";
@@ -34,10 +38,19 @@ import { Telemetry } from "./telemetry/telemetry";
 import { noopTracing } from "./telemetry/tracing";
 import { LocalPartitionRouter } from "./partition/local-partition-router";
 import { TimerService } from "./partition/timer-service";
+import { PARTITION_UNAVAILABLE_RETRY_AFTER_MS } from "./partition/partition-errors";
+import { ClusterMember } from "./cluster/cluster-member";
+import { ClusterDeliveryRouter, type RemoteAppend } from "./cluster/cluster-delivery-router";
+import type { MembershipStore, NodeInfo } from "./cluster/membership-store";
+import { RuntimeError } from "./runtime-error";
+import type { RecordInput } from "./partition/partition-processor";
+import type { PeerTarget } from "./server/peer-server";
 import { AttemptCredentials } from "./security/attempt-credentials";
 import type { VerifiedAttempt } from "./security/checkpoint-authentication";
 import { DeploymentRegistry } from "./registry/deployment-registry";
 import type {
+  ClusterInfo,
+  ClusterPartitionInfo,
   DeploymentInfo,
   HealthInfo,
   InvocationAction,
@@ -47,7 +60,6 @@ import type {
   InvocationFilter,
   InvocationSummary,
   OutputState,
-  RuntimeApi,
   ServiceInfo,
   StatePatch,
   ResumeOptions,
@@ -85,10 +97,26 @@ export interface RuntimeOptions {
   telemetry?: Telemetry;
   /** This node's name as the owner of the partitions it claims; default: a random one per start. */
   nodeId?: string;
+  /** Cluster mode: lead only the partitions the leases give this node (default: one node, all). */
+  cluster?: RuntimeClusterOptions;
 }
 
-export class Runtime implements RuntimeApi {
+export interface RuntimeClusterOptions {
+  /** This node as the others see it (its id must be `nodeId`'s, when that is given). */
+  node: NodeInfo;
+  membership: MembershipStore;
+  leaseDurationMs: number;
+  /**
+   * Where records for partitions led by other nodes go (outbox deliveries): appends them on the
+   * partition's leader (peer-client.ts). Absent: such deliveries wait until this node leads them.
+   */
+  remoteAppend?: RemoteAppend;
+}
+
+export class Runtime implements PeerTarget {
   readonly router: LocalPartitionRouter;
+  /** Cluster mode only: the membership and leases. */
+  readonly cluster: ClusterMember | undefined;
   readonly timers: TimerService;
   readonly registry: DeploymentRegistry;
   readonly telemetry: Telemetry;
@@ -115,6 +143,8 @@ export class Runtime implements RuntimeApi {
     const attemptCredentials = options.attemptCredentials ?? new AttemptCredentials(randomBytes(32));
     const resultWaiters = new Waiters<Completion>();
     const completionWaiters = new Waiters<void>();
+    const nodeId = options.cluster?.node.nodeId ?? options.nodeId ?? `node-${randomUUID()}`;
+    this.nodeId = nodeId;
     this.router = new LocalPartitionRouter(
       options.partitions,
       options.logStore,
@@ -137,10 +167,11 @@ export class Runtime implements RuntimeApi {
             p,
             effects,
           ),
-        onFenced: (p, reason) => this.log(`partition ${p} stopped: ${reason}`, "error"),
+        onFenced: (p, reason) => this.partitionStopped(p, reason),
         onWarning: (p, message) => this.log(`partition ${p}: ${message}`, "warn"),
         onCommit: (ms) => this.telemetry.metrics.observeCommit(ms),
       },
+      options.cluster === undefined ? "all" : "acquired",
     );
     this.timers = new TimerService(
       options.clock,
@@ -149,7 +180,9 @@ export class Runtime implements RuntimeApi {
     );
     this.registry = new DeploymentRegistry(options.partitionStore);
     this.outbox = new OutboxDelivery(
-      this.router,
+      options.cluster?.remoteAppend === undefined
+        ? this.router
+        : new ClusterDeliveryRouter(this.router, options.cluster.remoteAppend),
       (request) => resolveChildInvocation(this.registry, request, completedRetentionMs),
       this.log,
     );
@@ -162,6 +195,24 @@ export class Runtime implements RuntimeApi {
       () => (this.checkpointBaseUrl ? this.checkpointBaseUrl + CHECKPOINT_PATH : undefined),
       attemptCredentials,
     );
+    if (options.cluster !== undefined) {
+      this.cluster = new ClusterMember({
+        node: options.cluster.node,
+        partitions: options.partitions,
+        leaseDurationMs: options.cluster.leaseDurationMs,
+        membership: options.cluster.membership,
+        fences: options.logStore,
+        log: this.log,
+        leader: {
+          onAcquired: (p, epoch) => this.router.acquire(p, epoch),
+          onReleasing: async (p) => {
+            this.timers.dropPartition(p);
+            await this.router.release(p);
+            this.forgetPartition(p);
+          },
+        },
+      });
+    }
     const access = new PartitionAccess(this.router, () => this.status);
     this.ingress = new IngressApi(
       access,
@@ -170,6 +221,7 @@ export class Runtime implements RuntimeApi {
       resultWaiters,
       completedRetentionMs,
       this.telemetry,
+      options.cluster === undefined ? undefined : () => this.anyLedPartition(),
     );
     this.checkpoints = new CheckpointChannel(
       access,
@@ -206,26 +258,87 @@ export class Runtime implements RuntimeApi {
     if (inv !== undefined) this.telemetry.invocationEnded(inv, result);
   }
 
-  /** Recovers every partition (snapshot + log replay) and restarts what was in flight. */
+  /** This node's name: the owner of the partitions it claims. */
+  readonly nodeId: string;
+
+  /**
+   * One node: recovers every partition (snapshot + log replay) and restarts what was in flight. A node
+   * of a cluster joins instead: its first lease tick takes over the partitions due to it (each
+   * recovered the same way), later ticks follow the membership.
+   */
   async start(): Promise<void> {
     await claimPartitionCount(this.options.partitionStore, this.options.partitions);
     await this.registry.load();
+    if (this.cluster !== undefined) {
+      await this.cluster.join();
+      this.status = "ok";
+      return;
+    }
     // Claimed before loading: from here on a runtime that led these partitions before cannot append,
     // so the log read next is the whole log. Each claim's epoch is its partition's `recover` epoch.
-    const owner = this.options.nodeId ?? `node-${randomUUID()}`;
     const epochs = await Promise.all(
-      Array.from({ length: this.options.partitions }, (_, p) => this.options.logStore.claim(p, owner)),
+      Array.from({ length: this.options.partitions }, (_, p) => this.options.logStore.claim(p, this.nodeId)),
     );
     await this.router.start(epochs);
     this.status = "ok";
+  }
+
+  /**
+   * Graceful stop of a node of a cluster (SIGTERM): stops taking requests, hands every partition over
+   * (finish the batch in flight, snapshot, release the claim, so the successor needs no lease to
+   * expire), leaves the membership, then stops. One node: the same as `stop`.
+   */
+  async leave(): Promise<void> {
+    this.status = "stopping";
+    try {
+      await this.cluster?.leave();
+    } finally {
+      await this.stop();
+    }
+  }
+
+  /** A processor stopped leading on its own (fenced by another writer, a failed store or apply). */
+  private partitionStopped(p: number, reason: string): void {
+    if (this.cluster === undefined) {
+      this.log(`partition ${p} stopped: ${reason}`, "error");
+      return;
+    }
+    // In a cluster another node leads it now (or will, once the claim is given up): follow.
+    this.log(`partition ${p} stopped leading here: ${reason}`, "warn");
+    const cluster = this.cluster;
+    this.timers.dropPartition(p);
+    void this.router
+      .drop(p)
+      .then(() => this.forgetPartition(p))
+      .then(() => cluster.lost(p))
+      .catch((e: unknown) => this.log(`partition ${p}: giving up its claim failed: ${String(e)}`, "warn"));
+  }
+
+  /** What a partition that moved away leaves on this node: its successor's `recover` re-creates it. */
+  private forgetPartition(p: number): void {
+    this.timers.dropPartition(p);
+    this.outbox.dropPartition(p);
+    this.driver.abortPartition(p);
+  }
+
+  /** A keyless submit's partition in a cluster: any this node leads. */
+  private anyLedPartition(): number {
+    const led = this.router.leading();
+    if (led.length === 0)
+      throw new RuntimeError("RUNTIME_PARTITION_UNAVAILABLE", "this node leads no partition yet", {
+        retryAfterMs: PARTITION_UNAVAILABLE_RETRY_AFTER_MS,
+      });
+    return led[Math.floor(Math.random() * led.length)]!;
   }
 
   setCheckpointBaseUrl(url: string): void {
     this.checkpointBaseUrl = url;
   }
 
+  /** Stops at once: in a cluster, without handing over (to the others it looks dead after the lease). */
   async stop(): Promise<void> {
     this.status = "stopping";
+    this.cluster?.stop();
     this.timers.stop();
     this.outbox.stop();
     this.driver.abortAll();
@@ -296,18 +409,68 @@ export class Runtime implements RuntimeApi {
     return this.admin.resumeInvocation(invocationId, options);
   }
   async restartAsNew(invocationId: string): Promise<SubmitResult> {
-    return this.submit(restartRequest(await this.admin.invocation(invocationId)));
+    return this.submit(await this.restartRequest(invocationId));
   }
-  query(sql: string): Promise<string> {
+  /** What restart-as-new submits for a completed invocation of a partition this node leads. */
+  async restartRequest(invocationId: string): Promise<SubmitRequest> {
+    return restartRequest(await this.admin.invocation(invocationId));
+  }
+  /** An outbox record from another node for a partition this node leads (peer listener). */
+  async appendDelivery(partition: number, record: RecordInput): Promise<void> {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.options.partitions)
+      throw new RuntimeError("RUNTIME_PARTITION_UNAVAILABLE", `there is no partition ${partition}`);
+    await this.router.append(partition, record, "internal").catch((e: unknown) => {
+      const code = (e as { code?: string }).code;
+      throw new RuntimeError(
+        "RUNTIME_PARTITION_UNAVAILABLE",
+        `partition ${partition}: ${code ?? ""} ${(e as Error).message}`,
+        { cause: e, retryAfterMs: PARTITION_UNAVAILABLE_RETRY_AFTER_MS },
+      );
+    });
+  }
+  async query(sql: string): Promise<string> {
+    if (this.cluster !== undefined)
+      throw new RuntimeError(
+        "ADMIN_QUERY_NOT_IN_CLUSTER",
+        "SQL queries read every partition in one process: not available on a node of a cluster yet " +
+          "(use the invocation list and describe, which reach every node)",
+      );
     return this.admin.query(sql);
   }
   health(): HealthInfo {
+    // In a cluster a partition that stopped here moves to another node: not a failure of this node.
+    if (this.cluster !== undefined)
+      return { status: this.status, partitions: this.options.partitions, version: RUNTIME_VERSION };
     return this.admin.health(this.status);
   }
   readiness(): ReadinessInfo {
-    return this.readinessGates.of(this.health());
+    const health = this.health();
+    if (health.status === "ok" && this.cluster !== undefined) {
+      const reason = this.cluster.notReadyReason((p) => this.router.health(p));
+      if (reason !== undefined) return { ready: false, status: health.status, reason };
+    }
+    return this.readinessGates.of(health);
   }
   metrics(): Promise<string> {
     return this.admin.metrics();
+  }
+  async clusterInfo(): Promise<ClusterInfo> {
+    if (this.cluster !== undefined) return this.cluster.info((p) => this.router.health(p));
+    const partitions: ClusterPartitionInfo[] = [];
+    for (let p = 0; p < this.options.partitions; p++) {
+      const h = this.router.health(p);
+      partitions.push(
+        h.state === "leading"
+          ? { partition: p, leader: this.nodeId, epoch: h.epoch, state: "leading" }
+          : { partition: p, state: "stopped" },
+      );
+    }
+    return {
+      nodeId: this.nodeId,
+      mode: "single",
+      leaseDurationMs: 0,
+      nodes: [{ nodeId: this.nodeId, address: "", pid: process.pid, live: true, self: true }],
+      partitions,
+    };
   }
 }

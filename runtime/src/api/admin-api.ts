@@ -113,7 +113,7 @@ export class AdminApi {
     } catch {
       return undefined;
     }
-    const detail = await this.access.router.view(located.p).describe(located.id);
+    const detail = await this.access.view(located.p).describe(located.id);
     // The ingress no longer stores them; invocations recorded before it did may still hold some.
     return detail === undefined ? undefined : { ...detail, headers: withoutSensitive(detail.headers) };
   }
@@ -124,7 +124,7 @@ export class AdminApi {
     const rejected = effects.find((e) => e.kind === "request-rejected");
     if (rejected) throw new RuntimeError(rejected.code, rejected.message);
     if (action === "pause") {
-      const paused = await this.access.router.view(p).invocation(inv.id);
+      const paused = await this.access.view(p).invocation(inv.id);
       if (paused?.status === "paused") this.telemetry.paused(paused);
     }
   }
@@ -161,7 +161,7 @@ export class AdminApi {
   async getState(service: string, key: string): Promise<Record<string, string>> {
     this.assertKeyedService(service);
     const p = partitionOfTarget({ service, handler: "", key }, undefined, this.access.router.partitions)!;
-    return Object.fromEntries(await this.access.router.view(p).objectState(service, key));
+    return Object.fromEntries(await this.access.view(p).objectState(service, key));
   }
 
   async patchState(service: string, key: string, patch: StatePatch): Promise<void> {

@@ -62,7 +62,7 @@ export class CheckpointChannel {
       throw new RuntimeError("CHECKPOINT_UNAUTHORIZED", "the credential names another invocation");
     const { p, id } = this.access.locate(verified.invocationId);
     const attempt = verified.attempt;
-    const view = this.access.router.view(p);
+    const view = this.access.view(p);
     // A superseded credential is refused before it costs a log record; apply still decides for
     // the ones that pass (the attempt may be superseded while the record waits for its batch).
     const current = await view.invocation(id);
@@ -117,7 +117,7 @@ export class CheckpointChannel {
       };
       signal?.addEventListener("abort", done, { once: true });
     });
-    const inv = await this.access.router.view(p).invocation(id);
+    const inv = await this.access.view(p).invocation(id);
     if (!inv || inv.status !== "running" || inv.attempt !== attempt) done();
     await woken;
   }

@@ -33,6 +33,11 @@ export class IngressApi {
     private readonly resultWaiters: Waiters<Completion>,
     private readonly completedRetentionMs: number,
     private readonly telemetry: Telemetry,
+    /**
+     * The partition of a submit with no key (any will do); default: a random one. A node of a cluster
+     * picks one it leads, so the request needs no forwarding.
+     */
+    private readonly anyPartition: (() => number) | undefined = undefined,
   ) {}
 
   /** Records a new invocation (or finds the one its idempotency key or workflow id names), traced. */
@@ -62,7 +67,8 @@ export class IngressApi {
     }
     const partitions = this.access.router.partitions;
     const partition =
-      partitionOfTarget(request.target, request.idempotencyKey, partitions) ?? randomUint16() % partitions;
+      partitionOfTarget(request.target, request.idempotencyKey, partitions) ??
+      (this.anyPartition ?? (() => randomUint16() % partitions))();
     const invocation = toNewInvocation(
       resolved,
       {
@@ -84,7 +90,7 @@ export class IngressApi {
     // the invocation: an idempotency key or workflow id maps a repeat to the same partition.
     const scheduledAtMs =
       invocation.notBeforeMs !== undefined || accepted.existing
-        ? (await this.access.router.view(partition).describe(accepted.invocationId))?.scheduledAtMs
+        ? (await this.access.view(partition).describe(accepted.invocationId))?.scheduledAtMs
         : undefined;
     return {
       invocationId: accepted.invocationId,
@@ -122,12 +128,12 @@ export class IngressApi {
   async workflowInvocation(service: string, workflowId: string): Promise<string | undefined> {
     const target = { service, handler: "", key: workflowId };
     const p = partitionOfTarget(target, undefined, this.access.router.partitions)!;
-    return this.access.router.view(p).workflowInvocation(service, workflowId);
+    return this.access.view(p).workflowInvocation(service, workflowId);
   }
 
   async idempotentInvocation(target: Target, idempotencyKey: string): Promise<string | undefined> {
     const p = partitionOfTarget(target, idempotencyKey, this.access.router.partitions)!;
-    return this.access.router.view(p).idempotentInvocation(target, idempotencyKey);
+    return this.access.view(p).idempotentInvocation(target, idempotencyKey);
   }
 
   async completeAwakeable(awakeableId: string, completion: Completion): Promise<void> {
@@ -142,7 +148,7 @@ export class IngressApi {
     const p = partitionOfInvocationId(parsed.invocationId);
     const inv =
       p < this.access.router.partitions
-        ? await this.access.router.view(p).invocation(parsed.invocationId)
+        ? await this.access.view(p).invocation(parsed.invocationId)
         : undefined;
     const entry = inv?.journal[parsed.entryIndex];
     if (!inv || !entry || entry.kind !== "awakeable") {

@@ -11,7 +11,7 @@ import {
   PARTITION_UNAVAILABLE_RETRY_AFTER_MS,
 } from "../partition/partition-errors";
 import type { RecordInput } from "../partition/partition-processor";
-import type { PartitionRouter } from "../partition/partition-router";
+import { NOT_LED_HERE, type PartitionRouter, type PartitionView } from "../partition/partition-router";
 import type { HealthInfo } from "../server/runtime-api";
 import { RuntimeError } from "../runtime-error";
 
@@ -41,10 +41,19 @@ export class PartitionAccess {
     return { p, id };
   }
 
+  /**
+   * The reads of a partition this node answers for: RUNTIME_PARTITION_UNAVAILABLE (503 with a retry
+   * hint) when another node of the cluster leads it or it is moving, rather than an empty answer.
+   */
+  view(p: number): PartitionView {
+    if (this.router.health(p).state === "elsewhere") throw notLedHere(p);
+    return this.router.view(p);
+  }
+
   /** The invocation and its partition; INVOCATION_NOT_FOUND when the partition does not hold it. */
   async lookup(invocationId: string): Promise<{ p: number; inv: Invocation }> {
     const { p, id } = this.locate(invocationId);
-    const inv = await this.router.view(p).invocation(id);
+    const inv = await this.view(p).invocation(id);
     if (!inv) throw new RuntimeError("INVOCATION_NOT_FOUND", `invocation ${invocationId} not found`);
     return { p, inv };
   }
@@ -76,4 +85,10 @@ export class PartitionAccess {
       throw e;
     }
   }
+}
+
+function notLedHere(p: number): RuntimeError {
+  return new RuntimeError("RUNTIME_PARTITION_UNAVAILABLE", `partition ${p} is ${NOT_LED_HERE}`, {
+    retryAfterMs: PARTITION_UNAVAILABLE_RETRY_AFTER_MS,
+  });
 }

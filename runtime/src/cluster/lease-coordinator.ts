@@ -15,15 +15,25 @@
  * and the owner calls `lost`.
  */
 import type { Clock } from "../core/clock";
-import type { LogStore } from "../storage/log-store";
+import type { LogFence, LogStore } from "../storage/log-store";
 import { LivenessTracker } from "./liveness";
-import type { MembershipStore, NodeInfo } from "./membership-store";
+import type { MembershipStore, NodeHeartbeat, NodeInfo } from "./membership-store";
 import { ownerOf } from "./rendezvous";
 
 /** The default lease: a node is dead after 10 s without a heartbeat. */
 export const DEFAULT_LEASE_DURATION_MS = 10_000;
 /** Heartbeats per lease: a live node survives two lost heartbeats in a row. */
 export const HEARTBEATS_PER_LEASE = 3;
+
+/** What one node saw at its last tick: the membership and every partition's fence. */
+export interface ClusterObservation {
+  /** Every node's stored heartbeat, live or not. */
+  nodes: NodeHeartbeat[];
+  /** The live node ids (this node included), sorted. */
+  live: string[];
+  /** Partition → its fence as read at the tick (then updated by this node's own claims and releases). */
+  fences: LogFence[];
+}
 
 /** What the coordinator asks of the node that leads the partitions it acquires. */
 export interface PartitionLeader {
@@ -58,6 +68,7 @@ export class LeaseCoordinator {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private leaving = false;
+  private observation: ClusterObservation | undefined;
 
   constructor(private readonly options: LeaseCoordinatorOptions) {
     this.liveness = new LivenessTracker(options.leaseDurationMs ?? DEFAULT_LEASE_DURATION_MS, options.clock);
@@ -66,6 +77,20 @@ export class LeaseCoordinator {
   /** Partition → epoch, for the partitions this node holds. */
   heldPartitions(): ReadonlyMap<number, number> {
     return new Map(this.held);
+  }
+
+  /** The last tick's view of the cluster; undefined until the first tick completed (not joined yet). */
+  observed(): ClusterObservation | undefined {
+    return this.observation;
+  }
+
+  /** How long ago, on this node's clock, a node's heartbeat last moved (undefined: never seen). */
+  heartbeatAgeMs(nodeId: string): number | undefined {
+    return this.liveness.sinceChangeMs(nodeId);
+  }
+
+  get leaseDurationMs(): number {
+    return this.liveness.leaseDurationMs;
   }
 
   /** Ticks every lease / HEARTBEATS_PER_LEASE until `leave` or `stop`. */
@@ -85,14 +110,25 @@ export class LeaseCoordinator {
     if (this.leaving) return;
     const me = this.options.node.nodeId;
     await this.options.membership.heartbeat(this.options.node);
-    this.liveness.observe(await this.options.membership.nodes());
+    const nodes = await this.options.membership.nodes();
+    this.liveness.observe(nodes);
     const live = new Set([...this.liveness.live(), me]);
-    const liveNodes = [...live];
+    const liveNodes = [...live].sort();
+    const fences = await Promise.all(
+      Array.from({ length: this.options.partitions }, (_, p) => this.options.fences.fence(p)),
+    );
+    const observation: ClusterObservation = { nodes, live: liveNodes, fences };
     for (let p = 0; p < this.options.partitions; p++) {
       const assigned = ownerOf(p, liveNodes) === me;
-      if (assigned && !this.held.has(p)) await this.tryTakeOver(p, live);
+      if (assigned && !this.held.has(p)) await this.tryTakeOver(p, live, fences[p]!);
       else if (!assigned && this.held.has(p)) await this.handOver(p);
+      if (this.leaving) return;
+      // What this node itself changed is known without reading it again.
+      const epoch = this.held.get(p);
+      if (epoch !== undefined) fences[p] = { epoch, owner: me };
+      else if (fences[p]!.owner === me) fences[p] = { epoch: fences[p]!.epoch, owner: undefined };
     }
+    this.observation = observation;
   }
 
   /** The partition's leader found itself fenced (another node took it): forget it. */
@@ -115,8 +151,7 @@ export class LeaseCoordinator {
     this.timer = undefined;
   }
 
-  private async tryTakeOver(partition: number, live: ReadonlySet<string>): Promise<void> {
-    const fence = await this.options.fences.fence(partition);
+  private async tryTakeOver(partition: number, live: ReadonlySet<string>, fence: LogFence): Promise<void> {
     const me = this.options.node.nodeId;
     // A live owner that is not us hands over on its own tick; only the dead or absent are taken from.
     if (fence.owner !== undefined && fence.owner !== me && live.has(fence.owner)) return;
@@ -128,7 +163,14 @@ export class LeaseCoordinator {
       throw e;
     }
     this.held.set(partition, epoch);
-    await this.options.leader.onAcquired(partition, epoch);
+    try {
+      await this.options.leader.onAcquired(partition, epoch);
+    } catch (e) {
+      // It could not be loaded here: give the claim up, so this node or another tries again.
+      this.held.delete(partition);
+      await this.options.fences.release(partition).catch(() => undefined);
+      throw e;
+    }
   }
 
   private async handOver(partition: number): Promise<void> {

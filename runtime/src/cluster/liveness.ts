@@ -39,6 +39,12 @@ export class LivenessTracker {
     for (const nodeId of this.seen.keys()) if (!present.has(nodeId)) this.seen.delete(nodeId);
   }
 
+  /** How long ago (on this observer's clock) the node's heartbeat last moved; undefined if unseen. */
+  sinceChangeMs(nodeId: string): number | undefined {
+    const seen = this.seen.get(nodeId);
+    return seen === undefined ? undefined : this.clock.nowMs() - seen.changedAtMs;
+  }
+
   /** The nodes alive now, sorted. */
   live(): string[] {
     const now = this.clock.nowMs();

@@ -6,6 +6,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log";
 import { MIN_ATTEMPT_KEY_BYTES } from "../security/attempt-credentials";
+import { MIN_CLUSTER_KEY_BYTES } from "../security/peer-auth";
+import { DEFAULT_LEASE_DURATION_MS } from "../cluster/lease-coordinator";
 import { readSecret } from "../security/key-files";
 import { ADMIN_TOKEN_FILE, type ConfiguredSecrets } from "../security/node-credentials";
 import {
@@ -57,6 +59,12 @@ export interface RuntimeConfig {
   store: StoreConfig;
   /** This node's name in fences and membership (CAPSTAN_NODE_ID); default: one per process start. */
   nodeId: string | undefined;
+  /** Cluster mode (CAPSTAN_STORE=dynamodb): the peer listener's port, for node-to-node traffic. */
+  peerPort: number;
+  /** The base URL other nodes reach this node's peer listener at; default: the listener's own URL. */
+  nodeAddress: string | undefined;
+  /** Cluster mode: a node whose heartbeat stood still this long is dead; its partitions move. */
+  leaseDurationMs: number;
   /** Caller headers never stored nor forwarded to handlers, besides the built-in credential headers. */
   sensitiveHeaders: string[];
   /** Keys the ingress accepts (`Authorization: Bearer` or `x-api-key`); empty = no authentication. */
@@ -83,6 +91,11 @@ export const STORE_KINDS = ["sqlite", "dynamodb"] as const;
 export const DEFAULT_INGRESS_PORT = 8080;
 export const DEFAULT_ADMIN_PORT = 9070;
 export const DEFAULT_CHECKPOINT_PORT = 9071;
+/** The peer listener (node-to-node traffic of a cluster). */
+export const DEFAULT_PEER_PORT = 9072;
+/** Bounds of CAPSTAN_LEASE_MS: below, heartbeats (every lease / 3) would flood the table; above, failover waits too long. */
+export const MIN_LEASE_MS = 300;
+export const MAX_LEASE_MS = 600_000;
 /** A configured admin token shorter than this is refused (a generated one has 43 characters). */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
 export const DEFAULT_LAMBDA_PORT = 9090;
@@ -140,6 +153,13 @@ function secrets(env: NodeJS.ProcessEnv): ConfiguredSecrets {
         `CAPSTAN_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} printable characters without spaces`,
       );
     out.adminToken = adminToken;
+  }
+  const clusterKey = env.CAPSTAN_CLUSTER_KEY;
+  if (clusterKey !== undefined && clusterKey !== "") {
+    const key = Buffer.from(clusterKey, "base64");
+    if (!/^[A-Za-z0-9+/=_-]+$/.test(clusterKey.trim()) || key.length < MIN_CLUSTER_KEY_BYTES)
+      throw new ConfigError(`CAPSTAN_CLUSTER_KEY must be base64 of at least ${MIN_CLUSTER_KEY_BYTES} bytes`);
+    out.clusterKey = key;
   }
   const identity = env.CAPSTAN_IDENTITY_PRIVATE_KEY;
   if (identity !== undefined && identity !== "") {
@@ -280,6 +300,9 @@ export function loadConfig(
     lambdaMaxQueued: int(env, "CAPSTAN_LAMBDA_MAX_QUEUED", DEFAULT_MAX_QUEUED_PER_FUNCTION, 0, 100_000),
     store: storeConfig(env),
     nodeId: nodeId(env),
+    peerPort: port(env, "CAPSTAN_PEER_PORT", DEFAULT_PEER_PORT),
+    nodeAddress: url(env, "CAPSTAN_NODE_ADDRESS"),
+    leaseDurationMs: int(env, "CAPSTAN_LEASE_MS", DEFAULT_LEASE_DURATION_MS, MIN_LEASE_MS, MAX_LEASE_MS),
     sensitiveHeaders: (list(env, "CAPSTAN_SENSITIVE_HEADERS") ?? []).map((h) => h.toLowerCase()),
     ingressApiKeys: ingressApiKeys(env),
     registrationAllow: registrationAllow(env),
@@ -403,6 +426,7 @@ const FLAG_TO_ENV: Record<string, string> = {
   "ingress-port": "CAPSTAN_INGRESS_PORT",
   "admin-port": "CAPSTAN_ADMIN_PORT",
   "checkpoint-port": "CAPSTAN_CHECKPOINT_PORT",
+  "peer-port": "CAPSTAN_PEER_PORT",
   "lambda-port": "CAPSTAN_LAMBDA_PORT",
   "data-dir": "CAPSTAN_DATA_DIR",
   "handlers-dir": "CAPSTAN_HANDLERS_DIR",

@@ -4,7 +4,12 @@
  * (an `entries` record with the response's outcome, or `attempt-failed`). It is the only place
  * attempts start or end.
  */
-import { isProtocolError, type JournalEntry } from "@capstan/sdk/protocol";
+import {
+  isProtocolError,
+  parseInvocationId,
+  partitionOfInvocationId,
+  type JournalEntry,
+} from "@capstan/sdk/protocol";
 import type { Clock } from "../core/clock";
 import type { Invocation } from "../core/state";
 import { InvokeError, type Invoker } from "../invoker/invoker";
@@ -65,6 +70,11 @@ export class AttemptDriver {
   abort(invocationId: string, attempt: number): void {
     const f = this.inFlight.get(invocationId);
     if (f && f.attempt === attempt) f.controller.abort();
+  }
+
+  /** Aborts the attempts of `partition` (it moved to another node, whose `recover` restarts them). */
+  abortPartition(partition: number): void {
+    for (const [id, f] of this.inFlight) if (partitionOfId(id) === partition) f.controller.abort();
   }
 
   abortAll(): void {
@@ -191,5 +201,13 @@ export class AttemptDriver {
       { kind: "attempt-failed", invocationId, attempt, message, retryable },
       this.log,
     );
+  }
+}
+
+function partitionOfId(id: string): number | undefined {
+  try {
+    return partitionOfInvocationId(parseInvocationId(id));
+  } catch {
+    return undefined;
   }
 }

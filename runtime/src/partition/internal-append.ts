@@ -24,7 +24,7 @@ export async function appendInternal(
     try {
       return await router.append(partition, record, "internal");
     } catch (e) {
-      if (router.health(partition).state === "stopped" || attempt >= INTERNAL_APPEND_ATTEMPTS) {
+      if (router.health(partition).state !== "leading" || attempt >= INTERNAL_APPEND_ATTEMPTS) {
         log(
           `could not record ${record.kind} in partition ${partition} (${String(e)}); the next start recovers it`,
           "error",

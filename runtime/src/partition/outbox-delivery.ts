@@ -29,6 +29,8 @@ interface Pair {
   /** A batch is being appended, or a retry is scheduled. */
   busy: boolean;
   retryMs: number;
+  /** The producer moved to another node: this pair delivers nothing more here. */
+  dropped?: true;
 }
 
 export class OutboxDelivery {
@@ -64,9 +66,23 @@ export class OutboxDelivery {
     this.stopped = true;
   }
 
+  /**
+   * Stops delivering what `producer` sent (it moved to another node, whose `recover` re-sends its
+   * outbox; the receivers drop what they already have).
+   */
+  dropPartition(producer: number): void {
+    const prefix = `${producer}:`;
+    for (const [key, pair] of this.pairs) {
+      if (!key.startsWith(prefix)) continue;
+      pair.dropped = true;
+      pair.queue.length = 0;
+      this.pairs.delete(key);
+    }
+  }
+
   private async drain(from: number, to: number, pair: Pair): Promise<void> {
     pair.busy = true;
-    while (pair.queue.length > 0 && !this.stopped) {
+    while (pair.queue.length > 0 && !this.stopped && pair.dropped === undefined) {
       const batch = pair.queue.splice(0, pair.queue.length);
       const results = await Promise.allSettled(
         batch.map(({ seq, message }) =>
@@ -80,6 +96,7 @@ export class OutboxDelivery {
         pair.retryMs = DELIVERY_RETRY_INITIAL_MS;
         continue;
       }
+      if (pair.dropped !== undefined) break;
       pair.queue.unshift(...batch.slice(failed));
       const reason = (results[failed] as PromiseRejectedResult).reason as unknown;
       this.log(

@@ -207,13 +207,26 @@ export class PartitionProcessor {
     });
   }
 
-  /** Stops accepting records, waits for the batch in flight and closes the partition's state. */
-  async stop(): Promise<void> {
+  /**
+   * Stops accepting records, waits for the batch in flight and closes the partition's state. With
+   * `persist` (a hand-over to another node) the state is made durable first, so the successor loads
+   * it instead of replaying the log since the last snapshot; a processor that was fenced never
+   * persists (its leadership is gone).
+   */
+  async stop(options: { persist?: boolean } = {}): Promise<void> {
     this.stoppedFlag = true;
     while (this.flushing || this.queue.length > 0) {
       await new Promise((r) => setImmediate(r));
     }
     await this.trimming; // ends after its current chunk
+    if (options.persist === true && this.fencedReason === undefined && this.epoch > 0) {
+      try {
+        await this.stateStore.persist();
+      } catch (e) {
+        // The log still has everything: the successor replays more of it.
+        this.sink.onWarning(this.partition, `snapshot at hand-over failed: ${String(e)}`);
+      }
+    }
     // Closes the state file. What still reads the partition during shutdown (an attempt ending as it
     // is aborted) finds it empty, as a partition this node no longer leads, rather than a closed file.
     this.stateStore.close();

@@ -19,7 +19,12 @@ export type PartitionHealth =
   /** `epoch`: of the leadership (its `recover` record); attempt credentials carry it. */
   | { state: "leading"; epoch: number; pendingRecords: number }
   /** Stopped: fenced by another writer, a failed store or apply; appends are refused. */
-  | { state: "stopped"; reason: string };
+  | { state: "stopped"; reason: string }
+  /** Not led by this node (a cluster: another node leads it, or it is moving); appends are refused. */
+  | { state: "elsewhere" };
+
+/** Why a node of a cluster refuses a partition another node leads. */
+export const NOT_LED_HERE = "not led by this node";
 
 /** The reads a partition answers, one per question its callers ask (never "give me the state"). */
 export interface PartitionView {

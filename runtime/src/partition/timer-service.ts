@@ -42,6 +42,16 @@ export class TimerService {
     if (this.heap.size > 2 * this.dueAt.size + HEAP_SLACK) this.rebuildHeap();
   }
 
+  /**
+   * Forgets every timer of `partition` (it moved to another node, whose `recover` re-arms them).
+   * Their heap entries turn stale and are skipped like cancelled ones.
+   */
+  dropPartition(partition: number): void {
+    const prefix = `${partition}:`;
+    for (const k of [...this.dueAt.keys()]) if (k.startsWith(prefix)) this.dueAt.delete(k);
+    if (this.heap.size > 2 * this.dueAt.size + HEAP_SLACK) this.rebuildHeap();
+  }
+
   get size(): number {
     return this.dueAt.size;
   }

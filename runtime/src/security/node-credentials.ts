@@ -4,15 +4,18 @@
  * - the attempt MAC key (CAPSTAN_ATTEMPT_KEY, `attempt-key`): signs attempt credentials;
  * - the admin bearer token (CAPSTAN_ADMIN_TOKEN, `admin-token`): required by the admin API;
  * - the identity key (CAPSTAN_IDENTITY_PRIVATE_KEY, `identity-key.pem`): signs requests to handlers.
+ * A node of a cluster has a fourth, the cluster key (`loadClusterKey`).
  */
 import { randomBytes } from "node:crypto";
 import { AttemptCredentials, MIN_ATTEMPT_KEY_BYTES } from "./attempt-credentials";
 import { readOrCreateSecret } from "./key-files";
+import { MIN_CLUSTER_KEY_BYTES } from "./peer-auth";
 import { RequestSigner } from "./request-signer";
 
 export const ATTEMPT_KEY_FILE = "attempt-key";
 export const ADMIN_TOKEN_FILE = "admin-token";
 export const IDENTITY_KEY_FILE = "identity-key.pem";
+export const CLUSTER_KEY_FILE = "cluster-key";
 /** Random bytes in a generated admin token (base64url: 43 characters). */
 export const ADMIN_TOKEN_BYTES = 32;
 
@@ -21,6 +24,8 @@ export interface ConfiguredSecrets {
   attemptKey?: Buffer;
   adminToken?: string;
   identityPrivateKeyPem?: string;
+  /** Cluster mode: authenticates node-to-node requests (every node of a cluster has the same). */
+  clusterKey?: Buffer;
 }
 
 export interface NodeCredentials {
@@ -54,4 +59,21 @@ export function loadNodeCredentials(dataDir: string, configured: ConfiguredSecre
     adminToken,
     identity: RequestSigner.fromPem(pem),
   };
+}
+
+/**
+ * The cluster key (CAPSTAN_CLUSTER_KEY, or `cluster-key` in the data directory, generated owner-only
+ * on first start): read only by a node of a cluster. Every node of a cluster needs the same one, so
+ * a cluster on several machines configures it (on AWS from Secrets Manager).
+ */
+export function loadClusterKey(dataDir: string, configured: ConfiguredSecrets = {}): Buffer {
+  return (
+    configured.clusterKey ??
+    Buffer.from(
+      readOrCreateSecret(dataDir, CLUSTER_KEY_FILE, () =>
+        randomBytes(MIN_CLUSTER_KEY_BYTES).toString("base64"),
+      ),
+      "base64",
+    )
+  );
 }

@@ -1,7 +1,8 @@
 /**
- * Admin (:9070): deployments, services, invocations, state, read-only SQL, health, metrics and the
- * web console (/ui). Only translates HTTP to RuntimeApi calls and back. The SDK's checkpoint endpoint
- * has its own listener (checkpoint-server.ts), so handlers that reach it cannot reach admin.
+ * Admin (:9070): deployments, services, invocations, state, read-only SQL, health, metrics, the
+ * cluster's membership (/cluster) and the web console (/ui). Only translates HTTP to RuntimeApi calls
+ * and back. The SDK's checkpoint endpoint has its own listener (checkpoint-server.ts), so handlers
+ * that reach it cannot reach admin.
  */
 import { CONTENT_TYPE_JSON, isInvocationId } from "@capstan/sdk/protocol";
 import { pageOf } from "../api/invocation-list-order";
@@ -92,6 +93,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Ser
       sendJson(res, readiness.ready ? 200 : 503, readiness);
     })
     .on("GET", "/metrics", async ({ res }) => sendRaw(res, 200, await api.metrics(), METRICS_CONTENT_TYPE))
+    .on("GET", "/cluster", async ({ res }) => sendJson(res, 200, await api.clusterInfo()))
     .on("POST", "/deployments", async (ctx) => {
       const { endpoint, force } = parseRegisterDeployment(await jsonBody(ctx));
       // Before discovery: a refused endpoint is never contacted.

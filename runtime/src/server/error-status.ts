@@ -33,6 +33,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   RUNTIME_UNAVAILABLE: 503,
   RUNTIME_OVERLOADED: 503,
   RUNTIME_PARTITION_UNAVAILABLE: 503,
+  ADMIN_QUERY_NOT_IN_CLUSTER: 501,
+  RUNTIME_PEER_REQUEST_TOO_LARGE: 413,
 };
 
 /** A code's status: from the table, else 404 for any `*_NOT_FOUND`, else 400 (the request was refused). */

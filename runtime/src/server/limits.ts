@@ -70,3 +70,13 @@ export const MAX_JSON_DEPTH = 128;
 export const MAX_STATE_PATCH_KEYS = 1000;
 /** A deployment's URL or Lambda ARN. */
 export const MAX_DEPLOYMENT_ENDPOINT_LENGTH = 2048;
+
+/**
+ * A node-to-node request (peer listener): a forwarded checkpoint is the largest thing one carries,
+ * plus a value's worth of framing (invocation id, credential, JSON envelope).
+ */
+export const MAX_PEER_BODY_BYTES = MAX_CHECKPOINT_BODY_BYTES + MAX_VALUE_BYTES;
+/** A peer's answer read by the forwarding node (a described invocation with its journal is the largest). */
+export const MAX_PEER_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** A forwarded call other than a long-poll (those follow their caller) is given up after this. */
+export const PEER_REQUEST_TIMEOUT_MS = 30_000;

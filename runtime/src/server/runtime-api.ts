@@ -177,6 +177,39 @@ export interface HealthInfo {
   version: string;
 }
 
+/** One node as `GET /cluster` shows it. */
+export interface ClusterNodeInfo {
+  nodeId: string;
+  /** Base URL of its peer listener (node-to-node traffic). */
+  address: string;
+  pid: number;
+  /** Its heartbeat moved within the lease, as this node observed it. */
+  live: boolean;
+  /** The node that answered. */
+  self: boolean;
+  /** How long ago, on the answering node's clock, its heartbeat last moved. */
+  heartbeatAgeMs?: number;
+}
+
+/** One partition as `GET /cluster` shows it. */
+export interface ClusterPartitionInfo {
+  partition: number;
+  /** The node id holding its fence (the leader), if any. */
+  leader?: string;
+  epoch?: number;
+  /** leading: by the answering node; elsewhere: by another node; stopped: failed here; unassigned: nobody. */
+  state: "leading" | "elsewhere" | "stopped" | "unassigned";
+}
+
+/** `GET /cluster`: the membership, each partition's leader and epoch, and what the answering node leads. */
+export interface ClusterInfo {
+  nodeId: string;
+  mode: "single" | "cluster";
+  leaseDurationMs: number;
+  nodes: ClusterNodeInfo[];
+  partitions: ClusterPartitionInfo[];
+}
+
 /**
  * Every method throws a RuntimeError (runtime-error.ts) or an ApiError (server/api-error.ts) for a
  * request it refuses — the servers map a RuntimeError's code to its status (server/error-status.ts);
@@ -228,4 +261,6 @@ export interface RuntimeApi {
   readiness(): ReadinessInfo;
   /** Prometheus text exposition format. */
   metrics(): Promise<string>;
+  /** The nodes and who leads which partition (`GET /cluster`). */
+  clusterInfo(): Promise<ClusterInfo>;
 }

@@ -16,6 +16,7 @@ import { RuntimeError } from "../../runtime-error";
 import type { VerifiedAttempt } from "../../security/checkpoint-authentication";
 import { ReadinessGates, type ReadinessInfo } from "../../readiness";
 import type {
+  ClusterInfo,
   DeploymentInfo,
   HealthInfo,
   InvocationAction,
@@ -339,5 +340,15 @@ export class FakeRuntimeApi implements RuntimeApi {
 
   async metrics(): Promise<string> {
     return "# TYPE capstan_invocations_total counter\ncapstan_invocations_total 3\n";
+  }
+
+  async clusterInfo(): Promise<ClusterInfo> {
+    return {
+      nodeId: "fake",
+      mode: "single",
+      leaseDurationMs: 10_000,
+      nodes: [{ nodeId: "fake", address: "", pid: process.pid, live: true, self: true }],
+      partitions: [{ partition: 0, leader: "fake", epoch: 1, state: "leading" }],
+    };
   }
 }

@@ -1,0 +1,273 @@
+/**
+ * What the HTTP servers of a node of a cluster call: the RuntimeApi, answered for every partition of
+ * the cluster, whichever node the request reached (on AWS a load balancer spreads them). Each call
+ * that names a partition — by invocation id, awakeable id, target key, idempotency key or workflow
+ * id — runs on the local runtime when this node leads that partition, and is otherwise sent to its
+ * leader over the peer listener (peer-client.ts), which runs it on its own partitions only. With no
+ * live leader known (the partition is moving, its leader died) the answer is
+ * RUNTIME_PARTITION_UNAVAILABLE: 503 with a retry hint. A submit with no key runs on a partition this
+ * node leads. Invocation lists merge the answers of every live node (all of them, or an error: never
+ * silently partial). Deployments, health, readiness, metrics, SQL and `GET /cluster` are the local
+ * node's (the registry is shared through the store; metrics are per node; SQL is refused in a
+ * cluster).
+ *
+ * Forwarding at this seam (ADR 0014) keeps the HTTP layer's validation and limits where requests
+ * enter, and makes a forwarded request fail exactly like a local one.
+ */
+import {
+  isInvocationId,
+  parseAwakeableId,
+  parseInvocationId,
+  partitionOfInvocationId,
+  partitionOfTarget,
+  type CheckpointAck,
+  type CheckpointRequest,
+  type Completion,
+  type Target,
+} from "@capstan/sdk/protocol";
+import type { Clock } from "../core/clock";
+import { PARTITION_UNAVAILABLE_RETRY_AFTER_MS } from "../partition/partition-errors";
+import type { ReadinessInfo } from "../readiness";
+import type { Runtime } from "../runtime";
+import { RuntimeError } from "../runtime-error";
+import type { AttemptCredentials } from "../security/attempt-credentials";
+import {
+  CHECKPOINT_UNAUTHORIZED,
+  CHECKPOINT_CREDENTIAL_EXPIRED,
+  type VerifiedAttempt,
+} from "../security/checkpoint-authentication";
+import type {
+  ClusterInfo,
+  DeploymentInfo,
+  HealthInfo,
+  InvocationAction,
+  InvocationDetail,
+  InvocationFilter,
+  InvocationSummary,
+  OutputState,
+  ResumeOptions,
+  ResumeResult,
+  RuntimeApi,
+  ServiceInfo,
+  StatePatch,
+  SubmitRequest,
+  SubmitResult,
+} from "../server/runtime-api";
+import type { DeploymentEndpoint } from "../invoker/invoker";
+import type { ClusterMember } from "./cluster-member";
+import type { PeerClient } from "./peer-client";
+import type { PeerMethod } from "./peer-protocol";
+
+export class ForwardingRuntimeApi implements RuntimeApi {
+  /** Checkpoints of partitions led elsewhere: the raw credential, for the leader to check in full. */
+  private readonly forwardedCredentials = new WeakMap<VerifiedAttempt, string>();
+
+  constructor(
+    private readonly local: Runtime,
+    private readonly member: ClusterMember,
+    private readonly peers: PeerClient,
+    private readonly credentials: AttemptCredentials,
+    private readonly clock: Clock,
+  ) {}
+
+  private get partitions(): number {
+    return this.local.router.partitions;
+  }
+
+  /** Whether this node answers for `partition` itself (it leads it, or it stopped here). */
+  private isLocal(partition: number | undefined): boolean {
+    return (
+      partition === undefined ||
+      partition >= this.partitions ||
+      this.local.router.health(partition).state !== "elsewhere"
+    );
+  }
+
+  /** Runs `method` where `partition` is led: here, or on its leader. */
+  private async on<T>(
+    partition: number | undefined,
+    method: PeerMethod,
+    args: unknown[],
+    here: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    if (this.isLocal(partition)) return here();
+    const leader = this.member.leaderOf(partition!);
+    if (leader === undefined) throw noLeader(partition!);
+    return (await this.peers.call(leader.address, method, args, signal)) as T;
+  }
+
+  // ---- ingress ----------------------------------------------------------------------------------
+
+  submit(request: SubmitRequest): Promise<SubmitResult> {
+    const p = partitionOfTarget(request.target, request.idempotencyKey, this.partitions);
+    return this.on(p, "submit", [request], () => this.local.submit(request));
+  }
+  awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion> {
+    return this.on(
+      partitionOfId(invocationId),
+      "awaitResult",
+      [invocationId],
+      () => this.local.awaitResult(invocationId, signal),
+      signal,
+    );
+  }
+  output(invocationId: string): Promise<OutputState> {
+    return this.on(partitionOfId(invocationId), "output", [invocationId], () =>
+      this.local.output(invocationId),
+    );
+  }
+  workflowInvocation(service: string, workflowId: string): Promise<string | undefined> {
+    const p = partitionOfTarget({ service, handler: "", key: workflowId }, undefined, this.partitions);
+    return this.on(p, "workflowInvocation", [service, workflowId], () =>
+      this.local.workflowInvocation(service, workflowId),
+    );
+  }
+  idempotentInvocation(target: Target, idempotencyKey: string): Promise<string | undefined> {
+    const p = partitionOfTarget(target, idempotencyKey, this.partitions);
+    return this.on(p, "idempotentInvocation", [target, idempotencyKey], () =>
+      this.local.idempotentInvocation(target, idempotencyKey),
+    );
+  }
+  completeAwakeable(awakeableId: string, completion: Completion): Promise<void> {
+    let p: number | undefined;
+    try {
+      p = partitionOfInvocationId(parseAwakeableId(awakeableId).invocationId);
+    } catch {
+      p = undefined; // malformed: the local call refuses it
+    }
+    return this.on(p, "completeAwakeable", [awakeableId, completion], () =>
+      this.local.completeAwakeable(awakeableId, completion),
+    );
+  }
+
+  // ---- checkpoint channel -----------------------------------------------------------------------
+
+  /**
+   * For a partition led here, the full check (key, expiry, this node's epoch, running attempt). For
+   * one led elsewhere, the key and expiry only: the leader checks the rest when the checkpoint
+   * reaches it with the raw credential.
+   */
+  authenticateCheckpoint(invocationId: unknown, attemptToken: unknown): VerifiedAttempt {
+    const p = typeof invocationId === "string" ? partitionOfId(invocationId) : undefined;
+    if (this.isLocal(p)) return this.local.authenticateCheckpoint(invocationId, attemptToken);
+    const unauthorized = (): RuntimeError =>
+      new RuntimeError(CHECKPOINT_UNAUTHORIZED, "not a valid attempt credential for this invocation");
+    if (!isInvocationId(invocationId) || typeof attemptToken !== "string") throw unauthorized();
+    const verified = this.credentials.verify(attemptToken, invocationId, this.clock.nowMs());
+    if (verified === "expired")
+      throw new RuntimeError(CHECKPOINT_CREDENTIAL_EXPIRED, "the attempt credential has expired");
+    if (verified === "invalid" || verified.partition !== p) throw unauthorized();
+    this.forwardedCredentials.set(verified, attemptToken);
+    return verified;
+  }
+  checkpoint(
+    request: CheckpointRequest,
+    verified: VerifiedAttempt,
+    signal?: AbortSignal,
+  ): Promise<CheckpointAck> {
+    const token = this.forwardedCredentials.get(verified);
+    if (token === undefined) return this.local.checkpoint(request, verified, signal);
+    const leader = this.member.leaderOf(verified.partition);
+    if (leader === undefined) return Promise.reject(noLeader(verified.partition));
+    return this.peers.call(
+      leader.address,
+      "checkpoint",
+      [verified.invocationId, token, request],
+      signal,
+    ) as Promise<CheckpointAck>;
+  }
+
+  // ---- admin ------------------------------------------------------------------------------------
+
+  registerDeployment(endpoint: DeploymentEndpoint, options: { force: boolean }): Promise<DeploymentInfo> {
+    return this.local.registerDeployment(endpoint, options);
+  }
+  listDeployments(): Promise<DeploymentInfo[]> {
+    return this.local.listDeployments();
+  }
+  removeDeployment(id: string): Promise<void> {
+    return this.local.removeDeployment(id);
+  }
+  listServices(): Promise<ServiceInfo[]> {
+    return this.local.listServices();
+  }
+  /** Every live node's newest `limit` matching invocations, merged; an unreachable node fails the list. */
+  async listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]> {
+    const lists = await Promise.all([
+      this.local.listInvocations(filter),
+      ...this.member
+        .peers()
+        .map(
+          (peer) =>
+            this.peers.call(peer.address, "listInvocations", [filter]) as Promise<InvocationSummary[]>,
+        ),
+    ]);
+    const seen = new Set<string>();
+    const all = lists.flat().filter((s) => !seen.has(s.id) && seen.add(s.id));
+    all.sort((a, b) => b.createdAtMs - a.createdAtMs);
+    return all.slice(0, filter.limit);
+  }
+  describeInvocation(invocationId: string): Promise<InvocationDetail | undefined> {
+    return this.on(partitionOfId(invocationId), "describeInvocation", [invocationId], () =>
+      this.local.describeInvocation(invocationId),
+    );
+  }
+  invocationAction(invocationId: string, action: InvocationAction): Promise<void> {
+    return this.on(partitionOfId(invocationId), "invocationAction", [invocationId, action], () =>
+      this.local.invocationAction(invocationId, action),
+    );
+  }
+  resumeInvocation(invocationId: string, options: ResumeOptions = {}): Promise<ResumeResult> {
+    return this.on(partitionOfId(invocationId), "resumeInvocation", [invocationId, options], () =>
+      this.local.resumeInvocation(invocationId, options),
+    );
+  }
+  /** The completed invocation's request is read where it lives; the new one goes where its key says. */
+  async restartAsNew(invocationId: string): Promise<SubmitResult> {
+    const request = await this.on(partitionOfId(invocationId), "restartRequest", [invocationId], () =>
+      this.local.restartRequest(invocationId),
+    );
+    return this.submit(request);
+  }
+  getState(service: string, key: string): Promise<Record<string, string>> {
+    const p = partitionOfTarget({ service, handler: "", key }, undefined, this.partitions);
+    return this.on(p, "getState", [service, key], () => this.local.getState(service, key));
+  }
+  patchState(service: string, key: string, patch: StatePatch): Promise<void> {
+    const p = partitionOfTarget({ service, handler: "", key }, undefined, this.partitions);
+    return this.on(p, "patchState", [service, key, patch], () => this.local.patchState(service, key, patch));
+  }
+  query(sql: string): Promise<string> {
+    return this.local.query(sql);
+  }
+  health(): HealthInfo {
+    return this.local.health();
+  }
+  readiness(): ReadinessInfo {
+    return this.local.readiness();
+  }
+  metrics(): Promise<string> {
+    return this.local.metrics();
+  }
+  clusterInfo(): Promise<ClusterInfo> {
+    return this.local.clusterInfo();
+  }
+}
+
+/** The partition an invocation id names; undefined for a malformed id (the local call refuses it). */
+function partitionOfId(invocationId: string): number | undefined {
+  try {
+    return partitionOfInvocationId(parseInvocationId(invocationId));
+  } catch {
+    return undefined;
+  }
+}
+
+function noLeader(partition: number): RuntimeError {
+  return new RuntimeError(
+    "RUNTIME_PARTITION_UNAVAILABLE",
+    `partition ${partition} has no live leader this node knows of (it is moving): retry`,
+    { retryAfterMs: PARTITION_UNAVAILABLE_RETRY_AFTER_MS },
+  );
+}

@@ -1,0 +1,40 @@
+/**
+ * The node-to-node protocol on the peer listener (CAPSTAN_PEER_PORT): two routes, both POST with a
+ * JSON body signed under the cluster key (security/peer-auth.ts).
+ *
+ * - `PEER_CALL_PATH` `{ method, args }`: one RuntimeApi call that names a partition, run by the
+ *   receiving node on its own partitions only (it never forwards again, so a request cannot loop);
+ *   answers `{ value }` or the call's error as `{ code, message }` with its status and `retry-after`.
+ * - `PEER_APPEND_PATH` `{ partition, record }`: an outbox record for a partition the receiver leads,
+ *   appended as the runtime's own (`internal`); answers `{}` once durable and applied.
+ */
+
+export const PEER_CALL_PATH = "/peer/v1/call";
+export const PEER_APPEND_PATH = "/peer/v1/append";
+
+/** The calls a node forwards to a partition's leader (`restartRequest` reads what restart-as-new resubmits). */
+export const PEER_METHODS = [
+  "submit",
+  "awaitResult",
+  "output",
+  "workflowInvocation",
+  "idempotentInvocation",
+  "completeAwakeable",
+  "checkpoint",
+  "listInvocations",
+  "describeInvocation",
+  "invocationAction",
+  "resumeInvocation",
+  "restartRequest",
+  "getState",
+  "patchState",
+] as const;
+
+export type PeerMethod = (typeof PEER_METHODS)[number];
+
+/** The most arguments any peer method takes. */
+export const MAX_PEER_ARGS = 3;
+
+export function isPeerMethod(value: unknown): value is PeerMethod {
+  return typeof value === "string" && (PEER_METHODS as readonly string[]).includes(value);
+}

@@ -1,0 +1,195 @@
+/**
+ * The peer listener (CAPSTAN_PEER_PORT, default 9072): node-to-node traffic of a cluster — calls
+ * forwarded to the partition's leader and outbox records appended on it (cluster/peer-protocol.ts).
+ * Before routing, every request's body is read (at most MAX_PEER_BODY_BYTES) and its signature under
+ * the cluster key checked (security/peer-auth.ts): anything else is 401 PEER_UNAUTHORIZED, whatever
+ * the path. The receiving node runs each call on its own partitions only (never forwarding again):
+ * a partition it does not lead answers RUNTIME_PARTITION_UNAVAILABLE and the sender retries.
+ *
+ * The sender validated the request where it entered the cluster; here the shapes are checked again
+ * (method, argument count and types, a checkpoint decoded like on the checkpoint listener).
+ */
+import type { IncomingMessage } from "node:http";
+import {
+  decodeCheckpointRequest,
+  isProtocolError,
+  type Completion,
+  type Target,
+} from "@capstan/sdk/protocol";
+import {
+  isPeerMethod,
+  MAX_PEER_ARGS,
+  PEER_APPEND_PATH,
+  PEER_CALL_PATH,
+  type PeerMethod,
+} from "../cluster/peer-protocol";
+import type { RecordInput } from "../partition/partition-processor";
+import type { PeerVerifier } from "../security/peer-auth";
+import { INVOCATION_ACTIONS } from "./admin-request";
+import { ApiError } from "./api-error";
+import { startHttpServer, type ServerHandle } from "./http-server";
+import { consoleLogger, parseJsonBody, readBody, sendJson, type ServerLogger } from "./http-util";
+import { MAX_PEER_BODY_BYTES } from "./limits";
+import { Router } from "./router";
+import type {
+  InvocationAction,
+  InvocationFilter,
+  RuntimeApi,
+  StatePatch,
+  SubmitRequest,
+} from "./runtime-api";
+
+/** What the peer listener calls: the node's own runtime (never a forwarding one). */
+export interface PeerTarget extends RuntimeApi {
+  /** The request restart-as-new resubmits for a completed invocation this node holds. */
+  restartRequest(invocationId: string): Promise<SubmitRequest>;
+  /** Appends an outbox record to a partition this node leads, as the runtime's own record. */
+  appendDelivery(partition: number, record: RecordInput): Promise<void>;
+}
+
+export interface PeerServerOptions {
+  /** The runtime; undefined while it is being built (answered 503). */
+  target: () => PeerTarget | undefined;
+  verifier: PeerVerifier;
+  host: string;
+  /** 0 = an ephemeral port, reported by the handle. */
+  port: number;
+  logger?: ServerLogger;
+}
+
+const AREA = "PEER";
+
+/** Argument kinds per method, checked before the call. */
+const ARGS: Record<PeerMethod, ReadonlyArray<"string" | "object" | "object?">> = {
+  submit: ["object"],
+  awaitResult: ["string"],
+  output: ["string"],
+  workflowInvocation: ["string", "string"],
+  idempotentInvocation: ["object", "string"],
+  completeAwakeable: ["string", "object"],
+  checkpoint: ["string", "string", "object"],
+  listInvocations: ["object"],
+  describeInvocation: ["string"],
+  invocationAction: ["string", "string"],
+  resumeInvocation: ["string", "object?"],
+  restartRequest: ["string"],
+  getState: ["string", "string"],
+  patchState: ["string", "string", "object"],
+};
+
+/**
+ * @example
+ * const peer = await startPeerServer({ target: () => runtime, verifier: new PeerVerifier(key), host, port: 9072 });
+ */
+export async function startPeerServer(options: PeerServerOptions): Promise<ServerHandle> {
+  const bodies = new WeakMap<IncomingMessage, unknown>();
+  const target = (): PeerTarget => {
+    const t = options.target();
+    if (t === undefined)
+      throw new ApiError(503, "RUNTIME_UNAVAILABLE", "the runtime is starting", { retryAfterSeconds: 1 });
+    return t;
+  };
+  const body = (req: IncomingMessage): Record<string, unknown> => {
+    const value = bodies.get(req);
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      throw new ApiError(400, `${AREA}_BAD_REQUEST`, "the body must be a JSON object");
+    return value as Record<string, unknown>;
+  };
+  const router = new Router(AREA)
+    .on("POST", PEER_CALL_PATH, async (ctx) => {
+      const { method, args } = body(ctx.req);
+      if (!isPeerMethod(method)) throw new ApiError(400, `${AREA}_BAD_REQUEST`, "unknown peer method");
+      if (!Array.isArray(args) || args.length > MAX_PEER_ARGS)
+        throw new ApiError(400, `${AREA}_BAD_REQUEST`, `args must be an array of at most ${MAX_PEER_ARGS}`);
+      checkArgs(method, args);
+      const value = await call(target(), method, args, ctx.signal);
+      sendJson(ctx.res, 200, value === undefined ? {} : { value });
+    })
+    .on("POST", PEER_APPEND_PATH, async (ctx) => {
+      const { partition, record } = body(ctx.req);
+      if (typeof partition !== "number" || !Number.isInteger(partition) || partition < 0)
+        throw new ApiError(400, `${AREA}_BAD_REQUEST`, "partition must be a partition number");
+      if (
+        typeof record !== "object" ||
+        record === null ||
+        typeof (record as { kind?: unknown }).kind !== "string"
+      )
+        throw new ApiError(400, `${AREA}_BAD_REQUEST`, "record must be a log record");
+      await target().appendDelivery(partition, record as RecordInput);
+      sendJson(ctx.res, 200, {});
+    });
+  return startHttpServer({
+    host: options.host,
+    port: options.port,
+    router,
+    logger: options.logger ?? consoleLogger,
+    // Authenticated before routing: an unsigned request learns nothing, not even which paths exist.
+    authorize: async (req, method, path) => {
+      const raw = await readBody(req, MAX_PEER_BODY_BYTES, AREA);
+      options.verifier.verify(req.headers, method, path, raw);
+      bodies.set(req, parseJsonBody(raw, AREA));
+    },
+  });
+}
+
+function checkArgs(method: PeerMethod, args: unknown[]): void {
+  const kinds = ARGS[method];
+  if (args.length > kinds.length)
+    throw new ApiError(400, `${AREA}_BAD_REQUEST`, `${method} takes ${kinds.length} arguments`);
+  kinds.forEach((kind, i) => {
+    const arg = args[i];
+    const ok =
+      kind === "string"
+        ? typeof arg === "string"
+        : (kind === "object?" && arg === undefined) ||
+          (typeof arg === "object" && arg !== null && !Array.isArray(arg));
+    if (!ok) throw new ApiError(400, `${AREA}_BAD_REQUEST`, `${method}: argument ${i + 1} must be a ${kind}`);
+  });
+}
+
+/** Runs one forwarded call on this node's runtime; `signal` follows the forwarding node's request. */
+async function call(t: PeerTarget, method: PeerMethod, a: unknown[], signal: AbortSignal): Promise<unknown> {
+  const s = (i: number): string => a[i] as string;
+  switch (method) {
+    case "submit":
+      return t.submit(a[0] as SubmitRequest);
+    case "awaitResult":
+      return t.awaitResult(s(0), signal);
+    case "output":
+      return t.output(s(0));
+    case "workflowInvocation":
+      return t.workflowInvocation(s(0), s(1));
+    case "idempotentInvocation":
+      return t.idempotentInvocation(a[0] as Target, s(1));
+    case "completeAwakeable":
+      return t.completeAwakeable(s(0), a[1] as Completion);
+    case "checkpoint": {
+      // Checked here like on the checkpoint listener: this node leads the partition and its epoch.
+      const verified = t.authenticateCheckpoint(s(0), s(1));
+      let request;
+      try {
+        request = decodeCheckpointRequest(a[2]);
+      } catch (e) {
+        if (isProtocolError(e)) throw new ApiError(400, e.code, e.message, { cause: e });
+        throw e;
+      }
+      return t.checkpoint(request, verified, signal);
+    }
+    case "listInvocations":
+      return t.listInvocations(a[0] as InvocationFilter);
+    case "describeInvocation":
+      return t.describeInvocation(s(0));
+    case "invocationAction":
+      if (!(INVOCATION_ACTIONS as string[]).includes(s(1)))
+        throw new ApiError(400, `${AREA}_BAD_REQUEST`, "unknown invocation action");
+      return t.invocationAction(s(0), s(1) as InvocationAction);
+    case "resumeInvocation":
+      return t.resumeInvocation(s(0), a[1] ?? {});
+    case "restartRequest":
+      return t.restartRequest(s(0));
+    case "getState":
+      return t.getState(s(0), s(1));
+    case "patchState":
+      return t.patchState(s(0), s(1), a[2] as StatePatch);
+  }
+}
