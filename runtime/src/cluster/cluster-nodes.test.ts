@@ -1,0 +1,352 @@
+/**
+ * Three runtime nodes of one cluster, in this process, on DynamoDB Local and the S3 stand-in (both
+ * started here) with a 1 s lease: real fences, real membership, real peer HTTP between the nodes. The
+ * handlers run in-process; every node tells them one checkpoint URL (node A's), so checkpoints of
+ * attempts led by B and C are forwarded too. Everything waits on conditions, never on time.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { createEndpoint, object, service, type Endpoint } from "@capstan/sdk";
+import { partitionOfInvocationId, parseInvocationId, partitionOfTarget } from "@capstan/sdk/protocol";
+import { startRuntimeNode, type RuntimeNode } from "../node";
+import { loadNodeCredentials, type NodeCredentials } from "../security/node-credentials";
+import type { ClusterInfo } from "../server/runtime-api";
+import { openDynamoDbStores } from "../storage/dynamodb-stores";
+import { freshTable, localDynamoDbClient } from "../storage/test-support/dynamodb-fixture";
+import { startDynamoDbLocal, type DynamoDbLocal } from "../storage/test-support/dynamodb-local";
+import { freshBucket, localS3Client } from "../storage/test-support/s3-fixture";
+import { startS3StandIn, type S3StandIn } from "../storage/test-support/s3-stand-in";
+import { InProcessInvoker } from "../testing/in-process-invoker";
+import { DynamoDbMembershipStore } from "./dynamodb-membership-store";
+import { systemClock } from "../core/clock";
+
+// DynamoDB Local is a JVM on a shared machine: slow first requests; takeovers wait a lease.
+jest.setTimeout(120_000);
+
+const PARTITIONS = 8;
+const LEASE_MS = 1_000;
+/** How often the conditions below are looked at again. */
+const POLL_MS = 50;
+
+const counter = object({
+  name: "Counter",
+  handlers: {
+    add: async (ctx, delta: number) => {
+      const v = ((await ctx.get<number>("count")) ?? 0) + delta;
+      ctx.set("count", v);
+      return v;
+    },
+  },
+});
+
+const chain = service({
+  name: "Chain",
+  handlers: {
+    /** Adds 1 to each key's counter (objects on several partitions) and returns the new counts' sum. */
+    run: async (ctx, keys: string[]) => {
+      let sum = 0;
+      for (const key of keys)
+        sum += await ctx.objectClient<{ add: (d: number) => Promise<number> }>(counter, key).add(1);
+      return sum;
+    },
+  },
+});
+
+const waiter = object({
+  name: "Waiter",
+  handlers: {
+    /** Publishes an awakeable's id in its state, then waits for it. */
+    wait: async (ctx) => {
+      const awk = ctx.awakeable<string>();
+      ctx.set("awakeable", awk.id);
+      await ctx.run("published", () => awk.id);
+      return `got ${await awk.promise}`;
+    },
+  },
+});
+
+const sleeper = service({
+  name: "Sleeper",
+  handlers: {
+    nap: async (ctx, ms: number) => {
+      await ctx.sleep(ms);
+      return `slept ${ms}`;
+    },
+  },
+});
+
+let ddb: DynamoDbLocal;
+let s3: S3StandIn;
+let dynamodb: DynamoDBClient;
+let s3Client: S3Client;
+let tableName: string;
+let bucket: string;
+let dataDir: string;
+let credentials: NodeCredentials;
+let invoker: InProcessInvoker;
+const clusterKey = randomBytes(32);
+const nodes = new Map<string, RuntimeNode>();
+let checkpointUrl: string | undefined;
+
+async function startNode(nodeId: string): Promise<RuntimeNode> {
+  const stores = await openDynamoDbStores(
+    { kind: "dynamodb", tableName, endpoint: ddb.endpoint, s3Bucket: bucket, s3Endpoint: s3.endpoint },
+    { region: "us-east-1" },
+  );
+  const node = await startRuntimeNode({
+    stores,
+    cluster: {
+      membership: new DynamoDbMembershipStore({ client: dynamodb, tableName, clock: systemClock }),
+      leaseDurationMs: LEASE_MS,
+      peerPort: 0,
+      clusterKey,
+    },
+    nodeId,
+    dataDir,
+    partitions: PARTITIONS,
+    host: "127.0.0.1",
+    ingressPort: 0,
+    adminPort: 0,
+    checkpointPort: 0,
+    ...(checkpointUrl !== undefined && { checkpointBaseUrl: checkpointUrl }),
+    credentials,
+    invoker,
+    completedRetentionMs: 3_600_000,
+    log: () => undefined,
+  });
+  nodes.set(nodeId, node);
+  return node;
+}
+
+async function waitFor(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
+  for (;;) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    if (nodes.size === 0) throw new Error(`gave up waiting for ${what}`);
+  }
+}
+
+async function cluster(node: RuntimeNode): Promise<ClusterInfo> {
+  const res = await fetch(`${node.adminUrl}/cluster`, {
+    headers: { authorization: `Bearer ${node.adminToken}` },
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as ClusterInfo;
+}
+
+/** Every live node leads what the others think it leads, and every partition has one leader. */
+async function settled(live: string[]): Promise<boolean> {
+  const infos = await Promise.all(live.map((id) => cluster(nodes.get(id)!)));
+  const leaders = new Map<number, string>();
+  for (const info of infos)
+    for (const p of info.partitions)
+      if (p.state === "leading") {
+        if (leaders.has(p.partition)) return false;
+        leaders.set(p.partition, info.nodeId);
+      }
+  if (leaders.size !== PARTITIONS) return false;
+  // Every node knows every leader, and it is live.
+  return infos.every(
+    (info) =>
+      info.partitions.every((p) => leaders.get(p.partition) === p.leader) &&
+      live.every((id) => info.nodes.some((n) => n.nodeId === id && n.live)),
+  );
+}
+
+async function ready(node: RuntimeNode): Promise<boolean> {
+  return (await fetch(`${node.adminUrl}/health/ready`)).status === 200;
+}
+
+/** An ingress call; retried while a partition moves (503 with retry-after), as a client would. */
+async function call(node: RuntimeNode, path: string, body: unknown): Promise<unknown> {
+  for (;;) {
+    const res = await fetch(`${node.ingressUrl}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (res.status === 503) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      continue;
+    }
+    const text = await res.text();
+    if (res.status !== 200 && res.status !== 202) throw new Error(`${path}: ${res.status} ${text}`);
+    return text === "" ? undefined : JSON.parse(text);
+  }
+}
+
+async function admin(node: RuntimeNode, path: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${node.adminUrl}${path}`, {
+    headers: { authorization: `Bearer ${node.adminToken}` },
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === "" ? undefined : JSON.parse(text) };
+}
+
+/** The node leading `partition` as the cluster reports it. */
+async function leaderOf(partition: number, via: RuntimeNode): Promise<string | undefined> {
+  return (await cluster(via)).partitions.find((p) => p.partition === partition)?.leader;
+}
+
+/** A key of `service` whose partition `nodeId` leads now. */
+async function keyLedBy(nodeId: string, via: RuntimeNode, prefix: string): Promise<string> {
+  const info = await cluster(via);
+  for (let i = 0; ; i++) {
+    const key = `${prefix}-${i}`;
+    const p = partitionOfTarget({ service: "Counter", handler: "add", key }, undefined, PARTITIONS)!;
+    if (info.partitions[p]?.leader === nodeId) return key;
+  }
+}
+
+beforeAll(async () => {
+  [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
+  dynamodb = localDynamoDbClient(ddb.endpoint);
+  s3Client = localS3Client(s3.endpoint);
+  process.env.AWS_ACCESS_KEY_ID ??= "local";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "local";
+  tableName = await freshTable(dynamodb);
+  bucket = await freshBucket(s3Client);
+  dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-cluster-"));
+  // One set of secrets for the whole cluster, as a deployment configures them.
+  credentials = loadNodeCredentials(dataDir);
+  invoker = new InProcessInvoker(() => 15 * 60_000, credentials.identity);
+  const endpoint: Endpoint = createEndpoint(counter, chain, waiter, sleeper, {
+    identityKeys: [credentials.identity.publicKey],
+  });
+  const deployment = invoker.add("services", endpoint);
+  // The registry is read at start: register on the first node before the others start.
+  const a = await startNode("node-a");
+  checkpointUrl = a.checkpointUrl;
+  await a.runtime.registerDeployment(deployment, { force: true });
+  await Promise.all([startNode("node-b"), startNode("node-c")]);
+  await waitFor("the cluster to settle", () => settled(["node-a", "node-b", "node-c"]));
+}, 180_000);
+
+afterAll(async () => {
+  const open = [...nodes.values()];
+  nodes.clear();
+  for (const node of open) await node.close({ handOver: false }).catch(() => undefined);
+  dynamodb?.destroy();
+  s3Client?.destroy();
+  await Promise.all([ddb?.stop(), s3?.stop()]);
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("every partition is led by exactly one node, as each node's GET /cluster and the fences say", async () => {
+  const a = nodes.get("node-a")!;
+  const info = await cluster(a);
+  expect(info.mode).toBe("cluster");
+  expect(info.leaseDurationMs).toBe(LEASE_MS);
+  expect(info.nodes.map((n) => n.nodeId).sort()).toEqual(["node-a", "node-b", "node-c"]);
+  expect(info.nodes.every((n) => n.live && n.pid === process.pid && n.address.startsWith("http://"))).toBe(
+    true,
+  );
+  const held = new Map<number, string>();
+  for (const [id, node] of nodes)
+    for (const [p, epoch] of node.runtime.cluster!.coordinator.heldPartitions()) {
+      expect(held.has(p)).toBe(false);
+      held.set(p, id);
+      expect(info.partitions[p]).toMatchObject({ leader: id, epoch });
+    }
+  expect(held.size).toBe(PARTITIONS);
+  for (const node of nodes.values()) await waitFor("readiness", () => ready(node));
+});
+
+test("a request for any key sent to any node completes: objects, a cross-partition chain, an awakeable", async () => {
+  const all = [...nodes.values()];
+  const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
+  // Each key's object gets one add through every node: the counts prove each add ran once.
+  for (const node of all) for (const key of keys) await call(node, `/Counter/${key}/add`, 1);
+  for (const key of keys) expect(await call(all[0]!, `/Counter/${key}/add`, 0)).toBe(3);
+  // A chain of calls from one partition to objects on others (outbox delivery across nodes).
+  expect(await call(all[1]!, "/Chain/run", keys)).toBe(4 * keys.length);
+  // An awakeable created on one node, read through another, completed through the third.
+  const sent = (await call(all[0]!, "/Waiter/w1/wait/send", null)) as { invocationId: string };
+  let awakeableId: string | undefined;
+  await waitFor("the awakeable id", async () => {
+    const state = await admin(all[1]!, "/state/Waiter/w1");
+    awakeableId = (state.body as { state?: { awakeable?: string } } | undefined)?.state?.awakeable;
+    return state.status === 200 && awakeableId !== undefined;
+  });
+  const id = awakeableId!;
+  await call(all[2]!, `/restate/awakeables/${encodeURIComponent(id)}/resolve`, "yes");
+  const attached = await fetch(`${all[1]!.ingressUrl}/restate/invocation/${sent.invocationId}/attach`);
+  expect(attached.status).toBe(200);
+  expect(await attached.json()).toBe("got yes");
+  // Lists merge every node's invocations.
+  const list = await admin(all[2]!, "/invocations?limit=1000");
+  expect((list.body as { invocations: Array<{ id: string }> }).invocations.map((i) => i.id)).toContain(
+    sent.invocationId,
+  );
+});
+
+test("a node stopped without leaving: its partitions are taken over and its accepted invocations finish", async () => {
+  const a = nodes.get("node-a")!;
+  const c = nodes.get("node-c")!;
+  // Sleeps accepted on partitions node C leads (keyless sends through C land on C's partitions).
+  const sent: string[] = [];
+  for (let i = 0; i < 4; i++)
+    sent.push(((await call(c, "/Sleeper/nap/send", 300)) as { invocationId: string }).invocationId);
+  for (const id of sent)
+    expect(await leaderOf(partitionOfInvocationId(parseInvocationId(id)), a)).toBe("node-c");
+  nodes.delete("node-c");
+  await c.close({ handOver: false });
+  await waitFor("A and B to take C's partitions", () => settled(["node-a", "node-b"]));
+  for (const id of sent) {
+    const res = await fetch(`${a.ingressUrl}/restate/invocation/${id}/attach`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toBe("slept 300");
+  }
+});
+
+test("a graceful leave hands over at once; the successor serves the partitions", async () => {
+  const a = nodes.get("node-a")!;
+  const b = nodes.get("node-b")!;
+  const key = await keyLedBy("node-b", a, "leave");
+  expect(await call(a, `/Counter/${key}/add`, 5)).toBe(5);
+  nodes.delete("node-b");
+  await b.close(); // hands over: finish, snapshot, release, leave
+  // Released and left: A takes over on its next tick, with no lease to wait for.
+  await waitFor("A to lead everything", () => settled(["node-a"]));
+  // B left the membership; C (stopped without leaving) is still listed, as dead.
+  const members = (await cluster(a)).nodes;
+  expect(members.map((n) => n.nodeId)).not.toContain("node-b");
+  expect(members.filter((n) => n.live).map((n) => n.nodeId)).toEqual(["node-a"]);
+  expect(await call(a, `/Counter/${key}/add`, 1)).toBe(6);
+});
+
+test("a stale leader (its coordinator stopped) is refused by the epoch and stops leading", async () => {
+  const a = nodes.get("node-a")!;
+  const d = await startNode("node-d");
+  await waitFor("A and D to share the partitions", () => settled(["node-a", "node-d"]));
+  const held = [...d.runtime.cluster!.coordinator.heldPartitions().keys()];
+  expect(held.length).toBeGreaterThan(0);
+  const p = held[0]!;
+  // D stops heartbeating but keeps its processors: to A it is dead after the lease.
+  d.runtime.cluster!.stop();
+  await waitFor("A to take D's partitions", async () => (await leaderOf(p, a)) === "node-a");
+  expect(d.runtime.router.health(p)).toMatchObject({ state: "leading" });
+  await expect(
+    d.runtime.router.append(
+      p,
+      {
+        kind: "patch-state",
+        service: "Counter",
+        key: "stale",
+        set: { count: "9" },
+        clear: [],
+        clearAll: false,
+      },
+      "external",
+    ),
+  ).rejects.toMatchObject({ code: "RUNTIME_PARTITION_UNAVAILABLE" });
+  await waitFor("D to stop leading", () => d.runtime.router.health(p).state !== "leading");
+  const state = await admin(a, "/state/Counter/stale");
+  expect(state.body).toEqual({ state: {} });
+  nodes.delete("node-d");
+  await d.close({ handOver: false });
+});
