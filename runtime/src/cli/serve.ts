@@ -2,7 +2,9 @@
  * `capstan serve`: the runtime alone — its store (embedded SQLite, or DynamoDB + S3 with
  * CAPSTAN_STORE=dynamodb), ingress, admin — invoking deployments on AWS Lambda (or
  * `CAPSTAN_LAMBDA_ENDPOINT`) and over HTTP. What a container (Fargate) runs; register deployments
- * with `capstan deployments register <url|arn>`. Stops cleanly on SIGTERM/SIGINT.
+ * with `capstan deployments register <url|arn>`. Stops cleanly on SIGTERM/SIGINT; a node of a cluster
+ * (CAPSTAN_STORE=dynamodb) first hands its partitions over and leaves, so the successors take over
+ * at their next lease tick instead of after the lease.
  * `--create-table` creates the DynamoDB table and S3 bucket, only on local endpoints.
  */
 import type { ParsedArgs } from "./args";
@@ -48,12 +50,16 @@ export async function runServe(args: ParsedArgs): Promise<number> {
     // hint about a local token file the task does not have.
     log(
       `Capstan runtime is running: ingress ${node.ingressUrl}, admin ${node.adminUrl}, ` +
-        `checkpoint ${node.checkpointUrl}, identity public key ${node.identityPublicKey}`,
+        `checkpoint ${node.checkpointUrl}${node.peerUrl !== undefined ? `, peer ${node.peerUrl}` : ""}, ` +
+        `node ${node.runtime.nodeId}, identity public key ${node.identityPublicKey}`,
     );
   } else {
     process.stdout.write(
       `Capstan runtime is running: ingress ${node.ingressUrl}, admin ${node.adminUrl} ` +
         `(console ${node.adminUrl}/ui/), checkpoint ${node.checkpointUrl}\n` +
+        (node.peerUrl !== undefined
+          ? `  cluster node ${node.runtime.nodeId}, peer listener ${node.peerUrl} (GET /cluster on admin)\n`
+          : "") +
         `  identity public key ${node.identityPublicKey} (set CAPSTAN_IDENTITY_PUBLIC_KEYS on deployments)\n` +
         `  admin token: \`npx capstan admin-token\` shows it\n`,
     );

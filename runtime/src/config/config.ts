@@ -426,7 +426,6 @@ const FLAG_TO_ENV: Record<string, string> = {
   "ingress-port": "CAPSTAN_INGRESS_PORT",
   "admin-port": "CAPSTAN_ADMIN_PORT",
   "checkpoint-port": "CAPSTAN_CHECKPOINT_PORT",
-  "peer-port": "CAPSTAN_PEER_PORT",
   "lambda-port": "CAPSTAN_LAMBDA_PORT",
   "data-dir": "CAPSTAN_DATA_DIR",
   "handlers-dir": "CAPSTAN_HANDLERS_DIR",
