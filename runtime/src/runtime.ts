@@ -429,11 +429,13 @@ export class Runtime implements PeerTarget {
     });
   }
   async query(sql: string): Promise<string> {
-    if (this.cluster !== undefined)
+    // SQL reads every partition in this process: in a cluster, only a node that leads them all can
+    // answer for all (never a silently partial answer).
+    if (this.cluster !== undefined && this.router.leading().length < this.options.partitions)
       throw new RuntimeError(
         "ADMIN_QUERY_NOT_IN_CLUSTER",
-        "SQL queries read every partition in one process: not available on a node of a cluster yet " +
-          "(use the invocation list and describe, which reach every node)",
+        "SQL queries read every partition in one process: on a cluster they are answered only by a " +
+          "node that leads every partition (use the invocation list and describe, which reach every node)",
       );
     return this.admin.query(sql);
   }

@@ -55,10 +55,18 @@ export class ClusterMember {
     return this.options.node.nodeId;
   }
 
-  /** Joins: one tick (heartbeat, takeovers due), then ticks every lease / 3 in the background. */
+  /**
+   * Joins: ticks every lease / 3 from now on (heartbeats keep going while a tick takes partitions
+   * over), and resolves once the first tick — heartbeat, takeovers due — is done.
+   */
   async join(): Promise<void> {
-    await this.coordinator.tick();
     this.coordinator.start((e) => this.options.log(`cluster tick failed: ${String(e)}`, "warn"));
+    try {
+      await this.coordinator.runTick();
+    } catch (e) {
+      this.coordinator.stop();
+      throw e;
+    }
   }
 
   /** Joined: at least one tick completed. */

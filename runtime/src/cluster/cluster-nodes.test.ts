@@ -49,8 +49,7 @@ const chain = service({
     /** Adds 1 to each key's counter (objects on several partitions) and returns the new counts' sum. */
     run: async (ctx, keys: string[]) => {
       let sum = 0;
-      for (const key of keys)
-        sum += await ctx.objectClient<{ add: (d: number) => Promise<number> }>(counter, key).add(1);
+      for (const key of keys) sum += await ctx.objectClient(counter, key).add(1);
       return sum;
     },
   },
@@ -122,11 +121,18 @@ async function startNode(nodeId: string): Promise<RuntimeNode> {
   return node;
 }
 
+/** Polls `condition` until it holds (the test's timeout is the only bound); says what it waits on. */
 async function waitFor(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
-  for (;;) {
+  for (let polls = 1; ; polls++) {
     if (await condition()) return;
     await new Promise((r) => setTimeout(r, POLL_MS));
     if (nodes.size === 0) throw new Error(`gave up waiting for ${what}`);
+    if (process.env.CAPSTAN_TEST_DEBUG !== undefined && polls % 100 === 0) {
+      const seen = await Promise.all(
+        [...nodes.values()].map((n) => cluster(n).catch((e: unknown) => String(e))),
+      );
+      process.stderr.write(`still waiting for ${what}: ${JSON.stringify(seen)}\n`);
+    }
   }
 }
 
@@ -282,6 +288,14 @@ test("a request for any key sent to any node completes: objects, a cross-partiti
   expect((list.body as { invocations: Array<{ id: string }> }).invocations.map((i) => i.id)).toContain(
     sent.invocationId,
   );
+  // SQL reads every partition in one process: a node that leads only some refuses, never half-answers.
+  const sql = await fetch(`${all[2]!.adminUrl}/query`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${all[2]!.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ query: "SELECT id FROM invocations" }),
+  });
+  expect(sql.status).toBe(501);
+  expect(await sql.json()).toMatchObject({ code: "ADMIN_QUERY_NOT_IN_CLUSTER" });
 });
 
 test("a node stopped without leaving: its partitions are taken over and its accepted invocations finish", async () => {
@@ -317,6 +331,14 @@ test("a graceful leave hands over at once; the successor serves the partitions",
   expect(members.map((n) => n.nodeId)).not.toContain("node-b");
   expect(members.filter((n) => n.live).map((n) => n.nodeId)).toEqual(["node-a"]);
   expect(await call(a, `/Counter/${key}/add`, 1)).toBe(6);
+  // Leading every partition, A does not refuse SQL as a partial node would (the query itself runs
+  // in a child process, covered by the SQL suites).
+  const sql = await fetch(`${a.adminUrl}/query`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${a.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ query: `SELECT value FROM state WHERE service = 'Counter' AND key = '${key}'` }),
+  });
+  expect(((await sql.json()) as { code?: string }).code).not.toBe("ADMIN_QUERY_NOT_IN_CLUSTER");
 });
 
 test("a stale leader (its coordinator stopped) is refused by the epoch and stops leading", async () => {

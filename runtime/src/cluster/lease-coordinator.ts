@@ -67,6 +67,8 @@ export class LeaseCoordinator {
   private readonly held = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
+  /** A bare heartbeat sent while a long tick runs. */
+  private beating: Promise<void> | undefined;
   private leaving = false;
   private observation: ClusterObservation | undefined;
 
@@ -93,16 +95,30 @@ export class LeaseCoordinator {
     return this.liveness.leaseDurationMs;
   }
 
-  /** Ticks every lease / HEARTBEATS_PER_LEASE until `leave` or `stop`. */
+  /**
+   * Ticks every lease / HEARTBEATS_PER_LEASE until `leave` or `stop`. While a tick is still busy
+   * (takeovers load partitions, which can outlast a lease) the interval sends bare heartbeats, so
+   * the others never judge this node dead because it is busy taking over.
+   */
   start(onError: (e: unknown) => void): void {
     const intervalMs = this.liveness.leaseDurationMs / HEARTBEATS_PER_LEASE;
     this.timer = setInterval(() => {
       if (this.ticking === undefined) {
-        this.ticking = this.tick()
+        this.runTick().catch(onError);
+      } else if (this.beating === undefined && !this.leaving) {
+        this.beating = this.options.membership
+          .heartbeat(this.options.node)
+          .then(() => undefined)
           .catch(onError)
-          .finally(() => (this.ticking = undefined));
+          .finally(() => (this.beating = undefined));
       }
     }, intervalMs);
+  }
+
+  /** Runs a tick now, or waits for the one running. */
+  runTick(): Promise<void> {
+    this.ticking ??= this.tick().finally(() => (this.ticking = undefined));
+    return this.ticking;
   }
 
   /** One round: heartbeat, read the nodes, hand over what moved away, take over what is due. */
@@ -118,17 +134,30 @@ export class LeaseCoordinator {
       Array.from({ length: this.options.partitions }, (_, p) => this.options.fences.fence(p)),
     );
     const observation: ClusterObservation = { nodes, live: liveNodes, fences };
+    const takeOver: number[] = [];
+    const handOver: number[] = [];
     for (let p = 0; p < this.options.partitions; p++) {
       const assigned = ownerOf(p, liveNodes) === me;
-      if (assigned && !this.held.has(p)) await this.tryTakeOver(p, live, fences[p]!);
-      else if (!assigned && this.held.has(p)) await this.handOver(p);
-      if (this.leaving) return;
-      // What this node itself changed is known without reading it again.
+      if (assigned && !this.held.has(p)) takeOver.push(p);
+      else if (!assigned && this.held.has(p)) handOver.push(p);
+    }
+    // Partitions move independently: hand-overs first (they free what others wait for), each
+    // group concurrently, so a tick lasts about one partition's load, not all of theirs.
+    const results = [
+      ...(await Promise.allSettled(handOver.map((p) => this.handOver(p)))),
+      ...(this.leaving
+        ? []
+        : await Promise.allSettled(takeOver.map((p) => this.tryTakeOver(p, live, fences[p]!)))),
+    ];
+    // What this node itself changed is known without reading it again.
+    for (let p = 0; p < this.options.partitions; p++) {
       const epoch = this.held.get(p);
       if (epoch !== undefined) fences[p] = { epoch, owner: me };
       else if (fences[p]!.owner === me) fences[p] = { epoch: fences[p]!.epoch, owner: undefined };
     }
     this.observation = observation;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
   }
 
   /** The partition's leader found itself fenced (another node took it): forget it. */
@@ -140,8 +169,9 @@ export class LeaseCoordinator {
   async leave(): Promise<void> {
     this.leaving = true;
     this.stop();
-    await this.ticking;
-    for (const p of [...this.held.keys()]) await this.handOver(p);
+    await this.ticking?.catch(() => undefined);
+    await this.beating;
+    await Promise.all([...this.held.keys()].map((p) => this.handOver(p)));
     await this.options.membership.leave(this.options.node.nodeId);
   }
 
