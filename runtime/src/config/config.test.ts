@@ -11,7 +11,12 @@ import {
   MAX_PARTITIONS,
   MIN_ADMIN_TOKEN_LENGTH,
   MIN_INGRESS_API_KEY_LENGTH,
+  DEFAULT_PEER_PORT,
+  MIN_LEASE_MS,
+  MAX_LEASE_MS,
 } from "./config";
+import { DEFAULT_LEASE_DURATION_MS } from "../cluster/lease-coordinator";
+import { MIN_CLUSTER_KEY_BYTES } from "../security/peer-auth";
 import { DEFAULT_REGISTRATION_ALLOW } from "../server/registration-allow";
 
 const load = (env: NodeJS.ProcessEnv): ReturnType<typeof loadConfig> => loadConfig({}, env, "/repo");
@@ -123,6 +128,32 @@ describe("loadConfig", () => {
     expect(load({ CAPSTAN_NODE_ID: "n".repeat(128) }).nodeId).toBe("n".repeat(128));
     expect(() => load({ CAPSTAN_NODE_ID: "n".repeat(129) })).toThrow(/CAPSTAN_NODE_ID/);
     expect(() => load({ CAPSTAN_NODE_ID: "node a" })).toThrow(/CAPSTAN_NODE_ID/);
+  });
+
+  test("cluster settings: peer port, node address, lease bounds, cluster key (never echoed)", () => {
+    const defaults = load({});
+    expect([defaults.peerPort, defaults.nodeAddress, defaults.leaseDurationMs]).toEqual([
+      DEFAULT_PEER_PORT,
+      undefined,
+      DEFAULT_LEASE_DURATION_MS,
+    ]);
+    expect(load({ CAPSTAN_NODE_ADDRESS: "http://10.0.1.7:9072/" }).nodeAddress).toBe("http://10.0.1.7:9072");
+    expect(() => load({ CAPSTAN_NODE_ADDRESS: "10.0.1.7" })).toThrow(/CAPSTAN_NODE_ADDRESS/);
+    expect(load({ CAPSTAN_LEASE_MS: String(MIN_LEASE_MS) }).leaseDurationMs).toBe(MIN_LEASE_MS);
+    expect(load({ CAPSTAN_LEASE_MS: String(MAX_LEASE_MS) }).leaseDurationMs).toBe(MAX_LEASE_MS);
+    expect(() => load({ CAPSTAN_LEASE_MS: String(MIN_LEASE_MS - 1) })).toThrow(/CAPSTAN_LEASE_MS/);
+    expect(() => load({ CAPSTAN_LEASE_MS: String(MAX_LEASE_MS + 1) })).toThrow(/CAPSTAN_LEASE_MS/);
+    const key = Buffer.alloc(MIN_CLUSTER_KEY_BYTES, 9).toString("base64");
+    expect(load({ CAPSTAN_CLUSTER_KEY: key }).secrets.clusterKey?.length).toBe(MIN_CLUSTER_KEY_BYTES);
+    const short = Buffer.alloc(MIN_CLUSTER_KEY_BYTES - 1, 9).toString("base64");
+    let refused: Error | undefined;
+    try {
+      load({ CAPSTAN_CLUSTER_KEY: short });
+    } catch (e) {
+      refused = e as Error;
+    }
+    expect(refused?.message).toMatch(/CAPSTAN_CLUSTER_KEY/);
+    expect(refused?.message).not.toContain(short);
   });
 
   test("partitions are bounded at MAX_PARTITIONS", () => {

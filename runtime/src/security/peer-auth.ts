@@ -87,13 +87,14 @@ export class PeerVerifier {
     if (Math.abs(now - at) > PEER_MAX_SKEW_MS) throw unauthorized();
     this.prune(now);
     if (this.nonces.has(nonce)) throw unauthorized();
+    if (this.nonces.size >= MAX_PEER_NONCES) this.nonces.delete(this.nonces.keys().next().value!);
     this.nonces.set(nonce, at);
   }
 
+  /** Forgets nonces outside the window (insertion order is roughly time order). */
   private prune(now: number): void {
     for (const [nonce, at] of this.nonces) {
-      // Insertion order is roughly time order; anything outside the window can be forgotten.
-      if (Math.abs(now - at) <= PEER_MAX_SKEW_MS && this.nonces.size < MAX_PEER_NONCES) break;
+      if (Math.abs(now - at) <= PEER_MAX_SKEW_MS) break;
       this.nonces.delete(nonce);
     }
   }

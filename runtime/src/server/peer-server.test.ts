@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { PEER_APPEND_PATH, PEER_CALL_PATH } from "../cluster/peer-protocol";
 import { PeerClient } from "../cluster/peer-client";
 import {
+  MAX_PEER_NONCES,
   PEER_MAX_SKEW_MS,
   PEER_SIGNATURE_HEADER,
   PeerVerifier,
@@ -164,6 +165,22 @@ test("a signed call with an unknown method or wrong arguments is 400, never run"
   await expect(client.call(url, "output", [42])).rejects.toMatchObject({ code: "PEER_BAD_REQUEST" });
   await expect(client.call(url, "output", ["a", "b"])).rejects.toMatchObject({ code: "PEER_BAD_REQUEST" });
   expect(calls).toEqual([]);
+});
+
+test("nonces are remembered up to MAX_PEER_NONCES; beyond it the oldest are forgotten", () => {
+  const verifier = new PeerVerifier(key, () => 1_000_000);
+  const body = Buffer.from("{}");
+  const first = signPeerRequest(key, "POST", "/p", body, 1_000_000);
+  verifier.verify(first, "POST", "/p", body);
+  for (let i = 1; i < MAX_PEER_NONCES; i++)
+    verifier.verify(signPeerRequest(key, "POST", "/p", body, 1_000_000), "POST", "/p", body);
+  // MAX_PEER_NONCES remembered: the first is still a replay.
+  expect(() => verifier.verify(first, "POST", "/p", body)).toThrow(
+    expect.objectContaining({ code: "PEER_UNAUTHORIZED" }),
+  );
+  verifier.verify(signPeerRequest(key, "POST", "/p", body, 1_000_000), "POST", "/p", body);
+  // One more pushed the oldest out.
+  expect(() => verifier.verify(first, "POST", "/p", body)).not.toThrow();
 });
 
 test("a short cluster key is refused", () => {
