@@ -43,6 +43,8 @@ import type {
   InvocationAction,
   InvocationDetail,
   InvocationFilter,
+  InvocationLogs,
+  InvocationLogsQuery,
   InvocationSummary,
   OutputState,
   ResumeOptions,
@@ -54,6 +56,7 @@ import type {
   SubmitResult,
 } from "../server/runtime-api";
 import type { DeploymentEndpoint } from "../invoker/invoker";
+import { mergeInvocationPages } from "../api/invocation-list-order";
 import type { ClusterMember } from "./cluster-member";
 import type { PeerClient } from "./peer-client";
 import type { PeerMethod } from "./peer-protocol";
@@ -203,14 +206,17 @@ export class ForwardingRuntimeApi implements RuntimeApi {
             this.peers.call(peer.address, "listInvocations", [filter]) as Promise<InvocationSummary[]>,
         ),
     ]);
-    const seen = new Set<string>();
-    const all = lists.flat().filter((s) => !seen.has(s.id) && seen.add(s.id));
-    all.sort((a, b) => b.createdAtMs - a.createdAtMs);
-    return all.slice(0, filter.limit);
+    return mergeInvocationPages(lists, filter.limit);
   }
   describeInvocation(invocationId: string): Promise<InvocationDetail | undefined> {
     return this.on(partitionOfId(invocationId), "describeInvocation", [invocationId], () =>
       this.local.describeInvocation(invocationId),
+    );
+  }
+  /** The handler's lines as the partition's leader keeps them. */
+  invocationLogs(invocationId: string, query: InvocationLogsQuery): Promise<InvocationLogs> {
+    return this.on(partitionOfId(invocationId), "invocationLogs", [invocationId, query], () =>
+      this.local.invocationLogs(invocationId, query),
     );
   }
   invocationAction(invocationId: string, action: InvocationAction): Promise<void> {

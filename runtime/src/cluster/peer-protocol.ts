@@ -23,6 +23,7 @@ export const PEER_METHODS = [
   "checkpoint",
   "listInvocations",
   "describeInvocation",
+  "invocationLogs",
   "invocationAction",
   "resumeInvocation",
   "restartRequest",

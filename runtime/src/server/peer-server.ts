@@ -34,6 +34,7 @@ import { Router } from "./router";
 import type {
   InvocationAction,
   InvocationFilter,
+  InvocationLogsQuery,
   RuntimeApi,
   StatePatch,
   SubmitRequest,
@@ -70,6 +71,7 @@ const ARGS: Record<PeerMethod, ReadonlyArray<"string" | "object" | "object?">> =
   checkpoint: ["string", "string", "object"],
   listInvocations: ["object"],
   describeInvocation: ["string"],
+  invocationLogs: ["string", "object"],
   invocationAction: ["string", "string"],
   resumeInvocation: ["string", "object?"],
   restartRequest: ["string"],
@@ -179,6 +181,8 @@ async function call(t: PeerTarget, method: PeerMethod, a: unknown[], signal: Abo
       return t.listInvocations(a[0] as InvocationFilter);
     case "describeInvocation":
       return t.describeInvocation(s(0));
+    case "invocationLogs":
+      return t.invocationLogs(s(0), a[1] as InvocationLogsQuery);
     case "invocationAction":
       if (!(INVOCATION_ACTIONS as string[]).includes(s(1)))
         throw new ApiError(400, `${AREA}_BAD_REQUEST`, "unknown invocation action");
