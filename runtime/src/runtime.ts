@@ -222,6 +222,7 @@ export class Runtime implements PeerTarget {
       completedRetentionMs,
       this.telemetry,
       options.cluster === undefined ? undefined : () => this.anyLedPartition(),
+      this.partitionMoves,
     );
     this.checkpoints = new CheckpointChannel(
       access,
@@ -260,6 +261,8 @@ export class Runtime implements PeerTarget {
 
   /** This node's name: the owner of the partitions it claims. */
   readonly nodeId: string;
+  /** Waits for results in a partition, ended when it moves to another node (cluster mode). */
+  private readonly partitionMoves = new Waiters<void>();
 
   /**
    * One node: recovers every partition (snapshot + log replay) and restarts what was in flight. A node
@@ -316,6 +319,7 @@ export class Runtime implements PeerTarget {
 
   /** What a partition that moved away leaves on this node: its successor's `recover` re-creates it. */
   private forgetPartition(p: number): void {
+    this.partitionMoves.wake(String(p), undefined);
     this.timers.dropPartition(p);
     this.outbox.dropPartition(p);
     this.driver.abortPartition(p);

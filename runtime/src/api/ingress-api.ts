@@ -17,6 +17,7 @@ import { resolveTarget, toNewInvocation } from "../invocation/target-resolution"
 import type { Waiters } from "../invocation/waiters";
 import { isIngressPrivate, type DeploymentRegistry } from "../registry/deployment-registry";
 import { RuntimeError } from "../runtime-error";
+import { PARTITION_UNAVAILABLE_RETRY_AFTER_MS } from "../partition/partition-errors";
 import type { OutputState, SubmitRequest, SubmitResult } from "../server/runtime-api";
 import type { Telemetry } from "../telemetry/telemetry";
 import type { PartitionAccess } from "./partition-access";
@@ -38,6 +39,11 @@ export class IngressApi {
      * picks one it leads, so the request needs no forwarding.
      */
     private readonly anyPartition: (() => number) | undefined = undefined,
+    /**
+     * Woken (by partition number) when a partition moves to another node: a wait for a result there
+     * ends with RUNTIME_PARTITION_UNAVAILABLE, and the caller retries where it is led now.
+     */
+    private readonly partitionMoves: Waiters<void> | undefined = undefined,
   ) {}
 
   /** Records a new invocation (or finds the one its idempotency key or workflow id names), traced. */
@@ -101,11 +107,14 @@ export class IngressApi {
 
   async awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion> {
     if (signal.aborted) throw clientClosed();
+    const { p } = this.access.locate(invocationId);
     // Waiting first, reading second: a result that lands while the read is answered still wakes us.
     let remove = (): void => undefined;
+    let removeMove = (): void => undefined;
     let onAbort = (): void => undefined;
     const woken = new Promise<Completion>((resolve, reject) => {
       remove = this.resultWaiters.add(invocationId, resolve);
+      removeMove = this.partitionMoves?.add(String(p), () => reject(movedAway(p))) ?? ((): void => undefined);
       onAbort = () => reject(clientClosed());
       signal.addEventListener("abort", onAbort, { once: true });
     });
@@ -116,6 +125,7 @@ export class IngressApi {
       return await woken;
     } finally {
       remove();
+      removeMove();
       signal.removeEventListener("abort", onAbort);
     }
   }
@@ -165,6 +175,12 @@ export class IngressApi {
       awakeableOnly: true,
     });
   }
+}
+
+function movedAway(p: number): RuntimeError {
+  return new RuntimeError("RUNTIME_PARTITION_UNAVAILABLE", `partition ${p} moved to another node: retry`, {
+    retryAfterMs: PARTITION_UNAVAILABLE_RETRY_AFTER_MS,
+  });
 }
 
 function clientClosed(): RuntimeError {

@@ -185,6 +185,19 @@ async function call(node: RuntimeNode, path: string, body: unknown): Promise<unk
   }
 }
 
+/** Attaches to an invocation's result; retried while its partition moves (503), as a client would. */
+async function attach(node: RuntimeNode, invocationId: string): Promise<unknown> {
+  for (;;) {
+    const res = await fetch(`${node.ingressUrl}/restate/invocation/${invocationId}/attach`);
+    if (res.status === 503) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      continue;
+    }
+    expect(res.status).toBe(200);
+    return res.json();
+  }
+}
+
 async function admin(node: RuntimeNode, path: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${node.adminUrl}${path}`, {
     headers: { authorization: `Bearer ${node.adminToken}` },
@@ -310,11 +323,7 @@ test("a node stopped without leaving: its partitions are taken over and its acce
   nodes.delete("node-c");
   await c.close({ handOver: false });
   await waitFor("A and B to take C's partitions", () => settled(["node-a", "node-b"]));
-  for (const id of sent) {
-    const res = await fetch(`${a.ingressUrl}/restate/invocation/${id}/attach`);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toBe("slept 300");
-  }
+  for (const id of sent) expect(await attach(a, id)).toBe("slept 300");
 });
 
 test("a graceful leave hands over at once; the successor serves the partitions", async () => {
@@ -322,6 +331,9 @@ test("a graceful leave hands over at once; the successor serves the partitions",
   const b = nodes.get("node-b")!;
   const key = await keyLedBy("node-b", a, "leave");
   expect(await call(a, `/Counter/${key}/add`, 5)).toBe(5);
+  // A sleep on one of B's partitions, attached to through A while B hands it over.
+  const nap = (await call(b, "/Sleeper/nap/send", 1_000)) as { invocationId: string };
+  const attached = attach(a, nap.invocationId);
   nodes.delete("node-b");
   await b.close(); // hands over: finish, snapshot, release, leave
   // Released and left: A takes over on its next tick, with no lease to wait for.
@@ -331,6 +343,7 @@ test("a graceful leave hands over at once; the successor serves the partitions",
   expect(members.map((n) => n.nodeId)).not.toContain("node-b");
   expect(members.filter((n) => n.live).map((n) => n.nodeId)).toEqual(["node-a"]);
   expect(await call(a, `/Counter/${key}/add`, 1)).toBe(6);
+  expect(await attached).toBe("slept 1000");
   // Leading every partition, A does not refuse SQL as a partial node would (the query itself runs
   // in a child process, covered by the SQL suites).
   const sql = await fetch(`${a.adminUrl}/query`, {
