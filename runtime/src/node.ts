@@ -22,6 +22,7 @@ import { PeerVerifier } from "./security/peer-auth";
 import { startPeerServer } from "./server/peer-server";
 import type { RuntimeApi } from "./server/runtime-api";
 import { PeerClient } from "./cluster/peer-client";
+import { resolveNodeAddress } from "./cluster/node-address";
 import { ForwardingRuntimeApi } from "./cluster/forwarding-runtime-api";
 import type { MembershipStore } from "./cluster/membership-store";
 import { PartitionUnavailableError } from "./partition/partition-errors";
@@ -98,7 +99,10 @@ export interface RuntimeNodeClusterOptions {
   leaseDurationMs: number;
   /** The peer listener's port (0: ephemeral). */
   peerPort: number;
-  /** The base URL other nodes reach the peer listener at; default: its own URL. */
+  /**
+   * The base URL other nodes reach the peer listener at; default: on ECS the task's IPv4 address,
+   * else the listener's own URL (cluster/node-address.ts).
+   */
   nodeAddress?: string;
   /** The shared secret node-to-node requests are signed with. */
   clusterKey: Buffer;
@@ -184,7 +188,11 @@ async function startOnStores(
       const client = new PeerClient(cluster.clusterKey);
       peers = client;
       clusterOptions = {
-        node: { nodeId, address: cluster.nodeAddress ?? peerUrl, pid: process.pid },
+        node: {
+          nodeId,
+          address: await resolveNodeAddress(cluster.nodeAddress, peerUrl, peer.port),
+          pid: process.pid,
+        },
         membership: cluster.membership,
         leaseDurationMs: cluster.leaseDurationMs,
         remoteAppend: async (p, record) => {
