@@ -6,7 +6,7 @@
  * leader over the peer listener (peer-client.ts), which runs it on its own partitions only. With no
  * live leader known (the partition is moving, its leader died) the answer is
  * RUNTIME_PARTITION_UNAVAILABLE: 503 with a retry hint. A submit with no key runs on a partition this
- * node leads. Invocation lists merge the answers of every live node (all of them, or an error: never
+ * node leads (on another live node's when it leads none). Invocation lists merge the answers of every live node (all of them, or an error: never
  * silently partial). Deployments, health, readiness, metrics, SQL and `GET /cluster` are the local
  * node's (the registry is shared through the store; metrics are per node; SQL is refused in a
  * cluster).
@@ -102,8 +102,15 @@ export class ForwardingRuntimeApi implements RuntimeApi {
 
   // ---- ingress ----------------------------------------------------------------------------------
 
+  /** A keyed submit goes to its partition's leader; a keyless one stays here unless this node leads none. */
   submit(request: SubmitRequest): Promise<SubmitResult> {
     const p = partitionOfTarget(request.target, request.idempotencyKey, this.partitions);
+    if (p === undefined && this.local.router.leading().length === 0) {
+      const peers = this.member.peers();
+      const peer = peers[Math.floor(Math.random() * peers.length)];
+      if (peer !== undefined)
+        return this.peers.call(peer.address, "submit", [request]) as Promise<SubmitResult>;
+    }
     return this.on(p, "submit", [request], () => this.local.submit(request));
   }
   awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion> {

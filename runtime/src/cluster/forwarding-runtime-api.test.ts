@@ -1,0 +1,114 @@
+/**
+ * Where ForwardingRuntimeApi runs each call: here when this node leads the partition, on its leader
+ * otherwise, and a 503 with a retry hint when no live leader is known. Fakes stand for the runtime,
+ * the membership and the peers (the real ones are crossed in cluster-nodes.test.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { formatInvocationId, partitionOfTarget } from "@capstan/sdk/protocol";
+import { ManualClock } from "../testing/manual-clock";
+import { AttemptCredentials } from "../security/attempt-credentials";
+import type { PartitionHealth } from "../partition/partition-router";
+import type { Runtime } from "../runtime";
+import type { ClusterMember } from "./cluster-member";
+import { ForwardingRuntimeApi } from "./forwarding-runtime-api";
+import type { PeerClient } from "./peer-client";
+
+const PARTITIONS = 4;
+const credentials = new AttemptCredentials(randomBytes(32));
+const clock = new ManualClock(1_000);
+
+function setup(ledHere: number[], leaders: Record<number, string>) {
+  const localCalls: string[] = [];
+  const peerCalls: Array<[string, string, unknown[]]> = [];
+  const local = {
+    router: {
+      partitions: PARTITIONS,
+      health: (p: number): PartitionHealth =>
+        ledHere.includes(p) ? { state: "leading", epoch: 1, pendingRecords: 0 } : { state: "elsewhere" },
+      leading: () => ledHere,
+    },
+    output: async (id: string) => (localCalls.push(`output ${id}`), { ready: false }),
+    submit: async () => (localCalls.push("submit"), { invocationId: "local", existing: false }),
+    authenticateCheckpoint: () => {
+      localCalls.push("authenticate");
+      return {};
+    },
+  } as unknown as Runtime;
+  const member = {
+    leaderOf: (p: number) =>
+      leaders[p] === undefined ? undefined : { nodeId: leaders[p], address: leaders[p] },
+    peers: () => Object.values(leaders).map((a) => ({ nodeId: a, address: a })),
+  } as unknown as ClusterMember;
+  const peers = {
+    call: async (address: string, method: string, args: unknown[]) => {
+      peerCalls.push([address, method, args]);
+      return method === "submit" ? { invocationId: "remote", existing: false } : { ready: true };
+    },
+  } as unknown as PeerClient;
+  return { api: new ForwardingRuntimeApi(local, member, peers, credentials, clock), localCalls, peerCalls };
+}
+
+test("a call for a partition led here runs here; one led elsewhere goes to its leader", async () => {
+  const { api, localCalls, peerCalls } = setup([0], { 1: "http://b" });
+  await api.output(formatInvocationId(0, "a1b2c3d4e5f6a1b2c3d4e5f6"));
+  await api.output(formatInvocationId(1, "b1b2c3d4e5f6a1b2c3d4e5f6"));
+  expect(localCalls).toEqual([`output ${formatInvocationId(0, "a1b2c3d4e5f6a1b2c3d4e5f6")}`]);
+  expect(peerCalls).toEqual([["http://b", "output", [formatInvocationId(1, "b1b2c3d4e5f6a1b2c3d4e5f6")]]]);
+});
+
+test("no live leader known: 503 RUNTIME_PARTITION_UNAVAILABLE with a retry hint, nothing run", async () => {
+  const { api, localCalls, peerCalls } = setup([0], {});
+  await expect(api.output(formatInvocationId(2, "c1b2c3d4e5f6a1b2c3d4e5f6"))).rejects.toMatchObject({
+    code: "RUNTIME_PARTITION_UNAVAILABLE",
+    retryAfterMs: expect.any(Number),
+  });
+  expect([localCalls, peerCalls]).toEqual([[], []]);
+});
+
+test("keyed submits follow their key; keyless ones stay here unless this node leads nothing", async () => {
+  const key = "k";
+  const p = partitionOfTarget({ service: "Obj", handler: "h", key }, undefined, PARTITIONS)!;
+  const other = (p + 1) % PARTITIONS;
+  const { api, localCalls, peerCalls } = setup([other], { [p]: "http://leader" });
+  const request = { target: { service: "Obj", handler: "h", key }, input: "1", headers: {} };
+  expect(await api.submit(request)).toMatchObject({ invocationId: "remote" });
+  expect(await api.submit({ ...request, target: { service: "Svc", handler: "h" } })).toMatchObject({
+    invocationId: "local",
+  });
+  expect(localCalls).toEqual(["submit"]);
+  expect(peerCalls.map(([address, method]) => [address, method])).toEqual([["http://leader", "submit"]]);
+
+  const idle = setup([], { 1: "http://b" });
+  expect(await idle.api.submit({ ...request, target: { service: "Svc", handler: "h" } })).toMatchObject({
+    invocationId: "remote",
+  });
+});
+
+test("a checkpoint for a partition led elsewhere: forged or expired refused here, genuine forwarded raw", async () => {
+  const { api, peerCalls } = setup([0], { 1: "http://b" });
+  const id = formatInvocationId(1, "d1b2c3d4e5f6a1b2c3d4e5f6");
+  expect(() => api.authenticateCheckpoint(id, "forged")).toThrow(
+    expect.objectContaining({ code: "CHECKPOINT_UNAUTHORIZED" }),
+  );
+  const expired = credentials.issue({
+    partition: 1,
+    invocationId: id,
+    attempt: 1,
+    epoch: 3,
+    expiresAtMs: 500,
+  });
+  expect(() => api.authenticateCheckpoint(id, expired)).toThrow(
+    expect.objectContaining({ code: "CHECKPOINT_CREDENTIAL_EXPIRED" }),
+  );
+  const token = credentials.issue({
+    partition: 1,
+    invocationId: id,
+    attempt: 1,
+    epoch: 3,
+    expiresAtMs: 9_000,
+  });
+  const verified = api.authenticateCheckpoint(id, token);
+  const request = { type: "checkpoint", invocationId: id, entries: [], pending: [] } as never;
+  await api.checkpoint(request, verified);
+  expect(peerCalls).toEqual([["http://b", "checkpoint", [id, token, request]]]);
+});
