@@ -210,6 +210,12 @@ export class Runtime implements PeerTarget {
             await this.router.release(p);
             this.forgetPartition(p);
           },
+          onLost: async (p) => {
+            this.log(`partition ${p} was taken over by another node while this one was away`, "warn");
+            this.timers.dropPartition(p);
+            await this.router.drop(p);
+            this.forgetPartition(p);
+          },
         },
       });
     }

@@ -382,6 +382,9 @@ test("a stale leader (its coordinator stopped) is refused by the epoch and stops
   await waitFor("D to stop leading", () => d.runtime.router.health(p).state !== "leading");
   const state = await admin(a, "/state/Counter/stale");
   expect(state.body).toEqual({ state: {} });
+  // D resumes heartbeating: it stops leading whatever else was taken from it and rejoins as a follower.
+  d.runtime.cluster!.coordinator.start(() => undefined);
+  await waitFor("A and D to share the partitions again", () => settled(["node-a", "node-d"]));
   nodes.delete("node-d");
   await d.close({ handOver: false });
 });

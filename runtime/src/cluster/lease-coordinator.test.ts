@@ -19,8 +19,10 @@ interface TestNode {
   clock: ManualClock;
   log: SqliteLogStore;
   leases: LeaseCoordinator;
-  /** Partition → epoch as told by onAcquired; removed by onReleasing. */
+  /** Partition → epoch as told by onAcquired; removed by onReleasing and onLost. */
   leading: Map<number, number>;
+  /** Partitions told lost (another node claimed them while this one held them). */
+  lost: number[];
 }
 
 let dir: string;
@@ -31,6 +33,7 @@ function startNode(id: string): TestNode {
   const clock = new ManualClock(0);
   const log = SqliteLogStore.open(dir, { writer: "inline" });
   const leading = new Map<number, number>();
+  const lost: number[] = [];
   const leases = new LeaseCoordinator({
     node: { nodeId: id, address: `http://${id}`, pid: 1 },
     partitions: PARTITIONS,
@@ -40,9 +43,13 @@ function startNode(id: string): TestNode {
     leader: {
       onAcquired: async (p, epoch) => void leading.set(p, epoch),
       onReleasing: async (p) => void leading.delete(p),
+      onLost: async (p) => {
+        lost.push(p);
+        leading.delete(p);
+      },
     },
   });
-  return { id, clock, log, leases, leading };
+  return { id, clock, log, leases, leading, lost };
 }
 
 /** Ticks every node in turn, as many rounds as it takes for nothing to move (bounded). */
@@ -106,6 +113,13 @@ test("a node whose heartbeat stops loses its partitions after the lease, not bef
   // c wakes up still believing it leads p: the log refuses it.
   await expect(c.log.append(p, 2, ["stale"])).rejects.toMatchObject({ code: "STORE_LOG_FENCED" });
   await taker.log.append(p, 2, ["new leader"]);
+  // Its next tick reads the fences: it stops leading what was taken, without handing anything over.
+  await c.leases.tick();
+  expect(c.lost.sort()).toEqual(cPartitions.sort());
+  expect(c.leading.size).toBe(0);
+  expect((await c.log.fence(p)).owner).toBe(taker.id);
+  await settle(nodes);
+  expect(leaders(nodes).size).toBe(PARTITIONS);
 });
 
 test("a graceful leave hands over at once, without waiting for the lease", async () => {

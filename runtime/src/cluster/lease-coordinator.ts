@@ -12,7 +12,8 @@
  *
  * The epoch of a takeover fences the old leader in the log itself (every append checks it), so a
  * node paused past its lease that wakes up cannot write: its next append fails with STORE_LOG_FENCED
- * and the owner calls `lost`.
+ * and the owner calls `lost`; its next tick, reading the fences, stops leading such partitions too
+ * (`onLost`), whether or not anything was appended meanwhile.
  */
 import type { Clock } from "../core/clock";
 import type { LogFence, LogStore } from "../storage/log-store";
@@ -41,6 +42,12 @@ export interface PartitionLeader {
   onAcquired(partition: number, epoch: number): Promise<void>;
   /** The node must hand `partition` over: stop leading it (finish the batch in flight, snapshot). */
   onReleasing(partition: number): Promise<void>;
+  /**
+   * Another node claimed `partition` while this one held it (it was paused past its lease): stop
+   * leading it at once, persisting nothing. Its next append would be refused by the epoch anyway;
+   * this spares waiting for one, so the others see the partition's real leader.
+   */
+  onLost?(partition: number): Promise<void>;
 }
 
 export interface LeaseCoordinatorOptions {
@@ -134,6 +141,11 @@ export class LeaseCoordinator {
       Array.from({ length: this.options.partitions }, (_, p) => this.options.fences.fence(p)),
     );
     const observation: ClusterObservation = { nodes, live: liveNodes, fences };
+    // Held here, but the fence carries another claim: this node was paused past its lease.
+    const lost = [...this.held].filter(([p, epoch]) => fences[p]!.owner !== me || fences[p]!.epoch !== epoch);
+    for (const [p] of lost) this.held.delete(p);
+    const onLost = this.options.leader.onLost?.bind(this.options.leader);
+    if (onLost !== undefined) await Promise.allSettled(lost.map(([p]) => onLost(p)));
     const takeOver: number[] = [];
     const handOver: number[] = [];
     for (let p = 0; p < this.options.partitions; p++) {
