@@ -92,9 +92,11 @@ const nodes = new Map<string, RuntimeNode>();
 let checkpointUrl: string | undefined;
 
 async function startNode(nodeId: string): Promise<RuntimeNode> {
+  // Each node its own disk for its partitions' state files (as separate machines would have).
+  const nodeDir = path.join(dataDir, nodeId);
   const stores = await openDynamoDbStores(
     { kind: "dynamodb", tableName, endpoint: ddb.endpoint, s3Bucket: bucket, s3Endpoint: s3.endpoint },
-    { region: "us-east-1" },
+    { region: "us-east-1", dataDir: nodeDir },
   );
   const node = await startRuntimeNode({
     stores,
@@ -105,7 +107,7 @@ async function startNode(nodeId: string): Promise<RuntimeNode> {
       clusterKey,
     },
     nodeId,
-    dataDir,
+    dataDir: nodeDir,
     partitions: PARTITIONS,
     host: "127.0.0.1",
     ingressPort: 0,

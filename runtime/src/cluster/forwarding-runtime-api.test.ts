@@ -108,7 +108,7 @@ test("a checkpoint for a partition led elsewhere: forged or expired refused here
     expiresAtMs: 9_000,
   });
   const verified = api.authenticateCheckpoint(id, token);
-  const request = { type: "checkpoint", invocationId: id, entries: [], pending: [] } as never;
-  await api.checkpoint(request, verified);
-  expect(peerCalls).toEqual([["http://b", "checkpoint", [id, token, request]]]);
+  const body = { type: "checkpoint", protocolVersion: 1, entries: [], pending: [] };
+  await api.checkpoint({ ...body, invocationId: id, attemptToken: token } as never, verified);
+  expect(peerCalls).toEqual([["http://b", "checkpoint", [id, token, body]]]);
 });

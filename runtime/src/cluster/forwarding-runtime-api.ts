@@ -180,10 +180,12 @@ export class ForwardingRuntimeApi implements RuntimeApi {
     if (token === undefined) return this.local.checkpoint(request, verified, signal);
     const leader = this.member.leaderOf(verified.partition);
     if (leader === undefined) return Promise.reject(noLeader(verified.partition));
+    // The body as the SDK sent it; the credential goes beside it, as in the listener's headers.
+    const { invocationId: _id, attemptToken: _token, ...body } = request;
     return this.peers.call(
       leader.address,
       "checkpoint",
-      [verified.invocationId, token, request],
+      [verified.invocationId, token, body],
       signal,
     ) as Promise<CheckpointAck>;
   }

@@ -170,7 +170,8 @@ async function call(t: PeerTarget, method: PeerMethod, a: unknown[], signal: Abo
       const verified = t.authenticateCheckpoint(s(0), s(1));
       let request;
       try {
-        request = decodeCheckpointRequest(a[2]);
+        // The credential travels as the call's arguments, as it does in headers on the listener.
+        request = decodeCheckpointRequest(a[2], { invocationId: s(0), attemptToken: s(1) });
       } catch (e) {
         if (isProtocolError(e)) throw new ApiError(400, e.code, e.message, { cause: e });
         throw e;
