@@ -97,7 +97,8 @@ export class AttemptDriver {
     /** The attempt's outcome is recorded: its span ends, its failure is logged and counted. */
     const ended = async (result: AttemptEnd): Promise<void> =>
       telemetry.end(result, (await view.invocation(id)) ?? inv);
-    const deployment = this.registry.get(inv.deploymentId);
+    // Registered on another node moments ago: getCurrent reloads the shared registry on a miss.
+    const deployment = await this.registry.getCurrent(inv.deploymentId);
     if (!deployment) {
       const message = `deployment ${inv.deploymentId} is not registered`;
       await this.fail(partition, id, attempt, message, false);

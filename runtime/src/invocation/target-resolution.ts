@@ -13,7 +13,21 @@ import { resolveInvocationSettings } from "./invocation-settings";
  * `INGRESS_HANDLER_NOT_FOUND`) or a key where none fits, or none where one must.
  */
 export function resolveTarget(registry: DeploymentRegistry, target: Target): ResolvedHandler {
-  const resolved = registry.resolve(target.service, target.handler);
+  return checkKey(registry.resolve(target.service, target.handler), target);
+}
+
+/**
+ * `resolveTarget` against the shared registry as the store holds it: a service another node
+ * registered moments ago resolves (the registry reloads on a miss before answering "unknown").
+ */
+export async function resolveTargetCurrent(
+  registry: DeploymentRegistry,
+  target: Target,
+): Promise<ResolvedHandler> {
+  return checkKey(await registry.resolveCurrent(target.service, target.handler), target);
+}
+
+function checkKey(resolved: ResolvedHandler, target: Target): ResolvedHandler {
   const keyed = resolved.service.kind !== "service";
   if (keyed && target.key === undefined) {
     throw new RuntimeError(

@@ -4,13 +4,19 @@
  * has it; invocations stay pinned to the deployment they started on. Registering a deployment that is
  * already registered changes nothing, unless with `force`: then it serves its services again (a
  * rollback to an older version, as Restate's forced re-registration does).
+ *
+ * Shared by every node on one store (a cluster): a deployment registered on one node serves on all.
+ * Each node keeps the registry in memory and reloads it from the store (registry-refresh.ts): when a
+ * lookup misses (before answering "unknown service" or "deployment not registered"), before a
+ * registration or removal, and on use once its copy is older than REGISTRY_MAX_STALENESS_MS.
  */
 import { randomUUID } from "node:crypto";
 import type { DiscoveryResponse, HandlerOptions, ServiceDescription } from "@capstan/sdk/protocol";
 import type { DeploymentEndpoint } from "../invoker/invoker";
 import type { PartitionStore } from "../storage/partition-store";
-import { RuntimeError } from "../runtime-error";
+import { isRuntimeError, RuntimeError } from "../runtime-error";
 import type { DeploymentInfo, ServiceInfo } from "../server/runtime-api";
+import { RegistryRefresh } from "./registry-refresh";
 
 const META_PREFIX = "deployment/";
 /** Deployments kept registered at once. */
@@ -34,19 +40,52 @@ export interface ResolvedHandler {
 }
 
 export class DeploymentRegistry {
-  private readonly deployments = new Map<string, Deployment>();
+  private deployments = new Map<string, Deployment>();
   /** Service name → deployment serving it (newest registration wins). */
   private readonly services = new Map<string, Deployment>();
+  private readonly refresher: RegistryRefresh;
 
-  constructor(private readonly store: PartitionStore) {}
+  /** `nowMs`: the wall clock that times the copy's staleness (a test passes its own). */
+  constructor(
+    private readonly store: PartitionStore,
+    nowMs: () => number = Date.now,
+  ) {
+    this.refresher = new RegistryRefresh(() => this.reload(), nowMs);
+  }
 
+  /** Loads the registry from the store (at start). */
   async load(): Promise<void> {
+    await this.refresher.refresh();
+  }
+
+  /** Reloads now: what other nodes registered or removed becomes visible here. */
+  refresh(): Promise<void> {
+    return this.refresher.refresh();
+  }
+
+  /** Replaces the copy by what the store holds; runs in the refresher's queue, never beside a change. */
+  private async reload(): Promise<void> {
     const rows = await this.store.listMeta(META_PREFIX);
-    for (const r of rows) this.deployments.set((r.value as Deployment).id, r.value as Deployment);
+    const loaded = new Map<string, Deployment>();
+    for (const r of rows) loaded.set((r.value as Deployment).id, r.value as Deployment);
+    this.deployments = loaded;
     this.reindex();
   }
 
   async register(
+    endpoint: DeploymentEndpoint,
+    discovery: DiscoveryResponse,
+    nowMs: number,
+    force: boolean,
+  ): Promise<Deployment> {
+    // Against the store's registry, not this node's copy: another node may have registered meanwhile.
+    return this.refresher.exclusive(async () => {
+      await this.refresher.reloadNow();
+      return this.registerLoaded(endpoint, discovery, nowMs, force);
+    });
+  }
+
+  private async registerLoaded(
     endpoint: DeploymentEndpoint,
     discovery: DiscoveryResponse,
     nowMs: number,
@@ -89,22 +128,38 @@ export class DeploymentRegistry {
   }
 
   async remove(id: string): Promise<void> {
-    if (!this.deployments.has(id))
-      throw new RuntimeError("ADMIN_DEPLOYMENT_NOT_FOUND", `no deployment ${id}`);
-    await this.store.deleteMeta(META_PREFIX + id);
-    this.deployments.delete(id);
-    this.reindex();
+    await this.refresher.exclusive(async () => {
+      await this.refresher.reloadNow();
+      if (!this.deployments.has(id))
+        throw new RuntimeError("ADMIN_DEPLOYMENT_NOT_FOUND", `no deployment ${id}`);
+      await this.store.deleteMeta(META_PREFIX + id);
+      this.deployments.delete(id);
+      this.reindex();
+    });
   }
 
+  /** This node's copy (refreshed in the background once stale); `getCurrent` looks further on a miss. */
   get(id: string): Deployment | undefined {
+    this.refresher.refreshIfStale();
+    return this.deployments.get(id);
+  }
+
+  /** The deployment, reloading the registry first when this node's copy does not have it. */
+  async getCurrent(id: string): Promise<Deployment | undefined> {
+    await this.refresher.freshCopy();
+    const known = this.deployments.get(id);
+    if (known !== undefined) return known;
+    await this.refresher.refreshAfterMiss();
     return this.deployments.get(id);
   }
 
   list(): Deployment[] {
+    this.refresher.refreshIfStale();
     return [...this.deployments.values()];
   }
 
   listServices(): ServiceInfo[] {
+    this.refresher.refreshIfStale();
     return [...this.services.entries()].map(([name, d]) => {
       const s = d.services.find((x) => x.name === name)!;
       return {
@@ -121,8 +176,28 @@ export class DeploymentRegistry {
     });
   }
 
+  /**
+   * Like `resolve`, but a copy older than REGISTRY_MAX_STALENESS_MS is reloaded first, and a miss
+   * reloads before the caller hears "unknown service" or "unknown handler".
+   */
+  async resolveCurrent(service: string, handler: string): Promise<ResolvedHandler> {
+    await this.refresher.freshCopy();
+    try {
+      return this.resolveLoaded(service, handler);
+    } catch (e) {
+      if (!isRuntimeError(e) || !e.code.endsWith("_NOT_FOUND")) throw e;
+      await this.refresher.refreshAfterMiss();
+      return this.resolveLoaded(service, handler);
+    }
+  }
+
   /** Resolves a target for a new invocation, or throws the RuntimeError the caller should see. */
   resolve(service: string, handler: string): ResolvedHandler {
+    this.refresher.refreshIfStale();
+    return this.resolveLoaded(service, handler);
+  }
+
+  private resolveLoaded(service: string, handler: string): ResolvedHandler {
     const deployment = this.services.get(service);
     const svc = deployment?.services.find((s) => s.name === service);
     if (!deployment || !svc)
