@@ -3,6 +3,7 @@
  * (args.ts) refuses anything not declared here, and `--help` prints the same text, so the help and
  * the behaviour cannot drift apart.
  */
+import { MAX_DEV_NODES } from "../dev/dev-nodes";
 export interface OptionSpec {
   type: "string" | "boolean";
   /** `--name VALUE  what it does`, for the help text. */
@@ -63,6 +64,10 @@ const runtimeOptions = (withLambda: boolean): Record<string, OptionSpec> => ({
     "lambda-port": { type: "string", help: "local Lambda endpoint port (CAPSTAN_LAMBDA_PORT, default 9090)" },
     "handlers-dir": { type: "string", help: "where functions are found (CAPSTAN_HANDLERS_DIR)" },
     "no-watch": { type: "boolean", help: "do not rebuild functions when their files change" },
+    nodes: {
+      type: "string",
+      help: `run N runtime nodes as processes over DynamoDB Local (1-${MAX_DEV_NODES}; needs Java 17)`,
+    },
   }),
 });
 
@@ -219,6 +224,13 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
     },
   ),
   health: leaf("health", "", "is the runtime alive and ready", [], 0),
+  cluster: leaf(
+    "cluster",
+    "",
+    "the nodes (address, pid, live, heartbeat) and each partition's leader and epoch",
+    [],
+    0,
+  ),
   "admin-token": leaf(
     "admin-token",
     "",

@@ -4,6 +4,7 @@ import { LIST_STATUSES } from "./command-specs";
 import { failureLines, table, time, timeline, type FailureView } from "./format";
 import { CliError, EXIT_API_ERROR, request, type HttpResult } from "./http-client";
 import { showAdminToken, showConsoleLink, showIdentityKey } from "./credential-commands";
+import { formatCluster, type ClusterView } from "./cluster-format";
 
 export interface CliContext {
   adminUrl: string;
@@ -377,7 +378,26 @@ function target(t: Summary["target"]): string {
   return t.key !== undefined ? `${t.service}/${t.key}/${t.handler}` : `${t.service}/${t.handler}`;
 }
 
+/** `capstan cluster`: the nodes and which leads each partition (GET /cluster). */
+const cluster: Command = async (ctx) => {
+  let r: HttpResult;
+  try {
+    r = await admin(ctx, "GET", "/cluster");
+  } catch (e) {
+    if (e instanceof CliError && (e.body as { code?: string } | undefined)?.code === "ADMIN_NOT_FOUND") {
+      throw new CliError(`${ctx.adminUrl} has no GET /cluster: it runs an older runtime`, EXIT_API_ERROR);
+    }
+    throw e;
+  }
+  const view = r.json as ClusterView;
+  if (!Array.isArray(view?.nodes) || !Array.isArray(view?.partitions)) {
+    throw new CliError(`unexpected answer from GET /cluster: ${r.text.slice(0, 200)}`, EXIT_API_ERROR);
+  }
+  print(ctx, view, () => formatCluster(view).join("\n"));
+};
+
 export const COMMANDS: Record<string, Command> = {
+  cluster,
   deployments,
   services,
   invocations,

@@ -2,10 +2,11 @@
  * `capstan dev` (what `npm start` runs): builds every function under handlers/ with esbuild exactly as
  * it is deployed, serves them from the local Lambda endpoint, starts the runtime with its embedded
  * store, registers each function as a pinned deployment (discovery through the local endpoint), and
- * re-registers a function as a new version when its code changes.
+ * re-registers a function as a new version when its code changes. `--nodes N` (N > 1) runs a
+ * cluster instead: dev-cluster.ts.
  */
-import path from "node:path";
-import type { ParsedArgs } from "../cli/args";
+import { flag, type ParsedArgs } from "../cli/args";
+import { EXIT_USAGE } from "../cli/http-client";
 import {
   DEFAULT_ADMIN_PORT,
   DEFAULT_INGRESS_PORT,
@@ -16,24 +17,21 @@ import {
 import { HttpInvoker } from "../invoker/http-invoker";
 import { LambdaInvoker } from "../invoker/lambda-invoker";
 import { RoutingInvoker } from "../invoker/routing-invoker";
-import { BuildCache, buildFunction, discoverFunctions, startLocalLambdaProcess } from "../lambda-local";
-import { mapLimit } from "./map-limit";
-import { assertPortsFree, withPortHint } from "../config/ports";
+import { assertPortsFree } from "../config/ports";
 import { startRuntimeNodeFromConfig, type RuntimeNode } from "../node";
 import { lockDataDir, type DataDirLock } from "../storage/data-dir-lock";
 import { stopSignal } from "../cli/stop-signal";
 import { watchTree, type TreeWatcher } from "./tree-watcher";
 import { createLog, type Log } from "../log";
 import { loadNodeCredentials } from "../security/node-credentials";
+import { startDevFunctions } from "./dev-functions";
+import { displayPath } from "./display-path";
+import { devNodeCount } from "./dev-nodes";
 
-/** The local Lambda endpoint's published versions, beside their bundles in the build dir. */
-const VERSIONS_FILE = "versions.json";
 /** Changes that never need a rebuild: tests, editors' backup and swap files. */
 const IGNORED_CHANGE = /(\.test\.ts|~|\.sw[px])$/;
 /** Quiet period after a file change before rebuilding. */
 const WATCH_DEBOUNCE_MS = 200;
-/** esbuild runs this many functions' builds at once (it is itself multi-threaded per build). */
-export const MAX_PARALLEL_BUILDS = 4;
 /** The readiness gate `capstan dev` holds until every function on disk is registered. */
 const FUNCTIONS_GATE = "functions";
 
@@ -78,83 +76,24 @@ async function startOnLockedDataDir(
   lock: DataDirLock,
   progress: (line: string) => void,
 ): Promise<DevPlatform> {
-  const buildDir = path.join(config.dataDir, "build");
   const credentials = loadNodeCredentials(config.dataDir, config.secrets);
-  const lambda = await withPortHint({ CAPSTAN_LAMBDA_PORT: config.lambdaPort }, () =>
-    startLocalLambdaProcess({
-      host: config.host,
-      port: config.lambdaPort,
-      maxWorkers: config.lambdaMaxWorkers,
-      maxQueued: config.lambdaMaxQueued,
-      // Published versions outlive a restart: the runtime's invocations stay pinned to them.
-      versionsFile: path.join(buildDir, VERSIONS_FILE),
-      // Request identity end to end: every function accepts only what this runtime signed.
-      baseEnvironment: { CAPSTAN_IDENTITY_PUBLIC_KEYS: credentials.identity.publicKey },
-    }),
-  );
-  const problem = (what: string, e: unknown): void =>
-    log(`${what}: ${(e as Error)?.message ?? String(e)} (the other functions are served)`, "error");
-  /** Function name → `name:version` last published, for the functions on disk now that build. */
-  let published = new Map<string, string>();
-  /** Functions on disk that did not build or publish last time: they keep the node not ready. */
-  let failed = new Set<string>();
-  const cache = new BuildCache();
-  /**
-   * Each function on its own, MAX_PARALLEL_BUILDS at a time: one that fails is reported and skipped,
-   * the others go on; an unchanged one is not built again. Returns the names of the functions on
-   * disk, or undefined when a directory could not be read as one.
-   */
-  const publishAll = async (): Promise<Set<string> | undefined> => {
-    const now = new Map<string, string>();
-    const failures = new Set<string>();
-    const unreadable: string[] = [];
-    const functions = await discoverFunctions(config.handlersDir, (dir, e) => {
-      unreadable.push(path.basename(dir));
-      problem(displayPath(dir), e);
-    });
-    const startedMs = Date.now();
-    let unchanged = 0;
-    await mapLimit(functions, MAX_PARALLEL_BUILDS, async (fn) => {
-      try {
-        const built = await buildFunction({ name: fn.name, entry: fn.entry, outDir: buildDir, cache });
-        if (built.cached) unchanged += 1;
-        now.set(fn.name, `${fn.name}:${await lambda.publish(fn.name, built, fn.config)}`);
-      } catch (e) {
-        failures.add(fn.name);
-        problem(fn.name, e);
-      }
-    });
-    for (const name of unreadable) failures.add(name);
-    progress(
-      `built and published ${now.size}/${functions.length + unreadable.length} functions in ` +
-        `${Date.now() - startedMs} ms` +
-        (unchanged > 0 ? ` (${unchanged} unchanged)` : "") +
-        (failures.size > 0 ? `; failed: ${[...failures].join(", ")}` : ""),
-    );
-    published = now;
-    failed = failures;
-    return unreadable.length > 0 ? undefined : new Set(functions.map((fn) => fn.name));
-  };
+  const functions = await startDevFunctions(config, log, credentials.identity.publicKey, progress);
   let onDisk: Set<string> | undefined;
   try {
     // Functions are published before the runtime starts: recovery resumes in-flight invocations at
     // once, and their pinned function versions must already answer.
     progress(`building functions under ${displayPath(config.handlersDir)}…`);
-    onDisk = await publishAll();
+    onDisk = await functions.publishAll();
   } catch (e) {
-    await lambda.close();
+    await functions.close();
     throw e;
   }
-  if (onDisk?.size === 0)
-    log(
-      `no functions found under ${config.handlersDir} (one directory per function, with handler.ts)`,
-      "warn",
-    );
+  if (onDisk?.size === 0) warnNoFunctions(config, log);
   let node: RuntimeNode;
   try {
     const invoker = new RoutingInvoker({
       lambda: new LambdaInvoker({
-        endpoint: lambda.url,
+        endpoint: functions.lambdaUrl,
         maxConcurrency: config.maxConcurrentInvocations,
         signRequests: false,
         identity: credentials.identity,
@@ -170,28 +109,14 @@ async function startOnLockedDataDir(
       handlerLogs: lambda.handlerLogs,
     });
   } catch (e) {
-    await lambda.close();
+    await functions.close();
     throw e;
   }
-  const registered = new Map<string, string>();
-  /**
-   * Registers every published version not registered yet (discovery through the local endpoint); one
-   * whose discovery fails (e.g. it throws at load) is reported and tried again on the next rebuild.
-   */
+  /** Registers what is published and not yet registered; the node is ready once all are. */
   const registerPublished = async (): Promise<string[]> => {
-    const changed: string[] = [];
-    for (const [name, qualified] of published) {
-      if (registered.get(name) === qualified) continue;
-      try {
-        await node.runtime.registerDeployment({ kind: "lambda", arn: qualified }, { force: true });
-      } catch (e) {
-        problem(name, e);
-        continue;
-      }
-      registered.set(name, qualified);
-      changed.push(qualified);
-    }
-    const unregistered = [...failed, ...[...published.keys()].filter((n) => !registered.has(n))];
+    const { changed, unregistered } = await functions.registerPublished(async (qualified) => {
+      await node.runtime.registerDeployment({ kind: "lambda", arn: qualified }, { force: true });
+    });
     if (unregistered.length === 0) node.runtime.readinessGates.open(FUNCTIONS_GATE);
     else
       node.runtime.readinessGates.close(
@@ -200,55 +125,40 @@ async function startOnLockedDataDir(
       );
     return changed;
   };
-  /** Functions whose directory is gone: their deployments stay (invocations may be pinned to them). */
-  const noteRemoved = (onDisk: Set<string>): void => {
-    for (const [name, qualified] of registered) {
-      if (onDisk.has(name)) continue;
-      registered.delete(name);
-      log(
-        `${name} is no longer under ${config.handlersDir}; its deployment ${qualified} still serves ` +
-          `its services: \`npx capstan deployments remove <id>\` (ids: deployments list) retires it`,
-        "warn",
-      );
-    }
-  };
   const rebuild = async (): Promise<string[]> => {
-    const onDisk = await publishAll();
+    const onDisk = await functions.publishAll();
     const changed = await registerPublished();
-    if (onDisk !== undefined) noteRemoved(onDisk);
+    if (onDisk !== undefined) functions.noteRemoved(onDisk);
     return changed;
   };
 
   try {
-    progress(`registering ${published.size} functions…`);
+    progress(`registering ${functions.publishedCount()} functions…`);
     const changed = await registerPublished();
     progress(`registered ${changed.length} functions`);
   } catch (e) {
     await node.close();
-    await lambda.close();
+    await functions.close();
     throw e;
   }
   return {
     node,
-    lambdaUrl: lambda.url,
+    lambdaUrl: functions.lambdaUrl,
     rebuild,
     async close() {
       try {
         await node.close();
       } finally {
-        await lambda.close();
+        await functions.close();
         lock.release();
       }
     },
   };
 }
 
-/** A path as a user reads it best: relative below the working directory, else absolute. */
-function displayPath(p: string): string {
-  const relative = path.relative(process.cwd(), p);
-  if (relative === "") return ".";
-  const outside = relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
-  return outside ? path.resolve(p) : relative;
+/** An empty handlers dir is allowed (functions may come later, watch mode picks them up). */
+export function warnNoFunctions(config: RuntimeConfig, log: Log): void {
+  log(`no functions found under ${config.handlersDir} (one directory per function, with handler.ts)`, "warn");
 }
 
 /** For a runtime off the ports the CLI assumes (loadCliConfig): the variables that point it here. */
@@ -261,15 +171,59 @@ function cliExports(node: RuntimeNode): string[] {
     : [`  export CAPSTAN_ADMIN_URL=${node.adminUrl} CAPSTAN_INGRESS_URL=${node.ingressUrl}   # for the CLI`];
 }
 
+/**
+ * Rebuilds (and re-registers) once the handlers dir has been quiet for WATCH_DEBOUNCE_MS after a
+ * change; rebuilds run one after another. Undefined when the platform cannot watch.
+ */
+export function watchFunctions(
+  config: RuntimeConfig,
+  rebuild: () => Promise<string[]>,
+  log: Log,
+): TreeWatcher | undefined {
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve();
+  try {
+    return watchTree(config.handlersDir, (file) => {
+      if (IGNORED_CHANGE.test(file)) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        running = running.then(async () => {
+          try {
+            const changed = await rebuild();
+            if (changed.length > 0) log(`registered ${changed.join(", ")}`);
+          } catch (e) {
+            log(`rebuild failed: ${(e as Error).message}`, "error");
+          }
+        });
+      }, WATCH_DEBOUNCE_MS);
+    });
+  } catch (e) {
+    log(`watch mode unavailable: ${(e as Error).message}`, "warn");
+    return undefined;
+  }
+}
+
 /** Runs until SIGINT/SIGTERM; returns the exit code. */
 export async function runDev(args: ParsedArgs): Promise<number> {
   const out = (s: string): void => void process.stdout.write(s + "\n");
   let config: RuntimeConfig;
   let platform: DevPlatform;
   let log: Log;
+  let nodes: number;
+  try {
+    nodes = devNodeCount(flag(args, "nodes"));
+  } catch (e) {
+    process.stderr.write(`capstan dev: ${(e as Error).message}\n`);
+    return EXIT_USAGE;
+  }
   try {
     config = loadConfig(configFlags(args.flags));
     log = createLog(config.logFormat, config.logLevel);
+    if (nodes > 1) {
+      // Loaded only here: one node does not pay for DynamoDB Local's and the S3 stand-in's code.
+      const { runDevCluster } = await import("./run-dev-cluster");
+      return await runDevCluster(args, config, nodes, log);
+    }
     platform = await startDevPlatform(config, log, out);
   } catch (e) {
     process.stderr.write(`capstan dev: ${(e as Error).message}\n`);
@@ -303,29 +257,9 @@ export async function runDev(args: ParsedArgs): Promise<number> {
     ].join("\n"),
   );
 
-  let watcher: TreeWatcher | undefined;
-  if (!args.flags.has("no-watch")) {
-    let timer: NodeJS.Timeout | undefined;
-    let running = Promise.resolve();
-    try {
-      watcher = watchTree(config.handlersDir, (file) => {
-        if (IGNORED_CHANGE.test(file)) return;
-        if (timer) clearTimeout(timer);
-        timer = setTimeout(() => {
-          running = running.then(async () => {
-            try {
-              const changed = await platform.rebuild();
-              if (changed.length > 0) log(`registered ${changed.join(", ")}`);
-            } catch (e) {
-              log(`rebuild failed: ${(e as Error).message}`, "error");
-            }
-          });
-        }, WATCH_DEBOUNCE_MS);
-      });
-    } catch (e) {
-      log(`watch mode unavailable: ${(e as Error).message}`, "warn");
-    }
-  }
+  const watcher = args.flags.has("no-watch")
+    ? undefined
+    : watchFunctions(config, () => platform.rebuild(), log);
 
   await stopSignal();
   watcher?.close();

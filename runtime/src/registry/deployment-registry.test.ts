@@ -76,11 +76,22 @@ describe("one registry shared by the nodes of a store", () => {
     await b.load();
     const d = await a.register({ kind: "http", url: "http://a" }, discovery("service"), 1, false);
     // b's copy is fresh (just loaded) and does not have it: the miss reloads before answering.
+    expect((await b.resolveCurrent("Svc", "h")).deployment.id).toBe(d.id);
+    expect((await b.getCurrent(d.id))?.id).toBe(d.id);
+    expect(b.resolve("Svc", "h").deployment.id).toBe(d.id);
+  });
+
+  test("a synchronous lookup that misses reloads in the background: the retry finds it", async () => {
+    const store = memoryStore();
+    const a = new DeploymentRegistry(store);
+    const b = new DeploymentRegistry(store);
+    await a.load();
+    await b.load();
+    const d = await a.register({ kind: "http", url: "http://a" }, discovery("service"), 1, false);
     expect(() => b.resolve("Svc", "h")).toThrow(
       expect.objectContaining({ code: "INGRESS_SERVICE_NOT_FOUND" }),
     );
-    expect((await b.resolveCurrent("Svc", "h")).deployment.id).toBe(d.id);
-    expect((await b.getCurrent(d.id))?.id).toBe(d.id);
+    await b.refresh(); // joins the reload the miss queued
     expect(b.resolve("Svc", "h").deployment.id).toBe(d.id);
   });
 

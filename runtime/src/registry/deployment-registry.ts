@@ -191,10 +191,19 @@ export class DeploymentRegistry {
     }
   }
 
-  /** Resolves a target for a new invocation, or throws the RuntimeError the caller should see. */
+  /**
+   * Resolves a target for a new invocation from this node's copy, or throws the RuntimeError the
+   * caller should see; a miss reloads the copy in the background (the caller's retry finds what
+   * another node registered). `resolveCurrent` waits for that reload instead.
+   */
   resolve(service: string, handler: string): ResolvedHandler {
     this.refresher.refreshIfStale();
-    return this.resolveLoaded(service, handler);
+    try {
+      return this.resolveLoaded(service, handler);
+    } catch (e) {
+      if (isRuntimeError(e) && e.code.endsWith("_NOT_FOUND")) void this.refresher.refreshAfterMiss();
+      throw e;
+    }
   }
 
   private resolveLoaded(service: string, handler: string): ResolvedHandler {
