@@ -57,7 +57,9 @@ export class LoadDriver {
   /** Runtime incarnation → when it acknowledged its first request (epoch ms). */
   readonly firstAckAtMs = new Map<number, number>();
   private readonly retryQueue: LogicalRequest[] = [];
-  private ingressUrl = "";
+  /** Where requests go: one runtime, or the nodes of a cluster taken in turn. */
+  private ingressUrls: string[] = [];
+  private nextUrl = 0;
   private incarnation = -1;
   private up = false;
 
@@ -65,7 +67,12 @@ export class LoadDriver {
 
   /** A new runtime incarnation serves from now on. */
   attach(ingressUrl: string, incarnation: number): void {
-    this.ingressUrl = ingressUrl;
+    this.attachAll([ingressUrl], incarnation);
+  }
+
+  /** Several nodes serve (a cluster): each attempt goes to the next of them in turn. */
+  attachAll(ingressUrls: string[], incarnation: number): void {
+    this.ingressUrls = [...ingressUrls];
     this.incarnation = incarnation;
     this.up = true;
   }
@@ -121,7 +128,8 @@ export class LoadDriver {
     if (request.idempotent) headers["idempotency-key"] = request.id;
     let failure: string;
     try {
-      const response = await fetch(this.ingressUrl + request.path, {
+      const ingressUrl = this.ingressUrls[this.nextUrl++ % this.ingressUrls.length]!;
+      const response = await fetch(ingressUrl + request.path, {
         method: "POST",
         headers,
         body: request.body(),
