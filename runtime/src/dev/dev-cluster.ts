@@ -9,16 +9,16 @@
  * once, through node 0's admin API (the registry is shared through the store). Stopping stops the
  * nodes first (SIGTERM), then the endpoints; a restart finds the same state.
  */
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { RuntimeConfig } from "../config/config";
 import { assertPortsFree } from "../config/ports";
 import type { Log } from "../log";
-import { readOrCreateSecret, readSecret } from "../security/key-files";
+import { readSecret } from "../security/key-files";
 import {
   ADMIN_TOKEN_FILE,
   ATTEMPT_KEY_FILE,
   IDENTITY_KEY_FILE,
+  loadClusterKey,
   loadNodeCredentials,
 } from "../security/node-credentials";
 import { listenUrl } from "../server/listen-url";
@@ -33,10 +33,6 @@ import { startS3StandIn, type S3StandIn } from "./s3-stand-in";
 /** The DynamoDB table and S3 bucket the dev cluster's nodes share. */
 export const DEV_CLUSTER_TABLE = "capstan-dev";
 export const DEV_CLUSTER_BUCKET = "capstan-dev";
-/** The cluster key kept in the data directory (owner-only) when CAPSTAN_CLUSTER_KEY is not set. */
-export const CLUSTER_KEY_FILE = "cluster-key";
-/** Random bytes of a generated cluster key (base64). */
-const CLUSTER_KEY_BYTES = 32;
 /** How long a node may take from its start to answering `/health/ready` 200. */
 export const NODE_READY_DEADLINE_MS = 120_000;
 const READY_POLL_MS = 200;
@@ -178,7 +174,7 @@ type SharedSecrets = Record<
 
 /**
  * The secrets every node gets: the configured ones, else the data directory's (loadNodeCredentials
- * created them), and the cluster key kept there beside them.
+ * and loadClusterKey create them there on first start).
  */
 function sharedSecrets(config: RuntimeConfig): SharedSecrets {
   const file = (name: string): string => {
@@ -190,16 +186,14 @@ function sharedSecrets(config: RuntimeConfig): SharedSecrets {
     CAPSTAN_ATTEMPT_KEY: config.secrets.attemptKey?.toString("base64") ?? file(ATTEMPT_KEY_FILE),
     CAPSTAN_ADMIN_TOKEN: config.secrets.adminToken ?? file(ADMIN_TOKEN_FILE),
     CAPSTAN_IDENTITY_PRIVATE_KEY: config.secrets.identityPrivateKeyPem ?? file(IDENTITY_KEY_FILE),
-    CAPSTAN_CLUSTER_KEY: readOrCreateSecret(config.dataDir, CLUSTER_KEY_FILE, () =>
-      randomBytes(CLUSTER_KEY_BYTES).toString("base64"),
-    ),
+    CAPSTAN_CLUSTER_KEY: loadClusterKey(config.dataDir, config.secrets).toString("base64"),
   };
 }
 
 /**
  * A node's environment: the caller's, with the store, its ports, its name and the shared secrets.
- * A CAPSTAN_CLUSTER_KEY the caller set wins over the data directory's. The local endpoints get
- * placeholder AWS credentials, so the caller's real ones are never used (nor sent) here.
+ * The local endpoints get placeholder AWS credentials, so the caller's real ones are never used (nor
+ * sent) here.
  */
 function nodeEnvironment(
   config: RuntimeConfig,
@@ -208,8 +202,8 @@ function nodeEnvironment(
   endpoints: { dynamodb: string; s3: string; lambda: string },
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
-    CAPSTAN_CLUSTER_KEY: secrets.CAPSTAN_CLUSTER_KEY,
     ...process.env,
+    CAPSTAN_CLUSTER_KEY: secrets.CAPSTAN_CLUSTER_KEY,
     CAPSTAN_ATTEMPT_KEY: secrets.CAPSTAN_ATTEMPT_KEY,
     CAPSTAN_ADMIN_TOKEN: secrets.CAPSTAN_ADMIN_TOKEN,
     CAPSTAN_IDENTITY_PRIVATE_KEY: secrets.CAPSTAN_IDENTITY_PRIVATE_KEY,
