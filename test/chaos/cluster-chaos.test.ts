@@ -32,19 +32,13 @@ import { freshBucket, localS3Client } from "../../runtime/src/storage/test-suppo
 import { startS3StandIn, type S3StandIn } from "../../runtime/src/storage/test-support/s3-stand-in";
 import { AdminClient, UNFINISHED_STATUSES } from "./support/admin-client";
 import { chaosServices } from "./support/chaos-services";
+import { ClusterAdminReads } from "./support/cluster-admin-reads";
 import { checkLogEpochs } from "./support/cluster-log-epochs";
 import { ClusterNodes } from "./support/cluster-nodes";
 import { HandlerObserver } from "./support/handler-observer";
 import { LoadDriver } from "./support/load-driver";
 import { checkAll, formatViolations } from "./support/oracle";
 import { between, prng } from "./support/prng";
-
-/**
- * The suite needs the cluster wiring (per-partition leadership from the LeaseCoordinator, forwarding
- * to the leader over the peer listener, GET /cluster, SIGTERM handover). Without it every node claims
- * every partition at start and the others stop serving: the suite cannot pass, so it is skipped.
- */
-const CLUSTER_WIRED = false;
 
 const SEED = Number(process.env.CAPSTAN_CHAOS_SEED ?? Date.now() % 1_000_000);
 const CYCLES = Number(process.env.CAPSTAN_CHAOS_CYCLES ?? 4);
@@ -76,208 +70,203 @@ interface ClusterAnswer {
   partitions: Array<{ partition: number; leader?: string; state: string }>;
 }
 
-(CLUSTER_WIRED ? describe : describe.skip)(
-  "3 nodes on DynamoDB Local under SIGKILL, SIGSTOP and SIGTERM",
-  () => {
-    let ddb: DynamoDbLocal;
-    let s3: S3StandIn;
-    let dynamodb: DynamoDBClient;
-    let s3Client: S3Client;
-    let bucket: string;
-    let dir: string;
-    let server: Server;
-    let handlerUrl: string;
-    let observer: HandlerObserver;
-    let nodes: ClusterNodes;
-    const adminToken = randomBytes(24).toString("base64url");
+describe("3 nodes on DynamoDB Local under SIGKILL, SIGSTOP and SIGTERM", () => {
+  let ddb: DynamoDbLocal;
+  let s3: S3StandIn;
+  let dynamodb: DynamoDBClient;
+  let s3Client: S3Client;
+  let bucket: string;
+  let dir: string;
+  let server: Server;
+  let handlerUrl: string;
+  let observer: HandlerObserver;
+  let nodes: ClusterNodes;
+  const adminToken = randomBytes(24).toString("base64url");
 
-    beforeAll(async () => {
-      [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
-      dynamodb = localDynamoDbClient(ddb.endpoint);
-      s3Client = localS3Client(s3.endpoint);
-      await createCapstanTable(dynamodb, TABLE);
-      bucket = await freshBucket(s3Client);
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-cluster-chaos-"));
-      // AdminClient reads the token where a runtime keeps it.
-      fs.writeFileSync(path.join(dir, "admin-token"), adminToken, { mode: 0o600 });
-      observer = new HandlerObserver(prng(SEED ^ 0x5eed));
-      const endpoint = createEndpoint(...chaosServices(observer), {
-        fetch: observer.fetch,
-        logger: observer.logger,
-      });
-      server = createServer(createHttpHandler(observer.wrap(endpoint)));
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      handlerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      // One cluster: every node shares the store, the cluster key and the other secrets.
-      const shared = {
-        CAPSTAN_STORE: "dynamodb",
-        CAPSTAN_DYNAMODB_TABLE: TABLE,
-        CAPSTAN_DYNAMODB_ENDPOINT: ddb.endpoint,
-        CAPSTAN_S3_BUCKET: bucket,
-        CAPSTAN_S3_ENDPOINT: s3.endpoint,
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: "local",
-        AWS_SECRET_ACCESS_KEY: "local",
-        CAPSTAN_PARTITIONS: String(PARTITIONS),
-        CAPSTAN_LEASE_MS: String(LEASE_MS),
-        CAPSTAN_CLUSTER_KEY: randomBytes(32).toString("base64"),
-        CAPSTAN_ATTEMPT_KEY: randomBytes(32).toString("base64"),
-        CAPSTAN_ADMIN_TOKEN: adminToken,
-        CAPSTAN_IDENTITY_PRIVATE_KEY: RequestSigner.generatePem(),
-        CAPSTAN_INGRESS_PORT: "0",
-        CAPSTAN_ADMIN_PORT: "0",
-        CAPSTAN_CHECKPOINT_PORT: "0",
-        CAPSTAN_PEER_PORT: "0",
-        // Completed invocations stay readable for the oracle.
-        CAPSTAN_COMPLETED_RETENTION_MS: String(3_600_000),
-        CAPSTAN_LOG_LEVEL: "warn",
-      };
-      nodes = new ClusterNodes(
-        NODES,
-        (i) => ({ ...shared, CAPSTAN_NODE_ID: `node-${i}`, CAPSTAN_DATA_DIR: path.join(dir, `node-${i}`) }),
-        START_TIMEOUT_MS,
-      );
-    }, SETUP_TIMEOUT_MS);
-
-    afterAll(async () => {
-      nodes?.killAll();
-      server?.closeAllConnections();
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
-      dynamodb?.destroy();
-      s3Client?.destroy();
-      await Promise.all([ddb?.stop(), s3?.stop()]);
-    }, SETUP_TIMEOUT_MS);
-
-    test(
-      `the oracle holds and no stale epoch wrote, across ${CYCLES} kill cycles, a pause and a handover (seed ${SEED})`,
-      async () => {
-        process.stderr.write(`cluster chaos seed ${SEED}; reproduce with: ${REPRO}\n`);
-        const schedule = prng(SEED);
-        const driver = new LoadDriver(prng(SEED + 1));
-        const events: string[] = [];
-        let phase = 0;
-        const liveIngress = (): string[] => nodes.live().map((n) => n.ready.ingressUrl);
-        const anyAdmin = (): string => nodes.live()[0]!.ready.adminUrl;
-        /** Load on the live nodes for `ms`, with `during` run once the load is going. */
-        const load = async (ms: number, during?: () => Promise<void>): Promise<void> => {
-          driver.attachAll(liveIngress(), phase++);
-          const deadline = Date.now() + ms;
-          const running = driver.run(WORKERS, MAX_NEW_PER_PHASE, () => Date.now() >= deadline);
-          if (during !== undefined) {
-            await sleep(between(schedule, 50, 300));
-            await during();
-            driver.attachAll(liveIngress(), phase++);
-          }
-          await running;
-        };
-
-        for (let i = 0; i < NODES; i++) await nodes.start(i);
-        await new AdminClient(nodes.live()[0]!.ready.adminUrl, dir).registerDeployment(handlerUrl);
-        await waitForLeaders(anyAdmin(), adminToken);
-
-        // SIGKILL a random node mid-load, keep the others loaded while it is dead, restart it.
-        for (let cycle = 0; cycle < CYCLES; cycle++) {
-          await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
-          const victim = between(schedule, 0, NODES - 1);
-          await load(between(schedule, DEAD_MS.min, DEAD_MS.max), async () => {
-            await nodes.kill(victim);
-            events.push(`SIGKILL node-${victim}`);
-          });
-          const ready = await nodes.start(victim);
-          events.push(`restarted node-${victim} (ready in ${ready.startupMs} ms)`);
-        }
-
-        // SIGSTOP a leader past its lease; the others take its partitions; SIGCONT: its epoch is stale.
-        const leader = await someLeader(anyAdmin(), adminToken);
-        await load(LEASE_MS + PAUSE_PAST_LEASE_MS, async () => {
-          nodes.pause(leader);
-          events.push(`SIGSTOP node-${leader}`);
-        });
-        nodes.resume(leader);
-        events.push(`SIGCONT node-${leader}`);
-        await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
-
-        // SIGTERM: a graceful handover, while loaded.
-        const leaving = between(schedule, 0, NODES - 1);
-        await load(between(schedule, LOAD_MS.min, LOAD_MS.max), async () => {
-          const { exitedMs, killed } = await nodes.terminate(leaving, TERM_DEADLINE_MS);
-          events.push(`SIGTERM node-${leaving}: exited after ${exitedMs} ms${killed ? " (SIGKILL)" : ""}`);
-          if (killed)
-            throw new Error(`node-${leaving} did not exit within ${TERM_DEADLINE_MS} ms of SIGTERM`);
-        });
-        await nodes.start(leaving);
-        await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
-
-        // Drain, settle, judge.
-        driver.attachAll(liveIngress(), phase++);
-        await driver.drainRetries(WORKERS, Date.now() + DRAIN_MS);
-        const admin = new AdminClient(anyAdmin(), dir);
-        const settleDeadline = Date.now() + SETTLE_MS;
-        let unfinished = -1;
-        while (Date.now() < settleDeadline) {
-          const counts = await Promise.all(UNFINISHED_STATUSES.map((s) => admin.invocations(s)));
-          unfinished = counts.reduce((n, list) => n + list.length, 0);
-          if (unfinished === 0) break;
-          await sleep(200);
-        }
-        const { checks } = await checkAll(admin, driver.requests, observer, liveIngress()[0]!);
-        checks.push(await checkLogEpochs(dynamodb, TABLE, PARTITIONS));
-
-        const acked = driver.requests.filter((r) => r.ack);
-        const report = [
-          `cluster chaos seed ${SEED}: ${driver.requests.length} requests (${acked.length} acknowledged, ` +
-            `${acked.filter((r) => r.attempts > 1).length} only after a retry)`,
-          `events: ${events.join("; ")}`,
-          `handler attempts ${observer.attempts}, checkpoint acks ${observer.checkpointAcks}, ` +
-            `failed checkpoints ${observer.checkpointFailures}`,
-          ...checks.map((c) => `${c.violations.length === 0 ? "✓" : "✗"} ${c.name}: ${c.verified} verified`),
-        ].join("\n");
-        process.stderr.write(`${report}\n`);
-        const failures = formatViolations(checks);
-        if (failures !== "" || unfinished !== 0) {
-          const tails = Array.from(
-            { length: NODES },
-            (_, i) => `--- node-${i} stderr (tail) ---\n${nodes.stderrTail(i).slice(-2_000)}`,
-          );
-          throw new Error(
-            `cluster chaos failed (seed ${SEED}); reproduce with: ${REPRO}\n` +
-              (unfinished !== 0
-                ? `${unfinished} invocation(s) still unfinished after ${SETTLE_MS} ms\n`
-                : "") +
-              `${failures}\n${report}\n${tails.join("\n")}`,
-          );
-        }
-      },
-      TEST_TIMEOUT_MS,
+  beforeAll(async () => {
+    [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
+    dynamodb = localDynamoDbClient(ddb.endpoint);
+    s3Client = localS3Client(s3.endpoint);
+    await createCapstanTable(dynamodb, TABLE);
+    bucket = await freshBucket(s3Client);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-cluster-chaos-"));
+    // AdminClient reads the token where a runtime keeps it.
+    fs.writeFileSync(path.join(dir, "admin-token"), adminToken, { mode: 0o600 });
+    observer = new HandlerObserver(prng(SEED ^ 0x5eed));
+    const endpoint = createEndpoint(...chaosServices(observer), {
+      fetch: observer.fetch,
+      logger: observer.logger,
+    });
+    server = createServer(createHttpHandler(observer.wrap(endpoint)));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    handlerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // One cluster: every node shares the store, the cluster key and the other secrets.
+    const shared = {
+      CAPSTAN_STORE: "dynamodb",
+      CAPSTAN_DYNAMODB_TABLE: TABLE,
+      CAPSTAN_DYNAMODB_ENDPOINT: ddb.endpoint,
+      CAPSTAN_S3_BUCKET: bucket,
+      CAPSTAN_S3_ENDPOINT: s3.endpoint,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      CAPSTAN_PARTITIONS: String(PARTITIONS),
+      CAPSTAN_LEASE_MS: String(LEASE_MS),
+      CAPSTAN_CLUSTER_KEY: randomBytes(32).toString("base64"),
+      CAPSTAN_ATTEMPT_KEY: randomBytes(32).toString("base64"),
+      CAPSTAN_ADMIN_TOKEN: adminToken,
+      CAPSTAN_IDENTITY_PRIVATE_KEY: RequestSigner.generatePem(),
+      CAPSTAN_INGRESS_PORT: "0",
+      CAPSTAN_ADMIN_PORT: "0",
+      CAPSTAN_CHECKPOINT_PORT: "0",
+      CAPSTAN_PEER_PORT: "0",
+      // Completed invocations stay readable for the oracle.
+      CAPSTAN_COMPLETED_RETENTION_MS: String(3_600_000),
+      CAPSTAN_LOG_LEVEL: "warn",
+    };
+    nodes = new ClusterNodes(
+      NODES,
+      (i) => ({ ...shared, CAPSTAN_NODE_ID: `node-${i}`, CAPSTAN_DATA_DIR: path.join(dir, `node-${i}`) }),
+      START_TIMEOUT_MS,
     );
+  }, SETUP_TIMEOUT_MS);
 
-    async function cluster(adminUrl: string, token: string): Promise<ClusterAnswer> {
-      const res = await fetch(`${adminUrl}/cluster`, {
-        headers: { authorization: `Bearer ${token}` },
-        signal: AbortSignal.timeout(5_000),
+  afterAll(async () => {
+    nodes?.killAll();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    dynamodb?.destroy();
+    s3Client?.destroy();
+    await Promise.all([ddb?.stop(), s3?.stop()]);
+  }, SETUP_TIMEOUT_MS);
+
+  test(
+    `the oracle holds and no stale epoch wrote, across ${CYCLES} kill cycles, a pause and a handover (seed ${SEED})`,
+    async () => {
+      process.stderr.write(`cluster chaos seed ${SEED}; reproduce with: ${REPRO}\n`);
+      const schedule = prng(SEED);
+      const driver = new LoadDriver(prng(SEED + 1));
+      const events: string[] = [];
+      let phase = 0;
+      const liveIngress = (): string[] => nodes.live().map((n) => n.ready.ingressUrl);
+      const anyAdmin = (): string => nodes.live()[0]!.ready.adminUrl;
+      /** Load on the live nodes for `ms`, with `during` run once the load is going. */
+      const load = async (ms: number, during?: () => Promise<void>): Promise<void> => {
+        driver.attachAll(liveIngress(), phase++);
+        const deadline = Date.now() + ms;
+        const running = driver.run(WORKERS, MAX_NEW_PER_PHASE, () => Date.now() >= deadline);
+        if (during !== undefined) {
+          await sleep(between(schedule, 50, 300));
+          await during();
+          driver.attachAll(liveIngress(), phase++);
+        }
+        await running;
+      };
+
+      for (let i = 0; i < NODES; i++) await nodes.start(i);
+      await new AdminClient(nodes.live()[0]!.ready.adminUrl, dir).registerDeployment(handlerUrl);
+      await waitForLeaders(anyAdmin(), adminToken);
+
+      // SIGKILL a random node mid-load, keep the others loaded while it is dead, restart it.
+      for (let cycle = 0; cycle < CYCLES; cycle++) {
+        await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
+        const victim = between(schedule, 0, NODES - 1);
+        await load(between(schedule, DEAD_MS.min, DEAD_MS.max), async () => {
+          await nodes.kill(victim);
+          events.push(`SIGKILL node-${victim}`);
+        });
+        const ready = await nodes.start(victim);
+        events.push(`restarted node-${victim} (ready in ${ready.startupMs} ms)`);
+      }
+
+      // SIGSTOP a leader past its lease; the others take its partitions; SIGCONT: its epoch is stale.
+      const leader = await someLeader(anyAdmin(), adminToken);
+      await load(LEASE_MS + PAUSE_PAST_LEASE_MS, async () => {
+        nodes.pause(leader);
+        events.push(`SIGSTOP node-${leader}`);
       });
-      if (res.status !== 200) throw new Error(`GET /cluster answered ${res.status}: ${await res.text()}`);
-      return (await res.json()) as ClusterAnswer;
-    }
+      nodes.resume(leader);
+      events.push(`SIGCONT node-${leader}`);
+      await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
 
-    /** Until every partition has a leader (the cluster has settled after the starts). */
-    async function waitForLeaders(adminUrl: string, token: string): Promise<void> {
-      const deadline = Date.now() + LEADERS_DEADLINE_MS;
-      for (;;) {
-        const view = await cluster(adminUrl, token);
-        if (view.partitions.every((p) => p.leader !== undefined)) return;
-        if (Date.now() > deadline) throw new Error(`partitions without a leader: ${JSON.stringify(view)}`);
+      // SIGTERM: a graceful handover, while loaded.
+      const leaving = between(schedule, 0, NODES - 1);
+      await load(between(schedule, LOAD_MS.min, LOAD_MS.max), async () => {
+        const { exitedMs, killed } = await nodes.terminate(leaving, TERM_DEADLINE_MS);
+        events.push(`SIGTERM node-${leaving}: exited after ${exitedMs} ms${killed ? " (SIGKILL)" : ""}`);
+        if (killed) throw new Error(`node-${leaving} did not exit within ${TERM_DEADLINE_MS} ms of SIGTERM`);
+      });
+      await nodes.start(leaving);
+      await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
+
+      // Drain, settle, judge (once every partition has a leader again after the restarts).
+      await waitForLeaders(anyAdmin(), adminToken);
+      driver.attachAll(liveIngress(), phase++);
+      await driver.drainRetries(WORKERS, Date.now() + DRAIN_MS);
+      const admin = new ClusterAdminReads(new AdminClient(anyAdmin(), dir));
+      const settleDeadline = Date.now() + SETTLE_MS;
+      let unfinished = -1;
+      while (Date.now() < settleDeadline) {
+        const counts = await Promise.all(UNFINISHED_STATUSES.map((s) => admin.invocations(s)));
+        unfinished = counts.reduce((n, list) => n + list.length, 0);
+        if (unfinished === 0) break;
         await sleep(200);
       }
-    }
+      const { checks } = await checkAll(admin, driver.requests, observer, liveIngress()[0]!);
+      checks.push(await checkLogEpochs(dynamodb, TABLE, PARTITIONS));
 
-    /** The index of a node that leads at least one partition now. */
-    async function someLeader(adminUrl: string, token: string): Promise<number> {
-      await waitForLeaders(adminUrl, token);
+      const acked = driver.requests.filter((r) => r.ack);
+      const report = [
+        `cluster chaos seed ${SEED}: ${driver.requests.length} requests (${acked.length} acknowledged, ` +
+          `${acked.filter((r) => r.attempts > 1).length} only after a retry)`,
+        `events: ${events.join("; ")}`,
+        `handler attempts ${observer.attempts}, checkpoint acks ${observer.checkpointAcks}, ` +
+          `failed checkpoints ${observer.checkpointFailures}`,
+        ...checks.map((c) => `${c.violations.length === 0 ? "✓" : "✗"} ${c.name}: ${c.verified} verified`),
+      ].join("\n");
+      process.stderr.write(`${report}\n`);
+      const failures = formatViolations(checks);
+      if (failures !== "" || unfinished !== 0) {
+        const tails = Array.from(
+          { length: NODES },
+          (_, i) => `--- node-${i} stderr (tail) ---\n${nodes.stderrTail(i).slice(-2_000)}`,
+        );
+        throw new Error(
+          `cluster chaos failed (seed ${SEED}); reproduce with: ${REPRO}\n` +
+            (unfinished !== 0 ? `${unfinished} invocation(s) still unfinished after ${SETTLE_MS} ms\n` : "") +
+            `${failures}\n${report}\n${tails.join("\n")}`,
+        );
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  async function cluster(adminUrl: string, token: string): Promise<ClusterAnswer> {
+    const res = await fetch(`${adminUrl}/cluster`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (res.status !== 200) throw new Error(`GET /cluster answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as ClusterAnswer;
+  }
+
+  /** Until every partition has a leader (the cluster has settled after the starts). */
+  async function waitForLeaders(adminUrl: string, token: string): Promise<void> {
+    const deadline = Date.now() + LEADERS_DEADLINE_MS;
+    for (;;) {
       const view = await cluster(adminUrl, token);
-      const leaders = [...new Set(view.partitions.map((p) => p.leader!))].sort();
-      return Number(leaders[0]!.slice("node-".length));
+      if (view.partitions.every((p) => p.leader !== undefined)) return;
+      if (Date.now() > deadline) throw new Error(`partitions without a leader: ${JSON.stringify(view)}`);
+      await sleep(200);
     }
-  },
-);
+  }
+
+  /** The index of a node that leads at least one partition now. */
+  async function someLeader(adminUrl: string, token: string): Promise<number> {
+    await waitForLeaders(adminUrl, token);
+    const view = await cluster(adminUrl, token);
+    const leaders = [...new Set(view.partitions.map((p) => p.leader!))].sort();
+    return Number(leaders[0]!.slice("node-".length));
+  }
+});
