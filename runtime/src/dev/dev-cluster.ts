@@ -148,6 +148,7 @@ export async function startDevCluster(
       if (onDisk !== undefined) functions.noteRemoved(onDisk);
       return changed;
     };
+    await waitBalanced(nodes, secrets.CAPSTAN_ADMIN_TOKEN, config.partitions, log);
     options.progress(`registering ${functions.publishedCount()} functions through node-0…`);
     const changed = await registerAll(functions, nodes, secrets.CAPSTAN_ADMIN_TOKEN);
     options.progress(`registered ${changed.length} functions`);
@@ -256,6 +257,39 @@ async function waitReady(node: DevClusterNode, adminToken: string): Promise<void
     }
     await new Promise((r) => setTimeout(r, READY_POLL_MS));
   }
+}
+
+/**
+ * Until every node leads a partition (when there are at least as many partitions as nodes), as
+ * node 0's GET /cluster shows: a node that leads none answers a call without a key with 503 until
+ * the partitions are spread, which a first `curl` should not meet. Past NODE_READY_DEADLINE_MS it
+ * goes on with a warning (the nodes keep balancing).
+ */
+async function waitBalanced(
+  nodes: DevClusterNode[],
+  adminToken: string,
+  partitions: number,
+  log: Log,
+): Promise<void> {
+  if (partitions < nodes.length) return;
+  const deadline = Date.now() + NODE_READY_DEADLINE_MS;
+  let leaders = new Set<string>();
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${nodes[0]!.adminUrl}/cluster`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+        signal: AbortSignal.timeout(READY_REQUEST_TIMEOUT_MS),
+      });
+      const view = (await res.json()) as { partitions?: Array<{ leader?: string }> };
+      leaders = new Set((view.partitions ?? []).map((p) => p.leader ?? ""));
+      if (nodes.every((n) => leaders.has(n.ports.nodeId))) return;
+    } catch {
+      // Node 0 busy or restarting: ask again.
+    }
+    await new Promise((r) => setTimeout(r, READY_POLL_MS));
+  }
+  const idle = nodes.filter((n) => !leaders.has(n.ports.nodeId)).map((n) => n.ports.nodeId);
+  log(`${idle.join(", ")} lead no partition yet; the nodes keep balancing`, "warn");
 }
 
 /** Registers what is published and not yet registered, through node 0 (or the next that answers). */
