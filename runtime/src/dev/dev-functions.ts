@@ -9,6 +9,7 @@ import type { RuntimeConfig } from "../config/config";
 import { BuildCache, buildFunction, discoverFunctions, startLocalLambdaProcess } from "../lambda-local";
 import { withPortHint } from "../config/ports";
 import type { Log } from "../log";
+import type { HandlerLogSource } from "../telemetry/handler-logs";
 import { mapLimit } from "./map-limit";
 import { displayPath } from "./display-path";
 
@@ -19,6 +20,8 @@ export const MAX_PARALLEL_BUILDS = 4;
 
 export interface DevFunctions {
   lambdaUrl: string;
+  /** What the functions printed for one Capstan invocation (the local endpoint's bounded buffer). */
+  handlerLogs: HandlerLogSource;
   /**
    * Builds and publishes every function, each on its own (one that fails is reported, the others go
    * on); returns the names of the functions on disk, or undefined when a directory could not be read.
@@ -74,6 +77,7 @@ export async function startDevFunctions(
 
   return {
     lambdaUrl: lambda.url,
+    handlerLogs: lambda.handlerLogs,
     publishedCount: () => published.size,
     async publishAll() {
       const now = new Map<string, string>();

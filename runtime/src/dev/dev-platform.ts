@@ -106,7 +106,7 @@ async function startOnLockedDataDir(
     progress("starting the runtime…");
     node = await startRuntimeNodeFromConfig(config, invoker, log, credentials, lock, {
       notReady: { gate: FUNCTIONS_GATE, reason: "capstan dev is registering functions" },
-      handlerLogs: lambda.handlerLogs,
+      handlerLogs: functions.handlerLogs,
     });
   } catch (e) {
     await functions.close();
