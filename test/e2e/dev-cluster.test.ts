@@ -116,18 +116,16 @@ describe("capstan dev --nodes 2", () => {
         body: JSON.stringify(name),
       });
 
-    // Registered once, through node 0: every node serves it. The ingress still resolves against the
-    // node's copy of the registry (api/ingress-api.ts calls resolveTarget, not resolveTargetCurrent):
-    // a node that has not seen the registration answers 404 and reloads its copy in the background,
-    // so it serves the service shortly after (REGISTRY_MAX_STALENESS_MS at the latest, on use).
+    // Registered once, through node 0: every node serves it at once (a node that has not seen the
+    // registration reloads the registry on the miss before answering).
     const callServed = async (c: DevCluster, node: number, name: string): Promise<Response> => {
       const deadline = Date.now() + REGISTRY_MAX_STALENESS_MS + 10_000;
       for (;;) {
         const res = await call(c, node, name);
         // 503 while a partition moves (after the SIGKILL below): retried, as a client does.
-        if ((res.status !== 404 && res.status !== 503) || Date.now() > deadline) return res;
+        if (res.status !== 503 || Date.now() > deadline) return res;
         const { code } = (await res.json()) as { code: string };
-        expect(["INGRESS_SERVICE_NOT_FOUND", "RUNTIME_PARTITION_UNAVAILABLE"]).toContain(code);
+        expect(code).toBe("RUNTIME_PARTITION_UNAVAILABLE");
         await new Promise((r) => setTimeout(r, 100));
       }
     };

@@ -13,7 +13,7 @@ import type { Clock } from "../core/clock";
 import type { InvocationTrace } from "../core/state";
 import { formatNewInvocationId, partitionOfTarget } from "../core/partitioning";
 import { randomHex, randomUint16 } from "../invocation/random-pool";
-import { resolveTarget, toNewInvocation } from "../invocation/target-resolution";
+import { resolveTargetCurrent, toNewInvocation } from "../invocation/target-resolution";
 import type { Waiters } from "../invocation/waiters";
 import { isIngressPrivate, type DeploymentRegistry } from "../registry/deployment-registry";
 import { RuntimeError } from "../runtime-error";
@@ -64,7 +64,7 @@ export class IngressApi {
     request: SubmitRequest,
     trace: InvocationTrace | undefined,
   ): Promise<SubmitResult> {
-    const resolved = resolveTarget(this.registry, request.target);
+    const resolved = await resolveTargetCurrent(this.registry, request.target);
     if (isIngressPrivate(resolved.service, resolved.handler)) {
       throw new RuntimeError(
         "INGRESS_HANDLER_PRIVATE",

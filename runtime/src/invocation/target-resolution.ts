@@ -9,16 +9,10 @@ import { isRuntimeError, RuntimeError } from "../runtime-error";
 import { resolveInvocationSettings } from "./invocation-settings";
 
 /**
- * The handler a target names; a RuntimeError for an unknown one (`INGRESS_SERVICE_NOT_FOUND`,
- * `INGRESS_HANDLER_NOT_FOUND`) or a key where none fits, or none where one must.
- */
-export function resolveTarget(registry: DeploymentRegistry, target: Target): ResolvedHandler {
-  return checkKey(registry.resolve(target.service, target.handler), target);
-}
-
-/**
- * `resolveTarget` against the shared registry as the store holds it: a service another node
- * registered moments ago resolves (the registry reloads on a miss before answering "unknown").
+ * The handler a target names, against the shared registry as the store holds it: a service another
+ * node registered moments ago resolves (the registry reloads on a miss before answering "unknown").
+ * A RuntimeError for an unknown one (`INGRESS_SERVICE_NOT_FOUND`, `INGRESS_HANDLER_NOT_FOUND`) or a
+ * key where none fits, or none where one must.
  */
 export async function resolveTargetCurrent(
   registry: DeploymentRegistry,
@@ -53,14 +47,22 @@ export function toNewInvocation(
   return { ...request, ...resolveInvocationSettings(resolved, request, completedRetentionMs) };
 }
 
-/** For a handler's call or send: the new invocation, or the failure its caller's entry gets. */
-export function resolveChildInvocation(
+/**
+ * For a handler's call or send: the new invocation, or the failure its caller's entry gets. Against
+ * the shared registry as the store holds it, like the ingress (a service just registered on another
+ * node resolves).
+ */
+export async function resolveChildInvocation(
   registry: DeploymentRegistry,
   request: InvocationRequest,
   completedRetentionMs: number,
-): NewInvocation | { failure: Failure } {
+): Promise<NewInvocation | { failure: Failure }> {
   try {
-    return toNewInvocation(resolveTarget(registry, request.target), request, completedRetentionMs);
+    return toNewInvocation(
+      await resolveTargetCurrent(registry, request.target),
+      request,
+      completedRetentionMs,
+    );
   } catch (e) {
     // The calling handler sees the failure with an HTTP-like code, as a caller through the ingress would.
     if (isRuntimeError(e)) return { failure: { code: failureCodeOf(e.code), message: e.message } };

@@ -44,7 +44,7 @@ test("a failed delivery is retried before anything newer is sent, so no seq is s
   const receiver = new FakePartition();
   const delivery = new OutboxDelivery(
     routerOver([producer, receiver]),
-    () => ({ failure: { code: 500, message: "unused" } }),
+    () => Promise.resolve({ failure: { code: 500, message: "unused" } }),
     () => undefined,
   );
   receiver.failNext = 1;

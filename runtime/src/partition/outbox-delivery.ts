@@ -43,7 +43,9 @@ export class OutboxDelivery {
   constructor(
     private readonly router: PartitionRouter,
     /** Resolves a handler's call/send against the registry. */
-    private readonly resolveChild: (request: InvocationRequest) => NewInvocation | { failure: Failure },
+    private readonly resolveChild: (
+      request: InvocationRequest,
+    ) => Promise<NewInvocation | { failure: Failure }>,
     private readonly log: Log,
   ) {}
 
@@ -84,9 +86,11 @@ export class OutboxDelivery {
     pair.busy = true;
     while (pair.queue.length > 0 && !this.stopped && pair.dropped === undefined) {
       const batch = pair.queue.splice(0, pair.queue.length);
+      // Resolved first, appended in seq order: the receiver drops a seq at or below the last it took.
+      const records = await Promise.all(batch.map(({ message }) => this.toRecord(message)));
       const results = await Promise.allSettled(
-        batch.map(({ seq, message }) =>
-          this.router.append(to, { ...this.toRecord(message), origin: { partition: from, seq } }, "internal"),
+        batch.map(({ seq }, i) =>
+          this.router.append(to, { ...records[i]!, origin: { partition: from, seq } }, "internal"),
         ),
       );
       const failed = results.findIndex((r) => r.status === "rejected");
@@ -111,9 +115,9 @@ export class OutboxDelivery {
     pair.busy = false;
   }
 
-  private toRecord(message: OutboxMessage): RecordInput {
+  private async toRecord(message: OutboxMessage): Promise<RecordInput> {
     if (message.kind !== "invoke-request") return message;
-    const resolved = this.resolveChild(message.request);
+    const resolved = await this.resolveChild(message.request);
     return "failure" in resolved
       ? { kind: "invoke-refused", request: message.request, failure: resolved.failure }
       : { kind: "invoke", invocation: resolved };
