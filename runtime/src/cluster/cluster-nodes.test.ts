@@ -340,7 +340,8 @@ test("a graceful leave hands over at once; the successor serves the partitions",
   await b.close(); // hands over: finish, snapshot, release, leave
   // Released and left: A takes over on its next tick, with no lease to wait for.
   await waitFor("A to lead everything", () => settled(["node-a"]));
-  // B left the membership; C (stopped without leaving) is still listed, as dead.
+  // B left the membership (seen at A's next tick); C (stopped without leaving) is still listed, as dead.
+  await waitFor("A to see B gone", async () => !(await cluster(a)).nodes.some((n) => n.nodeId === "node-b"));
   const members = (await cluster(a)).nodes;
   expect(members.map((n) => n.nodeId)).not.toContain("node-b");
   expect(members.filter((n) => n.live).map((n) => n.nodeId)).toEqual(["node-a"]);

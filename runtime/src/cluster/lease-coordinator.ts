@@ -110,9 +110,9 @@ export class LeaseCoordinator {
   start(onError: (e: unknown) => void): void {
     const intervalMs = this.liveness.leaseDurationMs / HEARTBEATS_PER_LEASE;
     this.timer = setInterval(() => {
-      if (this.ticking === undefined) {
+      if (this.ticking === undefined && !this.leaving) {
         this.runTick().catch(onError);
-      } else if (this.beating === undefined && !this.leaving) {
+      } else if (this.beating === undefined) {
         this.beating = this.options.membership
           .heartbeat(this.options.node)
           .then(() => undefined)
@@ -180,10 +180,15 @@ export class LeaseCoordinator {
   /** Graceful stop (SIGTERM): hands every partition over, then leaves the membership. */
   async leave(): Promise<void> {
     this.leaving = true;
-    this.stop();
     await this.ticking?.catch(() => undefined);
-    await this.beating;
-    await Promise.all([...this.held.keys()].map((p) => this.handOver(p)));
+    // Still heartbeating while handing over (bare beats from the interval): a hand-over longer than
+    // the lease must not look like a death, which would let others claim partitions mid-flush.
+    try {
+      await Promise.all([...this.held.keys()].map((p) => this.handOver(p)));
+    } finally {
+      this.stop();
+      await this.beating;
+    }
     await this.options.membership.leave(this.options.node.nodeId);
   }
 
