@@ -8,30 +8,23 @@ import { DynamoDbPartitionStore } from "./dynamodb-partition-store";
 import { openDynamoDbStores } from "./dynamodb-stores";
 import { MemorySnapshotData, MemorySnapshotStore } from "./memory-snapshot-store";
 import { describePartitionStoreContract } from "./partition-store.contract";
-import { dropTable, freshTable, localDynamoDbClient } from "./test-support/dynamodb-fixture";
-import { startDynamoDbLocal, type DynamoDbLocal } from "./test-support/dynamodb-local";
-import { countObjects, localS3Client } from "./test-support/s3-fixture";
-import { startS3StandIn, type S3StandIn } from "./test-support/s3-stand-in";
+import { startAwsLocal, type AwsLocal } from "./test-support/aws-local";
+import { dropTable, freshTable } from "./test-support/dynamodb-fixture";
+import { countObjects } from "./test-support/s3-fixture";
 
 // DynamoDB Local is a JVM on a shared machine: its first requests are slow.
 jest.setTimeout(60_000);
 
-let ddb: DynamoDbLocal;
-let s3: S3StandIn;
+let aws: AwsLocal | undefined;
 let dynamodb: DynamoDBClient;
 let s3Client: S3Client;
 beforeAll(async () => {
-  [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
-  dynamodb = localDynamoDbClient(ddb.endpoint);
-  s3Client = localS3Client(s3.endpoint);
+  aws = await startAwsLocal();
+  ({ dynamodb, s3Client } = aws);
   process.env.AWS_ACCESS_KEY_ID ??= "local";
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
 }, 120_000);
-afterAll(async () => {
-  dynamodb?.destroy();
-  s3Client?.destroy();
-  await Promise.all([ddb?.stop(), s3?.stop()]);
-});
+afterAll(() => aws?.stop());
 
 // Snapshots through the in-memory SnapshotStore (its S3 implementation has its own contract run);
 // metadata in DynamoDB Local.
@@ -52,9 +45,9 @@ const config = (tableName: string, local = true) =>
   ({
     kind: "dynamodb",
     tableName,
-    endpoint: local ? ddb.endpoint : undefined,
+    endpoint: local ? aws!.ddb.endpoint : undefined,
     s3Bucket: `${tableName}-bucket`,
-    s3Endpoint: local ? s3.endpoint : undefined,
+    s3Endpoint: local ? aws!.s3.endpoint : undefined,
   }) as const;
 
 test("--create-table is refused unless both endpoints are local, before any request", async () => {

@@ -10,29 +10,22 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { describePartitionStateStoresContract } from "./partition-state-store.contract";
 import { S3SnapshotStore } from "./s3-snapshot-store";
-import { dropTable, freshTable, localDynamoDbClient } from "./test-support/dynamodb-fixture";
-import { startDynamoDbLocal, type DynamoDbLocal } from "./test-support/dynamodb-local";
+import { startAwsLocal, type AwsLocal } from "./test-support/aws-local";
+import { dropTable, freshTable } from "./test-support/dynamodb-fixture";
 import { movingNodeStores } from "./test-support/moving-node-stores";
-import { freshBucket, localS3Client } from "./test-support/s3-fixture";
-import { startS3StandIn, type S3StandIn } from "./test-support/s3-stand-in";
+import { freshBucket } from "./test-support/s3-fixture";
 
 // DynamoDB Local is a JVM on a shared machine: its first requests are slow.
 jest.setTimeout(120_000);
 
-let ddb: DynamoDbLocal;
-let s3: S3StandIn;
+let aws: AwsLocal | undefined;
 let dynamodb: DynamoDBClient;
 let s3Client: S3Client;
 beforeAll(async () => {
-  [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
-  dynamodb = localDynamoDbClient(ddb.endpoint);
-  s3Client = localS3Client(s3.endpoint);
+  aws = await startAwsLocal();
+  ({ dynamodb, s3Client } = aws);
 }, 120_000);
-afterAll(async () => {
-  dynamodb?.destroy();
-  s3Client?.destroy();
-  await Promise.all([ddb?.stop(), s3?.stop()]);
-});
+afterAll(() => aws?.stop());
 
 describePartitionStateStoresContract("ShippedSqliteStateStores (S3 stand-in + DynamoDB Local)", async () => {
   const [tableName, bucket] = await Promise.all([freshTable(dynamodb), freshBucket(s3Client)]);
