@@ -3,10 +3,9 @@
  * configured the way a user configures it: the standard OTEL_* variables.
  */
 import { execFile } from "node:child_process";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
+import { startOtlpReceiver, type OtlpReceiver } from "./support/otlp-receiver";
 
 interface OtlpSpan {
   traceId: string;
@@ -25,25 +24,16 @@ interface OtlpRequest {
 const REGISTER = path.join(__dirname, "../chaos/support/swc-register.js");
 const CHILD = path.join(__dirname, "support/traced-child.ts");
 
-let server: http.Server;
+let receiver: OtlpReceiver<OtlpRequest>;
 let url: string;
-const received: Array<{ line: string; body: OtlpRequest }> = [];
+let received: OtlpReceiver<OtlpRequest>["received"];
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as OtlpRequest;
-      received.push({ line: `${req.method} ${req.url} ${req.headers["content-type"]}`, body });
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  receiver = await startOtlpReceiver<OtlpRequest>();
+  ({ url, received } = receiver);
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => receiver?.close());
 
 test("OTEL_EXPORTER_OTLP_ENDPOINT sends an invocation's spans as OTLP JSON, one trace, service name set", async () => {
   const { stdout } = await promisify(execFile)(process.execPath, ["-r", REGISTER, CHILD], {

@@ -4,10 +4,9 @@
  * `GET /metrics`: the failed attempt's counter arrives with its labels.
  */
 import { execFile } from "node:child_process";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
+import { startOtlpReceiver, type OtlpReceiver } from "./support/otlp-receiver";
 
 interface OtlpAttribute {
   key: string;
@@ -38,25 +37,16 @@ interface OtlpRequest {
 const REGISTER = path.join(__dirname, "../chaos/support/swc-register.js");
 const CHILD = path.join(__dirname, "support/metered-child.ts");
 
-let server: http.Server;
+let receiver: OtlpReceiver<OtlpRequest>;
 let url: string;
-const received: Array<{ line: string; body: OtlpRequest }> = [];
+let received: OtlpReceiver<OtlpRequest>["received"];
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as OtlpRequest;
-      received.push({ line: `${req.method} ${req.url} ${req.headers["content-type"]}`, body });
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  receiver = await startOtlpReceiver<OtlpRequest>();
+  ({ url, received } = receiver);
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => receiver?.close());
 
 const attrs = (point: OtlpPoint): Record<string, string | undefined> =>
   Object.fromEntries(point.attributes.map((a) => [a.key, a.value.stringValue]));
