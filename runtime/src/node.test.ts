@@ -1,10 +1,15 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { MemoryMembershipStore } from "./cluster/memory-membership-store";
+import { PEER_CALL_PATH } from "./cluster/peer-protocol";
 import { HttpInvoker } from "./invoker/http-invoker";
 import { startRuntimeNode } from "./node";
 import { PartitionCountMismatchError } from "./partition/partition-count";
 import { DataDirInUseError } from "./storage/data-dir-lock";
+import { InMemoryLogStore } from "./storage/in-memory-log-store";
+import { InMemoryPartitionStore } from "./storage/in-memory-partition-store";
 
 describe("a runtime node and its data directory", () => {
   let dataDir: string;
@@ -68,6 +73,55 @@ describe("a runtime node and its data directory", () => {
       expect(node.checkpointUrl).not.toBe(node.adminUrl);
     } finally {
       await node.close();
+    }
+  });
+});
+
+describe("a node of a cluster", () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-node-cluster-"))));
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test("a close whose hand-over fails still closes the peer listener and the stores", async () => {
+    let storesClosed = false;
+    const node = await startRuntimeNode({
+      stores: {
+        logStore: new InMemoryLogStore(),
+        partitionStore: new InMemoryPartitionStore(),
+        close: async () => {
+          storesClosed = true;
+        },
+      },
+      cluster: {
+        membership: new MemoryMembershipStore(),
+        leaseDurationMs: 1_000,
+        peerPort: 0,
+        clusterKey: randomBytes(32),
+      },
+      nodeId: "node-a",
+      dataDir,
+      partitions: 2,
+      host: "127.0.0.1",
+      ingressPort: 0,
+      adminPort: 0,
+      checkpointPort: 0,
+      invoker: new HttpInvoker({}),
+      log: () => undefined,
+    });
+    // Listening: an unsigned request is refused, not unanswered.
+    expect((await fetch(`${node.peerUrl}${PEER_CALL_PATH}`, { method: "POST" })).status).toBe(401);
+    const leave = jest.spyOn(node.runtime, "leave").mockRejectedValue(new Error("the store went away"));
+    try {
+      await expect(node.close()).rejects.toThrow("the store went away");
+      expect(storesClosed).toBe(true);
+      const after = await fetch(`${node.peerUrl}${PEER_CALL_PATH}`, { method: "POST" }).catch(
+        (e: unknown) => e,
+      );
+      // Connection refused: nothing listens there any more.
+      expect((after as { cause?: { code?: string } }).cause?.code).toBe("ECONNREFUSED");
+    } finally {
+      leave.mockRestore();
+      await node.runtime.stop();
     }
   });
 });

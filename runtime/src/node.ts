@@ -265,11 +265,16 @@ async function startOnStores(
       async close(closeOptions = {}) {
         try {
           await Promise.all(servers.map((s) => s.close()));
+          // The peer listener stays open during the hand-over: the others forward here until it ends.
           if (started.cluster !== undefined && closeOptions.handOver !== false) await started.leave();
           else await started.stop();
-          await peer?.close();
         } finally {
-          await stores.close();
+          // Even when the hand-over failed: a listener left open would keep the process alive.
+          try {
+            await peer?.close();
+          } finally {
+            await stores.close();
+          }
         }
       },
     };
