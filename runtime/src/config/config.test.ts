@@ -61,6 +61,32 @@ describe("loadConfig", () => {
     expect(load({ ...own, OTEL_TRACES_EXPORTER: "none" }).metricsExport).toBeDefined();
   });
 
+  test("the metrics export sends OTEL_EXPORTER_OTLP_(METRICS_)HEADERS; a malformed one is refused unechoed", () => {
+    const own = { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "https://metrics.example/otlp" };
+    const headers = (env: NodeJS.ProcessEnv) => load({ ...own, ...env }).metricsExport?.headers;
+    expect(headers({})).toBeUndefined();
+    expect(headers({ OTEL_EXPORTER_OTLP_HEADERS: "X-Api-Key=s3cr%3Dt, team = a%20b ," })).toEqual({
+      "x-api-key": "s3cr=t",
+      team: "a b",
+    });
+    // The metrics' own variable wins over the shared one.
+    expect(headers({ OTEL_EXPORTER_OTLP_HEADERS: "a=1", OTEL_EXPORTER_OTLP_METRICS_HEADERS: "b=2" })).toEqual(
+      { b: "2" },
+    );
+    for (const bad of ["novalue", "=x", "bad name=x", "k=%zz", "k=a%0Ab"]) {
+      const refused = (() => {
+        try {
+          return headers({ OTEL_EXPORTER_OTLP_HEADERS: `ok=1,${bad}` });
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(refused).toBeInstanceOf(Error);
+      expect((refused as Error).message).toMatch(/OTEL_EXPORTER_OTLP_HEADERS: entry 2 /);
+      expect((refused as Error).message).not.toContain(bad);
+    }
+  });
+
   test("tracing follows the standard OTEL_* variables and is off without an endpoint", () => {
     expect(load({})).toMatchObject({ tracesEndpoint: undefined, serviceName: "capstan" });
     expect(load({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }).tracesEndpoint).toBe(

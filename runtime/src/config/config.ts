@@ -38,7 +38,8 @@ export interface RuntimeConfig {
   /** Resource `service.name` of the runtime's spans. */
   serviceName: string;
   /** Where metrics are pushed over OTLP/HTTP (JSON) and how often; undefined = no export. */
-  metricsExport: { url: string; intervalMs: number } | undefined;
+  /** `headers`: OTEL_EXPORTER_OTLP_(METRICS_)HEADERS (a backend's API key: never printed). */
+  metricsExport: { url: string; intervalMs: number; headers?: Record<string, string> } | undefined;
   /** Secrets given by the environment; the others are kept in the data directory. Never logged. */
   secrets: ConfiguredSecrets;
   /** Base URL the SDK uses to reach the checkpoint endpoint; defaults to the checkpoint listener. */
@@ -346,7 +347,39 @@ function metricsExport(env: NodeJS.ProcessEnv): RuntimeConfig["metricsExport"] {
       MIN_METRIC_EXPORT_INTERVAL_MS,
       24 * 3600_000,
     ),
+    ...otlpHeaders(env.OTEL_EXPORTER_OTLP_METRICS_HEADERS || env.OTEL_EXPORTER_OTLP_HEADERS),
   };
+}
+
+/**
+ * OTEL_EXPORTER_OTLP_(METRICS_)HEADERS: `key=value` pairs separated by commas, values percent-encoded
+ * (OTel's exporter specification), e.g. a backend's API key. The trace exporter reads them itself;
+ * the metrics export is the runtime's own, so they are read here. A malformed entry is refused
+ * without echoing it: the values are secrets.
+ */
+function otlpHeaders(raw: string | undefined): { headers?: Record<string, string> } {
+  if (raw === undefined || raw.trim() === "") return {};
+  const headers: Record<string, string> = {};
+  for (const [i, entry] of raw.split(",").entries()) {
+    if (entry.trim() === "") continue;
+    const eq = entry.indexOf("=");
+    const name = entry.slice(0, Math.max(eq, 0)).trim();
+    let value: string | undefined;
+    try {
+      value = decodeURIComponent(entry.slice(eq + 1).trim());
+    } catch {
+      value = undefined;
+    }
+    if (
+      eq <= 0 ||
+      !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) ||
+      value === undefined ||
+      !/^[\x20-\x7e]*$/.test(value)
+    )
+      throw new ConfigError(`OTEL_EXPORTER_OTLP_HEADERS: entry ${i + 1} is not key=value (percent-encoded)`);
+    headers[name.toLowerCase()] = value;
+  }
+  return { headers };
 }
 
 /** OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT as is, or OTEL_EXPORTER_OTLP_ENDPOINT plus `path`. */

@@ -19,6 +19,7 @@ interface Body {
 let server: http.Server;
 let url: string;
 const bodies: Body[] = [];
+const keys: Array<string | undefined> = [];
 let status = 500;
 
 beforeAll(async () => {
@@ -27,6 +28,7 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       bodies.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Body);
+      keys.push(req.headers["x-api-key"] as string | undefined);
       res.writeHead(status, { "content-type": "application/json" }).end("{}");
     });
   });
@@ -68,4 +70,19 @@ test("pushes the snapshot; a refused push is reported and the next one carries t
   // Per bucket (OTel), not cumulative (Prometheus): one observation, in one bucket.
   expect(latency.bucketCounts!.map(Number).filter((c) => c > 0)).toEqual([1]);
   expect(latency.bucketCounts!.map(Number).indexOf(1)).toBe(3); // (0.025, 0.05]
+});
+
+test("every push carries the configured headers (a backend's API key)", async () => {
+  const metrics = new Metrics();
+  const exporter = new OtlpMetricsExport({
+    url,
+    serviceName: "unit",
+    intervalMs: 60_000,
+    snapshot: async () => metrics.snapshot(),
+    headers: { "x-api-key": "k-123" },
+  });
+  metrics.countAttemptFailure("Svc", "h", "HANDLER_ERROR");
+  const before = keys.length;
+  await exporter.shutdown();
+  expect(keys.slice(before)).toEqual(["k-123"]);
 });

@@ -38,6 +38,8 @@ export interface OtlpMetricsExportOptions {
   snapshot: () => Promise<MetricFamily[] | undefined>;
   /** Told about a failed push (the next one is tried anyway). */
   onError?: (message: string) => void;
+  /** Sent with every push (OTEL_EXPORTER_OTLP_(METRICS_)HEADERS: e.g. a backend's API key). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -68,7 +70,7 @@ export class OtlpMetricsExport {
       },
     };
     this.reader = new PeriodicExportingMetricReader({
-      exporter: new JsonHttpMetricExporter(options.url, options.onError),
+      exporter: new JsonHttpMetricExporter(options.url, options.onError, options.headers),
       exportIntervalMillis: options.intervalMs,
       exportTimeoutMillis: Math.min(options.intervalMs, METRICS_EXPORT_TIMEOUT_MS),
       metricProducers: [producer],
@@ -154,6 +156,7 @@ class JsonHttpMetricExporter implements PushMetricExporter {
   constructor(
     private readonly url: string,
     private readonly onError: (message: string) => void = () => undefined,
+    private readonly headers: Record<string, string> = {},
   ) {}
 
   export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
@@ -187,7 +190,7 @@ class JsonHttpMetricExporter implements PushMetricExporter {
     if (body === undefined) throw new Error("the metrics could not be serialized");
     const res = await fetch(this.url, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { ...this.headers, "content-type": "application/json" },
       body,
       signal: AbortSignal.timeout(METRICS_EXPORT_TIMEOUT_MS),
     });

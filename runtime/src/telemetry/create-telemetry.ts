@@ -40,6 +40,7 @@ export function createTelemetry(
           url: config.metricsExport.url,
           serviceName: config.serviceName,
           intervalMs: config.metricsExport.intervalMs,
+          ...(config.metricsExport.headers !== undefined && { headers: config.metricsExport.headers }),
           // Called on the export interval, after `telemetry` below exists; it reads the runtime's
           // gauges once a runtime reports them (undefined before: nothing is sent).
           snapshot: () => telemetry.snapshotMetrics(),
