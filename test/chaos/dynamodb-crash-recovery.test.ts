@@ -9,23 +9,17 @@
  *
  * Reproduce a schedule: CAPSTAN_CHAOS_SEED=<seed> npx jest test/chaos/dynamodb-crash-recovery.test.ts
  */
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { S3Client } from "@aws-sdk/client-s3";
 import { createCapstanTable } from "../../runtime/src/storage/dynamodb-table";
-import { localDynamoDbClient } from "../../runtime/src/storage/test-support/dynamodb-fixture";
 import {
-  startDynamoDbLocal,
-  type DynamoDbLocal,
-} from "../../runtime/src/storage/test-support/dynamodb-local";
-import { freshBucket, localS3Client } from "../../runtime/src/storage/test-support/s3-fixture";
-import { startS3StandIn, type S3StandIn } from "../../runtime/src/storage/test-support/s3-stand-in";
+  awsLocalChildEnv,
+  startAwsLocal,
+  type AwsLocal,
+} from "../../runtime/src/storage/test-support/aws-local";
+import { freshBucket } from "../../runtime/src/storage/test-support/s3-fixture";
 import { describeCrashRecovery } from "./support/crash-suite";
 
 const TABLE = "capstan-chaos";
-let ddb: DynamoDbLocal | undefined;
-let s3: S3StandIn | undefined;
-let dynamodb: DynamoDBClient | undefined;
-let s3Client: S3Client | undefined;
+let aws: AwsLocal | undefined;
 let bucket = "";
 
 describeCrashRecovery({
@@ -35,26 +29,12 @@ describeCrashRecovery({
   extraTimeoutMs: 60_000,
   emptyDataDirRestarts: true,
   setup: async () => {
-    [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
-    dynamodb = localDynamoDbClient(ddb.endpoint);
-    s3Client = localS3Client(s3.endpoint);
-    await createCapstanTable(dynamodb, TABLE);
-    bucket = await freshBucket(s3Client);
+    aws = await startAwsLocal();
+    await createCapstanTable(aws.dynamodb, TABLE);
+    bucket = await freshBucket(aws.s3Client);
   },
-  childEnv: () => ({
-    CAPSTAN_STORE: "dynamodb",
-    CAPSTAN_DYNAMODB_TABLE: TABLE,
-    CAPSTAN_DYNAMODB_ENDPOINT: ddb!.endpoint,
-    CAPSTAN_S3_BUCKET: bucket,
-    CAPSTAN_S3_ENDPOINT: s3!.endpoint,
-    AWS_REGION: "us-east-1",
-    // DynamoDB Local and the stand-in accept any credentials; the SDK needs some.
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-  }),
+  childEnv: () => awsLocalChildEnv(aws!, TABLE, bucket),
   teardown: async () => {
-    dynamodb?.destroy();
-    s3Client?.destroy();
-    await Promise.all([ddb?.stop(), s3?.stop()]);
+    await aws?.stop();
   },
 });

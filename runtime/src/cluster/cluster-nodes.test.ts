@@ -8,18 +8,15 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { S3Client } from "@aws-sdk/client-s3";
 import { createEndpoint, object, service, type Endpoint } from "@capstan/sdk";
 import { partitionOfInvocationId, parseInvocationId, partitionOfTarget } from "@capstan/sdk/protocol";
 import { startRuntimeNode, type RuntimeNode } from "../node";
 import { loadNodeCredentials, type NodeCredentials } from "../security/node-credentials";
 import type { ClusterInfo } from "../server/runtime-api";
 import { openDynamoDbStores } from "../storage/dynamodb-stores";
-import { freshTable, localDynamoDbClient } from "../storage/test-support/dynamodb-fixture";
-import { startDynamoDbLocal, type DynamoDbLocal } from "../storage/test-support/dynamodb-local";
-import { freshBucket, localS3Client } from "../storage/test-support/s3-fixture";
-import { startS3StandIn, type S3StandIn } from "../storage/test-support/s3-stand-in";
+import { startAwsLocal, type AwsLocal } from "../storage/test-support/aws-local";
+import { freshTable } from "../storage/test-support/dynamodb-fixture";
+import { freshBucket } from "../storage/test-support/s3-fixture";
 import { InProcessInvoker } from "../testing/in-process-invoker";
 import { DynamoDbMembershipStore } from "./dynamodb-membership-store";
 import { systemClock } from "../core/clock";
@@ -78,10 +75,7 @@ const sleeper = service({
   },
 });
 
-let ddb: DynamoDbLocal;
-let s3: S3StandIn;
-let dynamodb: DynamoDBClient;
-let s3Client: S3Client;
+let aws: AwsLocal;
 let tableName: string;
 let bucket: string;
 let dataDir: string;
@@ -95,13 +89,19 @@ async function startNode(nodeId: string): Promise<RuntimeNode> {
   // Each node its own disk for its partitions' state files (as separate machines would have).
   const nodeDir = path.join(dataDir, nodeId);
   const stores = await openDynamoDbStores(
-    { kind: "dynamodb", tableName, endpoint: ddb.endpoint, s3Bucket: bucket, s3Endpoint: s3.endpoint },
+    {
+      kind: "dynamodb",
+      tableName,
+      endpoint: aws.ddb.endpoint,
+      s3Bucket: bucket,
+      s3Endpoint: aws.s3.endpoint,
+    },
     { region: "us-east-1", dataDir: nodeDir },
   );
   const node = await startRuntimeNode({
     stores,
     cluster: {
-      membership: new DynamoDbMembershipStore({ client: dynamodb, tableName, clock: systemClock }),
+      membership: new DynamoDbMembershipStore({ client: aws.dynamodb, tableName, clock: systemClock }),
       leaseDurationMs: LEASE_MS,
       peerPort: 0,
       clusterKey,
@@ -224,13 +224,11 @@ async function keyLedBy(nodeId: string, via: RuntimeNode, prefix: string): Promi
 }
 
 beforeAll(async () => {
-  [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
-  dynamodb = localDynamoDbClient(ddb.endpoint);
-  s3Client = localS3Client(s3.endpoint);
+  aws = await startAwsLocal();
   process.env.AWS_ACCESS_KEY_ID ??= "local";
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-  tableName = await freshTable(dynamodb);
-  bucket = await freshBucket(s3Client);
+  tableName = await freshTable(aws.dynamodb);
+  bucket = await freshBucket(aws.s3Client);
   dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-cluster-"));
   // One set of secrets for the whole cluster, as a deployment configures them.
   credentials = loadNodeCredentials(dataDir);
@@ -251,9 +249,7 @@ afterAll(async () => {
   const open = [...nodes.values()];
   nodes.clear();
   for (const node of open) await node.close({ handOver: false }).catch(() => undefined);
-  dynamodb?.destroy();
-  s3Client?.destroy();
-  await Promise.all([ddb?.stop(), s3?.stop()]);
+  await aws?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
