@@ -13,8 +13,6 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { S3Client } from "@aws-sdk/client-s3";
 import { createEndpoint, object } from "@capstan/sdk";
 import { createHttpHandler } from "@capstan/sdk/http";
 import { partitionOfTarget } from "@capstan/sdk/protocol";
@@ -27,13 +25,12 @@ import {
 import { DynamoDbLogStore } from "../../runtime/src/storage/dynamodb-log-store";
 import { createCapstanTable } from "../../runtime/src/storage/dynamodb-table";
 import { S3SnapshotStore } from "../../runtime/src/storage/s3-snapshot-store";
-import { localDynamoDbClient } from "../../runtime/src/storage/test-support/dynamodb-fixture";
 import {
-  startDynamoDbLocal,
-  type DynamoDbLocal,
-} from "../../runtime/src/storage/test-support/dynamodb-local";
-import { freshBucket, localS3Client } from "../../runtime/src/storage/test-support/s3-fixture";
-import { startS3StandIn, type S3StandIn } from "../../runtime/src/storage/test-support/s3-stand-in";
+  awsLocalChildEnv,
+  startAwsLocal,
+  type AwsLocal,
+} from "../../runtime/src/storage/test-support/aws-local";
+import { freshBucket } from "../../runtime/src/storage/test-support/s3-fixture";
 import { AdminClient, UNFINISHED_STATUSES } from "./support/admin-client";
 import { killAllRuntimeProcesses, startRuntimeProcess, type RuntimeProcess } from "./support/runtime-process";
 
@@ -69,21 +66,16 @@ const tally = object({
 
 const amountOf = (key: string): number => (key.length % 5) + 2;
 
-let ddb: DynamoDbLocal;
-let s3: S3StandIn;
-let dynamodb: DynamoDBClient;
-let s3Client: S3Client;
+let aws: AwsLocal | undefined;
 let bucket: string;
 let server: Server;
 let handlerUrl: string;
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  [ddb, s3] = await Promise.all([startDynamoDbLocal(), startS3StandIn()]);
-  dynamodb = localDynamoDbClient(ddb.endpoint);
-  s3Client = localS3Client(s3.endpoint);
-  await createCapstanTable(dynamodb, TABLE);
-  bucket = await freshBucket(s3Client);
+  aws = await startAwsLocal();
+  await createCapstanTable(aws.dynamodb, TABLE);
+  bucket = await freshBucket(aws.s3Client);
   server = createServer(createHttpHandler(createEndpoint(tally)));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   handlerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -93,9 +85,7 @@ afterAll(async () => {
   killAllRuntimeProcesses();
   server?.closeAllConnections();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  dynamodb?.destroy();
-  s3Client?.destroy();
-  await Promise.all([ddb?.stop(), s3?.stop()]);
+  await aws?.stop();
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -105,16 +95,7 @@ function tempDir(): string {
   return dir;
 }
 
-const childEnv = (): NodeJS.ProcessEnv => ({
-  CAPSTAN_STORE: "dynamodb",
-  CAPSTAN_DYNAMODB_TABLE: TABLE,
-  CAPSTAN_DYNAMODB_ENDPOINT: ddb.endpoint,
-  CAPSTAN_S3_BUCKET: bucket,
-  CAPSTAN_S3_ENDPOINT: s3.endpoint,
-  AWS_REGION: "us-east-1",
-  AWS_ACCESS_KEY_ID: "local",
-  AWS_SECRET_ACCESS_KEY: "local",
-});
+const childEnv = (): NodeJS.ProcessEnv => awsLocalChildEnv(aws!, TABLE, bucket);
 
 const start = (dataDir: string): Promise<RuntimeProcess> =>
   startRuntimeProcess(dataDir, PARTITIONS, START_TIMEOUT_MS, childEnv());
@@ -204,8 +185,13 @@ test("a SIGKILLed node's shipped state comes back whole on an empty data directo
       keys.push(key);
     }
   }
-  const snapshots = new S3SnapshotStore({ s3: s3Client, bucket, dynamodb, tableName: TABLE });
-  const log = new DynamoDbLogStore({ client: dynamodb, tableName: TABLE });
+  const snapshots = new S3SnapshotStore({
+    s3: aws!.s3Client,
+    bucket,
+    dynamodb: aws!.dynamodb,
+    tableName: TABLE,
+  });
+  const log = new DynamoDbLogStore({ client: aws!.dynamodb, tableName: TABLE });
   const ledger = new Ledger();
 
   // Node A: load until the partition has shipped its file and trimmed its log, then kill mid-load.
