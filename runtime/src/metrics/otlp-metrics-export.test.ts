@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Metrics } from "./metrics";
-import { OtlpMetricsExport } from "./otlp-metrics-export";
+import { OtlpMetricsExport, withoutCredentials } from "./otlp-metrics-export";
 
 interface Point {
   attributes: Array<{ key: string; value: { stringValue?: string } }>;
@@ -85,4 +85,12 @@ test("every push carries the configured headers (a backend's API key)", async ()
   const before = keys.length;
   await exporter.shutdown();
   expect(keys.slice(before)).toEqual(["k-123"]);
+});
+
+test("a refused push is logged without the credentials written into the collector's URL", () => {
+  expect(withoutCredentials("https://user:s3cret@collector.example:4318/v1/metrics")).toBe(
+    "https://collector.example:4318/v1/metrics",
+  );
+  expect(withoutCredentials("http://127.0.0.1:4318/v1/metrics")).toBe("http://127.0.0.1:4318/v1/metrics");
+  expect(withoutCredentials("not a url s3cret")).not.toContain("s3cret");
 });

@@ -164,7 +164,7 @@ class JsonHttpMetricExporter implements PushMetricExporter {
       () => done({ code: ExportResultCode.SUCCESS }),
       (e: unknown) => {
         const error = e instanceof Error ? e : new Error(String(e));
-        this.onError(`metrics export to ${this.url} failed: ${error.message}`);
+        this.onError(`metrics export to ${withoutCredentials(this.url)} failed: ${error.message}`);
         done({ code: ExportResultCode.FAILED, error });
       },
     );
@@ -196,5 +196,18 @@ class JsonHttpMetricExporter implements PushMetricExporter {
     });
     await res.arrayBuffer(); // drains the connection for reuse
     if (!res.ok) throw new Error(`the collector answered ${res.status}`);
+  }
+}
+
+/** The collector's URL as logs may show it: a user name or password written into it is left out. */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === "" && parsed.password === "") return url;
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "(the configured collector URL)";
   }
 }
