@@ -320,7 +320,12 @@ export async function startRuntimeNodeFromConfig(
       createTable: options.createTable === true,
       dataDir: config.dataDir,
     });
-    cluster = await clusterOptionsFromConfig(config, store);
+    try {
+      cluster = await clusterOptionsFromConfig(config, store);
+    } catch (e) {
+      await stores.close();
+      throw e;
+    }
   } else if (options.createTable === true) {
     throw new ConfigError("--create-table needs CAPSTAN_STORE=dynamodb");
   }
@@ -378,6 +383,7 @@ async function clusterOptionsFromConfig(
 ): Promise<RuntimeNodeClusterOptions & { close(): void }> {
   const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
   const { DynamoDbMembershipStore } = await import("./cluster/dynamodb-membership-store");
+  const clusterKey = loadClusterKey(config.dataDir, config.secrets); // before any client: it may throw
   const client = new DynamoDBClient({
     region: config.awsRegion,
     ...(store.endpoint !== undefined && { endpoint: store.endpoint }),
@@ -387,7 +393,7 @@ async function clusterOptionsFromConfig(
     leaseDurationMs: config.leaseDurationMs,
     peerPort: config.peerPort,
     ...(config.nodeAddress !== undefined && { nodeAddress: config.nodeAddress }),
-    clusterKey: loadClusterKey(config.dataDir, config.secrets),
+    clusterKey,
     close: () => client.destroy(),
   };
 }
