@@ -40,6 +40,9 @@ export function dispatchEffects(to: EffectTargets, partition: number, effects: r
       case "cancel-timer":
         to.timers.cancel(partition, e.timerId);
         break;
+      case "reload-timers":
+        to.timers.reload(partition);
+        break;
       case "send":
         to.outbox.deliver(partition, e.toPartition, e.seq, e.message);
         break;

@@ -95,6 +95,8 @@ export interface RuntimeOptions {
   log?: Log;
   /** Spans, logs and counters; default: tracing off, `log`, fresh counters. */
   telemetry?: Telemetry;
+  /** Timers read per page into the timer service's window (default TIMER_PAGE_SIZE; tests go small). */
+  timerPageSize?: number;
   /** This node's name as the owner of the partitions it claims; default: a random one per start. */
   nodeId?: string;
   /** Cluster mode: lead only the partitions the leases give this node (default: one node, all). */
@@ -177,6 +179,10 @@ export class Runtime implements PeerTarget {
       options.clock,
       (p, timerId) => void appendInternal(this.router, p, { kind: "timer-fired", timerId }, this.log),
       options.realTimers ?? true,
+      {
+        source: (p, after, limit) => this.router.view(p).timersPage(after, limit),
+        ...(options.timerPageSize !== undefined && { pageSize: options.timerPageSize }),
+      },
     );
     this.registry = new DeploymentRegistry(options.partitionStore);
     this.outbox = new OutboxDelivery(

@@ -12,6 +12,8 @@ export type Effect =
   | { kind: "abort-attempt"; invocationId: InvocationId; attempt: number }
   | { kind: "schedule-timer"; timer: Timer }
   | { kind: "cancel-timer"; timerId: string }
+  /** Rebuild the partition's timer schedule from its state (recover: paged by the timer service). */
+  | { kind: "reload-timers" }
   /** Deliver an outbox entry to another partition (or this one). */
   | { kind: "send"; toPartition: number; seq: number; message: OutboxMessage }
   /** An invoke record resolved to this invocation: new, or an existing one (idempotency key, workflow id). */

@@ -13,6 +13,20 @@ export const timerIds = {
   expire: (id: InvocationId): string => `expire:${id}`,
 };
 
+/**
+ * A timer's place in due order: by fire time, then id (ties broken the same way in memory and in a
+ * store's `(fire_at_ms, id)` index; ids are ASCII, so JS and SQLite order them alike).
+ */
+export interface TimerKey {
+  fireAtMs: number;
+  id: string;
+}
+
+/** Negative when `a` is due before `b`, 0 for the same key. */
+export function compareTimerKeys(a: TimerKey, b: TimerKey): number {
+  return a.fireAtMs - b.fireAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 export function addTimer(cx: ApplyContext, timer: Timer): void {
   cx.state.putTimer(timer);
   cx.effects.push({ kind: "schedule-timer", timer });

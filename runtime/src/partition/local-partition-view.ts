@@ -5,8 +5,8 @@
  */
 import type { InvocationId, Payload, Target } from "@capstan/sdk/protocol";
 import { idempotencyTableKey } from "../core/keys";
-import { objectKey, type Invocation, type InvocationStatus } from "../core/state";
-import { timerIds } from "../core/timers";
+import { objectKey, type Invocation, type InvocationStatus, type Timer } from "../core/state";
+import { timerIds, type TimerKey } from "../core/timers";
 import { summarize } from "../invocation/summarize";
 import type { InvocationDetail, InvocationFilter, InvocationSummary } from "../server/runtime-api";
 import {
@@ -55,6 +55,10 @@ export class LocalPartitionView implements PartitionView {
     return this.state()
       .listInvocations(filter, filter.limit)
       .map((inv) => this.summary(inv));
+  }
+
+  async timersPage(after: TimerKey | undefined, limit: number): Promise<Timer[]> {
+    return this.state().timersPage(after, limit);
   }
 
   async countByStatus(): Promise<Map<InvocationStatus, number>> {

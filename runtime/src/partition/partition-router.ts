@@ -9,7 +9,8 @@
  */
 import type { Payload, Target } from "@capstan/sdk/protocol";
 import type { Effect } from "../core/effects";
-import type { Invocation, InvocationStatus } from "../core/state";
+import type { Invocation, InvocationStatus, Timer } from "../core/state";
+import type { TimerKey } from "../core/timers";
 import type { InvocationDetail, InvocationFilter, InvocationSummary } from "../server/runtime-api";
 import type { SqlTable, ViewChunk } from "../server/sql-schema";
 import type { AppendSource, RecordInput } from "./partition-processor";
@@ -34,6 +35,11 @@ export interface PartitionView {
   describe(id: Invocation["id"]): Promise<InvocationDetail | undefined>;
   /** At most `filter.limit` invocations matching the filter, newest first. */
   listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]>;
+  /**
+   * The partition's timers in due order (fire time, then id) strictly after `after`, at most
+   * `limit`: the timer service pages its schedule from here.
+   */
+  timersPage(after: TimerKey | undefined, limit: number): Promise<Timer[]>;
   /** How many invocations the partition holds per status (for metrics). */
   countByStatus(): Promise<Map<InvocationStatus, number>>;
   /** An object's or workflow's K/V state (empty when it has none). */

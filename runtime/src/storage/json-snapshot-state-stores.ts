@@ -6,7 +6,8 @@
 import type { InvocationId, Payload } from "@capstan/sdk/protocol";
 import { MemoryStateStore } from "../core/memory-state-store";
 import { deserializeState, serializeState } from "../core/snapshot";
-import { emptyPartitionState, type Invocation, type InvocationStatus } from "../core/state";
+import { emptyPartitionState, type Invocation, type InvocationStatus, type Timer } from "../core/state";
+import { compareTimerKeys, type TimerKey } from "../core/timers";
 import type {
   InvocationListFilter,
   PartitionStateHandle,
@@ -70,6 +71,13 @@ export class JsonSnapshotStateStore extends MemoryStateStore implements Partitio
     for (const inv of this.state.invocations.values())
       counts.set(inv.status, (counts.get(inv.status) ?? 0) + 1);
     return counts;
+  }
+
+  timersPage(after: TimerKey | undefined, limit: number): Timer[] {
+    return [...this.state.timers.values()]
+      .filter((t) => after === undefined || compareTimerKeys(t, after) > 0)
+      .sort(compareTimerKeys)
+      .slice(0, limit);
   }
 
   invocationsPage(afterId: InvocationId | undefined, limit: number): Invocation[] {

@@ -10,8 +10,9 @@ import { apply, applyBatch } from "../core/apply";
 import { MemoryStateStore } from "../core/memory-state-store";
 import type { LogRecord } from "../core/records";
 import type { PartitionStateReader } from "../core/state-reader";
-import { emptyPartitionState } from "../core/state";
+import { emptyPartitionState, type Timer } from "../core/state";
 import { StateTx } from "../core/state-tx";
+import { compareTimerKeys, type TimerKey } from "../core/timers";
 import { PARTITIONS, exclusive, invId, newInvocation } from "../core/test-support/builders";
 import { commandArb, toRecord } from "../core/test-support/random-records";
 import type { WriteSet } from "../core/write-set";
@@ -98,7 +99,19 @@ function dump(store: PartitionStateReader & Partial<PartitionStateHandle>, touch
     counts: store.countInvocationsByStatus
       ? [...store.countInvocationsByStatus()].sort(([a], [b]) => (a < b ? -1 : 1))
       : undefined,
+    dueTimers: store.timersPage ? allTimersInDueOrder(store.timersPage.bind(store)) : undefined,
   };
+}
+
+/** Walks the timers in due order, PAGE at a time, each page after the last one's key. */
+function allTimersInDueOrder(page: (after: TimerKey | undefined, limit: number) => Timer[]): Timer[] {
+  const all: Timer[] = [];
+  for (let after: TimerKey | undefined; ;) {
+    const items = page(after, PAGE);
+    all.push(...items);
+    if (items.length < PAGE) return all;
+    after = items[items.length - 1]!;
+  }
 }
 
 export function describePartitionStateStoresContract(
@@ -145,8 +158,15 @@ export function describePartitionStateStoresContract(
               allInvocations: undefined,
               allObjects: undefined,
               counts: undefined,
+              dueTimers: undefined,
             };
             expect(comparable).toEqual(expected);
+            // The views kept up to date by commits, against the reference's whole state.
+            const counts = new Map<string, number>();
+            for (const inv of reference.state.invocations.values())
+              counts.set(inv.status, (counts.get(inv.status) ?? 0) + 1);
+            expect(actual.counts).toEqual([...counts].sort(([a], [b]) => (a < b ? -1 : 1)));
+            expect(actual.dueTimers).toEqual([...reference.state.timers.values()].sort(compareTimerKeys));
 
             expect(await store.persist()).toBe(records.length);
             store.close();

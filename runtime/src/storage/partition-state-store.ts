@@ -8,7 +8,8 @@
  */
 import type { InvocationId, Payload } from "@capstan/sdk/protocol";
 import type { PartitionStateStore } from "../core/state-reader";
-import type { Invocation, InvocationStatus } from "../core/state";
+import type { Invocation, InvocationStatus, Timer } from "../core/state";
+import type { TimerKey } from "../core/timers";
 
 /** A place in the newest-first order of invocations (createdAtMs, then id, both descending). */
 export interface InvocationListPosition {
@@ -35,7 +36,13 @@ export interface InvocationListFilter {
 export interface PartitionStateViews {
   /** Newest first (createdAtMs, then id), at most `limit`. */
   listInvocations(filter: InvocationListFilter, limit: number): Invocation[];
+  /** Kept up to date by each commit: never a scan over the invocations. */
   countInvocationsByStatus(): Map<InvocationStatus, number>;
+  /**
+   * Timers in due order (fire time, then id) strictly after `after`, at most `limit`: the timer
+   * service pages the schedule from here instead of holding every timer in memory.
+   */
+  timersPage(after: TimerKey | undefined, limit: number): Timer[];
   /** Invocations in id order after `afterId`, at most `limit` (a full walk pages through them). */
   invocationsPage(afterId: InvocationId | undefined, limit: number): Invocation[];
   /** Object states (`service/key` → values) in key order after `afterKey`, at most `limit` objects. */

@@ -4,8 +4,11 @@
  * Version history (kept in `PRAGMA user_version`; one line per version, never reuse a number):
  * - 1: partition_meta, inbound_seq, invocations, idempotency, workflows, object_state, locks, inboxes,
  *   timers, promises, promise_waiters, outbox.
+ * - 2: timers.fire_at_ms with the index `timers_by_due` (the timer service pages due timers from it
+ *   instead of holding every timer in memory); invocation_counts (invocations per status, kept up to
+ *   date by each commit instead of a GROUP BY per metrics scrape).
  */
-export const STATE_SCHEMA_VERSION = 1;
+export const STATE_SCHEMA_VERSION = 2;
 
 export const STATE_SCHEMA_V1 = `
   CREATE TABLE partition_meta (
@@ -45,4 +48,13 @@ export const STATE_SCHEMA_V1 = `
     message TEXT NOT NULL
   );
   CREATE INDEX outbox_by_destination ON outbox (to_partition, seq);
+`;
+
+/** From version 1 to 2; a new file runs V1 then this, so there is one path to the current schema. */
+export const STATE_SCHEMA_V1_TO_V2 = `
+  ALTER TABLE timers ADD COLUMN fire_at_ms INTEGER NOT NULL DEFAULT 0;
+  UPDATE timers SET fire_at_ms = json_extract(body, '$.fireAtMs');
+  CREATE INDEX timers_by_due ON timers (fire_at_ms, id);
+  CREATE TABLE invocation_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO invocation_counts (status, n) SELECT status, count(*) FROM invocations GROUP BY status;
 `;

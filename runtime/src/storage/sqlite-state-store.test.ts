@@ -1,14 +1,17 @@
 import fs from "node:fs";
+import Database from "better-sqlite3";
 import os from "node:os";
 import path from "node:path";
 import { describePartitionStateStoresContract } from "./partition-state-store.contract";
 import { applyBatch } from "../core/apply";
 import { MemoryStateStore } from "../core/memory-state-store";
 import { serializeState } from "../core/snapshot";
-import { emptyPartitionState, objectKey } from "../core/state";
-import { exclusive, invId, rec } from "../core/test-support/builders";
+import { emptyPartitionState, objectKey, type Timer } from "../core/state";
+import { exclusive, invId, newInvocation, rec } from "../core/test-support/builders";
+import { emptyWriteSet } from "../core/write-set";
 import { SqlitePartitionStore } from "./sqlite-partition-store";
 import { SqliteStateStore, SqliteStateStores, stateFileOf } from "./sqlite-state-store";
+import { STATE_SCHEMA_V1 } from "./sqlite-state-schema";
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "capstan-state-"));
@@ -92,6 +95,68 @@ describe("SqliteStateStores", () => {
       expect(copy.objectState(objectKey("Obj", "k"))).toEqual(new Map([["n", "7"]]));
       copy.close();
       state.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("pages timers in due order at the page limit, and upgrades a version-1 file in place", async () => {
+    const dir = tempDir();
+    const file = stateFileOf(dir, 0);
+    try {
+      // A version-1 file, as the build before timers_by_due and invocation_counts wrote it.
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const v1 = new Database(file);
+      v1.exec(STATE_SCHEMA_V1);
+      v1.prepare(
+        "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, 0, 4, 7, 1)",
+      ).run();
+      const timers = [5, 3, 3, 9].map((fireAtMs, i) => ({
+        id: `t${i}`,
+        fireAtMs,
+        kind: "expire",
+        invocationId: invId(0, i),
+      }));
+      for (const t of timers)
+        v1.prepare("INSERT INTO timers (id, body) VALUES (?, ?)").run(t.id, JSON.stringify(t));
+      const insert = v1.prepare(
+        "INSERT INTO invocations (id, status, service, object_key, created_at_ms, body) VALUES (?, ?, 'S', NULL, 1, '{}')",
+      );
+      insert.run("a", "completed");
+      insert.run("b", "completed");
+      insert.run("c", "suspended");
+      v1.pragma("user_version = 1");
+      v1.close();
+
+      const state = SqliteStateStore.open(file, 0, 4);
+
+      expect(state.appliedLsn()).toBe(7);
+      expect(state.countInvocationsByStatus()).toEqual(
+        new Map([
+          ["completed", 2],
+          ["suspended", 1],
+        ]),
+      );
+      const inOrder = ["t1", "t2", "t0", "t3"];
+      expect(state.timersPage(undefined, 4).map((t) => t.id)).toEqual(inOrder); // exactly the limit
+      expect(state.timersPage(undefined, 2).map((t) => t.id)).toEqual(["t1", "t2"]);
+      expect(state.timersPage({ fireAtMs: 3, id: "t1" }, 2).map((t) => t.id)).toEqual(["t2", "t0"]);
+      expect(state.timersPage({ fireAtMs: 9, id: "t3" }, 2)).toEqual([]);
+      // A commit keeps counts and the due index current: one invocation moves, one goes, a timer moves.
+      const writes = emptyWriteSet(8, 1);
+      writes.invocations.set(invId(0, 9), {
+        ...newInvocation(invId(0, 9)),
+        status: "suspended",
+        createdAtMs: 2,
+      });
+      writes.timers.set("t3", { ...timers[3]!, fireAtMs: 1 } as Timer);
+      state.commit(writes);
+      expect(state.countInvocationsByStatus().get("suspended")).toBe(2);
+      expect(state.timersPage(undefined, 1).map((t) => t.id)).toEqual(["t3"]);
+      state.close();
+      const reopened = SqliteStateStore.open(file, 0, 4);
+      expect(reopened.countInvocationsByStatus().get("suspended")).toBe(2);
+      reopened.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

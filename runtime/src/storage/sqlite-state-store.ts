@@ -16,6 +16,7 @@ import Database from "better-sqlite3";
 import type { Completion, InvocationId, Payload } from "@capstan/sdk/protocol";
 import { deserializeState, restoreInvocation } from "../core/snapshot";
 import type { EntryRef, Invocation, InvocationStatus, OutboxEntry, Timer } from "../core/state";
+import type { TimerKey } from "../core/timers";
 import { writeSetOfState, type WriteSet } from "../core/write-set";
 import type { PartitionStore } from "./partition-store";
 import type {
@@ -24,7 +25,7 @@ import type {
   PartitionStateStores,
 } from "./partition-state-store";
 import { BUSY_TIMEOUT_MS, StoreClosedError, StoreOpenError, StoreSchemaError } from "./sqlite-database";
-import { STATE_SCHEMA_V1, STATE_SCHEMA_VERSION } from "./sqlite-state-schema";
+import { STATE_SCHEMA_V1, STATE_SCHEMA_V1_TO_V2, STATE_SCHEMA_VERSION } from "./sqlite-state-schema";
 import { StateFileMismatchError } from "./store-errors";
 
 /** Directory of the partitions' state files, under the data directory. */
@@ -77,6 +78,10 @@ export class SqliteStateStore implements PartitionStateHandle {
   private readonly commitTx: (writes: WriteSet) => void;
   private appliedLsnValue: number;
   private nextOutboxSeqValue: number;
+  /** Invocations per status (the `invocation_counts` table, read once at open, then kept here). */
+  private readonly statusCounts: Map<string, number>;
+  /** Per-status changes of the batch being committed, applied to statusCounts once it commits. */
+  private countDeltas = new Map<string, number>();
 
   private constructor(
     readonly file: string,
@@ -88,6 +93,7 @@ export class SqliteStateStore implements PartitionStateHandle {
     const meta = this.s.meta.get()!;
     this.appliedLsnValue = meta.applied_lsn;
     this.nextOutboxSeqValue = meta.next_outbox_seq;
+    this.statusCounts = new Map(this.s.counts.all().map((r) => [r.status, r.n]));
     this.commitTx = db.transaction((writes: WriteSet) => this.write(writes));
   }
 
@@ -216,7 +222,17 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   countInvocationsByStatus(): Map<InvocationStatus, number> {
-    return new Map(this.s.countByStatus.all().map((r) => [r.status as InvocationStatus, r.n]));
+    const counts = new Map<InvocationStatus, number>();
+    for (const [status, n] of this.statusCounts) if (n > 0) counts.set(status as InvocationStatus, n);
+    return counts;
+  }
+
+  timersPage(after: TimerKey | undefined, limit: number): Timer[] {
+    const rows =
+      after === undefined
+        ? this.s.timersFirst.all(limit)
+        : this.s.timersAfter.all(after.fireAtMs, after.id, limit);
+    return rows.map((r) => JSON.parse(r.body) as Timer);
   }
 
   invocationsPage(afterId: InvocationId | undefined, limit: number): Invocation[] {
@@ -231,7 +247,11 @@ export class SqliteStateStore implements PartitionStateHandle {
 
   commit(writes: WriteSet): void {
     if (!this.db.open) throw new StoreClosedError(this.file);
+    this.countDeltas = new Map();
     this.commitTx(writes);
+    for (const [status, delta] of this.countDeltas) {
+      this.statusCounts.set(status, (this.statusCounts.get(status) ?? 0) + delta);
+    }
     this.appliedLsnValue = writes.appliedLsn;
     this.nextOutboxSeqValue = writes.nextOutboxSeq;
   }
@@ -279,9 +299,19 @@ export class SqliteStateStore implements PartitionStateHandle {
     const s = this.s;
     s.setMeta.run(w.appliedLsn, w.nextOutboxSeq);
     for (const [producer, seq] of w.inboundSeq) s.putInboundSeq.run(producer, seq);
+    const count = (status: string | undefined, delta: number): void => {
+      if (status !== undefined) this.countDeltas.set(status, (this.countDeltas.get(status) ?? 0) + delta);
+    };
     for (const [id, inv] of w.invocations) {
-      if (inv === null) s.deleteInvocation.run(id);
-      else {
+      const before = s.invocationStatus.get(id)?.status;
+      if (inv === null) {
+        s.deleteInvocation.run(id);
+        count(before, -1);
+      } else {
+        if (before !== inv.status) {
+          count(before, -1);
+          count(inv.status, 1);
+        }
         const objectKey = inv.target.key === undefined ? null : `${inv.target.service}/${inv.target.key}`;
         s.putInvocation.run(
           id,
@@ -293,6 +323,7 @@ export class SqliteStateStore implements PartitionStateHandle {
         );
       }
     }
+    for (const [status, delta] of this.countDeltas) s.addCount.run(status, delta);
     putIds(w.idempotency, s.putIdempotency, s.deleteIdempotency);
     putIds(w.workflows, s.putWorkflow, s.deleteWorkflow);
     putIds(w.locks, s.putLock, s.deleteLock);
@@ -301,7 +332,10 @@ export class SqliteStateStore implements PartitionStateHandle {
       for (const [name, value] of values ?? []) s.putObjectState.run(key, name, value);
     }
     putJson(w.inboxes, s.putInbox, s.deleteInbox);
-    putJson(w.timers, s.putTimer, s.deleteTimer);
+    for (const [id, timer] of w.timers) {
+      if (timer === null) s.deleteTimer.run(id);
+      else s.putTimer.run(id, timer.fireAtMs, JSON.stringify(timer));
+    }
     putJson(w.promises, s.putPromise, s.deletePromise);
     putJson(w.promiseWaiters, s.putPromiseWaiters, s.deletePromiseWaiters);
     for (const [seq, entry] of w.outbox) {
@@ -395,8 +429,10 @@ function prepare(db: Database.Database) {
         "AND (@afterMs IS NULL OR created_at_ms < @afterMs OR (created_at_ms = @afterMs AND id < @afterId)) " +
         "ORDER BY created_at_ms DESC, id DESC LIMIT @limit",
     ),
-    countByStatus: db.prepare<[], { status: string; n: number }>(
-      "SELECT status, count(*) AS n FROM invocations GROUP BY status",
+    invocationStatus: db.prepare<[string], { status: string }>("SELECT status FROM invocations WHERE id = ?"),
+    counts: db.prepare<[], { status: string; n: number }>("SELECT status, n FROM invocation_counts"),
+    addCount: db.prepare<[string, number]>(
+      "INSERT INTO invocation_counts (status, n) VALUES (?, ?) ON CONFLICT (status) DO UPDATE SET n = n + excluded.n",
     ),
     invocationsAfter: db.prepare<[string, number], { body: string }>(
       "SELECT body FROM invocations WHERE id > ? ORDER BY id LIMIT ?",
@@ -429,7 +465,16 @@ function prepare(db: Database.Database) {
     deleteInbox: del("inboxes", "key"),
     timer: db.prepare<[string], { body: string }>("SELECT body FROM timers WHERE id = ?"),
     timers: db.prepare<[], { body: string }>("SELECT body FROM timers ORDER BY id"),
-    putTimer: upsert("timers", "id", "body"),
+    timersFirst: db.prepare<[number], { body: string }>(
+      "SELECT body FROM timers ORDER BY fire_at_ms, id LIMIT ?",
+    ),
+    timersAfter: db.prepare<[number, string, number], { body: string }>(
+      "SELECT body FROM timers WHERE (fire_at_ms, id) > (?, ?) ORDER BY fire_at_ms, id LIMIT ?",
+    ),
+    putTimer: db.prepare<[string, number, string]>(
+      "INSERT INTO timers (id, fire_at_ms, body) VALUES (?, ?, ?) " +
+        "ON CONFLICT (id) DO UPDATE SET fire_at_ms = excluded.fire_at_ms, body = excluded.body",
+    ),
     deleteTimer: del("timers", "id"),
     promise: db.prepare<[string], { completion: string }>("SELECT completion FROM promises WHERE key = ?"),
     promiseKeysFrom: db.prepare<[string], { key: string }>(
@@ -459,12 +504,15 @@ function prepare(db: Database.Database) {
 function migrate(db: Database.Database, file: string, partition: number, partitions: number): void {
   const found = db.pragma("user_version", { simple: true }) as number;
   if (found > STATE_SCHEMA_VERSION) throw new StoreSchemaError(file, found);
-  if (found === 0) {
+  if (found < STATE_SCHEMA_VERSION) {
     db.transaction(() => {
-      db.exec(STATE_SCHEMA_V1);
-      db.prepare(
-        "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, ?, ?, 0, 1)",
-      ).run(partition, partitions);
+      if (found === 0) {
+        db.exec(STATE_SCHEMA_V1);
+        db.prepare(
+          "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, ?, ?, 0, 1)",
+        ).run(partition, partitions);
+      }
+      db.exec(STATE_SCHEMA_V1_TO_V2);
       db.pragma(`user_version = ${STATE_SCHEMA_VERSION}`);
     }).immediate();
   }

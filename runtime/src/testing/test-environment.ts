@@ -374,7 +374,7 @@ export class TestEnvironment {
   }
 
   private quiet(): boolean {
-    return this.runtime.driver.inFlightCount === 0 && this.runtime.router.idle;
+    return this.runtime.driver.inFlightCount === 0 && this.runtime.router.idle && this.runtime.timers.idle;
   }
 
   private skipToNextTimer(): boolean {

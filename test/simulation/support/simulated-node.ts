@@ -13,6 +13,12 @@ import {
 } from "../../../runtime/src/storage/in-memory-partition-store";
 import type { ManualClock } from "../../../runtime/src/testing/manual-clock";
 
+/**
+ * Timers per page of the timer service's window: tiny, so a run pages timers from the state all the
+ * time (windows trimmed, emptied and re-read while timers are scheduled, cancelled and fired).
+ */
+const SIM_TIMER_PAGE_SIZE = 2;
+
 export interface SimulatedDisks {
   log: MemoryLogDisk;
   partition: MemoryPartitionDisk;
@@ -52,6 +58,7 @@ export class SimulatedNode {
       clock: settings.clock,
       checkpointBaseUrl: this.baseUrl,
       realTimers: false,
+      timerPageSize: SIM_TIMER_PAGE_SIZE,
       completedRetentionMs: settings.completedRetentionMs,
     });
     this.started = this.runtime.start();
@@ -78,8 +85,8 @@ export class SimulatedNode {
     void this.runtime.stop().catch(() => undefined);
   }
 
-  /** No record pending, no batch in flight, no attempt running. */
+  /** No record pending, no batch in flight, no attempt running, no page of timers being read. */
   get quiet(): boolean {
-    return this.runtime.router.idle && this.runtime.driver.inFlightCount === 0;
+    return this.runtime.router.idle && this.runtime.driver.inFlightCount === 0 && this.runtime.timers.idle;
   }
 }
