@@ -2,7 +2,7 @@
  * The behaviour every PartitionRouter must have, run by each implementation's test (this node's
  * processors; later a router that reaches partitions led by other nodes).
  */
-import { exclusive, invId, newInvocation, workflowRun } from "../core/test-support/builders";
+import { e, exclusive, invId, newInvocation, outcome, rec, workflowRun } from "../core/test-support/builders";
 import type { PartitionRouter } from "./partition-router";
 
 export interface PartitionRouterFixture {
@@ -76,6 +76,12 @@ export function describePartitionRouterContract(
         rows[chunk.table] += chunk.rows.length;
       }
       expect(rows).toEqual({ invocations: 3, journal: 3, state: 1 });
+      // A sleep's timer, paged in due order (what the timer service reads instead of holding all).
+      await router.append(1, rec.entries(id, 1, [e.sleep(1, 5_000)], outcome.suspended(1)), "internal");
+      const timers = await view.timersPage(undefined, 10);
+      expect(timers).toEqual([expect.objectContaining({ id: `sleep:${id}:1`, kind: "sleep" })]);
+      expect(await view.timersPage(undefined, 1)).toEqual(timers);
+      expect(await view.timersPage(timers[0], 10)).toEqual([]);
       expect(router.health(1)).toMatchObject({
         state: "leading",
         pendingRecords: 0,

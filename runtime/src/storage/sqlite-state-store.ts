@@ -31,10 +31,12 @@ import { StateFileMismatchError } from "./store-errors";
 /** Directory of the partitions' state files, under the data directory. */
 export const PARTITIONS_DIR_NAME = "partitions";
 /**
- * SQLite's page cache per partition file: the bounded in-memory cache of partition state. 16
- * partitions × 2 MiB keep the hot pages (indexes, recent invocations) without growing with keys.
+ * SQLite's page cache per partition file: the bounded in-memory cache of partition state, allocated
+ * on the main thread's malloc heap. 16 partitions × 1 MiB keep the B-trees' upper levels; leaves come
+ * from the OS's file cache. At 2 MiB the caches were ~40 of the runtime's ~60 MB of malloc heap
+ * in the scale scenario (bench/README.md#scale-issue-13-3), most of the room under its 250 MB target.
  */
-export const STATE_CACHE_KIB = 2_048;
+export const STATE_CACHE_KIB = 1_024;
 
 /** The state file of `partition` under `dataDir`. */
 export function stateFileOf(dataDir: string, partition: number): string {
