@@ -253,7 +253,7 @@ export class Runtime implements PeerTarget {
         commit: () => this.router.commitStats(),
         queueDepths: () => this.router.queueDepths(),
         inFlightAttempts: () => this.driver.inFlightCount,
-        timers: () => this.timers.size,
+        timersInMemory: () => this.timers.size,
       },
       RUNTIME_VERSION,
     );

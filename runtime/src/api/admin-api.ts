@@ -42,7 +42,8 @@ export interface NodeStats {
   commit(): CommitStats;
   queueDepths(): number[];
   inFlightAttempts(): number;
-  timers(): number;
+  /** Timers the timer service holds in memory (its windows), not the partitions' timers. */
+  timersInMemory(): number;
 }
 
 export class AdminApi {
@@ -201,16 +202,20 @@ export class AdminApi {
   /** What the metrics read from the partitions and the node at a scrape or an OTLP push. */
   private async gauges(): Promise<MetricGauges> {
     const byStatus = new Map<InvocationStatus, number>();
+    let timers = 0;
     for (let p = 0; p < this.access.router.partitions; p++) {
-      for (const [status, n] of await this.access.router.view(p).countByStatus())
+      const view = this.access.router.view(p);
+      for (const [status, n] of await view.countByStatus())
         byStatus.set(status, (byStatus.get(status) ?? 0) + n);
+      timers += await view.timerCount();
     }
     return {
       invocationsByStatus: byStatus,
       commit: this.stats.commit(),
       queueDepths: this.stats.queueDepths(),
       inFlightAttempts: this.stats.inFlightAttempts(),
-      timers: this.stats.timers(),
+      timers,
+      timersInMemory: this.stats.timersInMemory(),
     };
   }
 

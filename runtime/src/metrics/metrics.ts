@@ -20,7 +20,10 @@ export interface MetricGauges {
   commit: { batches: number; records: number; totalCommitMs: number };
   queueDepths: number[];
   inFlightAttempts: number;
+  /** Durable timers the partitions hold (their states' counts). */
   timers: number;
+  /** Timers the timer service holds in memory (its windows). */
+  timersInMemory: number;
 }
 
 export interface NumberSeries {
@@ -182,6 +185,13 @@ export class Metrics {
         help: "Durable timers scheduled: sleeps, delayed calls, retry backoffs, and the retention of completed invocations.",
         unit: "1",
         series: [{ labels: {}, value: gauges.timers }],
+      },
+      {
+        kind: "gauge",
+        name: "capstan_timers_in_memory",
+        help: "Timers held by the timer service's windows (the earliest of each partition; the rest are paged from state).",
+        unit: "1",
+        series: [{ labels: {}, value: gauges.timersInMemory }],
       },
     ];
   }

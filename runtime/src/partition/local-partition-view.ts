@@ -61,6 +61,10 @@ export class LocalPartitionView implements PartitionView {
     return this.state().timersPage(after, limit);
   }
 
+  async timerCount(): Promise<number> {
+    return this.state().timerCount();
+  }
+
   async countByStatus(): Promise<Map<InvocationStatus, number>> {
     return this.state().countInvocationsByStatus();
   }

@@ -40,6 +40,8 @@ export interface PartitionView {
    * `limit`: the timer service pages its schedule from here.
    */
   timersPage(after: TimerKey | undefined, limit: number): Promise<Timer[]>;
+  /** How many timers the partition holds (for metrics; kept by commits, never a scan). */
+  timerCount(): Promise<number>;
   /** How many invocations the partition holds per status (for metrics). */
   countByStatus(): Promise<Map<InvocationStatus, number>>;
   /** An object's or workflow's K/V state (empty when it has none). */

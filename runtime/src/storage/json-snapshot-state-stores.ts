@@ -73,6 +73,10 @@ export class JsonSnapshotStateStore extends MemoryStateStore implements Partitio
     return counts;
   }
 
+  timerCount(): number {
+    return this.state.timers.size;
+  }
+
   timersPage(after: TimerKey | undefined, limit: number): Timer[] {
     return [...this.state.timers.values()]
       .filter((t) => after === undefined || compareTimerKeys(t, after) > 0)

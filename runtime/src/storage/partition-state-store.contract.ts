@@ -100,6 +100,7 @@ function dump(store: PartitionStateReader & Partial<PartitionStateHandle>, touch
       ? [...store.countInvocationsByStatus()].sort(([a], [b]) => (a < b ? -1 : 1))
       : undefined,
     dueTimers: store.timersPage ? allTimersInDueOrder(store.timersPage.bind(store)) : undefined,
+    timerCount: store.timerCount?.(),
   };
 }
 
@@ -159,6 +160,7 @@ export function describePartitionStateStoresContract(
               allObjects: undefined,
               counts: undefined,
               dueTimers: undefined,
+              timerCount: undefined,
             };
             expect(comparable).toEqual(expected);
             // The views kept up to date by commits, against the reference's whole state.
@@ -167,6 +169,7 @@ export function describePartitionStateStoresContract(
               counts.set(inv.status, (counts.get(inv.status) ?? 0) + 1);
             expect(actual.counts).toEqual([...counts].sort(([a], [b]) => (a < b ? -1 : 1)));
             expect(actual.dueTimers).toEqual([...reference.state.timers.values()].sort(compareTimerKeys));
+            expect(actual.timerCount).toBe(reference.state.timers.size);
 
             expect(await store.persist()).toBe(records.length);
             store.close();

@@ -43,6 +43,8 @@ export interface PartitionStateViews {
    * service pages the schedule from here instead of holding every timer in memory.
    */
   timersPage(after: TimerKey | undefined, limit: number): Timer[];
+  /** How many timers the partition holds, kept up to date by each commit. */
+  timerCount(): number;
   /** Invocations in id order after `afterId`, at most `limit` (a full walk pages through them). */
   invocationsPage(afterId: InvocationId | undefined, limit: number): Invocation[];
   /** Object states (`service/key` → values) in key order after `afterKey`, at most `limit` objects. */

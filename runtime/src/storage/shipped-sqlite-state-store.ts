@@ -15,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Completion, InvocationId, Payload } from "@capstan/sdk/protocol";
 import type { EntryRef, Invocation, InvocationStatus, OutboxEntry, Timer } from "../core/state";
+import type { TimerKey } from "../core/timers";
 import type { WriteSet } from "../core/write-set";
 import type { InvocationListFilter, PartitionStateHandle } from "./partition-state-store";
 import type { SnapshotStore } from "./snapshot-store";
@@ -161,5 +162,11 @@ export class ShippedSqliteStateStore implements PartitionStateHandle {
   }
   objectStatesPage(afterKey: string | undefined, limit: number): Array<[string, Map<string, Payload>]> {
     return this.store.objectStatesPage(afterKey, limit);
+  }
+  timersPage(after: TimerKey | undefined, limit: number): Timer[] {
+    return this.store.timersPage(after, limit);
+  }
+  timerCount(): number {
+    return this.store.timerCount();
   }
 }

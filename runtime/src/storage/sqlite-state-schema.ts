@@ -5,8 +5,8 @@
  * - 1: partition_meta, inbound_seq, invocations, idempotency, workflows, object_state, locks, inboxes,
  *   timers, promises, promise_waiters, outbox.
  * - 2: timers.fire_at_ms with the index `timers_by_due` (the timer service pages due timers from it
- *   instead of holding every timer in memory); invocation_counts (invocations per status, kept up to
- *   date by each commit instead of a GROUP BY per metrics scrape).
+ *   instead of holding every timer in memory); invocation_counts (invocations per status) and
+ *   partition_meta.timer_count, kept up to date by each commit instead of a scan per metrics scrape.
  */
 export const STATE_SCHEMA_VERSION = 2;
 
@@ -57,4 +57,6 @@ export const STATE_SCHEMA_V1_TO_V2 = `
   CREATE INDEX timers_by_due ON timers (fire_at_ms, id);
   CREATE TABLE invocation_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
   INSERT INTO invocation_counts (status, n) SELECT status, count(*) FROM invocations GROUP BY status;
+  ALTER TABLE partition_meta ADD COLUMN timer_count INTEGER NOT NULL DEFAULT 0;
+  UPDATE partition_meta SET timer_count = (SELECT count(*) FROM timers);
 `;

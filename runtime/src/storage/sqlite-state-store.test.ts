@@ -111,7 +111,7 @@ describe("SqliteStateStores", () => {
       v1.prepare(
         "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, 0, 4, 7, 1)",
       ).run();
-      const timers = [5, 3, 3, 9].map((fireAtMs, i) => ({
+      const timers: Timer[] = [5, 3, 3, 9].map((fireAtMs, i) => ({
         id: `t${i}`,
         fireAtMs,
         kind: "expire",
@@ -142,20 +142,20 @@ describe("SqliteStateStores", () => {
       expect(state.timersPage(undefined, 2).map((t) => t.id)).toEqual(["t1", "t2"]);
       expect(state.timersPage({ fireAtMs: 3, id: "t1" }, 2).map((t) => t.id)).toEqual(["t2", "t0"]);
       expect(state.timersPage({ fireAtMs: 9, id: "t3" }, 2)).toEqual([]);
-      // A commit keeps counts and the due index current: one invocation moves, one goes, a timer moves.
-      const writes = emptyWriteSet(8, 1);
-      writes.invocations.set(invId(0, 9), {
-        ...newInvocation(invId(0, 9)),
-        status: "suspended",
-        createdAtMs: 2,
-      });
-      writes.timers.set("t3", { ...timers[3]!, fireAtMs: 1 } as Timer);
+      expect(state.timerCount()).toBe(4);
+      // Commits keep counts and the due index current: a new invocation, a timer moved, one deleted.
+      applyBatch(state, 8, [{ ...rec.invoke(newInvocation(invId(0, 9))), atMs: 2 }]);
+      const writes = emptyWriteSet(9, state.nextOutboxSeq());
+      writes.timers.set("t3", { ...timers[3]!, fireAtMs: 1 });
+      writes.timers.set("t0", null);
       state.commit(writes);
-      expect(state.countInvocationsByStatus().get("suspended")).toBe(2);
+      expect(state.countInvocationsByStatus().get("running")).toBe(1);
+      expect(state.timerCount()).toBe(3);
       expect(state.timersPage(undefined, 1).map((t) => t.id)).toEqual(["t3"]);
       state.close();
       const reopened = SqliteStateStore.open(file, 0, 4);
-      expect(reopened.countInvocationsByStatus().get("suspended")).toBe(2);
+      expect(reopened.countInvocationsByStatus().get("running")).toBe(1);
+      expect(reopened.timerCount()).toBe(3);
       reopened.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

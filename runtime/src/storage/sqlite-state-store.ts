@@ -84,6 +84,9 @@ export class SqliteStateStore implements PartitionStateHandle {
   private readonly statusCounts: Map<string, number>;
   /** Per-status changes of the batch being committed, applied to statusCounts once it commits. */
   private countDeltas = new Map<string, number>();
+  /** Timers held (partition_meta.timer_count), and the change of the batch being committed. */
+  private timerCountValue: number;
+  private timerDelta = 0;
 
   private constructor(
     readonly file: string,
@@ -96,6 +99,7 @@ export class SqliteStateStore implements PartitionStateHandle {
     this.appliedLsnValue = meta.applied_lsn;
     this.nextOutboxSeqValue = meta.next_outbox_seq;
     this.statusCounts = new Map(this.s.counts.all().map((r) => [r.status, r.n]));
+    this.timerCountValue = meta.timer_count;
     this.commitTx = db.transaction((writes: WriteSet) => this.write(writes));
   }
 
@@ -229,6 +233,10 @@ export class SqliteStateStore implements PartitionStateHandle {
     return counts;
   }
 
+  timerCount(): number {
+    return this.timerCountValue;
+  }
+
   timersPage(after: TimerKey | undefined, limit: number): Timer[] {
     const rows =
       after === undefined
@@ -250,7 +258,9 @@ export class SqliteStateStore implements PartitionStateHandle {
   commit(writes: WriteSet): void {
     if (!this.db.open) throw new StoreClosedError(this.file);
     this.countDeltas = new Map();
+    this.timerDelta = 0;
     this.commitTx(writes);
+    this.timerCountValue += this.timerDelta;
     for (const [status, delta] of this.countDeltas) {
       this.statusCounts.set(status, (this.statusCounts.get(status) ?? 0) + delta);
     }
@@ -335,9 +345,16 @@ export class SqliteStateStore implements PartitionStateHandle {
     }
     putJson(w.inboxes, s.putInbox, s.deleteInbox);
     for (const [id, timer] of w.timers) {
-      if (timer === null) s.deleteTimer.run(id);
-      else s.putTimer.run(id, timer.fireAtMs, JSON.stringify(timer));
+      const existed = s.timerExists.get(id) !== undefined;
+      if (timer === null) {
+        if (existed) this.timerDelta--;
+        s.deleteTimer.run(id);
+      } else {
+        if (!existed) this.timerDelta++;
+        s.putTimer.run(id, timer.fireAtMs, JSON.stringify(timer));
+      }
     }
+    if (this.timerDelta !== 0) s.addTimerCount.run(this.timerDelta);
     putJson(w.promises, s.putPromise, s.deletePromise);
     putJson(w.promiseWaiters, s.putPromiseWaiters, s.deletePromiseWaiters);
     for (const [seq, entry] of w.outbox) {
@@ -389,9 +406,13 @@ function prepare(db: Database.Database) {
   const del = (table: string, key: string): Database.Statement<[string]> =>
     db.prepare(`DELETE FROM ${table} WHERE ${key} = ?`);
   return {
-    meta: db.prepare<[], { applied_lsn: number; next_outbox_seq: number }>(
-      "SELECT applied_lsn, next_outbox_seq FROM partition_meta WHERE id = 0",
+    meta: db.prepare<[], { applied_lsn: number; next_outbox_seq: number; timer_count: number }>(
+      "SELECT applied_lsn, next_outbox_seq, timer_count FROM partition_meta WHERE id = 0",
     ),
+    addTimerCount: db.prepare<[number]>(
+      "UPDATE partition_meta SET timer_count = timer_count + ? WHERE id = 0",
+    ),
+    timerExists: db.prepare<[string], { one: number }>("SELECT 1 AS one FROM timers WHERE id = ?"),
     setMeta: db.prepare<[number, number]>(
       "UPDATE partition_meta SET applied_lsn = ?, next_outbox_seq = ? WHERE id = 0",
     ),
