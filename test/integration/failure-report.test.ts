@@ -75,6 +75,10 @@ test("a failing step logs its error, stack, step, attempt and next retry; descri
   expect(String(line.message)).toContain("card network unreachable");
   expect(String(line.stack)).toContain("chargeCard");
 
+  // The retry's timer: counted from the partition's state, and held in the timer service's window.
+  const waiting = await env.runtime.metrics();
+  expect(waiting).toMatch(/^capstan_timers 1$/m);
+  expect(waiting).toMatch(/^capstan_timers_in_memory 1$/m);
   await env.advanceTime(failure.nextRetryAtMs! - env.clock!.nowMs());
   expect(await env.result(id)).toBe("charged 42");
   const metrics = await env.runtime.metrics();
