@@ -237,6 +237,27 @@ describe("TimerService windows over a partition's timers", () => {
     );
   });
 
+  test("a dropped partition forgets its window, and a page read meanwhile is discarded", async () => {
+    const clock = new ManualClock(0);
+    const state = new FakeTimerState();
+    const fired: string[] = [];
+    const service = new TimerService(clock, (p, id) => fired.push(`${p}:${id}`), false, {
+      source: state.deferred,
+    });
+    state.timers.set("a", timer("a", 5));
+    service.reload(1);
+    service.schedule(2, timer("b", 5));
+    service.dropPartition(1);
+    service.dropPartition(2);
+    state.answerReads();
+    await flush();
+    clock.advanceTo(10);
+    service.fireDue();
+    expect(fired).toEqual([]);
+    expect(service.size).toBe(0);
+    expect(service.idle).toBe(true);
+  });
+
   test("refuses a window smaller than a page", () => {
     expect(
       () => new TimerService(new ManualClock(0), () => undefined, false, { pageSize: 4, maxWindowTimers: 3 }),
