@@ -59,6 +59,7 @@ import type {
   InvocationLogsQuery,
   InvocationFilter,
   InvocationSummary,
+  LedInvocationPage,
   OutputState,
   ServiceInfo,
   StatePatch,
@@ -405,6 +406,10 @@ export class Runtime implements PeerTarget {
   }
   listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]> {
     return this.admin.listInvocations(filter);
+  }
+  /** This node's part of a cluster-wide list, with the partitions it covers. */
+  listLedInvocations(filter: InvocationFilter): Promise<LedInvocationPage> {
+    return this.admin.listLedInvocations(filter);
   }
   describeInvocation(invocationId: string): Promise<InvocationDetail | undefined> {
     return this.admin.describeInvocation(invocationId);

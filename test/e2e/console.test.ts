@@ -85,7 +85,10 @@ describe("web console", () => {
     const firstRow = await page.locator("table.invocations tbody tr").first().getByRole("link").textContent();
     await page.getByRole("link", { name: "Next page" }).click();
     await page.getByRole("link", { name: "Newest" }).waitFor();
-    await page.locator("table.invocations tbody tr").first().waitFor();
+    // The link shows before the next page's rows replace this one's: wait for the rows to change.
+    await page.waitForFunction(
+      `document.querySelector("table.invocations tbody tr a")?.textContent !== ${JSON.stringify(firstRow)}`,
+    );
     const nextRow = await page.locator("table.invocations tbody tr").first().getByRole("link").textContent();
     expect(nextRow).not.toBe(firstRow);
     expect(await page.locator("table.invocations tbody tr").count()).toBe(1);

@@ -23,6 +23,7 @@ import type {
   InvocationLogs,
   InvocationLogsQuery,
   InvocationSummary,
+  LedInvocationPage,
   ResumeOptions,
   ResumeResult,
   ServiceInfo,
@@ -101,10 +102,32 @@ export class AdminApi {
    * list order (invocation-list-order.ts): the newest `limit` overall after that position.
    */
   async listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]> {
+    return (await this.listLedInvocations(filter)).invocations;
+  }
+
+  /**
+   * The list over the partitions this node answers for, and which those were: a partition counts only
+   * when it was here (led, or stopped here) both before and after its read, so a partition moving
+   * during the read is reported missing rather than read empty (a cluster's list then refuses).
+   */
+  async listLedInvocations(filter: InvocationFilter): Promise<LedInvocationPage> {
     const out: InvocationSummary[] = [];
-    for (let p = 0; p < this.access.router.partitions; p++)
-      for (const s of await this.access.router.view(p).listInvocations(filter)) out.push(s);
-    return mergeInvocationPages([out], filter.limit);
+    const partitions: number[] = [];
+    const router = this.access.router;
+    for (let p = 0; p < router.partitions; p++) {
+      const before = router.health(p);
+      if (before.state === "elsewhere") continue;
+      const rows = await router.view(p).listInvocations(filter);
+      const after = router.health(p);
+      if (
+        after.state !== before.state ||
+        (after.state === "leading" && before.state === "leading" && after.epoch !== before.epoch)
+      )
+        continue;
+      for (const s of rows) out.push(s);
+      partitions.push(p);
+    }
+    return { invocations: mergeInvocationPages([out], filter.limit), partitions };
   }
 
   async describeInvocation(invocationId: string): Promise<InvocationDetail | undefined> {

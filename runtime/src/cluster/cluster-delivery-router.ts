@@ -27,13 +27,44 @@ export class ClusterDeliveryRouter implements PartitionRouter {
     return this.local.partitions;
   }
 
-  /** A remote append resolves with no effects: they are the receiver's, dispatched on its node. */
-  async append(partition: number, record: RecordInput, source: AppendSource): Promise<Effect[]> {
-    if (this.local.health(partition).state !== "elsewhere")
-      return this.local.append(partition, record, source);
-    await this.remote(partition, record);
-    return [];
+  /**
+   * A remote append resolves with no effects: they are the receiver's, dispatched on its node.
+   *
+   * Records of one producer for one receiver arrive in seq order, or not at all: the receiver drops
+   * any seq at or below the last it applied, so a later seq landing first would lose the earlier ones.
+   * A local partition keeps order by its queue; remote appends are sent one after the other per
+   * (producer, receiver) pair, each after the previous one of the pair succeeded (a failure fails the
+   * rest of the burst unsent, and delivery retries from the first), and a local append waits for a
+   * remote one before it.
+   */
+  append(partition: number, record: RecordInput, source: AppendSource): Promise<Effect[]> {
+    const pair = `${record.origin?.partition ?? "-"}:${partition}`;
+    const previous = this.tails.get(pair);
+    const local = this.local.health(partition).state !== "elsewhere";
+    let sent: Promise<Effect[]>;
+    if (local) {
+      sent =
+        previous?.remote === true
+          ? previous.done.then(() => this.local.append(partition, record, source))
+          : this.local.append(partition, record, source);
+    } else {
+      const send = async (): Promise<Effect[]> => {
+        await this.remote(partition, record);
+        return [];
+      };
+      sent = previous === undefined ? send() : previous.done.then(send);
+    }
+    const tail = { done: sent, remote: !local };
+    this.tails.set(pair, tail);
+    const clear = (): void => {
+      if (this.tails.get(pair) === tail) this.tails.delete(pair);
+    };
+    sent.then(clear, clear);
+    return sent;
   }
+
+  /** The last append per (producer, receiver) pair still in flight. */
+  private readonly tails = new Map<string, { done: Promise<unknown>; remote: boolean }>();
 
   view(partition: number): PartitionView {
     return this.local.view(partition);

@@ -112,3 +112,32 @@ test("a checkpoint for a partition led elsewhere: forged or expired refused here
   await api.checkpoint({ ...body, invocationId: id, attemptToken: token } as never, verified);
   expect(peerCalls).toEqual([["http://b", "checkpoint", [id, token, body]]]);
 });
+
+test("a list merges every node's part, each invocation once, and refuses when a partition is in no part", async () => {
+  const summary = (p: number, n: number) => ({
+    id: formatInvocationId(p, `${n}`.padStart(24, "0")),
+    createdAtMs: n,
+  });
+  const parts: Record<string, { invocations: unknown[]; partitions: number[] }> = {
+    here: { invocations: [summary(0, 1)], partitions: [0] },
+    // Partition 2 moved from b to c during the fan-out: both read it.
+    "http://b": { invocations: [summary(1, 2), summary(2, 3)], partitions: [1, 2] },
+    "http://c": { invocations: [summary(2, 3)], partitions: [2, 3] },
+  };
+  const list = (peersAnswering: string[]) => {
+    const { api } = setup([0], { 1: "http://b", 3: "http://c" });
+    const local = (api as unknown as { local: Record<string, unknown> }).local;
+    local.listLedInvocations = async () => parts.here;
+    const peers = (api as unknown as { peers: { call: unknown } }).peers;
+    peers.call = async (address: string) =>
+      peersAnswering.includes(address) ? parts[address] : { invocations: [], partitions: [] };
+    return api.listInvocations({ limit: 10 });
+  };
+  const merged = await list(["http://b", "http://c"]);
+  expect(merged.map((s) => s.id)).toEqual([summary(2, 3).id, summary(1, 2).id, summary(0, 1).id]);
+  // c has not taken partition 3 yet (it answers for nothing): the list is refused, not partial.
+  await expect(list(["http://b"])).rejects.toMatchObject({
+    code: "RUNTIME_PARTITION_UNAVAILABLE",
+    retryAfterMs: expect.any(Number),
+  });
+});

@@ -46,6 +46,7 @@ import type {
   InvocationLogs,
   InvocationLogsQuery,
   InvocationSummary,
+  LedInvocationPage,
   OutputState,
   ResumeOptions,
   ResumeResult,
@@ -205,17 +206,35 @@ export class ForwardingRuntimeApi implements RuntimeApi {
     return this.local.listServices();
   }
   /** Every live node's newest `limit` matching invocations, merged; an unreachable node fails the list. */
+  /**
+   * Every live node's part, merged; refused (503, retry) unless the parts cover every partition —
+   * one moving between nodes during the fan-out would otherwise be silently missing.
+   */
   async listInvocations(filter: InvocationFilter): Promise<InvocationSummary[]> {
-    const lists = await Promise.all([
-      this.local.listInvocations(filter),
+    const pages = await Promise.all([
+      this.local.listLedInvocations(filter),
       ...this.member
         .peers()
         .map(
           (peer) =>
-            this.peers.call(peer.address, "listInvocations", [filter]) as Promise<InvocationSummary[]>,
+            this.peers.call(peer.address, "listLedInvocations", [filter]) as Promise<LedInvocationPage>,
         ),
     ]);
-    return mergeInvocationPages(lists, filter.limit);
+    const covered = new Set(pages.flatMap((page) => page.partitions));
+    const missing = Array.from({ length: this.partitions }, (_, p) => p).filter((p) => !covered.has(p));
+    if (missing.length > 0) {
+      throw new RuntimeError(
+        "RUNTIME_PARTITION_UNAVAILABLE",
+        `partitions ${missing.join(", ")} have no leader that answered the list (moving between nodes)`,
+        { retryAfterMs: PARTITION_UNAVAILABLE_RETRY_AFTER_MS },
+      );
+    }
+    // A partition that moved during the fan-out may be in two parts: each invocation once.
+    const seen = new Set<string>();
+    const unique = pages.map((page) =>
+      page.invocations.filter((s) => !seen.has(s.id) && (seen.add(s.id), true)),
+    );
+    return mergeInvocationPages(unique, filter.limit);
   }
   describeInvocation(invocationId: string): Promise<InvocationDetail | undefined> {
     return this.on(partitionOfId(invocationId), "describeInvocation", [invocationId], () =>

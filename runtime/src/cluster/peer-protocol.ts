@@ -21,7 +21,7 @@ export const PEER_METHODS = [
   "idempotentInvocation",
   "completeAwakeable",
   "checkpoint",
-  "listInvocations",
+  "listLedInvocations",
   "describeInvocation",
   "invocationLogs",
   "invocationAction",

@@ -9,6 +9,7 @@
  * The sender validated the request where it entered the cluster; here the shapes are checked again
  * (method, argument count and types, a checkpoint decoded like on the checkpoint listener).
  */
+import type { LedInvocationPage } from "./runtime-api";
 import type { IncomingMessage } from "node:http";
 import {
   decodeCheckpointRequest,
@@ -42,6 +43,8 @@ import type {
 
 /** What the peer listener calls: the node's own runtime (never a forwarding one). */
 export interface PeerTarget extends RuntimeApi {
+  /** This node's part of a cluster-wide invocation list, with the partitions it covers. */
+  listLedInvocations(filter: InvocationFilter): Promise<LedInvocationPage>;
   /** The request restart-as-new resubmits for a completed invocation this node holds. */
   restartRequest(invocationId: string): Promise<SubmitRequest>;
   /** Appends an outbox record to a partition this node leads, as the runtime's own record. */
@@ -69,7 +72,7 @@ const ARGS: Record<PeerMethod, ReadonlyArray<"string" | "object" | "object?">> =
   idempotentInvocation: ["object", "string"],
   completeAwakeable: ["string", "object"],
   checkpoint: ["string", "string", "object"],
-  listInvocations: ["object"],
+  listLedInvocations: ["object"],
   describeInvocation: ["string"],
   invocationLogs: ["string", "object"],
   invocationAction: ["string", "string"],
@@ -178,8 +181,8 @@ async function call(t: PeerTarget, method: PeerMethod, a: unknown[], signal: Abo
       }
       return t.checkpoint(request, verified, signal);
     }
-    case "listInvocations":
-      return t.listInvocations(a[0] as InvocationFilter);
+    case "listLedInvocations":
+      return t.listLedInvocations(a[0] as InvocationFilter);
     case "describeInvocation":
       return t.describeInvocation(s(0));
     case "invocationLogs":

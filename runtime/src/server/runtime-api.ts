@@ -144,6 +144,13 @@ export interface InvocationLogsQuery {
   limit: number;
 }
 
+/** A node's part of a cluster-wide list: its rows and the partitions they cover. */
+export interface LedInvocationPage {
+  invocations: InvocationSummary[];
+  /** The partitions the rows were read from (led here before and after the read). */
+  partitions: number[];
+}
+
 export interface StatePatch {
   set: Record<string, Payload>;
   clear: string[];
