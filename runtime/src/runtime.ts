@@ -325,8 +325,13 @@ export class Runtime implements PeerTarget {
     this.timers.dropPartition(p);
     void this.router
       .drop(p)
-      .then(() => this.forgetPartition(p))
-      .then(() => cluster.lost(p))
+      .then(() => {
+        // Led here again by now (the drop waited for the batch in flight; a tick may have taken the
+        // partition back meanwhile): what runs belongs to that leadership and must not be forgotten.
+        if (this.router.health(p).state === "leading") return undefined;
+        this.forgetPartition(p);
+        return cluster.lost(p);
+      })
       .catch((e: unknown) => this.log(`partition ${p}: giving up its claim failed: ${String(e)}`, "warn"));
   }
 

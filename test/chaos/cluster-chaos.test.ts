@@ -207,12 +207,22 @@ describe("3 nodes on DynamoDB Local under SIGKILL, SIGSTOP and SIGTERM", () => {
       const admin = new ClusterAdminReads(new AdminClient(anyAdmin(), dir));
       const settleDeadline = Date.now() + SETTLE_MS;
       let unfinished = -1;
+      let stuckIds: string[] = [];
       while (Date.now() < settleDeadline) {
         const counts = await Promise.all(UNFINISHED_STATUSES.map((s) => admin.invocations(s)));
         unfinished = counts.reduce((n, list) => n + list.length, 0);
+        stuckIds = counts.flat().map((i) => i.id);
         if (unfinished === 0) break;
         await sleep(200);
       }
+      // What an unfinished invocation looked like at the end, for the failure report.
+      const stuck = await Promise.all(
+        stuckIds.slice(0, 5).map(async (id) => {
+          const d = await admin.invocation(id);
+          const { journal, ...rest } = (d ?? {}) as { journal?: unknown[] };
+          return `${id}: ${JSON.stringify({ ...rest, journalEntries: journal?.length }).slice(0, 800)}`;
+        }),
+      );
       const { checks } = await checkAll(admin, driver.requests, observer, liveIngress()[0]!);
       checks.push(await checkLogEpochs(dynamodb, TABLE, PARTITIONS));
 
@@ -234,7 +244,9 @@ describe("3 nodes on DynamoDB Local under SIGKILL, SIGSTOP and SIGTERM", () => {
         );
         throw new Error(
           `cluster chaos failed (seed ${SEED}); reproduce with: ${REPRO}\n` +
-            (unfinished !== 0 ? `${unfinished} invocation(s) still unfinished after ${SETTLE_MS} ms\n` : "") +
+            (unfinished !== 0
+              ? `${unfinished} invocation(s) still unfinished after ${SETTLE_MS} ms\n${stuck.join("\n")}\n`
+              : "") +
             `${failures}\n${report}\n${tails.join("\n")}`,
         );
       }
