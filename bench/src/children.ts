@@ -90,8 +90,9 @@ export async function startServerChild(
   role: string,
   script: string,
   logDir: string,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<Child & { url: string }> {
-  const child = startChild(role, [path.join(__dirname, script)], { ...process.env }, logDir);
+  const child = startChild(role, [path.join(__dirname, script)], { ...process.env, ...env }, logDir);
   const { url } = await firstJsonLine(child);
   return { ...child, url };
 }
@@ -118,17 +119,24 @@ export interface RuntimeChildOptions {
    * measures the history).
    */
   defaultRetention?: boolean;
+  /** Extra `capstan dev` arguments, e.g. `--nodes 3` (cluster.ts). */
+  devArgs?: string[];
+  /** Base ports chosen by the caller (a cluster needs consecutive ones); free ports otherwise. */
+  ports?: { ingress: number; admin: number; checkpoint: number; peer: number; lambda: number };
+  /** The admin token to give; a random one otherwise. */
+  adminToken?: string;
+  /** The stdout text that says the platform is ready. */
+  readyLine?: string;
+  /** How long to wait for it, READY_TIMEOUT_MS by default (a cluster takes longer). */
+  readyTimeoutMs?: number;
 }
 
 /** `capstan dev --no-watch` as a child, on free ports; resolves once the admin API answers. */
 export async function startRuntimeChild(options: RuntimeChildOptions): Promise<RuntimeChild> {
-  const [ingressPort, adminPort, checkpointPort, lambdaPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  const adminToken = randomBytes(24).toString("base64url");
+  const [ingressPort, adminPort, checkpointPort, lambdaPort] = options.ports
+    ? [options.ports.ingress, options.ports.admin, options.ports.checkpoint, options.ports.lambda]
+    : [await freePort(), await freePort(), await freePort(), await freePort()];
+  const adminToken = options.adminToken ?? randomBytes(24).toString("base64url");
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     CAPSTAN_HANDLERS_DIR: options.handlersDir,
@@ -140,12 +148,13 @@ export async function startRuntimeChild(options: RuntimeChildOptions): Promise<R
     CAPSTAN_CHECKPOINT_PORT: String(checkpointPort),
     CAPSTAN_LAMBDA_PORT: String(lambdaPort),
     CAPSTAN_COMPLETED_RETENTION_MS: "0",
+    ...(options.ports && { CAPSTAN_PEER_PORT: String(options.ports.peer) }),
     ...options.env,
   };
   if (options.defaultRetention === true) delete env.CAPSTAN_COMPLETED_RETENTION_MS;
   const child = startChild(
     options.role,
-    [...(options.nodeArgs ?? []), CLI, "dev", "--no-watch"],
+    [...(options.nodeArgs ?? []), CLI, "dev", "--no-watch", ...(options.devArgs ?? [])],
     env,
     options.logDir,
   );
@@ -155,14 +164,15 @@ export async function startRuntimeChild(options: RuntimeChildOptions): Promise<R
     let out = "";
     child.proc.stdout!.on("data", (chunk: Buffer) => {
       out += chunk.toString("utf8");
-      if (out.includes("Capstan is running.")) resolve();
+      if (out.includes(options.readyLine ?? "Capstan is running.")) resolve();
     });
     child.proc.once("exit", (code) =>
       reject(new Error(`${options.role} exited with ${code}; see ${child.logFile}`)),
     );
+    const timeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
     setTimeout(
-      () => reject(new Error(`${options.role} not ready after ${READY_TIMEOUT_MS} ms; see ${child.logFile}`)),
-      READY_TIMEOUT_MS,
+      () => reject(new Error(`${options.role} not ready after ${timeoutMs} ms; see ${child.logFile}`)),
+      timeoutMs,
     ).unref();
   });
   try {

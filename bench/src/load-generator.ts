@@ -21,7 +21,8 @@ export interface PhaseResult {
 }
 
 export interface PhaseOptions {
-  baseUrl: string;
+  /** Several (a cluster's nodes): each request goes to the next one, round-robin. */
+  baseUrl: string | string[];
   scripts: ClientScript[];
   durationMs: number;
   maxRequests: number;
@@ -59,8 +60,12 @@ function send(agent: Agent, url: URL, path: string, body: string): Promise<{ sta
  * the phase waits for the requests in flight, so counters read afterwards cover exactly its requests.
  */
 export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
-  const url = new URL(options.baseUrl);
-  if (url.hostname !== "127.0.0.1") throw new Error(`the bench only targets 127.0.0.1, not ${url.hostname}`);
+  const urls = (Array.isArray(options.baseUrl) ? options.baseUrl : [options.baseUrl]).map((u) => new URL(u));
+  for (const url of urls)
+    if (url.hostname !== "127.0.0.1")
+      throw new Error(`the bench only targets 127.0.0.1, not ${url.hostname}`);
+  let next = 0;
+  // maxSockets is per host (a cluster's node): every client may be at the same node at once.
   const agent = new Agent({ keepAlive: true, maxSockets: options.scripts.length });
   const latenciesMs: number[] = [];
   const errorSamples: string[] = [];
@@ -75,6 +80,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       const t0 = performance.now();
       let problem: string | undefined;
       try {
+        const url = urls[next++ % urls.length]!;
         const { status, text } = await send(agent, url, path, body);
         problem = script.check(status, text);
       } catch (e) {

@@ -3,6 +3,7 @@
  * with nothing in flight, so CPU per request and handler invocations per request are exact.
  */
 import { readCounters, type RuntimeCounters } from "./admin";
+import { readMeter, type DynamoDbMeter } from "./cluster";
 import { percentile, runPhase } from "./load-generator";
 import { cpuMsOf, machineBusyCpuMs, rssMbOf } from "./proc-stats";
 import { clientScripts, type WorkloadName } from "./workloads";
@@ -43,6 +44,14 @@ export interface RunResult {
   /** Log commits (one fsync each) per request, and their mean duration. */
   commitsPerRequest?: number;
   meanCommitMs?: number;
+  /**
+   * `cluster` mode: DynamoDB write units per request as DynamoDB Local reported them (1 WRU per KB
+   * per item, transactions included; DynamoDB bills a transactional write twice that), in total and
+   * per operation, and DynamoDB requests per request.
+   */
+  writeUnitsPerRequest?: number;
+  writeUnitsByOperation?: Record<string, number>;
+  dynamoDbRequestsPerRequest?: number;
   processes: ProcessFigures[];
   /**
    * CPU used by processes outside the bench during the measured phase, in cores (e.g. 0.9 = most of
@@ -67,9 +76,14 @@ export interface RunOptions {
   mode: string;
   workload: WorkloadName;
   clients: number;
-  baseUrl: string;
+  /** Several (a cluster's nodes): requests go round-robin. */
+  baseUrl: string | string[];
   adminUrl?: string;
+  /** A cluster's nodes: their counters are summed (instead of adminUrl's). */
+  adminUrls?: string[];
   adminToken?: string;
+  /** A cluster's DynamoDB metering proxy (cluster.ts). */
+  meterUrl?: string;
   processes: MeasuredProcess[];
   warmupMs: number;
   durationMs: number;
@@ -77,6 +91,35 @@ export interface RunOptions {
 }
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The runtime's counters: one node's, or the sum over a cluster's nodes. */
+async function counters(o: RunOptions): Promise<RuntimeCounters | undefined> {
+  const urls = o.adminUrls ?? (o.adminUrl === undefined ? [] : [o.adminUrl]);
+  if (urls.length === 0) return undefined;
+  const each = await Promise.all(urls.map((u) => readCounters(u, o.adminToken ?? "")));
+  return each.reduce((a, b) => ({
+    handlerInvocations: a.handlerInvocations + b.handlerInvocations,
+    invokeFailures: a.invokeFailures + b.invokeFailures,
+    logRecords: a.logRecords + b.logRecords,
+    commitBatches: a.commitBatches + b.commitBatches,
+    commitSeconds: a.commitSeconds + b.commitSeconds,
+  }));
+}
+
+const total = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+
+function meterFigures(before: DynamoDbMeter, after: DynamoDbMeter, n: number): Partial<RunResult> {
+  const byOperation: Record<string, number> = {};
+  for (const [op, units] of Object.entries(after.writeUnits)) {
+    const delta = units - (before.writeUnits[op] ?? 0);
+    if (delta > 0) byOperation[op] = delta / n;
+  }
+  return {
+    writeUnitsPerRequest: (total(after.writeUnits) - total(before.writeUnits)) / n,
+    writeUnitsByOperation: byOperation,
+    dynamoDbRequestsPerRequest: (total(after.requests) - total(before.requests)) / n,
+  };
+}
 
 export async function measureRun(o: RunOptions): Promise<RunResult> {
   const tag = `${o.mode}-${o.workload}-${o.clients}-${Date.now().toString(36)}`;
@@ -87,9 +130,8 @@ export async function measureRun(o: RunOptions): Promise<RunResult> {
     maxRequests: o.maxRequests,
   });
   await delay(SETTLE_MS);
-  const before: RuntimeCounters | undefined = o.adminUrl
-    ? await readCounters(o.adminUrl, o.adminToken ?? "")
-    : undefined;
+  const before: RuntimeCounters | undefined = await counters(o);
+  const meterBefore = o.meterUrl === undefined ? undefined : await readMeter(o.meterUrl);
   const cpuBefore = o.processes.map((p) => cpuMsOf(p.pid) ?? NaN);
   const machineBefore = machineBusyCpuMs();
   const wallBefore = performance.now();
@@ -111,9 +153,8 @@ export async function measureRun(o: RunOptions): Promise<RunResult> {
   const machineMs = machineBusyCpuMs() - machineBefore;
   const wallMs = performance.now() - wallBefore;
   const oursMs = cpuAfter.reduce((s, after, i) => s + (after - cpuBefore[i]!), 0);
-  const after: RuntimeCounters | undefined = o.adminUrl
-    ? await readCounters(o.adminUrl, o.adminToken ?? "")
-    : undefined;
+  const after: RuntimeCounters | undefined = await counters(o);
+  const meterAfter = o.meterUrl === undefined ? undefined : await readMeter(o.meterUrl);
   const sorted = phase.latenciesMs.sort((a, b) => a - b);
   const n = phase.requests;
   return {
@@ -137,6 +178,7 @@ export async function measureRun(o: RunOptions): Promise<RunResult> {
           ((after.commitSeconds - before.commitSeconds) * 1000) /
           Math.max(1, after.commitBatches - before.commitBatches),
       }),
+    ...(meterBefore && meterAfter && meterFigures(meterBefore, meterAfter, n)),
     processes: o.processes.map((p, i) => ({
       role: p.role,
       pid: p.pid,

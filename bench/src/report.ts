@@ -26,6 +26,7 @@ export function resultsTable(results: RunResult[]): string {
       "log rec/req",
       "commits/req",
       "ms/commit",
+      "WRU/req",
       "CPU ms/req by process",
       "peak RSS MB (run)",
       "other load (cores)",
@@ -44,11 +45,85 @@ export function resultsTable(results: RunResult[]): string {
       f(r.logRecordsPerRequest, 2),
       f(r.commitsPerRequest, 3),
       f(r.meanCommitMs, 2),
+      f(r.writeUnitsPerRequest, 2),
       r.processes.map((p) => `${p.role} ${f(p.cpuMsPerRequest, 3)}`).join(", "),
       r.processes.map((p) => `${p.role} ${f(p.peakRssMb, 0)}`).join(", "),
       f(r.otherCpuCores, 2),
       r.errors === 0 ? "0" : `${r.errors}: ${r.errorSamples[0] ?? ""}`.replace(/\|/g, "/"),
     ]),
+  );
+}
+
+/** CPU ms per request of every measured process but the load generator. */
+const serverCpu = (r: RunResult): number =>
+  r.processes.filter((p) => p.role !== "loadgen").reduce((n, p) => n + p.cpuMsPerRequest, 0);
+
+/**
+ * DynamoDB's bill for what DynamoDB Local reported: a transactional write costs twice the units of
+ * the same items written alone (DynamoDB Local reports them alone), the other writes as reported.
+ */
+export function dynamoDbWriteUnits(byOperation: Record<string, number>): number {
+  return Object.entries(byOperation).reduce(
+    (n, [op, units]) => n + (op === "TransactWriteItems" ? 2 * units : units),
+    0,
+  );
+}
+
+/**
+ * A paired mode (`cluster`, `tracing`) against the single-node `lambda` runs measured just before
+ * each of its runs: throughput ratio, latency, CPU, and for a cluster its DynamoDB write units.
+ */
+export function pairedTable(results: RunResult[], mode: string, baselineMode: string): string {
+  const rows: string[][] = [];
+  for (const r of results.filter((x) => x.mode === mode)) {
+    const base = results.find(
+      (x) => x.mode === baselineMode && x.workload === r.workload && x.clients === r.clients,
+    );
+    if (base === undefined) continue;
+    const byOp = r.writeUnitsByOperation;
+    rows.push([
+      r.workload,
+      String(r.clients),
+      `${f(base.requestsPerSecond, 0)} → ${f(r.requestsPerSecond, 0)}`,
+      `${f((r.requestsPerSecond / base.requestsPerSecond) * 100, 1)}%`,
+      `${f(base.p50Ms, 1)} → ${f(r.p50Ms, 1)}`,
+      `${f(base.p99Ms, 1)} → ${f(r.p99Ms, 1)}`,
+      `${f(serverCpu(base), 2)} → ${f(serverCpu(r), 2)}`,
+      ...(mode === "cluster"
+        ? [
+            f(r.writeUnitsPerRequest, 2),
+            byOp === undefined
+              ? "–"
+              : Object.entries(byOp)
+                  .map(([op, units]) => `${op} ${f(units, 2)}`)
+                  .join(", "),
+            byOp === undefined ? "–" : f(dynamoDbWriteUnits(byOp), 2),
+            f(r.dynamoDbRequestsPerRequest, 1),
+          ]
+        : []),
+      String(base.errors + r.errors),
+    ]);
+  }
+  return table(
+    [
+      "workload",
+      "clients",
+      `req/s (single node → ${mode})`,
+      `${mode} / single node`,
+      "p50 ms",
+      "p99 ms",
+      "CPU ms/req, all processes but the load generator",
+      ...(mode === "cluster"
+        ? [
+            "WRU/req (DynamoDB Local)",
+            "WRU/req by operation (Local)",
+            "WRU/req billed by DynamoDB (transactions ×2)",
+            "DynamoDB requests/req",
+          ]
+        : []),
+      "errors",
+    ],
+    rows,
   );
 }
 

@@ -4,7 +4,10 @@
  * HTTP deployment, and a plain node:http server as the physical-limit reference, in one run. Prints
  * every figure against its target.
  *
- * Usage: node bench/dist/src/run.js [--modes plain,lambda,lambda-managed,http] [--workloads noop,steps,...]
+ * `--modes cluster` (3 nodes over DynamoDB Local, cluster.ts) and `--modes tracing` (OTLP export on)
+ * are each measured paired with a single-node `lambda` deployment, run by run (runPairedMode).
+ *
+ * Usage: node bench/dist/src/run.js [--modes plain,lambda,lambda-managed,http,cluster,tracing] [--workloads noop,steps,...]
  *   [--clients 1,32] [--prewarm-ms 20000] [--warmup-ms 10000] [--duration-ms 5000] [--max-requests 200000]
  *   [--json] [--json-file out.json] [--update-readme] [--profile] [--keep-data] [--tracing]
  *        node bench/dist/src/run.js --scenario scale [...]   (memory and restart at scale: scale.ts)
@@ -14,6 +17,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { registerDeployment } from "./admin";
 import { REPO_ROOT, startRuntimeChild, startServerChild, type Child } from "./children";
+import { startCluster } from "./cluster";
 import { cpuProbe } from "./cpu-probe";
 import { formatSummary, profilesOf, summarizeByThread } from "./cpuprofile-summary";
 import { runPhase } from "./load-generator";
@@ -25,13 +29,24 @@ import {
   type RunResult,
 } from "./measure";
 import { peakRssMbOf, processTree, rssMbOf } from "./proc-stats";
-import { modesTable, replaceReadmeSection, resultsTable, targetsTable } from "./report";
+import { modesTable, pairedTable, replaceReadmeSection, resultsTable, targetsTable } from "./report";
 import { scaleMain } from "./scale";
 import { LAMBDA_MODES, checkTargets, type ModeSummary } from "./targets";
 import { WORKLOAD_NAMES, clientScripts, type WorkloadName } from "./workloads";
 
-const MODES = ["plain", "lambda", "lambda-managed", "http"] as const;
+const MODES = ["plain", "lambda", "lambda-managed", "http", "cluster", "tracing"] as const;
 type Mode = (typeof MODES)[number];
+/** What `--modes` defaults to; `cluster` and `tracing` run only when asked. */
+const DEFAULT_MODES: readonly Mode[] = ["plain", "lambda", "lambda-managed", "http"];
+/**
+ * The paired modes: each run of theirs comes right after the same run on a single-node `lambda`
+ * deployment (tracing off) kept up beside it, so the two sides of a comparison see the same machine.
+ * `cluster`: 3 nodes over DynamoDB Local (cluster.ts); `tracing`: the `lambda` mode exporting spans
+ * and metrics over OTLP to a discarding receiver.
+ */
+const PAIRED_MODES: readonly Mode[] = ["cluster", "tracing"];
+/** The results' name for the single-node side of a paired mode's runs. */
+const pairedBaseline = (mode: Mode): string => `lambda-paired-${mode}`;
 /** The bench function per Lambda mode: as a default Lambda function, and on managed instances. */
 const HANDLERS_DIRS: Partial<Record<Mode, string>> = {
   lambda: path.join(REPO_ROOT, "bench/functions"),
@@ -84,7 +99,7 @@ function parseOptions(argv: string[]): Options {
   if (clients.some((c) => !Number.isInteger(c) || c < 1 || c > 1024))
     throw new Error("--clients: integers in [1, 1024]");
   return {
-    modes: list("modes", MODES, MODES),
+    modes: list("modes", MODES, DEFAULT_MODES),
     workloads: list("workloads", WORKLOAD_NAMES, WORKLOAD_NAMES),
     clients,
     prewarmMs: int("prewarm-ms", 20_000, 0),
@@ -103,9 +118,14 @@ function parseOptions(argv: string[]): Options {
 const progress = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
 
 interface Deployment {
-  baseUrl: string;
+  /** Several: a cluster's nodes, sent requests round-robin. */
+  baseUrl: string | string[];
   adminUrl?: string;
+  /** A cluster's nodes (their counters are summed). */
+  adminUrls?: string[];
   adminToken?: string;
+  /** A cluster's DynamoDB metering proxy. */
+  meterUrl?: string;
   children: Child[];
   /** Processes measured, the load generator included. */
   processes: MeasuredProcess[];
@@ -119,6 +139,18 @@ async function deploy(
 ): Promise<Deployment> {
   const logDir = path.join(workDir, "logs");
   const self: MeasuredProcess = { role: "loadgen", pid: process.pid };
+  if (mode === "tracing") return deploy("lambda", workDir, nodeArgs, true);
+  if (mode === "cluster") {
+    const c = await startCluster({ handlersDir: HANDLERS_DIRS.lambda!, workDir });
+    return {
+      baseUrl: c.ingressUrls,
+      adminUrls: c.adminUrls,
+      adminToken: c.adminToken,
+      meterUrl: c.meterUrl,
+      children: c.children,
+      processes: [...c.processes, self],
+    };
+  }
   if (mode === "plain") {
     const plain = await startServerChild("plain", "plain-server-child.js", logDir);
     return { baseUrl: plain.url, children: [plain], processes: [{ role: "plain", pid: plain.pid }, self] };
@@ -175,7 +207,8 @@ async function runMode(
   workDir: string,
   results: RunResult[],
   reference: Deployment | undefined,
-): Promise<ModeSummary> {
+): Promise<ModeSummary[]> {
+  if (PAIRED_MODES.includes(mode)) return runPairedMode(mode, o, workDir, results);
   progress(`${mode}: starting`);
   const probeBefore = cpuProbe();
   const d = await deploy(mode, workDir, [], o.tracing);
@@ -202,7 +235,61 @@ async function runMode(
   } finally {
     await stopDeployment(d, summary);
   }
-  return summary;
+  return [summary];
+}
+
+/**
+ * A paired mode (PAIRED_MODES): a single-node `lambda` deployment and the mode's own, both up and
+ * prewarmed; every (workload, clients) run on the mode comes right after the same run on the single
+ * node. Returns both deployments' summaries.
+ */
+async function runPairedMode(
+  mode: Mode,
+  o: Options,
+  workDir: string,
+  results: RunResult[],
+): Promise<ModeSummary[]> {
+  const baselineName = pairedBaseline(mode);
+  progress(`${mode}: starting ${baselineName}`);
+  const baselineProbe = cpuProbe();
+  const baseline = await deploy("lambda", path.join(workDir, "single-node"));
+  const baselineSummary = newSummary(baselineName, baselineProbe, baseline);
+  try {
+    progress(`${mode}: starting`);
+    const probe = cpuProbe();
+    const d = await deploy(mode, path.join(workDir, mode), [], o.tracing);
+    progress(`${mode}: processes ${d.processes.map((p) => `${p.role}=${p.pid}`).join(" ")}`);
+    const summary = newSummary(mode, probe, d);
+    try {
+      baselineSummary.prewarmErrors = await prewarm(baseline.baseUrl, o, o.workloads);
+      summary.prewarmErrors = await prewarm(d.baseUrl, o, o.workloads);
+      for (const workload of o.workloads) {
+        for (const clients of o.clients) {
+          for (const [name, dep] of [
+            [baselineName, baseline],
+            [mode, d],
+          ] as const) {
+            const r = await measureRun({ ...o, ...dep, mode: name, workload, clients });
+            results.push(r);
+            progress(
+              `${name} ${workload} @${clients}: ${r.requestsPerSecond.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(1)} ms` +
+                ` p99 ${r.p99Ms.toFixed(1)} ms` +
+                (r.writeUnitsPerRequest === undefined
+                  ? ""
+                  : ` WRU/req ${r.writeUnitsPerRequest.toFixed(2)}`) +
+                ` errors ${r.errors}` +
+                (r.errors > 0 ? ` (${r.errorSamples[0]})` : ""),
+            );
+          }
+        }
+      }
+    } finally {
+      await stopDeployment(d, summary);
+    }
+    return [baselineSummary, summary];
+  } finally {
+    await stopDeployment(baseline, baselineSummary);
+  }
 }
 
 function newSummary(mode: string, probeBefore: number, d: Deployment): ModeSummary {
@@ -283,7 +370,11 @@ async function pairedRuns(run: RunOptions, reference: RunOptions): Promise<RunRe
  * JIT has seen each code path. Cold starts are a separate figure (`readyRssMb`, and the first
  * requests of `npm start`), not part of a throughput run. Returns the errors seen.
  */
-async function prewarm(baseUrl: string, o: Options, workloads: readonly WorkloadName[]): Promise<number> {
+async function prewarm(
+  baseUrl: string | string[],
+  o: Options,
+  workloads: readonly WorkloadName[],
+): Promise<number> {
   if (o.prewarmMs === 0) return 0;
   const clients = Math.max(...o.clients);
   let errors = 0;
@@ -383,7 +474,7 @@ async function main(): Promise<void> {
       : undefined;
     try {
       for (const mode of o.modes)
-        modes.push(await runMode(mode, o, path.join(workDir, mode), results, reference?.deployment));
+        modes.push(...(await runMode(mode, o, path.join(workDir, mode), results, reference?.deployment)));
     } finally {
       if (reference !== undefined) {
         await stopDeployment(reference.deployment, reference.summary);
@@ -402,18 +493,29 @@ async function main(): Promise<void> {
       allPass: checks.every((c) => c.pass),
     };
     if (o.jsonFile) writeFileSync(o.jsonFile, JSON.stringify(report, null, 2));
+    const os = await import("node:os");
+    const produced = `Produced on ${report.date} (Node ${process.version}, ${os.cpus().length} CPUs, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")} at the end) by \`${command}\`.`;
+    const paired = o.modes.filter((m) => PAIRED_MODES.includes(m));
+    const pairedText = paired.map((m) => pairedTable(results, m, pairedBaseline(m)));
     const text = [
-      `Produced on ${report.date} (Node ${process.version}, ${(await import("node:os")).cpus().length} CPUs) by \`${command}\`.`,
+      produced,
       "",
       targetsTable(checks),
       "",
+      ...pairedText.flatMap((t) => [t, ""]),
       resultsTable(results),
       "",
       modesTable(modes),
     ].join("\n");
     if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
     else process.stdout.write(text + "\n");
-    if (o.updateReadme) replaceReadmeSection(README, "results", text);
+    // A run of paired modes only writes its own section (`cluster`, `tracing`), not the main results.
+    if (o.updateReadme && paired.length === o.modes.length)
+      for (const m of paired) replaceReadmeSection(README, m, text);
+    else if (o.updateReadme) replaceReadmeSection(README, "results", text);
     if (!report.allPass) process.exitCode = 1;
   } finally {
     if (!o.keepData) rmSync(workDir, { recursive: true, force: true });
