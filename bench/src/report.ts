@@ -74,6 +74,10 @@ export function dynamoDbWriteUnits(byOperation: Record<string, number>): number 
  * each of its runs: throughput ratio, latency, CPU, and for a cluster its DynamoDB write units.
  */
 export function pairedTable(results: RunResult[], mode: string, baselineMode: string): string {
+  const tracing = mode === "tracing";
+  const [from, to] = tracing ? ["tracing off", "tracing on"] : ["single node", mode];
+  const roleCpu = (r: RunResult, role: string): string =>
+    f(r.processes.find((p) => p.role === role)?.cpuMsPerRequest, 3);
   const rows: string[][] = [];
   for (const r of results.filter((x) => x.mode === mode)) {
     const base = results.find(
@@ -89,6 +93,7 @@ export function pairedTable(results: RunResult[], mode: string, baselineMode: st
       `${f(base.p50Ms, 1)} → ${f(r.p50Ms, 1)}`,
       `${f(base.p99Ms, 1)} → ${f(r.p99Ms, 1)}`,
       `${f(serverCpu(base), 2)} → ${f(serverCpu(r), 2)}`,
+      ...(tracing ? [`${roleCpu(base, "runtime")} → ${roleCpu(r, "runtime")}`, roleCpu(r, "otlp-sink")] : []),
       ...(mode === "cluster"
         ? [
             f(r.writeUnitsPerRequest, 2),
@@ -108,11 +113,12 @@ export function pairedTable(results: RunResult[], mode: string, baselineMode: st
     [
       "workload",
       "clients",
-      `req/s (single node → ${mode})`,
-      `${mode} / single node`,
+      `req/s (${from} → ${to})`,
+      `${to} / ${from}`,
       "p50 ms",
       "p99 ms",
       "CPU ms/req, all processes but the load generator",
+      ...(tracing ? ["runtime process CPU ms/req", "OTLP receiver CPU ms/req"] : []),
       ...(mode === "cluster"
         ? [
             "WRU/req (DynamoDB Local)",
