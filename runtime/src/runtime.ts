@@ -67,7 +67,9 @@ import type {
   ResumeResult,
   SubmitRequest,
   SubmitResult,
+  CallResult,
 } from "./server/runtime-api";
+import { submitThenAwait } from "./server/runtime-api";
 import type { LogStore } from "./storage/log-store";
 import type { PartitionStore } from "./storage/partition-store";
 import { JsonSnapshotStateStores } from "./storage/json-snapshot-state-stores";
@@ -369,6 +371,9 @@ export class Runtime implements PeerTarget {
 
   // ---- RuntimeApi: each call goes to the API part that serves it --------------------------------
 
+  call(request: SubmitRequest, signal: AbortSignal): Promise<CallResult> {
+    return submitThenAwait(this, request, signal);
+  }
   submit(request: SubmitRequest): Promise<SubmitResult> {
     return this.ingress.submit(request);
   }

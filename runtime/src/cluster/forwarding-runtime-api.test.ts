@@ -141,3 +141,13 @@ test("a list merges every node's part, each invocation once, and refuses when a 
     retryAfterMs: expect.any(Number),
   });
 });
+
+test("a request-response call for a partition led elsewhere is one forwarded call, not a submit and a wait", async () => {
+  // Two forwarded steps would miss a result purged as soon as it is recorded (retention 0).
+  const key = "k";
+  const p = partitionOfTarget({ service: "Obj", handler: "h", key }, undefined, PARTITIONS)!;
+  const { api, peerCalls } = setup([(p + 1) % PARTITIONS], { [p]: "http://leader" });
+  const request = { target: { service: "Obj", handler: "h", key }, input: "1", headers: {} };
+  await api.call(request, new AbortController().signal);
+  expect(peerCalls.map(([address, method]) => [address, method])).toEqual([["http://leader", "call"]]);
+});

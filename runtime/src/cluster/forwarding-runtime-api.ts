@@ -46,6 +46,7 @@ import type {
   InvocationLogs,
   InvocationLogsQuery,
   InvocationSummary,
+  CallResult,
   LedInvocationPage,
   OutputState,
   ResumeOptions,
@@ -113,6 +114,17 @@ export class ForwardingRuntimeApi implements RuntimeApi {
         return this.peers.call(peer.address, "submit", [request]) as Promise<SubmitResult>;
     }
     return this.on(p, "submit", [request], () => this.local.submit(request));
+  }
+  /** Routed like `submit`, and forwarded whole: the leader submits and waits in one step. */
+  call(request: SubmitRequest, signal: AbortSignal): Promise<CallResult> {
+    const p = partitionOfTarget(request.target, request.idempotencyKey, this.partitions);
+    if (p === undefined && this.local.router.leading().length === 0) {
+      const peers = this.member.peers();
+      const peer = peers[Math.floor(Math.random() * peers.length)];
+      if (peer !== undefined)
+        return this.peers.call(peer.address, "call", [request], signal) as Promise<CallResult>;
+    }
+    return this.on(p, "call", [request], () => this.local.call(request, signal), signal);
   }
   awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion> {
     return this.on(

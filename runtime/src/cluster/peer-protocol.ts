@@ -15,6 +15,7 @@ export const PEER_APPEND_PATH = "/peer/v1/append";
 /** The calls a node forwards to a partition's leader (`restartRequest` reads what restart-as-new resubmits). */
 export const PEER_METHODS = [
   "submit",
+  "call",
   "awaitResult",
   "output",
   "workflowInvocation",

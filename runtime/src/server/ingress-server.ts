@@ -85,27 +85,29 @@ export async function startIngressServer(options: IngressServerOptions): Promise
     const headers = forwardedHeaders(ctx.req.headers, sensitive);
     const body = await readBody(ctx.req, MAX_INGRESS_BODY_BYTES, "INGRESS");
     const input = inputPayload(body, ctx.req.headers["content-type"]);
-    const { invocationId, existing, scheduledAtMs } = await api.submit({
+    const request = {
       target: validTarget,
       input,
       headers,
       ...(idempotencyKey !== undefined && { idempotencyKey }),
       ...(delayMs !== undefined && delayMs > 0 && { delayMs }),
-    });
-    if (mode === "send") {
-      sendJson(
-        ctx.res,
-        202,
-        {
-          invocationId,
-          status: existing ? "PreviouslyAccepted" : "Accepted",
-          ...(scheduledAtMs !== undefined && { executionTime: new Date(scheduledAtMs).toISOString() }),
-        },
-        { [HEADER_INVOCATION_ID]: invocationId },
-      );
+    };
+    if (mode !== "send") {
+      const { invocationId, result } = await api.call(request, ctx.signal);
+      replyCompletion(ctx.res, invocationId, result);
       return;
     }
-    await attach(ctx, invocationId);
+    const { invocationId, existing, scheduledAtMs } = await api.submit(request);
+    sendJson(
+      ctx.res,
+      202,
+      {
+        invocationId,
+        status: existing ? "PreviouslyAccepted" : "Accepted",
+        ...(scheduledAtMs !== undefined && { executionTime: new Date(scheduledAtMs).toISOString() }),
+      },
+      { [HEADER_INVOCATION_ID]: invocationId },
+    );
   };
 
   const attach = async (ctx: RouteContext, invocationId: string): Promise<void> => {

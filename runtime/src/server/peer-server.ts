@@ -66,6 +66,7 @@ const AREA = "PEER";
 /** Argument kinds per method, checked before the call. */
 const ARGS: Record<PeerMethod, ReadonlyArray<"string" | "object" | "object?">> = {
   submit: ["object"],
+  call: ["object"],
   awaitResult: ["string"],
   output: ["string"],
   workflowInvocation: ["string", "string"],
@@ -158,6 +159,8 @@ async function call(t: PeerTarget, method: PeerMethod, a: unknown[], signal: Abo
   switch (method) {
     case "submit":
       return t.submit(a[0] as SubmitRequest);
+    case "call":
+      return t.call(a[0] as SubmitRequest, signal);
     case "awaitResult":
       return t.awaitResult(s(0), signal);
     case "output":

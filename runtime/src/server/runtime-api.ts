@@ -41,6 +41,22 @@ export interface SubmitResult {
   scheduledAtMs?: number;
 }
 
+/** A request-response call's answer: the invocation it made (or found) and its result. */
+export interface CallResult {
+  invocationId: string;
+  result: Completion;
+}
+
+/** `call` as submit, then waiting for the result (what a node does for a partition it leads). */
+export async function submitThenAwait(
+  api: Pick<RuntimeApi, "submit" | "awaitResult">,
+  request: SubmitRequest,
+  signal: AbortSignal,
+): Promise<CallResult> {
+  const { invocationId } = await api.submit(request);
+  return { invocationId, result: await api.awaitResult(invocationId, signal) };
+}
+
 export type OutputState = { ready: true; result: Completion } | { ready: false };
 
 export interface DeploymentInfo {
@@ -225,6 +241,12 @@ export interface ClusterInfo {
 export interface RuntimeApi {
   // ingress
   submit(request: SubmitRequest): Promise<SubmitResult>;
+  /**
+   * A request-response call: submit, then the result, as one step — forwarded whole to the
+   * partition's leader, so a result purged as soon as it is recorded (retention 0) is not missed
+   * between a forwarded submit and a forwarded wait.
+   */
+  call(request: SubmitRequest, signal: AbortSignal): Promise<CallResult>;
   /** Resolves with the result once the invocation completes; rejects with INVOCATION_NOT_FOUND if unknown. */
   awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion>;
   output(invocationId: string): Promise<OutputState>;

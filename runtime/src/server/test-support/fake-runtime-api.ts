@@ -34,7 +34,9 @@ import type {
   StatePatch,
   SubmitRequest,
   SubmitResult,
+  CallResult,
 } from "../runtime-api";
+import { submitThenAwait } from "../runtime-api";
 
 /** The one attempt credential the fake accepts. */
 export const FAKE_ATTEMPT_TOKEN = "fake-attempt-credential";
@@ -122,6 +124,10 @@ export class FakeRuntimeApi implements RuntimeApi {
   private newId(): string {
     this.seq += 1;
     return formatInvocationId(1, `fake${String(this.seq).padStart(8, "0")}`);
+  }
+
+  call(request: SubmitRequest, signal: AbortSignal): Promise<CallResult> {
+    return submitThenAwait(this, request, signal);
   }
 
   async submit(request: SubmitRequest): Promise<SubmitResult> {
