@@ -106,25 +106,27 @@ export class ForwardingRuntimeApi implements RuntimeApi {
 
   /** A keyed submit goes to its partition's leader; a keyless one stays here unless this node leads none. */
   submit(request: SubmitRequest): Promise<SubmitResult> {
+    return this.onTarget(request, "submit", () => this.local.submit(request));
+  }
+
+  /** Where a new invocation goes: its key's partition; keyless, here, or any live peer if this node leads none. */
+  private onTarget<T>(
+    request: SubmitRequest,
+    method: "submit" | "call",
+    here: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const p = partitionOfTarget(request.target, request.idempotencyKey, this.partitions);
     if (p === undefined && this.local.router.leading().length === 0) {
       const peers = this.member.peers();
       const peer = peers[Math.floor(Math.random() * peers.length)];
-      if (peer !== undefined)
-        return this.peers.call(peer.address, "submit", [request]) as Promise<SubmitResult>;
+      if (peer !== undefined) return this.peers.call(peer.address, method, [request], signal) as Promise<T>;
     }
-    return this.on(p, "submit", [request], () => this.local.submit(request));
+    return this.on(p, method, [request], here, signal);
   }
   /** Routed like `submit`, and forwarded whole: the leader submits and waits in one step. */
   call(request: SubmitRequest, signal: AbortSignal): Promise<CallResult> {
-    const p = partitionOfTarget(request.target, request.idempotencyKey, this.partitions);
-    if (p === undefined && this.local.router.leading().length === 0) {
-      const peers = this.member.peers();
-      const peer = peers[Math.floor(Math.random() * peers.length)];
-      if (peer !== undefined)
-        return this.peers.call(peer.address, "call", [request], signal) as Promise<CallResult>;
-    }
-    return this.on(p, "call", [request], () => this.local.call(request, signal), signal);
+    return this.onTarget(request, "call", () => this.local.call(request, signal), signal);
   }
   awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion> {
     return this.on(
