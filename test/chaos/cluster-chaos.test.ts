@@ -143,116 +143,142 @@ describe("3 nodes on DynamoDB Local under SIGKILL, SIGSTOP and SIGTERM", () => {
 
   test(
     `the oracle holds and no stale epoch wrote, across ${CYCLES} kill cycles, a pause and a handover (seed ${SEED})`,
-    async () => {
-      process.stderr.write(`cluster chaos seed ${SEED}; reproduce with: ${REPRO}\n`);
-      const schedule = prng(SEED);
-      const driver = new LoadDriver(prng(SEED + 1));
-      const events: string[] = [];
-      let phase = 0;
-      const liveIngress = (): string[] => nodes.live().map((n) => n.ready.ingressUrl);
-      const anyAdmin = (): string => nodes.live()[0]!.ready.adminUrl;
-      /** Load on the live nodes for `ms`, with `during` run once the load is going. */
-      const load = async (ms: number, during?: () => Promise<void>): Promise<void> => {
-        driver.attachAll(liveIngress(), phase++);
-        const deadline = Date.now() + ms;
-        const running = driver.run(WORKERS, MAX_NEW_PER_PHASE, () => Date.now() >= deadline);
-        if (during !== undefined) {
-          await sleep(between(schedule, 50, 300));
-          await during();
+    () =>
+      withDiagnosis(async () => {
+        process.stderr.write(`cluster chaos seed ${SEED}; reproduce with: ${REPRO}\n`);
+        const schedule = prng(SEED);
+        const driver = new LoadDriver(prng(SEED + 1));
+        const events: string[] = [];
+        let phase = 0;
+        const liveIngress = (): string[] => nodes.live().map((n) => n.ready.ingressUrl);
+        const anyAdmin = (): string => nodes.live()[0]!.ready.adminUrl;
+        /** Load on the live nodes for `ms`, with `during` run once the load is going. */
+        const load = async (ms: number, during?: () => Promise<void>): Promise<void> => {
           driver.attachAll(liveIngress(), phase++);
+          const deadline = Date.now() + ms;
+          const running = driver.run(WORKERS, MAX_NEW_PER_PHASE, () => Date.now() >= deadline);
+          if (during !== undefined) {
+            await sleep(between(schedule, 50, 300));
+            await during();
+            driver.attachAll(liveIngress(), phase++);
+          }
+          await running;
+        };
+
+        for (let i = 0; i < NODES; i++) await nodes.start(i);
+        await new AdminClient(nodes.live()[0]!.ready.adminUrl, dir).registerDeployment(handlerUrl);
+        await waitForLeaders(anyAdmin(), adminToken);
+
+        // SIGKILL a random node mid-load, keep the others loaded while it is dead, restart it.
+        for (let cycle = 0; cycle < CYCLES; cycle++) {
+          await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
+          const victim = between(schedule, 0, NODES - 1);
+          await load(between(schedule, DEAD_MS.min, DEAD_MS.max), async () => {
+            await nodes.kill(victim);
+            events.push(`SIGKILL node-${victim}`);
+          });
+          const ready = await nodes.start(victim);
+          events.push(`restarted node-${victim} (ready in ${ready.startupMs} ms)`);
         }
-        await running;
-      };
 
-      for (let i = 0; i < NODES; i++) await nodes.start(i);
-      await new AdminClient(nodes.live()[0]!.ready.adminUrl, dir).registerDeployment(handlerUrl);
-      await waitForLeaders(anyAdmin(), adminToken);
-
-      // SIGKILL a random node mid-load, keep the others loaded while it is dead, restart it.
-      for (let cycle = 0; cycle < CYCLES; cycle++) {
-        await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
-        const victim = between(schedule, 0, NODES - 1);
-        await load(between(schedule, DEAD_MS.min, DEAD_MS.max), async () => {
-          await nodes.kill(victim);
-          events.push(`SIGKILL node-${victim}`);
+        // SIGSTOP a leader past its lease; the others take its partitions; SIGCONT: its epoch is stale.
+        const leader = await someLeader(anyAdmin(), adminToken);
+        await load(LEASE_MS + PAUSE_PAST_LEASE_MS, async () => {
+          nodes.pause(leader);
+          events.push(`SIGSTOP node-${leader}`);
         });
-        const ready = await nodes.start(victim);
-        events.push(`restarted node-${victim} (ready in ${ready.startupMs} ms)`);
-      }
+        nodes.resume(leader);
+        events.push(`SIGCONT node-${leader}`);
+        await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
 
-      // SIGSTOP a leader past its lease; the others take its partitions; SIGCONT: its epoch is stale.
-      const leader = await someLeader(anyAdmin(), adminToken);
-      await load(LEASE_MS + PAUSE_PAST_LEASE_MS, async () => {
-        nodes.pause(leader);
-        events.push(`SIGSTOP node-${leader}`);
-      });
-      nodes.resume(leader);
-      events.push(`SIGCONT node-${leader}`);
-      await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
+        // SIGTERM: a graceful handover, while loaded.
+        const leaving = between(schedule, 0, NODES - 1);
+        await load(between(schedule, LOAD_MS.min, LOAD_MS.max), async () => {
+          const { exitedMs, killed } = await nodes.terminate(leaving, TERM_DEADLINE_MS);
+          events.push(`SIGTERM node-${leaving}: exited after ${exitedMs} ms${killed ? " (SIGKILL)" : ""}`);
+          if (killed)
+            throw new Error(`node-${leaving} did not exit within ${TERM_DEADLINE_MS} ms of SIGTERM`);
+        });
+        await nodes.start(leaving);
+        await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
 
-      // SIGTERM: a graceful handover, while loaded.
-      const leaving = between(schedule, 0, NODES - 1);
-      await load(between(schedule, LOAD_MS.min, LOAD_MS.max), async () => {
-        const { exitedMs, killed } = await nodes.terminate(leaving, TERM_DEADLINE_MS);
-        events.push(`SIGTERM node-${leaving}: exited after ${exitedMs} ms${killed ? " (SIGKILL)" : ""}`);
-        if (killed) throw new Error(`node-${leaving} did not exit within ${TERM_DEADLINE_MS} ms of SIGTERM`);
-      });
-      await nodes.start(leaving);
-      await load(between(schedule, LOAD_MS.min, LOAD_MS.max));
-
-      // Drain, settle, judge (once every partition has a leader again after the restarts).
-      await waitForLeaders(anyAdmin(), adminToken);
-      driver.attachAll(liveIngress(), phase++);
-      await driver.drainRetries(WORKERS, Date.now() + DRAIN_MS);
-      const admin = new ClusterAdminReads(new AdminClient(anyAdmin(), dir));
-      const settleDeadline = Date.now() + SETTLE_MS;
-      let unfinished = -1;
-      let stuckIds: string[] = [];
-      while (Date.now() < settleDeadline) {
-        const counts = await Promise.all(UNFINISHED_STATUSES.map((s) => admin.invocations(s)));
-        unfinished = counts.reduce((n, list) => n + list.length, 0);
-        stuckIds = counts.flat().map((i) => i.id);
-        if (unfinished === 0) break;
-        await sleep(200);
-      }
-      // What an unfinished invocation looked like at the end, for the failure report.
-      const stuck = await Promise.all(
-        stuckIds.slice(0, 5).map(async (id) => {
-          const d = await admin.invocation(id);
-          const { journal, ...rest } = (d ?? {}) as { journal?: unknown[] };
-          return `${id}: ${JSON.stringify({ ...rest, journalEntries: journal?.length }).slice(0, 800)}`;
-        }),
-      );
-      const { checks } = await checkAll(admin, driver.requests, observer, liveIngress()[0]!);
-      checks.push(await checkLogEpochs(dynamodb, TABLE, PARTITIONS));
-
-      const acked = driver.requests.filter((r) => r.ack);
-      const report = [
-        `cluster chaos seed ${SEED}: ${driver.requests.length} requests (${acked.length} acknowledged, ` +
-          `${acked.filter((r) => r.attempts > 1).length} only after a retry)`,
-        `events: ${events.join("; ")}`,
-        `handler attempts ${observer.attempts}, checkpoint acks ${observer.checkpointAcks}, ` +
-          `failed checkpoints ${observer.checkpointFailures}`,
-        ...checks.map((c) => `${c.violations.length === 0 ? "✓" : "✗"} ${c.name}: ${c.verified} verified`),
-      ].join("\n");
-      process.stderr.write(`${report}\n`);
-      const failures = formatViolations(checks);
-      if (failures !== "" || unfinished !== 0) {
-        const tails = Array.from(
-          { length: NODES },
-          (_, i) => `--- node-${i} stderr (tail) ---\n${nodes.stderrTail(i).slice(-2_000)}`,
+        // Drain, settle, judge (once every partition has a leader again after the restarts).
+        await waitForLeaders(anyAdmin(), adminToken);
+        driver.attachAll(liveIngress(), phase++);
+        await driver.drainRetries(WORKERS, Date.now() + DRAIN_MS);
+        const admin = new ClusterAdminReads(new AdminClient(anyAdmin(), dir));
+        const settleDeadline = Date.now() + SETTLE_MS;
+        let unfinished = -1;
+        let stuckIds: string[] = [];
+        while (Date.now() < settleDeadline) {
+          const counts = await Promise.all(UNFINISHED_STATUSES.map((s) => admin.invocations(s)));
+          unfinished = counts.reduce((n, list) => n + list.length, 0);
+          stuckIds = counts.flat().map((i) => i.id);
+          if (unfinished === 0) break;
+          await sleep(200);
+        }
+        // What an unfinished invocation looked like at the end, for the failure report.
+        const stuck = await Promise.all(
+          stuckIds.slice(0, 5).map(async (id) => {
+            const d = await admin.invocation(id);
+            const { journal, ...rest } = (d ?? {}) as { journal?: unknown[] };
+            return `${id}: ${JSON.stringify({ ...rest, journalEntries: journal?.length }).slice(0, 800)}`;
+          }),
         );
-        throw new Error(
-          `cluster chaos failed (seed ${SEED}); reproduce with: ${REPRO}\n` +
-            (unfinished !== 0
-              ? `${unfinished} invocation(s) still unfinished after ${SETTLE_MS} ms\n${stuck.join("\n")}\n`
-              : "") +
-            `${failures}\n${report}\n${tails.join("\n")}`,
-        );
-      }
-    },
+        const { checks } = await checkAll(admin, driver.requests, observer, liveIngress()[0]!);
+        checks.push(await checkLogEpochs(dynamodb, TABLE, PARTITIONS));
+
+        const acked = driver.requests.filter((r) => r.ack);
+        const report = [
+          `cluster chaos seed ${SEED}: ${driver.requests.length} requests (${acked.length} acknowledged, ` +
+            `${acked.filter((r) => r.attempts > 1).length} only after a retry)`,
+          `events: ${events.join("; ")}`,
+          `handler attempts ${observer.attempts}, checkpoint acks ${observer.checkpointAcks}, ` +
+            `failed checkpoints ${observer.checkpointFailures}`,
+          ...checks.map((c) => `${c.violations.length === 0 ? "✓" : "✗"} ${c.name}: ${c.verified} verified`),
+        ].join("\n");
+        process.stderr.write(`${report}\n`);
+        const failures = formatViolations(checks);
+        if (failures !== "" || unfinished !== 0) {
+          const tails = Array.from(
+            { length: NODES },
+            (_, i) => `--- node-${i} stderr (tail) ---\n${nodes.stderrTail(i).slice(-2_000)}`,
+          );
+          throw new Error(
+            `cluster chaos failed (seed ${SEED}); reproduce with: ${REPRO}\n` +
+              (unfinished !== 0
+                ? `${unfinished} invocation(s) still unfinished after ${SETTLE_MS} ms\n${stuck.join("\n")}\n`
+                : "") +
+              `${failures}\n${report}\n${tails.join("\n")}`,
+          );
+        }
+      }),
     TEST_TIMEOUT_MS,
   );
+
+  /**
+   * `run`, with what each live node says of the cluster and its stderr added to any failure: an admin
+   * read that keeps failing (e.g. a partition no node answers for) is otherwise a bare HTTP status.
+   */
+  async function withDiagnosis(run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (e) {
+      const views = await Promise.all(
+        nodes.live().map(async (n) => {
+          const view = await cluster(n.ready.adminUrl, adminToken).catch((err: unknown) => String(err));
+          return `--- /cluster of ${n.ready.adminUrl} ---\n${JSON.stringify(view)}`;
+        }),
+      );
+      const tails = Array.from(
+        { length: NODES },
+        (_, i) => `--- node-${i} stderr (tail) ---\n${nodes.stderrTail(i).slice(-2_000)}`,
+      );
+      const message = (e as Error)?.message ?? String(e);
+      if (message.includes("stderr (tail)")) throw e;
+      throw new Error(`${message}\n${views.join("\n")}\n${tails.join("\n")}`, { cause: e });
+    }
+  }
 
   async function cluster(adminUrl: string, token: string): Promise<ClusterAnswer> {
     const res = await fetch(`${adminUrl}/cluster`, {
