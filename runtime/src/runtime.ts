@@ -10,6 +10,8 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { restartRequest } from "./invocation/restart-as-new";
+import type { PartitionsElsewhere } from "./invocation/query-views";
+import type { LedSqlRowsPage, SqlPageRequest } from "./cluster/sql-rows-page";
 import { ReadinessGates, type ReadinessInfo } from "./readiness";
 import type { Log } from "./log";
 import { claimPartitionCount } from "./partition/partition-count";
@@ -459,16 +461,17 @@ export class Runtime implements PeerTarget {
       );
     });
   }
-  async query(sql: string): Promise<string> {
-    // SQL reads every partition in this process: in a cluster, only a node that leads them all can
-    // answer for all (never a silently partial answer).
-    if (this.cluster !== undefined && this.router.leading().length < this.options.partitions)
-      throw new RuntimeError(
-        "ADMIN_QUERY_NOT_IN_CLUSTER",
-        "SQL queries read every partition in one process: on a cluster they are answered only by a " +
-          "node that leads every partition (use the invocation list and describe, which reach every node)",
-      );
-    return this.admin.query(sql);
+  /**
+   * SQL over every partition: those this node leads read here, `elsewhere`'s rows (partitions other
+   * nodes lead, in a cluster: cluster/remote-sql-rows.ts) streamed in. Any partition neither covers
+   * is refused (503), never silently left out.
+   */
+  query(sql: string, elsewhere?: PartitionsElsewhere): Promise<string> {
+    return this.admin.query(sql, elsewhere);
+  }
+  /** A page of a table's rows of a partition this node leads (peer listener). */
+  sqlRowsPage(request: SqlPageRequest): Promise<LedSqlRowsPage> {
+    return this.admin.sqlRowsPage(request);
   }
   health(): HealthInfo {
     // In a cluster a partition that stopped here moves to another node: not a failure of this node.

@@ -7,7 +7,10 @@ import type { Clock } from "../core/clock";
 import type { Invocation, InvocationStatus } from "../core/state";
 import { resumeDeployment } from "../invocation/resume-deployment";
 import { partitionOfTarget } from "../core/partitioning";
-import { queryViewChunks } from "../invocation/query-views";
+import { queryChunks, type PartitionsElsewhere } from "../invocation/query-views";
+import type { LedSqlRowsPage, SqlPageRequest } from "../cluster/sql-rows-page";
+import { PARTITION_UNAVAILABLE_RETRY_AFTER_MS } from "../partition/partition-errors";
+import { PEER_SQL_PAGE_BYTES } from "../server/limits";
 import type { DeploymentEndpoint, Invoker } from "../invoker/invoker";
 import type { CommitStats } from "../partition/local-partition-router";
 import { type DeploymentRegistry, toDeploymentInfo } from "../registry/deployment-registry";
@@ -194,9 +197,31 @@ export class AdminApi {
     await this.access.append(p, { kind: "patch-state", service, key, ...patch });
   }
 
-  /** The QueryResult as JSON text (built and bounded in the query's own process). */
-  async query(sql: string): Promise<string> {
-    return runQueryInProcess(sql, (tables) => queryViewChunks(this.access.router, tables));
+  /**
+   * The QueryResult as JSON text (built and bounded in the query's own process): the partitions not
+   * `elsewhere` read here, then `elsewhere`'s rows.
+   */
+  async query(sql: string, elsewhere?: PartitionsElsewhere): Promise<string> {
+    const router = this.access.router;
+    const here = Array.from({ length: router.partitions }, (_, p) => p).filter(
+      (p) => elsewhere?.partitions.has(p) !== true,
+    );
+    return runQueryInProcess(sql, (tables) => queryChunks(router, here, tables, elsewhere));
+  }
+
+  /** One page of a table's rows of partition `request.partition`, which this node must lead throughout. */
+  async sqlRowsPage(request: SqlPageRequest): Promise<LedSqlRowsPage> {
+    const { partition, table, after, maxRows } = request;
+    const before = this.access.router.health(partition);
+    const page = await this.access.view(partition).sqlRowsPage(table, after, maxRows, PEER_SQL_PAGE_BYTES);
+    const now = this.access.router.health(partition);
+    if (before.state !== "leading" || now.state !== "leading" || now.epoch !== before.epoch)
+      throw new RuntimeError(
+        "RUNTIME_PARTITION_UNAVAILABLE",
+        `partition ${partition} is not led by this node (${now.state}): it is moving`,
+        { retryAfterMs: PARTITION_UNAVAILABLE_RETRY_AFTER_MS },
+      );
+    return { ...page, epoch: now.epoch };
   }
 
   /** `status`: the runtime's lifecycle; a stopped partition turns "ok" into "failed" with the reason. */

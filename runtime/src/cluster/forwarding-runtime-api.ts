@@ -8,8 +8,8 @@
  * RUNTIME_PARTITION_UNAVAILABLE: 503 with a retry hint. A submit with no key runs on a partition this
  * node leads (on another live node's when it leads none). Invocation lists merge the answers of every live node (all of them, or an error: never
  * silently partial). Deployments, health, readiness, metrics, SQL and `GET /cluster` are the local
- * node's (the registry is shared through the store; metrics are per node; SQL is refused in a
- * cluster).
+ * node's (the registry is shared through the store; metrics are per node). SQL runs here, over the
+ * partitions led here and pages of rows read from the leaders of the others.
  *
  * Forwarding at this seam (ADR 0014) keeps the HTTP layer's validation and limits where requests
  * enter, and makes a forwarded request fail exactly like a local one.
@@ -62,6 +62,7 @@ import { mergeInvocationPages } from "../api/invocation-list-order";
 import type { ClusterMember } from "./cluster-member";
 import type { PeerClient } from "./peer-client";
 import type { PeerMethod } from "./peer-protocol";
+import { remoteSqlRows, type RemotePartition } from "./remote-sql-rows";
 
 export class ForwardingRuntimeApi implements RuntimeApi {
   /** Checkpoints of partitions led elsewhere: the raw credential, for the leader to check in full. */
@@ -286,8 +287,21 @@ export class ForwardingRuntimeApi implements RuntimeApi {
     const p = partitionOfTarget({ service, handler: "", key }, undefined, this.partitions);
     return this.on(p, "patchState", [service, key, patch], () => this.local.patchState(service, key, patch));
   }
+  /**
+   * SQL over the whole cluster: the partitions this node leads read here, each other one paged from
+   * its leader into the same query's process (remote-sql-rows.ts). A partition that moves or has no
+   * live leader during the query refuses it (503, retry), never leaves it out.
+   */
   query(sql: string): Promise<string> {
-    return this.local.query(sql);
+    const remote: RemotePartition[] = [];
+    for (let p = 0; p < this.partitions; p++)
+      if (!this.isLocal(p))
+        remote.push({ partition: p, leaderAddress: () => this.member.leaderOf(p)?.address });
+    if (remote.length === 0) return this.local.query(sql);
+    return this.local.query(sql, {
+      partitions: new Set(remote.map((r) => r.partition)),
+      rows: (tables) => remoteSqlRows(this.peers, remote, tables),
+    });
   }
   health(): HealthInfo {
     return this.local.health();

@@ -5,6 +5,8 @@
  * - `PEER_CALL_PATH` `{ method, args }`: one RuntimeApi call that names a partition, run by the
  *   receiving node on its own partitions only (it never forwards again, so a request cannot loop);
  *   answers `{ value }` or the call's error as `{ code, message }` with its status and `retry-after`.
+ *   `sqlRowsPage` is the one call that names its partition outright: a page of one SQL table's rows of
+ *   a partition the receiver leads, for a query another node answers (sql-rows-page.ts).
  * - `PEER_APPEND_PATH` `{ partition, record }`: an outbox record for a partition the receiver leads,
  *   appended as the runtime's own (`internal`); answers `{}` once durable and applied.
  */
@@ -30,6 +32,7 @@ export const PEER_METHODS = [
   "restartRequest",
   "getState",
   "patchState",
+  "sqlRowsPage",
 ] as const;
 
 export type PeerMethod = (typeof PEER_METHODS)[number];

@@ -18,7 +18,7 @@ import {
   type ViewChunk,
 } from "../server/sql-schema";
 import type { PartitionStateHandle } from "../storage/partition-state-store";
-import type { PartitionView } from "./partition-router";
+import type { PartitionView, SqlRowCursor, SqlRowsPage } from "./partition-router";
 
 /** Invocations or objects read from a store per page while building the SQL rows. */
 export const SQL_ROWS_PAGE = 1_000;
@@ -100,6 +100,61 @@ export class LocalPartitionView implements PartitionView {
     }
   }
 
+  /** Rows after `after`, read lazily: the store is walked a page of items at a time while rows are taken. */
+  async sqlRowsPage(
+    table: SqlTable,
+    after: SqlRowCursor | undefined,
+    maxRows: number,
+    maxBytes: number,
+  ): Promise<SqlRowsPage> {
+    const rows: Row[] = [];
+    let bytes = 0;
+    let last: SqlRowCursor | undefined;
+    for (const [row, cursor] of this.rowsAfter(table, after, Math.min(SQL_ROWS_PAGE, maxRows))) {
+      const size = JSON.stringify(row).length;
+      // The row that does not fit is read again by the next page: it proves one follows.
+      if (rows.length === maxRows || (rows.length > 0 && bytes + size > maxBytes))
+        return { rows, next: last! };
+      rows.push(row);
+      bytes += size;
+      last = cursor;
+    }
+    return { rows };
+  }
+
+  /** Each row of `table` after `after` in (item, row) order, with its cursor. */
+  private *rowsAfter(
+    table: SqlTable,
+    after: SqlRowCursor | undefined,
+    pageItems: number,
+  ): Generator<[Row, SqlRowCursor]> {
+    const state = this.state();
+    if (table === "state") {
+      // The rest of an object a page stopped in, then the objects after it.
+      if (after?.row !== undefined)
+        yield* objectRowsAfter(after.item, state.objectState(after.item) ?? new Map(), String(after.row));
+      for (let from = after?.item; ;) {
+        const page = state.objectStatesPage(from, pageItems);
+        for (const [objKey, values] of page) yield* objectRowsAfter(objKey, values, undefined);
+        if (page.length < pageItems) return;
+        from = page[page.length - 1]![0];
+      }
+    }
+    if (table === "journal" && after?.row !== undefined) {
+      const inv = state.invocation(after.item as InvocationId);
+      if (inv !== undefined) yield* journalRowsAfter(inv, Number(after.row));
+    }
+    for (let from = after?.item as InvocationId | undefined; ;) {
+      const page = state.invocationsPage(from, pageItems);
+      for (const inv of page) {
+        if (table === "invocations") yield [invocationRow(this.summary(inv)), { item: inv.id }];
+        else yield* journalRowsAfter(inv, -1);
+      }
+      if (page.length < pageItems) return;
+      from = page[page.length - 1]!.id;
+    }
+  }
+
   private *tableRows(table: SqlTable): Generator<Row> {
     const state = this.state();
     if (table === "state") {
@@ -129,4 +184,24 @@ export class LocalPartitionView implements PartitionView {
       inv.status === "scheduled" ? this.state().timer(timerIds.delayedInvoke(inv.id))?.fireAtMs : undefined;
     return summarize(inv, scheduledAtMs);
   }
+}
+
+/** An invocation's journal rows with an index above `afterIdx`, each with its cursor. */
+function* journalRowsAfter(inv: Invocation, afterIdx: number): Generator<[Row, SqlRowCursor]> {
+  for (const row of journalRows(inv.id, inv.journal))
+    if ((row.idx as number) > afterIdx) yield [row, { item: inv.id, row: row.idx as number }];
+}
+
+/** An object's state rows in state-key order, those after `afterKey` (all without it), each with its cursor. */
+function* objectRowsAfter(
+  objKey: string,
+  values: ReadonlyMap<string, Payload>,
+  afterKey: string | undefined,
+): Generator<[Row, SqlRowCursor]> {
+  const slash = objKey.indexOf("/");
+  const rows = stateRows(objKey.slice(0, slash), objKey.slice(slash + 1), Object.fromEntries(values));
+  const keyOf = (row: Row): string => row.state_key as string;
+  rows.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  for (const row of rows)
+    if (afterKey === undefined || keyOf(row) > afterKey) yield [row, { item: objKey, row: keyOf(row) }];
 }

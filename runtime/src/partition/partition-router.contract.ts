@@ -89,6 +89,65 @@ export function describePartitionRouterContract(
       });
     });
 
+    it("pages each SQL table's rows by cursor: the rows the stream gives, at most maxRows per page", async () => {
+      const ids = [invId(2, 1), invId(2, 2), invId(2, 3)];
+      for (const id of ids)
+        await router.append(2, { kind: "invoke", invocation: newInvocation(id) }, "external");
+      // Two journal rows for one invocation, three state rows for one object: a page can stop inside one.
+      await router.append(2, rec.entries(ids[1]!, 1, [e.sleep(1, 5_000)], outcome.suspended(1)), "internal");
+      for (const [key, set] of [
+        ["a", { x: "1", y: "2", z: "3" }],
+        ["b", { x: "4" }],
+      ] as const)
+        await router.append(
+          2,
+          { kind: "patch-state", service: "Obj", key, set, clear: [], clearAll: false },
+          "external",
+        );
+      const view = router.view(2);
+      for (const table of ["invocations", "journal", "state"] as const) {
+        const streamed: unknown[] = [];
+        for await (const chunk of view.sqlRows(new Set([table]), 100)) streamed.push(...chunk.rows);
+        for (const [maxRows, maxBytes] of [
+          [1, 1_000_000],
+          [2, 1_000_000],
+          [100, 1],
+        ] as const) {
+          const paged: unknown[] = [];
+          let after;
+          for (let pages = 0; ; pages++) {
+            const page = await view.sqlRowsPage(table, after, maxRows, maxBytes);
+            expect(page.rows.length).toBeLessThanOrEqual(maxBytes === 1 ? 1 : maxRows);
+            expect(page.rows.length).toBeGreaterThan(0);
+            paged.push(...page.rows);
+            if (page.next === undefined) break;
+            after = page.next;
+            expect(pages).toBeLessThan(streamed.length);
+          }
+          expect(paged.map((r) => JSON.stringify(r)).sort()).toEqual(
+            streamed.map((r) => JSON.stringify(r)).sort(),
+          );
+        }
+        expect(streamed.length).toBe({ invocations: 3, journal: 4, state: 4 }[table]);
+      }
+      // A row written after a page's cursor is on a later page; an empty partition is one empty page.
+      const first = await view.sqlRowsPage("state", undefined, 1, 1_000_000);
+      await router.append(
+        2,
+        { kind: "patch-state", service: "Obj", key: "a", set: { zz: "9" }, clear: [], clearAll: false },
+        "external",
+      );
+      const rest: unknown[] = [];
+      for (let after = first.next; after !== undefined;) {
+        const page = await view.sqlRowsPage("state", after, 1, 1_000_000);
+        rest.push(...page.rows);
+        after = page.next;
+      }
+      expect(rest).toHaveLength(4);
+      expect(rest).toContainEqual({ service: "Obj", key: "a", state_key: "zz", value: "9" });
+      expect(await router.view(3).sqlRowsPage("journal", undefined, 5, 1_000_000)).toEqual({ rows: [] });
+    });
+
     it("stops a partition whose log another writer took: its appends are refused, the others go on", async () => {
       await router.append(2, { kind: "invoke", invocation: newInvocation(invId(2, 1)) }, "external");
 

@@ -12,7 +12,7 @@ import type { Effect } from "../core/effects";
 import type { Invocation, InvocationStatus, Timer } from "../core/state";
 import type { TimerKey } from "../core/timers";
 import type { InvocationDetail, InvocationFilter, InvocationSummary } from "../server/runtime-api";
-import type { SqlTable, ViewChunk } from "../server/sql-schema";
+import type { Row, SqlTable, ViewChunk } from "../server/sql-schema";
 import type { AppendSource, RecordInput } from "./partition-processor";
 
 /** What a partition says about itself. */
@@ -55,6 +55,34 @@ export interface PartitionView {
    * chunk, read lazily as the chunks are consumed (a query streams them; it never holds them all).
    */
   sqlRows(tables: ReadonlySet<SqlTable>, chunkRows: number): AsyncIterable<ViewChunk>;
+  /**
+   * One page of one table's rows after `after` (from the start without it): at most `maxRows` rows
+   * and about `maxBytes` of JSON (always at least one row), with the cursor of its last row when more
+   * may follow. A node answering a cluster-wide query reads a partition led elsewhere page by page.
+   */
+  sqlRowsPage(
+    table: SqlTable,
+    after: SqlRowCursor | undefined,
+    maxRows: number,
+    maxBytes: number,
+  ): Promise<SqlRowsPage>;
+}
+
+/**
+ * Where a page of a table's rows stopped: the last row's item (an invocation id; `service/key` for
+ * `state`) and, for tables with several rows per item, the row within it (`journal`: the entry's
+ * index; `state`: the state key). Rows are walked in (item, row) order, so a cursor stays valid while
+ * the partition moves on: new rows after it are read, removed ones are simply not.
+ */
+export interface SqlRowCursor {
+  item: string;
+  row?: number | string;
+}
+
+export interface SqlRowsPage {
+  rows: Row[];
+  /** Absent on the last page. */
+  next?: SqlRowCursor;
 }
 
 export interface PartitionRouter {

@@ -80,3 +80,17 @@ export const MAX_PEER_BODY_BYTES = MAX_CHECKPOINT_BODY_BYTES + MAX_VALUE_BYTES;
 export const MAX_PEER_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** A forwarded call other than a long-poll (those follow their caller) is given up after this. */
 export const PEER_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Rows one peer answers per page of one table of one partition, for a query answered by another node
+ * of the cluster (`sqlRowsPage`; 400 PEER_BAD_REQUEST beyond). The answering node asks for
+ * QUERY_ROWS_PER_CHUNK, the chunk it streams to the query's process.
+ */
+export const MAX_PEER_SQL_PAGE_ROWS = 1_000;
+/**
+ * About how much row JSON one such page carries; a page holds at least one row whatever its size (a
+ * journal row's value is at most MAX_VALUE_BYTES, a few times that as escaped JSON), so a page stays
+ * far below MAX_PEER_RESPONSE_BYTES.
+ */
+export const PEER_SQL_PAGE_BYTES = 4 * 1024 * 1024;
+/** The longest text in a page's cursor: an invocation id, an object's `service/key` or a state key. */
+export const MAX_SQL_CURSOR_LENGTH = 4 * 1024;

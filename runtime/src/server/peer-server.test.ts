@@ -14,7 +14,7 @@ import {
   signPeerRequest,
 } from "../security/peer-auth";
 import type { ServerHandle } from "./http-server";
-import { MAX_PEER_BODY_BYTES } from "./limits";
+import { MAX_PEER_BODY_BYTES, MAX_PEER_SQL_PAGE_ROWS } from "./limits";
 import { startPeerServer, type PeerTarget } from "./peer-server";
 import { RuntimeError } from "../runtime-error";
 
@@ -33,6 +33,11 @@ const target = {
   async appendDelivery(partition: number, record: unknown) {
     calls.push(["append", partition, record]);
   },
+  async sqlRowsPage(request: unknown) {
+    calls.push(["sqlRowsPage", request]);
+    return { rows: [{ id: "inv_1" }], epoch: 3 };
+  },
+  health: () => ({ status: "ok", partitions: 4, version: "test" }),
 } as unknown as PeerTarget;
 
 beforeAll(async () => {
@@ -71,6 +76,24 @@ test("a signed request runs; the answer and a refusal's code and retry hint come
     code: "RUNTIME_PARTITION_UNAVAILABLE",
     retryAfterMs: 5000,
   });
+});
+
+test("a page of SQL rows is asked for with its bounds checked here: at most MAX_PEER_SQL_PAGE_ROWS", async () => {
+  const client = new PeerClient(key);
+  const request = { partition: 3, table: "journal", after: { item: "inv_1", row: 2 } };
+  await expect(
+    client.call(url, "sqlRowsPage", [{ ...request, maxRows: MAX_PEER_SQL_PAGE_ROWS }]),
+  ).resolves.toEqual({ rows: [{ id: "inv_1" }], epoch: 3 });
+  expect(calls).toEqual([["sqlRowsPage", { ...request, maxRows: MAX_PEER_SQL_PAGE_ROWS }]]);
+  for (const wrong of [
+    { ...request, maxRows: MAX_PEER_SQL_PAGE_ROWS + 1 },
+    { ...request, partition: 4, maxRows: 1 },
+    { ...request, table: "log", maxRows: 1 },
+  ])
+    await expect(client.call(url, "sqlRowsPage", [wrong])).rejects.toMatchObject({
+      code: "PEER_BAD_REQUEST",
+    });
+  expect(calls).toHaveLength(1);
 });
 
 test("forged, expired, tampered and replayed requests are 401 before any route runs", async () => {

@@ -24,6 +24,7 @@ import {
   PEER_CALL_PATH,
   type PeerMethod,
 } from "../cluster/peer-protocol";
+import { decodeSqlPageRequest, type LedSqlRowsPage, type SqlPageRequest } from "../cluster/sql-rows-page";
 import type { RecordInput } from "../partition/partition-processor";
 import type { PeerVerifier } from "../security/peer-auth";
 import { INVOCATION_ACTIONS } from "./admin-request";
@@ -47,6 +48,8 @@ export interface PeerTarget extends RuntimeApi {
   listLedInvocations(filter: InvocationFilter): Promise<LedInvocationPage>;
   /** The request restart-as-new resubmits for a completed invocation this node holds. */
   restartRequest(invocationId: string): Promise<SubmitRequest>;
+  /** A page of one SQL table's rows of a partition this node leads, for a query another node answers. */
+  sqlRowsPage(request: SqlPageRequest): Promise<LedSqlRowsPage>;
   /** Appends an outbox record to a partition this node leads, as the runtime's own record. */
   appendDelivery(partition: number, record: RecordInput): Promise<void>;
 }
@@ -81,6 +84,7 @@ const ARGS: Record<PeerMethod, ReadonlyArray<"string" | "object" | "object?">> =
   restartRequest: ["string"],
   getState: ["string", "string"],
   patchState: ["string", "string", "object"],
+  sqlRowsPage: ["object"],
 };
 
 /**
@@ -202,5 +206,7 @@ async function call(t: PeerTarget, method: PeerMethod, a: unknown[], signal: Abo
       return t.getState(s(0), s(1));
     case "patchState":
       return t.patchState(s(0), s(1), a[2] as StatePatch);
+    case "sqlRowsPage":
+      return t.sqlRowsPage(decodeSqlPageRequest(a[0], t.health().partitions));
   }
 }
