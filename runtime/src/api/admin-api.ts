@@ -212,15 +212,18 @@ export class AdminApi {
   /** One page of a table's rows of partition `request.partition`, which this node must lead throughout. */
   async sqlRowsPage(request: SqlPageRequest): Promise<LedSqlRowsPage> {
     const { partition, table, after, maxRows } = request;
-    const before = this.access.router.health(partition);
-    const page = await this.access.view(partition).sqlRowsPage(table, after, maxRows, PEER_SQL_PAGE_BYTES);
-    const now = this.access.router.health(partition);
-    if (before.state !== "leading" || now.state !== "leading" || now.epoch !== before.epoch)
-      throw new RuntimeError(
+    const router = this.access.router;
+    const notLed = (state: string): RuntimeError =>
+      new RuntimeError(
         "RUNTIME_PARTITION_UNAVAILABLE",
-        `partition ${partition} is not led by this node (${now.state}): it is moving`,
+        `partition ${partition} is not led by this node (${state}): it is moving`,
         { retryAfterMs: PARTITION_UNAVAILABLE_RETRY_AFTER_MS },
       );
+    const before = router.health(partition);
+    if (before.state !== "leading") throw notLed(before.state);
+    const page = await router.view(partition).sqlRowsPage(table, after, maxRows, PEER_SQL_PAGE_BYTES);
+    const now = router.health(partition);
+    if (now.state !== "leading" || now.epoch !== before.epoch) throw notLed(now.state);
     return { ...page, epoch: now.epoch };
   }
 

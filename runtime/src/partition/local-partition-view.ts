@@ -22,6 +22,12 @@ import type { PartitionView, SqlRowCursor, SqlRowsPage } from "./partition-route
 
 /** Invocations or objects read from a store per page while building the SQL rows. */
 export const SQL_ROWS_PAGE = 1_000;
+/**
+ * Items the first store read of a page of rows asks for; each further read doubles, up to the page's
+ * row count: an item may hold many rows (a journal), so a page does not read hundreds of
+ * invocations to answer with the entries of a few.
+ */
+const FIRST_PAGE_ITEMS = 16;
 
 export class LocalPartitionView implements PartitionView {
   /** `state` is read on each call: the processor replaces its state when it loads. */
@@ -110,7 +116,7 @@ export class LocalPartitionView implements PartitionView {
     const rows: Row[] = [];
     let bytes = 0;
     let last: SqlRowCursor | undefined;
-    for (const [row, cursor] of this.rowsAfter(table, after, Math.min(SQL_ROWS_PAGE, maxRows))) {
+    for (const [row, cursor] of this.rowsAfter(table, after, Math.min(SQL_ROWS_PAGE, maxRows + 1))) {
       const size = JSON.stringify(row).length;
       // The row that does not fit is read again by the next page: it proves one follows.
       if (rows.length === maxRows || (rows.length > 0 && bytes + size > maxBytes))
@@ -122,13 +128,15 @@ export class LocalPartitionView implements PartitionView {
     return { rows };
   }
 
-  /** Each row of `table` after `after` in (item, row) order, with its cursor. */
+  /** Each row of `table` after `after` in (item, row) order, with its cursor; store reads of ≤ `maxItems`. */
   private *rowsAfter(
     table: SqlTable,
     after: SqlRowCursor | undefined,
-    pageItems: number,
+    maxItems: number,
   ): Generator<[Row, SqlRowCursor]> {
     const state = this.state();
+    let pageItems = Math.min(FIRST_PAGE_ITEMS, maxItems);
+    const grow = (): void => void (pageItems = Math.min(pageItems * 2, maxItems));
     if (table === "state") {
       // The rest of an object a page stopped in, then the objects after it.
       if (after?.row !== undefined)
@@ -138,6 +146,7 @@ export class LocalPartitionView implements PartitionView {
         for (const [objKey, values] of page) yield* objectRowsAfter(objKey, values, undefined);
         if (page.length < pageItems) return;
         from = page[page.length - 1]![0];
+        grow();
       }
     }
     if (table === "journal" && after?.row !== undefined) {
@@ -152,6 +161,7 @@ export class LocalPartitionView implements PartitionView {
       }
       if (page.length < pageItems) return;
       from = page[page.length - 1]!.id;
+      grow();
     }
   }
 

@@ -146,6 +146,20 @@ export function describePartitionRouterContract(
       expect(rest).toHaveLength(4);
       expect(rest).toContainEqual({ service: "Obj", key: "a", state_key: "zz", value: "9" });
       expect(await router.view(3).sqlRowsPage("journal", undefined, 5, 1_000_000)).toEqual({ rows: [] });
+      // More items than one store read takes: pages of 17 and of all 40 see each invocation once.
+      for (let n = 1; n <= 40; n++)
+        await router.append(0, { kind: "invoke", invocation: newInvocation(invId(0, n)) }, "external");
+      for (const maxRows of [17, 100]) {
+        const ids: unknown[] = [];
+        let after;
+        do {
+          const page = await router.view(0).sqlRowsPage("invocations", after, maxRows, 1_000_000);
+          ids.push(...page.rows.map((r) => r.id));
+          after = page.next;
+        } while (after !== undefined);
+        expect(new Set(ids).size).toBe(40);
+        expect(ids).toHaveLength(40);
+      }
     });
 
     it("stops a partition whose log another writer took: its appends are refused, the others go on", async () => {
