@@ -12,6 +12,8 @@ import type { Runtime } from "../runtime";
 import type { ClusterMember } from "./cluster-member";
 import { ForwardingRuntimeApi } from "./forwarding-runtime-api";
 import type { PeerClient } from "./peer-client";
+import type { PartitionsElsewhere } from "../invocation/query-views";
+import { QUERY_ROWS_PER_CHUNK } from "../server/limits";
 
 const PARTITIONS = 4;
 const credentials = new AttemptCredentials(randomBytes(32));
@@ -150,4 +152,36 @@ test("a request-response call for a partition led elsewhere is one forwarded cal
   const request = { target: { service: "Obj", handler: "h", key }, input: "1", headers: {} };
   await api.call(request, new AbortController().signal);
   expect(peerCalls.map(([address, method]) => [address, method])).toEqual([["http://leader", "call"]]);
+});
+
+test("SQL runs here over the partitions led here, with the others' rows paged from their leaders", async () => {
+  const { api, peerCalls } = setup([0, 2], { 1: "http://b", 3: "http://c" });
+  const local = (api as unknown as { local: Record<string, unknown> }).local;
+  const asked: Array<[string, unknown]> = [];
+  local.query = async (sql: string, elsewhere?: PartitionsElsewhere) => {
+    asked.push([sql, elsewhere?.partitions]);
+    const rows: unknown[] = [];
+    for await (const chunk of elsewhere!.rows(new Set(["state"]))) rows.push(...chunk.rows);
+    return JSON.stringify(rows);
+  };
+  const peers = (api as unknown as { peers: { call: unknown } }).peers;
+  peers.call = async (address: string, method: string, args: unknown[]) => {
+    peerCalls.push([address, method, args]);
+    return { rows: [{ from: address }], epoch: 1 };
+  };
+  expect(JSON.parse(await api.query("SELECT * FROM state"))).toEqual([
+    { from: "http://b" },
+    { from: "http://c" },
+  ]);
+  expect(asked).toEqual([["SELECT * FROM state", new Set([1, 3])]]);
+  expect(peerCalls.map(([address, method, [request]]) => [address, method, request])).toEqual([
+    ["http://b", "sqlRowsPage", { partition: 1, table: "state", maxRows: QUERY_ROWS_PER_CHUNK }],
+    ["http://c", "sqlRowsPage", { partition: 3, table: "state", maxRows: QUERY_ROWS_PER_CHUNK }],
+  ]);
+
+  // Leading every partition: nothing elsewhere.
+  const all = setup([0, 1, 2, 3], {});
+  const allLocal = (all.api as unknown as { local: Record<string, unknown> }).local;
+  allLocal.query = async (_sql: string, elsewhere?: PartitionsElsewhere) => JSON.stringify(elsewhere ?? null);
+  expect(await all.api.query("SELECT 1")).toBe("null");
 });
