@@ -7,7 +7,8 @@
  * a partition it does not lead answers RUNTIME_PARTITION_UNAVAILABLE and the sender retries.
  *
  * The sender validated the request where it entered the cluster; here the shapes are checked again
- * (method, argument count and types, a checkpoint decoded like on the checkpoint listener).
+ * (method, argument count and types, a checkpoint decoded like on the checkpoint listener, a page of
+ * SQL rows bounded by cluster/sql-rows-page.ts).
  */
 import type { LedInvocationPage } from "./runtime-api";
 import type { IncomingMessage } from "node:http";
