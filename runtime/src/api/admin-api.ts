@@ -7,7 +7,7 @@ import type { Clock } from "../core/clock";
 import type { Invocation, InvocationStatus } from "../core/state";
 import { resumeDeployment } from "../invocation/resume-deployment";
 import { partitionOfTarget } from "../core/partitioning";
-import { queryChunks, type PartitionsElsewhere } from "../invocation/query-views";
+import { queryInputs, type PartitionsElsewhere } from "../invocation/query-views";
 import type { LedSqlRowsPage, SqlPageRequest } from "../cluster/sql-rows-page";
 import { PARTITION_UNAVAILABLE_RETRY_AFTER_MS } from "../partition/partition-errors";
 import { PEER_SQL_PAGE_BYTES } from "../server/limits";
@@ -35,6 +35,7 @@ import type {
 import { withoutSensitive } from "../server/sensitive-headers";
 import { invocationLogs } from "./invocation-logs";
 import { mergeInvocationPages } from "./invocation-list-order";
+import { DEFAULT_QUERY_LIMITS } from "../server/sql-query";
 import { runQueryInProcess } from "../server/sql-query-process";
 import type { PartitionAccess } from "./partition-access";
 
@@ -199,14 +200,23 @@ export class AdminApi {
 
   /**
    * The QueryResult as JSON text (built and bounded in the query's own process): the partitions not
-   * `elsewhere` read here, then `elsewhere`'s rows.
+   * `elsewhere` read here (from their state files in place, or streamed), then `elsewhere`'s rows.
    */
   async query(sql: string, elsewhere?: PartitionsElsewhere): Promise<string> {
     const router = this.access.router;
     const here = Array.from({ length: router.partitions }, (_, p) => p).filter(
       (p) => elsewhere?.partitions.has(p) !== true,
     );
-    return runQueryInProcess(sql, (tables) => queryChunks(router, here, tables, elsewhere));
+    const { files, source, confirm } = queryInputs(router, here, elsewhere);
+    let json: string;
+    try {
+      json = await runQueryInProcess(sql, source, DEFAULT_QUERY_LIMITS, { files });
+    } catch (e) {
+      confirm(e);
+      throw e;
+    }
+    confirm();
+    return json;
   }
 
   /** One page of a table's rows of partition `request.partition`, which this node must lead throughout. */

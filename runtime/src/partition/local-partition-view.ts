@@ -165,6 +165,10 @@ export class LocalPartitionView implements PartitionView {
     }
   }
 
+  sqlStateFile(): string | undefined {
+    return this.state().file;
+  }
+
   private *tableRows(table: SqlTable): Generator<Row> {
     const state = this.state();
     if (table === "state") {

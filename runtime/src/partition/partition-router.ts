@@ -66,6 +66,12 @@ export interface PartitionView {
     maxRows: number,
     maxBytes: number,
   ): Promise<SqlRowsPage>;
+  /**
+   * The partition's SQLite state file on this node's disk, when its state is in one: a query's
+   * process reads it in place, read-only, instead of being streamed its rows (server/sql-state-files.ts).
+   * Undefined (or absent, for a partition led elsewhere): the rows are streamed through `sqlRows`.
+   */
+  sqlStateFile?(): string | undefined;
 }
 
 /**

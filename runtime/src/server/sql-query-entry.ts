@@ -29,7 +29,7 @@ process.on("message", (message: QueryMessage) => {
   try {
     switch (message.kind) {
       case "start":
-        db = new QueryDatabase(message.sql, message.limits);
+        db = new QueryDatabase(message.sql, message.limits, message.sources);
         process.send?.({ kind: "ready" } satisfies QueryChildMessage);
         return;
       case "rows":

@@ -15,7 +15,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import { threadScript } from "../threads/thread-script";
 import { ApiError } from "./api-error";
 import { MAX_CONCURRENT_QUERIES, QUERY_ROWS_PER_CHUNK } from "./limits";
-import { DEFAULT_QUERY_LIMITS, referencedTables, type QueryLimits } from "./sql-query";
+import { DEFAULT_QUERY_LIMITS, referencedTables, type QueryLimits, type QuerySources } from "./sql-query";
 import type { SqlTable, SqlViews, ViewChunk } from "./sql-schema";
 
 /** Starting the query's process (node boot, loading SQLite) is not counted in the query's time. */
@@ -29,7 +29,7 @@ export type ViewSource = (tables: ReadonlySet<SqlTable>) => Iterable<ViewChunk> 
 
 /** Messages to the query's process, in this order: one `start`, any `rows`, one `end`. */
 export type QueryMessage =
-  | { kind: "start"; sql: string; limits: Omit<QueryLimits, "nowMs"> }
+  | { kind: "start"; sql: string; limits: Omit<QueryLimits, "nowMs">; sources: QuerySources }
   | { kind: "rows"; chunk: ViewChunk }
   | { kind: "end" };
 
@@ -73,19 +73,25 @@ export async function runQueryInProcess(
   sql: string,
   source: ViewSource,
   limits: QueryLimits = DEFAULT_QUERY_LIMITS,
+  sources: QuerySources = {},
 ): Promise<string> {
   if (running >= MAX_CONCURRENT_QUERIES)
     throw new ApiError(429, "ADMIN_QUERY_BUSY", `at most ${MAX_CONCURRENT_QUERIES} queries run at once`);
   running += 1;
   try {
     const { nowMs: _clock, ...childLimits } = limits;
-    return await runChild(sql, childLimits, source);
+    return await runChild(sql, childLimits, source, sources);
   } finally {
     running -= 1;
   }
 }
 
-function runChild(sql: string, limits: Omit<QueryLimits, "nowMs">, source: ViewSource): Promise<string> {
+function runChild(
+  sql: string,
+  limits: Omit<QueryLimits, "nowMs">,
+  source: ViewSource,
+  sources: QuerySources,
+): Promise<string> {
   const script = threadScript(__dirname, "sql-query-entry", ["better-sqlite3"]);
   const child = spawn(process.execPath, script.eval ? ["-e", script.filename] : [script.filename], {
     stdio: ["ignore", "ignore", "inherit", "ipc"],
@@ -109,7 +115,7 @@ function runChild(sql: string, limits: Omit<QueryLimits, "nowMs">, source: ViewS
     // The query's clock starts once the child is up (the start message is delivered when it is).
     const startTimer = setTimeout(timeout, QUERY_PROCESS_START_MS);
     child.once("spawn", () => {
-      send(child, { kind: "start", sql, limits })
+      send(child, { kind: "start", sql, limits, sources })
         .then(() => {
           clearTimeout(startTimer);
           if (!settled) queryTimer = setTimeout(timeout, limits.maxMs);

@@ -9,6 +9,8 @@ import { ApiError } from "./api-error";
 import { MAX_QUERY_MEMORY_BYTES, MAX_QUERY_MS, MAX_QUERY_RESULT_BYTES, MAX_QUERY_ROWS } from "./limits";
 import type { QueryResult } from "./runtime-api";
 import { SQL_TABLES, type Row, type SqlTable, type SqlViews } from "./sql-schema";
+import { fileTableOf, StateFiles } from "./sql-state-files";
+import { usedColumns } from "./sql-used-columns";
 
 export interface QueryLimits {
   maxRows: number;
@@ -19,6 +21,15 @@ export interface QueryLimits {
   maxMemoryBytes?: number;
   /** Clock for the time limit (tests inject a fake). */
   nowMs?: () => number;
+}
+
+/** Where a query's rows come from besides those streamed to it. */
+export interface QuerySources {
+  /**
+   * Partitions' state files (storage/sqlite-state-schema.ts), read in place, read-only: their rows
+   * join the streamed ones in each table. A partition read from a file must not also be streamed.
+   */
+  files?: readonly string[];
 }
 
 export const DEFAULT_QUERY_LIMITS: QueryLimits = {
@@ -96,6 +107,9 @@ export class QueryDatabase {
   private readonly db: Database.Database;
   private readonly stmt: Database.Statement;
   private readonly inserts = new Map<SqlTable, Database.Statement>();
+  private readonly files: StateFiles | undefined;
+  /** Where streamed rows go: the table itself, or (with files) a table the view adds to the files' rows. */
+  private readonly streamedTable: (table: SqlTable) => string;
 
   /**
    * @throws ApiError 400 ADMIN_QUERY_NOT_READ_ONLY (writes, ATTACH, PRAGMA, transactions),
@@ -104,25 +118,49 @@ export class QueryDatabase {
   constructor(
     sql: string,
     private readonly limits: QueryLimits = DEFAULT_QUERY_LIMITS,
+    sources: QuerySources = {},
   ) {
     const keyword = firstKeyword(sql);
     if (keyword !== "SELECT" && keyword !== "WITH")
       throw notReadOnly(`statement starts with ${keyword || "nothing"}`);
+    const files = sources.files ?? [];
+    this.files = files.length > 0 ? new StateFiles(files) : undefined;
+    this.streamedTable = this.files === undefined ? (t) => t : (t) => `streamed_${t}`;
     this.db = new Database(":memory:");
     try {
       if (limits.maxMemoryBytes !== undefined) this.db.pragma(`hard_heap_limit = ${limits.maxMemoryBytes}`);
-      for (const [table, columns] of Object.entries(SQL_TABLES)) {
-        this.db.exec(`CREATE TABLE ${table} (${columns.join(", ")})`);
+      // Columns each file table's scans compute: known once the statement is compiled, all until then.
+      const used = new Map<SqlTable, ReadonlySet<string> | undefined>();
+      for (const [table, columns] of Object.entries(SQL_TABLES) as Array<[SqlTable, readonly string[]]>) {
+        const streamed = this.streamedTable(table);
+        this.db.exec(`CREATE TABLE ${streamed} (${columns.join(", ")})`);
         this.inserts.set(
-          table as SqlTable,
+          table,
           this.db.prepare(
-            `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
+            `INSERT INTO ${streamed} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
           ),
+        );
+        const files = this.files;
+        if (files === undefined) continue;
+        this.db.table(fileTableOf(table), {
+          columns: [...columns],
+          parameters: [],
+          *rows() {
+            yield* files.rows(table, used.get(table));
+          },
+        });
+        this.db.exec(
+          `CREATE VIEW ${table} AS SELECT * FROM ${fileTableOf(table)} UNION ALL SELECT * FROM ${streamed}`,
         );
       }
       this.stmt = this.prepare(sql);
+      if (this.files !== undefined) {
+        for (const [table, columns] of usedColumns(this.db, sql, Object.keys(SQL_TABLES) as SqlTable[]))
+          used.set(table, columns);
+      }
     } catch (e) {
       this.db.close();
+      this.files?.close();
       throw e;
     }
   }
@@ -168,9 +206,10 @@ export class QueryDatabase {
   run(): string {
     const { limits } = this;
     try {
-      this.db.exec("CREATE INDEX invocations_service ON invocations (service, key)");
-      this.db.exec("CREATE INDEX journal_invocation ON journal (invocation_id, idx)");
-      this.db.exec("CREATE INDEX state_object ON state (service, key)");
+      const t = this.streamedTable;
+      this.db.exec(`CREATE INDEX invocations_service ON ${t("invocations")} (service, key)`);
+      this.db.exec(`CREATE INDEX journal_invocation ON ${t("journal")} (invocation_id, idx)`);
+      this.db.exec(`CREATE INDEX state_object ON ${t("state")} (service, key)`);
       // Defence in depth: even a statement that slipped through cannot write.
       this.db.pragma("query_only = ON");
     } catch (e) {
@@ -213,6 +252,7 @@ export class QueryDatabase {
 
   close(): void {
     this.db.close();
+    this.files?.close();
   }
 }
 
@@ -239,8 +279,9 @@ export function runReadOnlyQuery(
   sql: string,
   views: SqlViews,
   limits: QueryLimits = DEFAULT_QUERY_LIMITS,
+  sources: QuerySources = {},
 ): QueryResult {
-  const db = new QueryDatabase(sql, limits);
+  const db = new QueryDatabase(sql, limits, sources);
   try {
     for (const table of referencedTables(sql)) db.load(table, views[table]);
     return JSON.parse(db.run()) as QueryResult;

@@ -53,6 +53,8 @@ export interface PartitionStateViews {
 
 /** One partition's open state. */
 export interface PartitionStateHandle extends PartitionStateStore, PartitionStateViews {
+  /** The SQLite state file (storage/sqlite-state-schema.ts) holding the state, when there is one. */
+  readonly file?: string;
   /**
    * Makes every committed batch durable and resolves with the applied LSN that now survives a crash
    * of the machine: the log at and below it is never needed again and may be trimmed.

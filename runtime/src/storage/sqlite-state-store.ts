@@ -273,8 +273,21 @@ export class SqliteStateStore implements PartitionStateHandle {
     const lsn = this.appliedLsnValue;
     // TRUNCATE: every commit so far is copied into the file and fsync'd (synchronous=NORMAL syncs at
     // checkpoints), and the WAL restarts empty. Synchronous: nothing commits in between.
-    const [result] = this.db.pragma("wal_checkpoint(TRUNCATE)") as Array<{ busy: number }>;
-    if (result !== undefined && result.busy !== 0) {
+    // Never waits for a reader (a query's process reads the file in place, sql-state-files.ts): on the
+    // event loop, a wait would stall the runtime. Every frame copied (`checkpointed` = `log`) means
+    // the file was fsync'd with all of them, even if a reader kept the WAL from restarting.
+    this.db.pragma("busy_timeout = 0");
+    let result: { busy: number; log: number; checkpointed: number } | undefined;
+    try {
+      [result] = this.db.pragma("wal_checkpoint(TRUNCATE)") as Array<NonNullable<typeof result>>;
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+    if (
+      result !== undefined &&
+      result.busy !== 0 &&
+      !(result.log >= 0 && result.log === result.checkpointed)
+    ) {
       throw new Error(`${this.file}: checkpoint blocked by a reader, nothing persisted`);
     }
     return lsn;

@@ -1,0 +1,86 @@
+// Micro-benchmark of admin SQL over partitions' state files (not a test): fills one state file with
+// `keys` retained counter invocations and their state, copies it to `partitions` files (same rows in
+// each: the times depend on the row count, not on their values), then times queries run as the
+// admin API runs them (runQueryInProcess, files read in place by the query's process).
+// Usage: node runtime/src/storage/test-support/query-files-bench.js [keysPerPartition=34375] [partitions=16]
+"use strict";
+require("./register-ts.js");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { performance } = require("node:perf_hooks");
+const { formatInvocationId } = require("@capstan/sdk/protocol");
+const src = path.join(__dirname, "..", "..");
+const { applyBatch } = require(path.join(src, "core", "apply.ts"));
+const { exclusive } = require(path.join(src, "core", "test-support", "builders.ts"));
+const { SqliteStateStores, stateFileOf } = require(path.join(src, "storage", "sqlite-state-store.ts"));
+const { runQueryInProcess } = require(path.join(src, "server", "sql-query-process.ts"));
+
+const [keys = 34_375, partitions = 16] = process.argv.slice(2, 4).map(Number);
+const BATCH = 64;
+
+function* records() {
+  for (let k = 0; k < keys; k++) {
+    const id = formatInvocationId(0, `k${String(k).padStart(20, "0")}`);
+    yield { kind: "invoke", invocation: exclusive(id, `key-${k}`, { retentionMs: 3_600_000 }), atMs: k };
+    yield {
+      kind: "entries",
+      invocationId: id,
+      attempt: 1,
+      entries: [
+        { index: 1, kind: "getState", key: "count", result: { kind: "empty" } },
+        { index: 2, kind: "setState", key: "count", value: "1" },
+      ],
+      outcome: { kind: "completed", value: "1" },
+      atMs: k,
+    };
+  }
+}
+
+const QUERIES = [
+  "SELECT 1",
+  "SELECT count(*) FROM invocations",
+  "SELECT status, count(*) FROM invocations GROUP BY status",
+  "SELECT sum(status = 'completed'), sum(status = 'suspended') FROM invocations",
+  "SELECT count(*), sum(CAST(value AS INTEGER)) FROM state WHERE state_key = 'count'",
+  `SELECT * FROM invocations WHERE id = '${formatInvocationId(0, `k${String(keys - 1).padStart(20, "0")}`)}'`,
+  "SELECT kind, count(*) FROM journal GROUP BY kind",
+];
+
+(async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-query-bench-"));
+  const store = await new SqliteStateStores(dir).open(0, 1);
+  let lsn = 1;
+  let pending = [];
+  for (const record of records()) {
+    pending.push(record);
+    if (pending.length === BATCH) {
+      applyBatch(store, lsn, pending);
+      lsn += pending.length;
+      pending = [];
+    }
+  }
+  if (pending.length > 0) applyBatch(store, lsn, pending);
+  await store.persist();
+  store.close();
+  const files = [stateFileOf(dir, 0)];
+  for (let p = 1; p < partitions; p++) {
+    fs.copyFileSync(files[0], stateFileOf(dir, p));
+    files.push(stateFileOf(dir, p));
+  }
+  console.log(`${keys * partitions} invocations in ${partitions} files`);
+  const none = function* () {};
+  for (const sql of QUERIES) {
+    const times = [];
+    let json = "";
+    for (let run = 0; run < 3; run++) {
+      const started = performance.now();
+      json = await runQueryInProcess(sql, none, undefined, { files }).catch((e) => `${e.code}: ${e.message}`);
+      times.push(performance.now() - started);
+    }
+    console.log(
+      `${times.map((t) => t.toFixed(0)).join("/")} ms  ${sql.slice(0, 90)}  → ${json.slice(0, 120)}`,
+    );
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+})();
