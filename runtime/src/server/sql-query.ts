@@ -9,8 +9,8 @@ import { ApiError } from "./api-error";
 import { MAX_QUERY_MEMORY_BYTES, MAX_QUERY_MS, MAX_QUERY_RESULT_BYTES, MAX_QUERY_ROWS } from "./limits";
 import type { QueryResult } from "./runtime-api";
 import { SQL_TABLES, type Row, type SqlTable, type SqlViews } from "./sql-schema";
-import { fileTableOf, StateFiles } from "./sql-state-files";
-import { usedColumns } from "./sql-used-columns";
+import { FileViews } from "./sql-file-views";
+import { StateFiles } from "./sql-state-files";
 
 export interface QueryLimits {
   maxRows: number;
@@ -129,8 +129,6 @@ export class QueryDatabase {
     this.db = new Database(":memory:");
     try {
       if (limits.maxMemoryBytes !== undefined) this.db.pragma(`hard_heap_limit = ${limits.maxMemoryBytes}`);
-      // Columns each file table's scans compute: known once the statement is compiled, all until then.
-      const used = new Map<SqlTable, ReadonlySet<string> | undefined>();
       for (const [table, columns] of Object.entries(SQL_TABLES) as Array<[SqlTable, readonly string[]]>) {
         const streamed = this.streamedTable(table);
         this.db.exec(`CREATE TABLE ${streamed} (${columns.join(", ")})`);
@@ -140,24 +138,12 @@ export class QueryDatabase {
             `INSERT INTO ${streamed} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
           ),
         );
-        const files = this.files;
-        if (files === undefined) continue;
-        this.db.table(fileTableOf(table), {
-          columns: [...columns],
-          parameters: [],
-          *rows() {
-            yield* files.rows(table, used.get(table));
-          },
-        });
-        this.db.exec(
-          `CREATE VIEW ${table} AS SELECT * FROM ${fileTableOf(table)} UNION ALL SELECT * FROM ${streamed}`,
-        );
       }
-      this.stmt = this.prepare(sql);
-      if (this.files !== undefined) {
-        for (const [table, columns] of usedColumns(this.db, sql, Object.keys(SQL_TABLES) as SqlTable[]))
-          used.set(table, columns);
-      }
+      const views =
+        this.files === undefined ? undefined : new FileViews(this.db, this.files, this.streamedTable);
+      let stmt = this.prepare(sql);
+      if (views?.narrow(sql) === true) stmt = this.prepare(sql);
+      this.stmt = stmt;
     } catch (e) {
       this.db.close();
       this.files?.close();

@@ -7,8 +7,11 @@
  * The files reach the statement through JS virtual tables (`file_invocations`, `file_journal`,
  * `file_state`), one scan walking the files in turn: better-sqlite3 is built with
  * SQLITE_MAX_ATTACHED = 10 and a runtime has up to 1024 partitions, so ATTACH does not scale. A scan
- * computes only the columns the statement reads (found in its bytecode, see `usedColumns`): the others
- * are NULL in the per-partition SELECT, so `count(*)` or a filter on `status` never parses a JSON body.
+ * computes only the columns the statement reads (found in its bytecode, sql-used-columns.ts): the
+ * others are NULL in the per-partition SELECT, so `count(*)` or a filter on `status` never parses a
+ * JSON body. A statement's `=` on `invocations.id`, `invocations.status`, `journal.invocation_id`,
+ * `state.service` and `state.key` reaches the scan through hidden parameter columns
+ * (sql-virtual-table.ts) and is answered from the file's index, so a lookup by id reads one row.
  *
  * Consistency: each per-partition SELECT reads its file at its own instant (its own read
  * transaction, from its first row to its last); two files, or two scans of one file in one
@@ -29,9 +32,35 @@ export function fileTableOf(table: SqlTable): string {
   return `file_${table}`;
 }
 
-/** Parts of the per-partition SELECT of each table: the column's expression, then FROM and the rest. */
-const PROJECTIONS: Record<SqlTable, { columns: Record<string, string>; from: string }> = {
+/** `service` and `key` of the `state` table from `object_key` (`service/key`, core/state.ts objectKey). */
+const STATE_SERVICE = "substr(object_key, 1, instr(object_key, '/') - 1)";
+const STATE_KEY = "substr(object_key, instr(object_key, '/') + 1)";
+
+/**
+ * A hidden parameter column of a file table: a statement's `column = value` reaches the scan as
+ * `value` (sql-virtual-table.ts), which the per-partition SELECT filters by, with the file's index.
+ */
+interface Parameter {
+  name: string;
+  column: string;
+}
+
+interface Projection {
+  parameters: readonly Parameter[];
+  /** Each column's expression. */
+  columns: Record<string, string>;
+  from: string;
+  /** The WHERE terms for the constrained parameters (named `@<parameter>`), indexed where they can be. */
+  where: (constrained: ReadonlySet<string>) => string[];
+}
+
+/** The per-partition SELECT of each table: parameters, then the columns of sql-schema.ts. */
+const PROJECTIONS: Record<SqlTable, Projection> = {
   invocations: {
+    parameters: [
+      { name: "id_eq", column: "id" },
+      { name: "status_eq", column: "status" },
+    ],
     columns: {
       id: "id",
       service: "service",
@@ -51,9 +80,15 @@ const PROJECTIONS: Record<SqlTable, { columns: Record<string, string>; from: str
       last_failure: "body ->> '$.lastFailure.message'",
     },
     from: "FROM invocations",
+    // The primary key and `invocations_by_status`.
+    where: (c) => [
+      ...(c.has("id_eq") ? ["id = @id_eq"] : []),
+      ...(c.has("status_eq") ? ["status = @status_eq"] : []),
+    ],
   },
   // One row per journal entry, as journalRows in sql-schema.ts.
   journal: {
+    parameters: [{ name: "invocation_id_eq", column: "invocation_id" }],
     columns: {
       invocation_id: "i.id",
       idx: "e.value ->> '$.index'",
@@ -71,70 +106,123 @@ const PROJECTIONS: Record<SqlTable, { columns: Record<string, string>; from: str
         "WHEN 'failure' THEN e.value ->> '$.result.failure.message' END END",
     },
     from: "FROM invocations i, json_each(i.body, '$.journal') e",
+    where: (c) => (c.has("invocation_id_eq") ? ["i.id = @invocation_id_eq"] : []),
   },
-  // `object_key` is `service/key` (core/state.ts objectKey): the service ends at the first slash.
   state: {
-    columns: {
-      service: "substr(object_key, 1, instr(object_key, '/') - 1)",
-      key: "substr(object_key, instr(object_key, '/') + 1)",
-      state_key: "state_key",
-      value: "value",
-    },
+    parameters: [
+      { name: "service_eq", column: "service" },
+      { name: "key_eq", column: "key" },
+    ],
+    columns: { service: STATE_SERVICE, key: STATE_KEY, state_key: "state_key", value: "value" },
     from: "FROM object_state",
+    // The primary key (object_key, state_key): one object, or the range of a service's objects
+    // (`service/` up to `service0`, '0' following '/'); then exactly, as a service has no slash.
+    where: (c) => [
+      ...(c.has("service_eq") && c.has("key_eq") ? ["object_key = @service_eq || '/' || @key_eq"] : []),
+      ...(c.has("service_eq") && !c.has("key_eq")
+        ? ["object_key >= @service_eq || '/'", "object_key < @service_eq || '0'"]
+        : []),
+      ...(c.has("service_eq") ? [`${STATE_SERVICE} = @service_eq`] : []),
+      ...(c.has("key_eq") ? [`${STATE_KEY} = @key_eq`] : []),
+    ],
   },
 };
 
-/**
- * The per-partition SELECT of `table`, computing only `used` columns (the others are NULL).
- *
- * @example projectionSql("state", new Set(["value"])) // → "SELECT NULL, NULL, NULL, value FROM object_state"
- */
-export function projectionSql(table: SqlTable, used?: ReadonlySet<string>): string {
-  const { columns, from } = PROJECTIONS[table];
-  const exprs = SQL_TABLES[table].map((c) => (used === undefined || used.has(c) ? columns[c]! : "NULL"));
-  return `SELECT ${exprs.join(", ")} ${from}`;
+/** The hidden parameter columns of `table`'s file table, before its columns. */
+export function fileTableParameters(table: SqlTable): readonly string[] {
+  return PROJECTIONS[table].parameters.map((p) => p.name);
 }
 
-/** The partitions' state files, opened read-only when a scan first needs them, closed with the query. */
+/** The columns `table`'s parameters stand for, in the same order. */
+export function parameterColumns(table: SqlTable): readonly string[] {
+  return PROJECTIONS[table].parameters.map((p) => p.column);
+}
+
+/**
+ * The per-partition SELECT of `table`: the parameters' columns, then the columns (only `used` ones
+ * computed, parameters included, the others NULL), filtered by the `constrained` parameters.
+ *
+ * @example projectionSql("state", new Set(["value"]), new Set())
+ * // → "SELECT substr(…), substr(…), NULL, NULL, NULL, value FROM object_state"
+ */
+export function projectionSql(
+  table: SqlTable,
+  used: ReadonlySet<string> | undefined,
+  constrained: ReadonlySet<string>,
+): string {
+  const { parameters, columns, from, where } = PROJECTIONS[table];
+  const exprs = [
+    ...parameters.map((p) => (used === undefined || used.has(p.name) ? columns[p.column]! : "NULL")),
+    ...SQL_TABLES[table].map((c) => (used === undefined || used.has(c) ? columns[c]! : "NULL")),
+  ];
+  const terms = where(constrained);
+  return `SELECT ${exprs.join(", ")} ${from}${terms.length > 0 ? ` WHERE ${terms.join(" AND ")}` : ""}`;
+}
+
+/**
+ * The partitions' state files, opened read-only when a scan first needs them, closed with the query.
+ * better-sqlite3 runs nothing else on a connection while one of its statements is being iterated, and
+ * a statement may scan a file table while another scan is open (a join, a subquery, a scan left
+ * unfinished by LIMIT): each scan takes a connection no scan is using, opening one if there is none.
+ */
 export class StateFiles {
-  private readonly connections: Array<Database.Database | undefined>;
+  /** Per file, the connections no scan is using. */
+  private readonly idle: Database.Database[][];
+  private readonly opened: Database.Database[] = [];
+  /** Scans being iterated (a connection cannot close while one of its statements is). */
+  private readonly scans = new Set<IterableIterator<unknown[]>>();
 
   constructor(
     private readonly files: readonly string[],
     private readonly cacheKib = STATE_FILE_QUERY_CACHE_KIB,
   ) {
-    this.connections = files.map(() => undefined);
+    this.idle = files.map(() => []);
   }
 
-  get size(): number {
-    return this.files.length;
+  /** Connections opened so far (idle or in use). */
+  get connections(): number {
+    return this.opened.length;
   }
 
   /**
-   * Rows of `table` in every file, one file after the other; `used` columns computed, others NULL.
-   * A fresh statement per scan: a statement may scan one table twice at once (a self-join).
+   * Rows of `table` in every file, one file after the other, as its file table's generator yields
+   * them (sql-virtual-table.ts): `args` are its parameters' values, undefined when not constrained.
+   * `used` columns are computed, the others NULL.
    */
-  *rows(table: SqlTable, used?: ReadonlySet<string>): Generator<unknown[]> {
-    const sql = projectionSql(table, used);
+  *rows(
+    table: SqlTable,
+    used: ReadonlySet<string> | undefined,
+    args: readonly unknown[],
+  ): Generator<unknown[]> {
+    const params: Record<string, unknown> = {};
+    PROJECTIONS[table].parameters.forEach((p, i) => {
+      if (args[i] !== undefined) params[p.name] = args[i];
+    });
+    // Every column a parameter stands for holds text: another value equals no row.
+    if (Object.values(params).some((v) => typeof v !== "string")) return;
+    const sql = projectionSql(table, used, new Set(Object.keys(params)));
     for (let i = 0; i < this.files.length; i++) {
-      const stmt = this.connection(i).prepare(sql).raw(true);
-      yield* stmt.iterate() as IterableIterator<unknown[]>;
+      const db = this.idle[i]!.pop() ?? this.open(i);
+      // A scan SQLite abandons is never finished: its connection stays in use until close().
+      const scan = db.prepare(sql).raw(true).iterate(params) as IterableIterator<unknown[]>;
+      this.scans.add(scan);
+      yield* scan;
+      this.scans.delete(scan);
+      this.idle[i]!.push(db);
     }
   }
 
-  private connection(i: number): Database.Database {
-    let db = this.connections[i];
-    if (db === undefined) {
-      db = new Database(this.files[i], { readonly: true, fileMustExist: true });
-      // Defence in depth: the connection is read-only already.
-      db.pragma("query_only = ON");
-      db.pragma(`cache_size = -${this.cacheKib}`);
-      this.connections[i] = db;
-    }
+  private open(i: number): Database.Database {
+    const db = new Database(this.files[i], { readonly: true, fileMustExist: true });
+    this.opened.push(db);
+    // Defence in depth: the connection is read-only already.
+    db.pragma("query_only = ON");
+    db.pragma(`cache_size = -${this.cacheKib}`);
     return db;
   }
 
   close(): void {
-    for (const db of this.connections) db?.close();
+    for (const scan of this.scans) scan.return?.();
+    for (const db of this.opened) db.close();
   }
 }

@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { SQL_TABLES, type SqlTable } from "./sql-schema";
-import { fileTableOf } from "./sql-state-files";
+import { fileTableOf, fileTableParameters } from "./sql-state-files";
+import { rawTable } from "./sql-virtual-table";
 import { usedColumns } from "./sql-used-columns";
 
 const TABLES = Object.keys(SQL_TABLES) as SqlTable[];
@@ -9,8 +10,9 @@ const TABLES = Object.keys(SQL_TABLES) as SqlTable[];
 function database(): Database.Database {
   const db = new Database(":memory:");
   for (const table of TABLES) {
-    db.table(fileTableOf(table), { columns: [...SQL_TABLES[table]], parameters: [], *rows() {} });
-    db.exec(`CREATE VIEW ${table} AS SELECT * FROM ${fileTableOf(table)}`);
+    const columns = SQL_TABLES[table];
+    rawTable(db, fileTableOf(table), { parameters: fileTableParameters(table), columns, *rows() {} });
+    db.exec(`CREATE VIEW ${table} AS SELECT ${columns.join(", ")} FROM ${fileTableOf(table)}`);
   }
   return db;
 }

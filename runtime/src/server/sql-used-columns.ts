@@ -7,7 +7,7 @@
  */
 import type Database from "better-sqlite3";
 import { SQL_TABLES, type SqlTable } from "./sql-schema";
-import { fileTableOf } from "./sql-state-files";
+import { fileTableOf, fileTableParameters } from "./sql-state-files";
 
 interface Op {
   opcode: string;
@@ -55,7 +55,9 @@ export function usedColumns(
   for (const op of ops) {
     if (op.opcode !== "VColumn") continue;
     const table = cursors.get(op.p1);
-    const column = table === undefined ? undefined : SQL_TABLES[table][op.p2];
+    // The hidden parameter columns come first.
+    const column =
+      table === undefined ? undefined : [...fileTableParameters(table), ...SQL_TABLES[table]][op.p2];
     if (table === undefined || column === undefined) return all;
     used.get(table)!.add(column);
   }
