@@ -30,8 +30,8 @@ async function add(key: string): Promise<number> {
   return (await res.json()) as number;
 }
 
-test("the tables hold every invocation, journal entry and state value, streamed in chunks", async () => {
-  // More invocations than one chunk, so the tables arrive in several.
+test("the tables hold every invocation, journal entry and state value, read from the state files", async () => {
+  // More invocations than one chunk (as they were streamed before the files were read in place).
   const n = QUERY_ROWS_PER_CHUNK + 20;
   for (let i = 0; i < n; i++) await add(`k${i % 5}`);
   const counts = await query(
@@ -54,6 +54,22 @@ test(`beyond ${MAX_CONCURRENT_QUERIES} queries at once: 429 ADMIN_QUERY_BUSY, an
   for (const a of busy) expect(a.body.code).toBe("ADMIN_QUERY_BUSY");
   for (const a of answers.filter((x) => x.status !== 429)) expect(a.body.code).toBe("ADMIN_QUERY_TIMEOUT");
   expect((await query("SELECT 1 AS one")).body.rows).toEqual([[1]]);
+});
+
+test("8 clients looping queries over the state files do not stop the ingress", async () => {
+  let stop = false;
+  const statuses: number[] = [];
+  const client = async (): Promise<void> => {
+    while (!stop)
+      statuses.push((await query("SELECT status, count(*) FROM invocations GROUP BY status")).status);
+  };
+  const clients = Array.from({ length: 8 }, client);
+  // Sequential calls, each answered while the queries loop.
+  for (let i = 1; i <= 20; i++) expect(await add("looping")).toBe(i);
+  stop = true;
+  await Promise.all(clients);
+  expect(statuses).toContain(200);
+  expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
 });
 
 test("a result larger than the bound is a 400, not a stalled runtime or a 500", async () => {
