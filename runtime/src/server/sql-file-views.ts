@@ -6,7 +6,7 @@
  * A file table's view is first "linked": `WHERE id_eq = id AND …` holds for every row and lets SQLite
  * carry a statement's `id = 'x'` to the hidden parameter `id_eq`, which the scan answers from the
  * file's index. Reading both columns costs each row two values more, so once the statement is
- * compiled, the views of tables no scan of which got a constraint are made plain again (`narrow`).
+ * compiled, each view keeps only the links of parameters a scan got a constraint on (`narrow`).
  */
 import type Database from "better-sqlite3";
 import { SQL_TABLES, type SqlTable } from "./sql-schema";
@@ -35,24 +35,26 @@ export class FileViews {
           yield* files.rows(table, used.get(table), args);
         },
       });
-      this.createView(table, true);
+      this.createView(table, (1 << fileTableParameters(table).length) - 1);
     }
   }
 
-  private createView(table: SqlTable, linked: boolean): void {
+  /** The view of `table`, linking the parameters whose bit is set in `mask` to their columns. */
+  private createView(table: SqlTable, mask: number): void {
     const columns = SQL_TABLES[table].join(", ");
     const link = fileTableParameters(table)
-      .map((p, i) => `${p} = ${parameterColumns(table)[i]}`)
+      .flatMap((p, i) => ((mask & (1 << i)) !== 0 ? [`${p} = ${parameterColumns(table)[i]}`] : []))
       .join(" AND ");
     this.db.exec(
-      `CREATE VIEW ${table} AS SELECT ${columns} FROM ${fileTableOf(table)}${linked ? ` WHERE ${link}` : ""} ` +
+      `CREATE VIEW ${table} AS SELECT ${columns} FROM ${fileTableOf(table)}${link === "" ? "" : ` WHERE ${link}`} ` +
         `UNION ALL SELECT ${columns} FROM ${this.streamedTable(table)}`,
     );
   }
 
   /**
-   * Once `sql` compiled: unlinks the views whose file table no scan constrains, then records the
-   * columns the scans compute. @returns whether a view changed (the statement must be prepared again).
+   * Once `sql` compiled: keeps linked only the parameters some scan is constrained by (the plan's
+   * `VIRTUAL TABLE INDEX n`: better-sqlite3 sets bit i for parameter i), then records the columns the
+   * scans compute. @returns whether a view changed (the statement must be prepared again).
    */
   narrow(sql: string): boolean {
     let plan: string[];
@@ -66,13 +68,18 @@ export class FileViews {
     }
     let changed = false;
     for (const table of TABLES) {
-      const scans = plan.flatMap((d) => {
-        const m = new RegExp(`\\b${fileTableOf(table)} VIRTUAL TABLE INDEX (\\d+)`).exec(d);
-        return m === null ? [] : [Number(m[1])];
-      });
-      if (scans.length === 0 || scans.some((idxNum) => idxNum !== 0)) continue;
+      const all = (1 << fileTableParameters(table).length) - 1;
+      let mask = 0;
+      let scanned = false;
+      for (const detail of plan) {
+        const m = new RegExp(`\\b${fileTableOf(table)} VIRTUAL TABLE INDEX (\\d+)`).exec(detail);
+        if (m === null) continue;
+        scanned = true;
+        mask |= Number(m[1]);
+      }
+      if (!scanned || (mask & all) === all) continue;
       this.db.exec(`DROP VIEW ${table}`);
-      this.createView(table, false);
+      this.createView(table, mask & all);
       changed = true;
     }
     for (const [table, columns] of usedColumns(this.db, sql, TABLES)) this.used.set(table, columns);

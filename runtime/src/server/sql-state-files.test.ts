@@ -184,6 +184,28 @@ test("a statement's = on a parameter column is answered from the file, with the 
   }
 });
 
+test("= on a parameter column reaches the scan; the other parameters stay unconstrained", async () => {
+  const store = await filledStore(2, 4);
+  const scans = jest.spyOn(StateFiles.prototype, "rows");
+  const query = (sql: string) => runReadOnlyQuery(sql, EMPTY, DEFAULT_QUERY_LIMITS, { files: [store.file] });
+  try {
+    query(`SELECT handler FROM invocations WHERE id = ${literal(invId(2, 1))}`);
+    expect(scans.mock.calls.map((c) => [c[0], c[2]])).toEqual([["invocations", [invId(2, 1), undefined]]]);
+    scans.mockClear();
+    query("SELECT sum(CAST(value AS INTEGER)) FROM state WHERE service = 'Obj' AND state_key = 'count'");
+    expect(scans.mock.calls.map((c) => [c[0], c[2]])).toEqual([["state", ["Obj", undefined]]]);
+    // Not linked, not computed: a count reads no column at all.
+    scans.mockClear();
+    query("SELECT count(*) FROM journal");
+    expect(scans.mock.calls.map((c) => [c[0], [...(c[1] ?? ["(all)"])], c[2]])).toEqual([
+      ["journal", [], [undefined]],
+    ]);
+  } finally {
+    scans.mockRestore();
+    store.close();
+  }
+});
+
 test("scans open at once (joins, subqueries, a scan LIMIT leaves unfinished) each read the files", async () => {
   const store = await filledStore(3, 4);
   const query = (sql: string) =>
