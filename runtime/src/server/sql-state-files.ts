@@ -140,10 +140,11 @@ export function parameterColumns(table: SqlTable): readonly string[] {
 
 /**
  * The per-partition SELECT of `table`: the parameters' columns, then the columns (only `used` ones
- * computed, parameters included, the others NULL), filtered by the `constrained` parameters.
+ * computed, parameters included, the others NULL or left out at the end), filtered by the
+ * `constrained` parameters.
  *
  * @example projectionSql("state", new Set(["value"]), new Set())
- * // → "SELECT substr(…), substr(…), NULL, NULL, NULL, value FROM object_state"
+ * // → "SELECT NULL, NULL, NULL, NULL, NULL, value FROM object_state"
  */
 export function projectionSql(
   table: SqlTable,
@@ -155,6 +156,9 @@ export function projectionSql(
     ...parameters.map((p) => (used === undefined || used.has(p.name) ? columns[p.column]! : "NULL")),
     ...SQL_TABLES[table].map((c) => (used === undefined || used.has(c) ? columns[c]! : "NULL")),
   ];
+  // Columns after the last one read are left out: a row shorter than the table reads as NULL there,
+  // and a count yields one-value rows.
+  while (exprs.length > 1 && exprs[exprs.length - 1] === "NULL") exprs.pop();
   const terms = where(constrained);
   return `SELECT ${exprs.join(", ")} ${from}${terms.length > 0 ? ` WHERE ${terms.join(" AND ")}` : ""}`;
 }

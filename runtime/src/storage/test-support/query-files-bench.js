@@ -47,6 +47,7 @@ const QUERIES = [
   "SELECT sum(status = 'completed'), sum(status = 'suspended') FROM invocations",
   "SELECT count(*) FROM invocations WHERE status = 'suspended'",
   "SELECT count(*), sum(CAST(value AS INTEGER)) FROM state WHERE state_key = 'count'",
+  "SELECT count(*), sum(CAST(value AS INTEGER)) FROM state WHERE service = 'Obj' AND state_key = 'count'",
   `SELECT * FROM invocations WHERE id = '${formatInvocationId(0, `k${String(keys - 1).padStart(20, "0")}`)}'`,
   `SELECT * FROM journal WHERE invocation_id = '${formatInvocationId(0, `k${String(7).padStart(20, "0")}`)}'`,
   "SELECT count(*) FROM state WHERE service = 'Obj' AND key = 'key-7'",
