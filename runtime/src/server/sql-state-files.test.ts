@@ -280,6 +280,20 @@ test("a statement over the files still cannot write, attach or set pragmas", asy
   }
 });
 
+test("a state file gone since the query started is a 503 to retry, without its path", () => {
+  const gone = path.join(dir, "partitions", "p9.db");
+  let error: unknown;
+  try {
+    runReadOnlyQuery("SELECT count(*) FROM invocations", EMPTY, DEFAULT_QUERY_LIMITS, { files: [gone] });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toMatchObject({ status: 503, code: "RUNTIME_PARTITION_UNAVAILABLE" });
+  expect((error as Error).message).not.toContain(dir);
+  // A statement that reads no table opens no file.
+  expect(runReadOnlyQuery("SELECT 1", EMPTY, DEFAULT_QUERY_LIMITS, { files: [gone] }).rows).toEqual([[1]]);
+});
+
 test("a reader on a state file never makes persist() wait, and the file stays the runtime's to write", async () => {
   const store = await filledStore(0, 1);
   const files = new StateFiles([store.file], STATE_FILE_QUERY_CACHE_KIB);

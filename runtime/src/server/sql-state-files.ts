@@ -18,6 +18,7 @@
  * statement, may be read at different instants. In WAL mode the runtime's writer is never blocked.
  */
 import Database from "better-sqlite3";
+import { ApiError } from "./api-error";
 import { SQL_TABLES, type SqlTable } from "./sql-schema";
 
 /**
@@ -217,7 +218,19 @@ export class StateFiles {
   }
 
   private open(i: number): Database.Database {
-    const db = new Database(this.files[i], { readonly: true, fileMustExist: true });
+    let db: Database.Database;
+    try {
+      db = new Database(this.files[i], { readonly: true, fileMustExist: true });
+    } catch (e) {
+      // Removed since the query started (the partition moved, or its file was replaced). The path
+      // is the server's business: the client hears which partition-level condition it is.
+      throw new ApiError(
+        503,
+        "RUNTIME_PARTITION_UNAVAILABLE",
+        "a partition's state file could not be opened (the partition moved or was reloaded); retry",
+        { cause: e },
+      );
+    }
     this.opened.push(db);
     // Defence in depth: the connection is read-only already.
     db.pragma("query_only = ON");
