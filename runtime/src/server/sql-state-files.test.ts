@@ -9,7 +9,7 @@ import { SqliteStateStore, SqliteStateStores } from "../storage/sqlite-state-sto
 import { DEFAULT_QUERY_LIMITS, runReadOnlyQuery } from "./sql-query";
 import { runQueryInProcess, viewsSource } from "./sql-query-process";
 import { SQL_TABLES, type Row, type SqlTable, type SqlViews } from "./sql-schema";
-import { STATE_FILE_QUERY_CACHE_KIB, StateFiles } from "./sql-state-files";
+import { MAX_IDLE_STATE_FILE_CONNECTIONS, STATE_FILE_QUERY_CACHE_KIB, StateFiles } from "./sql-state-files";
 
 const NOW = 1_700_000_000_000;
 const EMPTY: SqlViews = { invocations: [], journal: [], state: [] };
@@ -277,6 +277,30 @@ test("a statement over the files still cannot write, attach or set pragmas", asy
     expect(store.invocation(invId(0, 1))).toBeDefined();
   } finally {
     store.close();
+  }
+});
+
+test(`a query keeps at most MAX_IDLE_STATE_FILE_CONNECTIONS (${MAX_IDLE_STATE_FILE_CONNECTIONS}) files open between scans`, async () => {
+  const store = await filledStore(0, 1);
+  await store.persist();
+  const n = (await streamedRows(store, "invocations")).length;
+  const files = Array.from({ length: MAX_IDLE_STATE_FILE_CONNECTIONS + 1 }, (_, i) => {
+    const copy = path.join(dir, `copy-${i}.db`);
+    fs.copyFileSync(store.file, copy);
+    return copy;
+  });
+  store.close();
+  for (const count of [MAX_IDLE_STATE_FILE_CONNECTIONS, MAX_IDLE_STATE_FILE_CONNECTIONS + 1]) {
+    const state = new StateFiles(files.slice(0, count));
+    try {
+      expect([...state.rows("invocations", new Set(), [])].length).toBe(n * count);
+      expect(state.connections).toBe(MAX_IDLE_STATE_FILE_CONNECTIONS);
+      // A second scan reuses the idle ones: the same number stays open.
+      expect([...state.rows("invocations", new Set(), [])].length).toBe(n * count);
+      expect(state.connections).toBe(MAX_IDLE_STATE_FILE_CONNECTIONS);
+    } finally {
+      state.close();
+    }
   }
 });
 

@@ -21,12 +21,14 @@ import Database from "better-sqlite3";
 import { ApiError } from "./api-error";
 import { SQL_TABLES, type SqlTable } from "./sql-schema";
 
-/**
- * SQLite's page cache of one state file opened by a query (KiB). Files are read one after the other,
- * but every opened connection keeps its cache until the query ends: 1024 partitions × 256 KiB stay
- * well within MAX_QUERY_MEMORY_BYTES.
- */
+/** SQLite's page cache of one state file opened by a query (KiB); a scan reads pages once. */
 export const STATE_FILE_QUERY_CACHE_KIB = 256;
+/**
+ * Connections a query keeps open between scans (the next scan of the file reuses one); beyond, a
+ * finished scan closes its connection. With up to 1024 partitions, keeping every file open would put
+ * 1024 caches and schemas (~300 MiB) under the query's MAX_QUERY_MEMORY_BYTES.
+ */
+export const MAX_IDLE_STATE_FILE_CONNECTIONS = 64;
 
 /** The virtual table holding the file-read rows of `table`. */
 export function fileTableOf(table: SqlTable): string {
@@ -173,20 +175,22 @@ export function projectionSql(
 export class StateFiles {
   /** Per file, the connections no scan is using. */
   private readonly idle: Database.Database[][];
-  private readonly opened: Database.Database[] = [];
+  private idleCount = 0;
+  private readonly open = new Set<Database.Database>();
   /** Scans being iterated (a connection cannot close while one of its statements is). */
   private readonly scans = new Set<IterableIterator<unknown[]>>();
 
   constructor(
     private readonly files: readonly string[],
     private readonly cacheKib = STATE_FILE_QUERY_CACHE_KIB,
+    private readonly maxIdle = MAX_IDLE_STATE_FILE_CONNECTIONS,
   ) {
     this.idle = files.map(() => []);
   }
 
-  /** Connections opened so far (idle or in use). */
+  /** Connections open now (idle or in use). */
   get connections(): number {
-    return this.opened.length;
+    return this.open.size;
   }
 
   /**
@@ -207,17 +211,34 @@ export class StateFiles {
     if (Object.values(params).some((v) => typeof v !== "string")) return;
     const sql = projectionSql(table, used, new Set(Object.keys(params)));
     for (let i = 0; i < this.files.length; i++) {
-      const db = this.idle[i]!.pop() ?? this.open(i);
+      const db = this.take(i);
       // A scan SQLite abandons is never finished: its connection stays in use until close().
       const scan = db.prepare(sql).raw(true).iterate(params) as IterableIterator<unknown[]>;
       this.scans.add(scan);
       yield* scan;
       this.scans.delete(scan);
-      this.idle[i]!.push(db);
+      this.release(i, db);
     }
   }
 
-  private open(i: number): Database.Database {
+  private take(i: number): Database.Database {
+    const idle = this.idle[i]!.pop();
+    if (idle === undefined) return this.connect(i);
+    this.idleCount -= 1;
+    return idle;
+  }
+
+  private release(i: number, db: Database.Database): void {
+    if (this.idleCount >= this.maxIdle) {
+      this.open.delete(db);
+      db.close();
+      return;
+    }
+    this.idle[i]!.push(db);
+    this.idleCount += 1;
+  }
+
+  private connect(i: number): Database.Database {
     let db: Database.Database;
     try {
       db = new Database(this.files[i], { readonly: true, fileMustExist: true });
@@ -231,7 +252,7 @@ export class StateFiles {
         { cause: e },
       );
     }
-    this.opened.push(db);
+    this.open.add(db);
     // Defence in depth: the connection is read-only already.
     db.pragma("query_only = ON");
     db.pragma(`cache_size = -${this.cacheKib}`);
@@ -240,6 +261,7 @@ export class StateFiles {
 
   close(): void {
     for (const scan of this.scans) scan.return?.();
-    for (const db of this.opened) db.close();
+    for (const db of this.open) db.close();
+    this.open.clear();
   }
 }
