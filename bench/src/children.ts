@@ -63,7 +63,7 @@ function startChild(role: string, args: string[], env: NodeJS.ProcessEnv, logDir
 }
 
 /** Resolves with the child's first stdout line parsed as JSON (the servers print `{"url": ...}`). */
-function firstJsonLine(child: Child): Promise<{ url: string }> {
+function firstJsonLine(child: Child): Promise<{ url: string } & Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     let buffered = "";
     const timer = setTimeout(
@@ -76,7 +76,7 @@ function firstJsonLine(child: Child): Promise<{ url: string }> {
       if (nl < 0) return;
       clearTimeout(timer);
       try {
-        resolve(JSON.parse(buffered.slice(0, nl)) as { url: string });
+        resolve(JSON.parse(buffered.slice(0, nl)) as { url: string } & Record<string, unknown>);
       } catch (e) {
         reject(e instanceof Error ? e : new Error(String(e)));
       }
@@ -85,16 +85,19 @@ function firstJsonLine(child: Child): Promise<{ url: string }> {
   });
 }
 
-/** Starts a bench server script from bench/dist/src and waits for its URL. */
+/**
+ * Starts a bench server script from bench/dist/src and waits for its URL; `ready` is the whole line
+ * it printed (a script may say more than its URL).
+ */
 export async function startServerChild(
   role: string,
   script: string,
   logDir: string,
   env: NodeJS.ProcessEnv = {},
-): Promise<Child & { url: string }> {
+): Promise<Child & { url: string; ready: Record<string, unknown> }> {
   const child = startChild(role, [path.join(__dirname, script)], { ...process.env, ...env }, logDir);
-  const { url } = await firstJsonLine(child);
-  return { ...child, url };
+  const ready = await firstJsonLine(child);
+  return { ...child, url: ready.url, ready };
 }
 
 export interface RuntimeChild extends Child {

@@ -6,7 +6,7 @@ import type { ModeSummary, TargetCheck } from "./targets";
 const f = (n: number | undefined, digits: number): string =>
   n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits);
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]): string => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }

@@ -11,6 +11,7 @@
  *   [--clients 1,32] [--prewarm-ms 20000] [--warmup-ms 10000] [--duration-ms 5000] [--max-requests 200000]
  *   [--json] [--json-file out.json] [--update-readme] [--profile] [--keep-data] [--tracing]
  *        node bench/dist/src/run.js --scenario scale [...]   (memory and restart at scale: scale.ts)
+ *        node bench/dist/src/run.js --scenario failover [...]   (SIGTERM/SIGKILL failover times: failover.ts)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,7 @@ import { REPO_ROOT, startRuntimeChild, startServerChild, type Child } from "./ch
 import { startCluster } from "./cluster";
 import { cpuProbe } from "./cpu-probe";
 import { formatSummary, profilesOf, summarizeByThread } from "./cpuprofile-summary";
+import { failoverMain } from "./failover";
 import { runPhase } from "./load-generator";
 import {
   measureRun,
@@ -449,7 +451,9 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const scenario = argv.includes("--scenario") ? argv[argv.indexOf("--scenario") + 1] : "throughput";
   if (scenario === "scale") return scaleMain(argv);
-  if (scenario !== "throughput") throw new Error(`--scenario: ${scenario} is not one of throughput, scale`);
+  if (scenario === "failover") return failoverMain(argv);
+  if (scenario !== "throughput")
+    throw new Error(`--scenario: ${scenario} is not one of throughput, scale, failover`);
   const o = parseOptions(argv);
   const workDir = mkdtempSync(path.join(tmpdir(), "capstan-bench-"));
   const command = `node bench/dist/src/run.js ${argv.join(" ")}`.trim();
