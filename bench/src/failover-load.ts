@@ -78,9 +78,10 @@ export class BackgroundLoad {
             signal: AbortSignal.timeout(LOAD_REQUEST_TIMEOUT_MS),
           });
           const text = await res.text();
-          if (res.status !== 200) problem = `HTTP ${res.status}: ${text.slice(0, 160)}`;
+          if (res.status !== 200) problem = `${url}: HTTP ${res.status}: ${text.slice(0, 160)}`;
         } catch (e) {
-          problem = (e as Error).message;
+          const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+          problem = `${url}: ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}`;
         }
         if (problem === undefined) {
           this.counts.ok++;

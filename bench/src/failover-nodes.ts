@@ -76,6 +76,8 @@ export class FailoverNodes {
       CAPSTAN_IDENTITY_PRIVATE_KEY: generateKeyPairSync("ed25519")
         .privateKey.export({ format: "pem", type: "pkcs8" })
         .toString(),
+      // Timestamped lines: each node logs its partition moves with their durations.
+      CAPSTAN_LOG_FORMAT: "json",
       // Light load, memory irrelevant here: completed invocations are not kept.
       CAPSTAN_COMPLETED_RETENTION_MS: "0",
     };

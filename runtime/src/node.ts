@@ -200,6 +200,10 @@ async function startOnStores(
           if (leader === undefined) throw new PartitionUnavailableError(p, "no live leader known");
           await client.append(leader.address, p, record);
         },
+        // Best effort, all at once: a peer that misses it notices at its next lease tick.
+        announce: async (addresses) => {
+          await Promise.allSettled(addresses.map((address) => client.changed(address)));
+        },
       };
     }
     const runtime = new Runtime({

@@ -118,6 +118,11 @@ export interface RuntimeClusterOptions {
    * partition's leader (peer-client.ts). Absent: such deliveries wait until this node leads them.
    */
   remoteAppend?: RemoteAppend;
+  /**
+   * Tells the other live nodes (their peer addresses) that this node changed the cluster, so they
+   * tick now (peer-client.ts `changed`). Absent: they notice at their next lease tick.
+   */
+  announce?: (addresses: string[]) => Promise<void>;
 }
 
 export class Runtime implements PeerTarget {
@@ -214,12 +219,20 @@ export class Runtime implements PeerTarget {
         membership: options.cluster.membership,
         fences: options.logStore,
         log: this.log,
+        ...(options.cluster.announce !== undefined && { announce: options.cluster.announce }),
         leader: {
-          onAcquired: (p, epoch) => this.router.acquire(p, epoch),
+          // One line per move, with its duration: where a failover's time goes (bench/README.md).
+          onAcquired: async (p, epoch) => {
+            const startedAt = performance.now();
+            await this.router.acquire(p, epoch);
+            this.log(`partition ${p}: leading at epoch ${epoch} (loaded in ${sinceMs(startedAt)} ms)`);
+          },
           onReleasing: async (p) => {
+            const startedAt = performance.now();
             this.timers.dropPartition(p);
             await this.router.release(p);
             this.forgetPartition(p);
+            this.log(`partition ${p}: handed over (persisted in ${sinceMs(startedAt)} ms)`);
           },
           onLost: async (p) => {
             this.log(`partition ${p} was taken over by another node while this one was away`, "warn");
@@ -310,8 +323,10 @@ export class Runtime implements PeerTarget {
    */
   async leave(): Promise<void> {
     this.status = "stopping";
+    const startedAt = performance.now();
     try {
       await this.cluster?.leave();
+      if (this.cluster !== undefined) this.log(`left the cluster in ${sinceMs(startedAt)} ms`);
     } finally {
       await this.stop();
     }
@@ -448,6 +463,10 @@ export class Runtime implements PeerTarget {
   async restartRequest(invocationId: string): Promise<SubmitRequest> {
     return restartRequest(await this.admin.invocation(invocationId));
   }
+  /** Another node changed the cluster (peer listener): this node's lease tick runs now. */
+  clusterChanged(): void {
+    this.cluster?.tickSoon();
+  }
   /** An outbox record from another node for a partition this node leads (peer listener). */
   async appendDelivery(partition: number, record: RecordInput): Promise<void> {
     if (!Number.isInteger(partition) || partition < 0 || partition >= this.options.partitions)
@@ -509,4 +528,9 @@ export class Runtime implements PeerTarget {
       partitions,
     };
   }
+}
+
+/** Whole milliseconds since a `performance.now()` reading. */
+function sinceMs(startedAt: number): number {
+  return Math.round(performance.now() - startedAt);
 }

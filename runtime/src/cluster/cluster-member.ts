@@ -27,6 +27,8 @@ export interface ClusterMemberOptions {
   log: Log;
   /** Liveness is timed on it; default: the monotonic clock. */
   clock?: Clock;
+  /** Tells the other live nodes (their peer addresses) that this node changed the cluster. */
+  announce?: (addresses: string[]) => Promise<void>;
 }
 
 /** Where a partition's leader is reached. */
@@ -48,6 +50,10 @@ export class ClusterMember {
       fences: options.fences,
       clock: options.clock ?? monotonicClock,
       leader: options.leader,
+      ...(options.announce !== undefined && {
+        announce: (peers) =>
+          options.announce!(peers.map((p) => p.address).filter((address) => address !== "")),
+      }),
     });
   }
 
@@ -67,6 +73,11 @@ export class ClusterMember {
       this.coordinator.stop();
       throw e;
     }
+  }
+
+  /** Another node announced a change: look at the cluster now rather than at the next tick. */
+  tickSoon(): void {
+    this.coordinator.tickSoon();
   }
 
   /** Joined: at least one tick completed. */

@@ -28,8 +28,10 @@ interface TestNode {
 let dir: string;
 let nodes: TestNode[];
 const table = new Map<string, NodeHeartbeat>();
+/** Whether a node's change notices reach the nodes it names (what the peer listener does). */
+let deliverNotices = false;
 
-function startNode(id: string): TestNode {
+function startNode(id: string, leaseMs = LEASE_MS): TestNode {
   const clock = new ManualClock(0);
   const log = SqliteLogStore.open(dir, { writer: "inline" });
   const leading = new Map<number, number>();
@@ -40,6 +42,11 @@ function startNode(id: string): TestNode {
     membership: new MemoryMembershipStore(table),
     fences: log,
     clock,
+    leaseDurationMs: leaseMs,
+    announce: async (peers) => {
+      if (!deliverNotices) return;
+      for (const peer of peers) nodes.find((n) => n.id === peer.nodeId)?.leases.tickSoon();
+    },
     leader: {
       onAcquired: async (p, epoch) => void leading.set(p, epoch),
       onReleasing: async (p) => void leading.delete(p),
@@ -66,9 +73,11 @@ function leaders(live: TestNode[]): Map<number, string> {
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-leases-"));
   table.clear();
-  nodes = ["node-a", "node-b", "node-c"].map(startNode);
+  deliverNotices = false;
+  nodes = ["node-a", "node-b", "node-c"].map((id) => startNode(id));
 });
 afterEach(async () => {
+  for (const n of nodes) n.leases.stop();
   for (const n of nodes) await n.log.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -150,4 +159,57 @@ test("a node that joins takes its share from the others, who hand it over", asyn
   expect(after.size).toBe(PARTITIONS);
   expect(nodes[2]!.leading.size).toBeGreaterThan(0);
   for (const [p, owner] of after) expect((await a.log.fence(p)).owner).toBe(owner);
+});
+
+/** Resolves once `condition` holds, checking after each turn of the event loop (bounded). */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 10_000 && !condition(); i++) await new Promise((r) => setImmediate(r));
+  expect(condition()).toBe(true);
+}
+
+test("a leaving node's notice makes the others take over and see the new leaders at once, not at their interval", async () => {
+  // A lease so long that no interval tick can happen during the test: what moves, the notices move.
+  for (const n of nodes) n.leases.stop();
+  await Promise.all(nodes.map((n) => n.log.close()));
+  nodes = ["node-a", "node-b", "node-c"].map((id) => startNode(id, 3_600_000));
+  const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+  await settle(nodes);
+  const released = [...c.leading.keys()];
+  expect(released.length).toBeGreaterThan(0);
+  deliverNotices = true;
+  const onError = (e: unknown): never => {
+    throw e;
+  };
+  for (const n of [a, b]) n.leases.start(onError);
+
+  await c.leases.leave();
+
+  // Every released partition is held by a or b (claimed at the epoch the fence showed), and both
+  // of them observed that owner: the successor's own notice refreshed the other's view.
+  await until(() => {
+    const now = leaders([a, b]);
+    return released.every((p) => {
+      const owner = now.get(p);
+      return (
+        owner !== undefined &&
+        a.leases.observed()?.fences[p]?.owner === owner &&
+        b.leases.observed()?.fences[p]?.owner === owner
+      );
+    });
+  });
+  for (const p of released) {
+    const fence = await a.log.fence(p);
+    const taker = [a, b].find((n) => n.id === fence.owner)!;
+    expect(taker.leading.get(p)).toBe(fence.epoch);
+  }
+});
+
+test("a notice is only a prompt: a node that is not started, or is leaving, does not tick on it", async () => {
+  await settle(nodes);
+  const [a, , c] = nodes as [TestNode, TestNode, TestNode];
+  const before = [...a.leading.keys()];
+  await c.leases.leave();
+  a.leases.tickSoon(); // a was never started: the notice changes nothing
+  await new Promise((r) => setImmediate(r));
+  expect([...a.leading.keys()]).toEqual(before);
 });

@@ -14,6 +14,13 @@
  * node paused past its lease that wakes up cannot write: its next append fails with STORE_LOG_FENCED
  * and the owner calls `lost`; its next tick, reading the fences, stops leading such partitions too
  * (`onLost`), whether or not anything was appended meanwhile.
+ *
+ * A node that changed the cluster — joined, took over or handed over partitions, left — tells the
+ * other live nodes at once (`announce`, a signed peer request), and each of them ticks then instead
+ * of at its next interval (`tickSoon`): a successor claims a released partition within one tick of
+ * the release, and the others learn the new leader they forward to. The notice carries nothing but
+ * its timing: every takeover is still the claim conditional on the epoch seen, so fencing is the
+ * same; a lost notice only means waiting for the interval, as before.
  */
 import type { Clock } from "../core/clock";
 import type { LogFence, LogStore } from "../storage/log-store";
@@ -60,6 +67,11 @@ export interface LeaseCoordinatorOptions {
   /** A monotonic clock (liveness is timed on it). */
   clock: Clock;
   leader: PartitionLeader;
+  /**
+   * Tells the other live nodes that this node changed the cluster (best effort; failures ignored),
+   * so they tick now (`tickSoon` on their side). Absent: they notice at their next interval.
+   */
+  announce?: (peers: readonly NodeInfo[]) => Promise<void>;
 }
 
 /**
@@ -78,6 +90,9 @@ export class LeaseCoordinator {
   private beating: Promise<void> | undefined;
   private leaving = false;
   private observation: ClusterObservation | undefined;
+  /** A notice arrived while a tick ran: one more tick after it. */
+  private tickAgain = false;
+  private onError: (e: unknown) => void = () => undefined;
 
   constructor(private readonly options: LeaseCoordinatorOptions) {
     this.liveness = new LivenessTracker(options.leaseDurationMs ?? DEFAULT_LEASE_DURATION_MS, options.clock);
@@ -108,6 +123,7 @@ export class LeaseCoordinator {
    * the others never judge this node dead because it is busy taking over.
    */
   start(onError: (e: unknown) => void): void {
+    this.onError = onError;
     const intervalMs = this.liveness.leaseDurationMs / HEARTBEATS_PER_LEASE;
     this.timer = setInterval(() => {
       if (this.ticking === undefined && !this.leaving) {
@@ -124,8 +140,29 @@ export class LeaseCoordinator {
 
   /** Runs a tick now, or waits for the one running. */
   runTick(): Promise<void> {
-    this.ticking ??= this.tick().finally(() => (this.ticking = undefined));
+    this.ticking ??= this.tick().finally(() => {
+      this.ticking = undefined;
+      if (this.tickAgain) {
+        this.tickAgain = false;
+        this.tickSoon();
+      }
+    });
     return this.ticking;
+  }
+
+  /**
+   * Another node announced a change (it left, released or took partitions, joined): tick now, not
+   * at the next interval; a tick already running is followed by one more (notices coalesce). Only
+   * when started and not leaving. Nothing in the notice is trusted: the tick reads the membership
+   * and the fences itself, and claims only on the epoch it saw.
+   */
+  tickSoon(): void {
+    if (this.timer === undefined || this.leaving) return;
+    if (this.ticking !== undefined) {
+      this.tickAgain = true;
+      return;
+    }
+    this.runTick().catch(this.onError);
   }
 
   /** One round: heartbeat, read the nodes, hand over what moved away, take over what is due. */
@@ -141,6 +178,7 @@ export class LeaseCoordinator {
       Array.from({ length: this.options.partitions }, (_, p) => this.options.fences.fence(p)),
     );
     const observation: ClusterObservation = { nodes, live: liveNodes, fences };
+    const joining = this.observation === undefined;
     // Held here, but the fence carries another claim: this node was paused past its lease.
     const lost = [...this.held].filter(([p, epoch]) => fences[p]!.owner !== me || fences[p]!.epoch !== epoch);
     for (const [p] of lost) this.held.delete(p);
@@ -168,6 +206,10 @@ export class LeaseCoordinator {
       else if (fences[p]!.owner === me) fences[p] = { epoch: fences[p]!.epoch, owner: undefined };
     }
     this.observation = observation;
+    // Joined, or took or handed over a partition: the others should look now, not at their interval.
+    // (Only on a real change: a notice that changes nothing must not start another round of them.)
+    const changed = results.some((r) => r.status === "fulfilled" && r.value);
+    if (joining || lost.length > 0 || changed) void this.announceChange();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed !== undefined) throw failed.reason;
   }
@@ -190,6 +232,9 @@ export class LeaseCoordinator {
       await this.beating;
     }
     await this.options.membership.leave(this.options.node.nodeId);
+    // Gone from the membership: the successors may claim what was released (awaited, so the notice
+    // is out before the process exits; bounded by the sender's timeout).
+    await this.announceChange();
   }
 
   /** Stops ticking; holds on to nothing else (a crash looks like this to the other nodes). */
@@ -198,15 +243,27 @@ export class LeaseCoordinator {
     this.timer = undefined;
   }
 
-  private async tryTakeOver(partition: number, live: ReadonlySet<string>, fence: LogFence): Promise<void> {
+  /** Best effort: the live nodes other than this one, as last observed, hear that something moved. */
+  private async announceChange(): Promise<void> {
+    const announce = this.options.announce;
+    const seen = this.observation;
+    if (announce === undefined || seen === undefined) return;
+    const me = this.options.node.nodeId;
+    const peers = seen.nodes.filter((n) => n.nodeId !== me && seen.live.includes(n.nodeId));
+    if (peers.length === 0) return;
+    await announce(peers).catch(() => undefined);
+  }
+
+  /** Whether this node now holds the partition. */
+  private async tryTakeOver(partition: number, live: ReadonlySet<string>, fence: LogFence): Promise<boolean> {
     const me = this.options.node.nodeId;
     // A live owner that is not us hands over on its own tick; only the dead or absent are taken from.
-    if (fence.owner !== undefined && fence.owner !== me && live.has(fence.owner)) return;
+    if (fence.owner !== undefined && fence.owner !== me && live.has(fence.owner)) return false;
     let epoch: number;
     try {
       epoch = await this.options.fences.claim(partition, me, { ifEpoch: fence.epoch });
     } catch (e) {
-      if ((e as { code?: string }).code === "STORE_LOG_FENCED") return; // another node won the race
+      if ((e as { code?: string }).code === "STORE_LOG_FENCED") return false; // another node won the race
       throw e;
     }
     this.held.set(partition, epoch);
@@ -218,11 +275,13 @@ export class LeaseCoordinator {
       await this.options.fences.release(partition).catch(() => undefined);
       throw e;
     }
+    return true;
   }
 
-  private async handOver(partition: number): Promise<void> {
+  private async handOver(partition: number): Promise<boolean> {
     await this.options.leader.onReleasing(partition);
     await this.options.fences.release(partition);
     this.held.delete(partition);
+    return true;
   }
 }

@@ -12,7 +12,13 @@ import { signPeerRequest } from "../security/peer-auth";
 import { ApiError } from "../server/api-error";
 import { statusOfCode } from "../server/error-status";
 import { MAX_PEER_BODY_BYTES, MAX_PEER_RESPONSE_BYTES, PEER_REQUEST_TIMEOUT_MS } from "../server/limits";
-import { PEER_APPEND_PATH, PEER_CALL_PATH, type PeerMethod } from "./peer-protocol";
+import {
+  PEER_APPEND_PATH,
+  PEER_CALL_PATH,
+  PEER_CHANGED_PATH,
+  PEER_CHANGED_TIMEOUT_MS,
+  type PeerMethod,
+} from "./peer-protocol";
 
 export class PeerClient {
   constructor(
@@ -34,6 +40,11 @@ export class PeerClient {
   /** Appends an outbox record on the node at `address`, which must lead `partition`. */
   async append(address: string, partition: number, record: RecordInput): Promise<void> {
     await this.post(address, PEER_APPEND_PATH, { partition, record });
+  }
+
+  /** Tells the node at `address` that this one changed the cluster (it ticks now); bounded wait. */
+  async changed(address: string): Promise<void> {
+    await this.post(address, PEER_CHANGED_PATH, {}, AbortSignal.timeout(PEER_CHANGED_TIMEOUT_MS));
   }
 
   private async post(

@@ -9,10 +9,19 @@
  *   a partition the receiver leads, for a query another node answers (sql-rows-page.ts).
  * - `PEER_APPEND_PATH` `{ partition, record }`: an outbox record for a partition the receiver leads,
  *   appended as the runtime's own (`internal`); answers `{}` once durable and applied.
+ * - `PEER_CHANGED_PATH` `{}`: the sender changed the cluster (joined, took or handed over
+ *   partitions, left); the receiver runs its lease tick now instead of at its interval and answers
+ *   `{}` at once. It carries no claim: the tick reads the membership and fences itself.
  */
 
 export const PEER_CALL_PATH = "/peer/v1/call";
 export const PEER_APPEND_PATH = "/peer/v1/append";
+export const PEER_CHANGED_PATH = "/peer/v1/changed";
+/**
+ * A change notice is given up after this: it only saves waiting for the receiver's next tick, and a
+ * leaving node waits for it before it exits.
+ */
+export const PEER_CHANGED_TIMEOUT_MS = 1_000;
 
 /** The calls a node forwards to a partition's leader (`restartRequest` reads what restart-as-new resubmits). */
 export const PEER_METHODS = [

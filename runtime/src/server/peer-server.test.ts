@@ -4,7 +4,7 @@
  * ones are 401 PEER_UNAUTHORIZED whatever the path; bodies are bounded.
  */
 import { randomBytes } from "node:crypto";
-import { PEER_APPEND_PATH, PEER_CALL_PATH } from "../cluster/peer-protocol";
+import { PEER_APPEND_PATH, PEER_CALL_PATH, PEER_CHANGED_PATH } from "../cluster/peer-protocol";
 import { PeerClient } from "../cluster/peer-client";
 import {
   MAX_PEER_NONCES,
@@ -38,6 +38,9 @@ const target = {
     return { rows: [{ id: "inv_1" }], epoch: 3 };
   },
   health: () => ({ status: "ok", partitions: 4, version: "test" }),
+  clusterChanged() {
+    calls.push(["changed"]);
+  },
 } as unknown as PeerTarget;
 
 beforeAll(async () => {
@@ -94,6 +97,21 @@ test("a page of SQL rows is asked for with its bounds checked here: at most MAX_
       code: "PEER_BAD_REQUEST",
     });
   expect(calls).toHaveLength(1);
+});
+
+test("a signed change notice makes the node look at the cluster; an unsigned one is 401", async () => {
+  await new PeerClient(key).changed(url);
+  expect(calls).toEqual([["changed"]]);
+  const body = Buffer.from("{}");
+  const unsigned = await post(PEER_CHANGED_PATH, body, {});
+  expect(unsigned.status).toBe(401);
+  const forged = await post(
+    PEER_CHANGED_PATH,
+    body,
+    signPeerRequest(randomBytes(32), "POST", PEER_CHANGED_PATH, body, Date.now()),
+  );
+  expect(forged.status).toBe(401);
+  expect(calls).toEqual([["changed"]]);
 });
 
 test("forged, expired, tampered and replayed requests are 401 before any route runs", async () => {

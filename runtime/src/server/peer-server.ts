@@ -1,8 +1,8 @@
 /**
  * The peer listener (CAPSTAN_PEER_PORT, default 9072): node-to-node traffic of a cluster — calls
- * forwarded to the partition's leader and outbox records appended on it (cluster/peer-protocol.ts).
- * Before routing, every request's body is read (at most MAX_PEER_BODY_BYTES) and its signature under
- * the cluster key checked (security/peer-auth.ts): anything else is 401 PEER_UNAUTHORIZED, whatever
+ * forwarded to the partition's leader, outbox records appended on it, and change notices (a node
+ * joined, moved partitions or left: look now) (cluster/peer-protocol.ts). Before routing, every
+ * request's body is read (at most MAX_PEER_BODY_BYTES) and its signature under the cluster key checked (security/peer-auth.ts): anything else is 401 PEER_UNAUTHORIZED, whatever
  * the path. The receiving node runs each call on its own partitions only (never forwarding again):
  * a partition it does not lead answers RUNTIME_PARTITION_UNAVAILABLE and the sender retries.
  *
@@ -23,6 +23,7 @@ import {
   MAX_PEER_ARGS,
   PEER_APPEND_PATH,
   PEER_CALL_PATH,
+  PEER_CHANGED_PATH,
   type PeerMethod,
 } from "../cluster/peer-protocol";
 import { decodeSqlPageRequest, type LedSqlRowsPage, type SqlPageRequest } from "../cluster/sql-rows-page";
@@ -53,6 +54,8 @@ export interface PeerTarget extends RuntimeApi {
   sqlRowsPage(request: SqlPageRequest): Promise<LedSqlRowsPage>;
   /** Appends an outbox record to a partition this node leads, as the runtime's own record. */
   appendDelivery(partition: number, record: RecordInput): Promise<void>;
+  /** Another node changed the cluster: run the lease tick now (it trusts nothing in the notice). */
+  clusterChanged(): void;
 }
 
 export interface PeerServerOptions {
@@ -127,6 +130,11 @@ export async function startPeerServer(options: PeerServerOptions): Promise<Serve
       )
         throw new ApiError(400, `${AREA}_BAD_REQUEST`, "record must be a log record");
       await target().appendDelivery(partition, record as RecordInput);
+      sendJson(ctx.res, 200, {});
+    })
+    .on("POST", PEER_CHANGED_PATH, async (ctx) => {
+      body(ctx.req);
+      target().clusterChanged();
       sendJson(ctx.res, 200, {});
     });
   return startHttpServer({
