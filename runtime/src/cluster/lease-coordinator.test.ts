@@ -10,6 +10,7 @@ import { ManualClock } from "../testing/manual-clock";
 import { DEFAULT_LEASE_DURATION_MS, LeaseCoordinator } from "./lease-coordinator";
 import type { NodeHeartbeat } from "./membership-store";
 import { MemoryMembershipStore } from "./memory-membership-store";
+import { ownerOf } from "./rendezvous";
 
 const PARTITIONS = 12;
 const LEASE_MS = DEFAULT_LEASE_DURATION_MS;
@@ -161,9 +162,9 @@ test("a node that joins takes its share from the others, who hand it over", asyn
   for (const [p, owner] of after) expect((await a.log.fence(p)).owner).toBe(owner);
 });
 
-/** Resolves once `condition` holds, checking after each turn of the event loop (bounded). */
+/** Resolves once `condition` holds, checking every millisecond or so (bounded). */
 async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 10_000 && !condition(); i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 10_000 && !condition(); i++) await new Promise((r) => setTimeout(r, 1));
   expect(condition()).toBe(true);
 }
 
@@ -212,4 +213,42 @@ test("a notice is only a prompt: a node that is not started, or is leaving, does
   a.leases.tickSoon(); // a was never started: the notice changes nothing
   await new Promise((r) => setImmediate(r));
   expect([...a.leading.keys()]).toEqual(before);
+});
+
+test("a silent node is judged dead when its lease runs out, by a tick set for that moment", async () => {
+  // A lease so long that the interval's tick never comes during the test: the expiry's tick must.
+  for (const n of nodes) n.leases.stop();
+  await Promise.all(nodes.map((n) => n.log.close()));
+  const lease = 3_600_000;
+  nodes = ["node-a", "node-b", "node-c"].map((id) => startNode(id, lease));
+  const c = nodes[2]!;
+  await settle(nodes);
+  const cPartitions = [...c.leading.keys()];
+  // The observer: a survivor that inherits some of c's partitions; the other one stays unmoved.
+  const share = (n: TestNode): number[] =>
+    cPartitions.filter((p) => ownerOf(p, ["node-a", "node-b"]) === n.id);
+  const [observer, other] = share(nodes[0]!).length > 0 ? [nodes[0]!, nodes[1]!] : [nodes[1]!, nodes[0]!];
+  expect(share(observer).length).toBeGreaterThan(0);
+
+  // c stops (SIGKILL) after its last heartbeat, which the observer sees now. Two thirds of a lease
+  // later the other survivor has beaten again, c has not.
+  await observer.leases.tick();
+  observer.clock.advanceBy((lease * 2) / 3);
+  await other.leases.tick();
+  await observer.leases.tick();
+  expect(observer.leases.nextExpiryInMs()).toBe(lease / 3);
+
+  // Just before c's expiry the observer starts (its interval is lease / 3 away): the tick it runs
+  // now sets one for the expiry, a few ms ahead.
+  observer.clock.advanceBy(lease / 3 - 3);
+  observer.leases.start((e) => {
+    throw e;
+  });
+  await observer.leases.runTick();
+  expect(observer.leases.nextExpiryInMs()).toBe(3);
+  for (const p of share(observer)) expect(observer.leading.has(p)).toBe(false);
+  observer.clock.advanceBy(3);
+
+  await until(() => share(observer).every((p) => observer.leading.has(p)));
+  for (const p of share(observer)) expect((await observer.log.fence(p)).owner).toBe(observer.id);
 });

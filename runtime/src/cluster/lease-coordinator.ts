@@ -21,6 +21,10 @@
  * the release, and the others learn the new leader they forward to. The notice carries nothing but
  * its timing: every takeover is still the claim conditional on the epoch seen, so fencing is the
  * same; a lost notice only means waiting for the interval, as before.
+ *
+ * A node whose heartbeat stopped is judged dead at the tick after its lease ran out on this node's
+ * clock: when that comes before the next interval, a tick is set for the expiry itself, so a SIGKILL
+ * costs the lease (plus how late its last heartbeat was seen), not the lease and another interval.
  */
 import type { Clock } from "../core/clock";
 import type { LogFence, LogStore } from "../storage/log-store";
@@ -32,6 +36,8 @@ import { ownerOf } from "./rendezvous";
 export const DEFAULT_LEASE_DURATION_MS = 10_000;
 /** Heartbeats per lease: a live node survives two lost heartbeats in a row. */
 export const HEARTBEATS_PER_LEASE = 3;
+/** A tick set for a silent node's lease expiry runs this much after it, so the lease has run out. */
+export const EXPIRY_TICK_SLACK_MS = 5;
 
 /** What one node saw at its last tick: the membership and every partition's fence. */
 export interface ClusterObservation {
@@ -92,6 +98,8 @@ export class LeaseCoordinator {
   private observation: ClusterObservation | undefined;
   /** A notice arrived while a tick ran: one more tick after it. */
   private tickAgain = false;
+  /** The tick set for a silent node's lease expiry (scheduleExpiryTick). */
+  private expiryTimer: NodeJS.Timeout | undefined;
   private onError: (e: unknown) => void = () => undefined;
 
   constructor(private readonly options: LeaseCoordinatorOptions) {
@@ -206,6 +214,7 @@ export class LeaseCoordinator {
       else if (fences[p]!.owner === me) fences[p] = { epoch: fences[p]!.epoch, owner: undefined };
     }
     this.observation = observation;
+    this.scheduleExpiryTick();
     // Joined, or took or handed over a partition: the others should look now, not at their interval.
     // (Only on a real change: a notice that changes nothing must not start another round of them.)
     const changed = results.some((r) => r.status === "fulfilled" && r.value);
@@ -241,6 +250,40 @@ export class LeaseCoordinator {
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+  }
+
+  /**
+   * In how long, on this node's clock, the first other node seen live at the last tick would be
+   * judged dead if its heartbeat does not move again (0 when due); undefined before the first tick
+   * or with no other live node.
+   */
+  nextExpiryInMs(): number | undefined {
+    const seen = this.observation;
+    if (seen === undefined) return undefined;
+    let next: number | undefined;
+    for (const nodeId of seen.live) {
+      if (nodeId === this.options.node.nodeId) continue;
+      const since = this.liveness.sinceChangeMs(nodeId);
+      if (since === undefined) continue;
+      const left = Math.max(0, this.liveness.leaseDurationMs - since);
+      next = next === undefined ? left : Math.min(next, left);
+    }
+    return next;
+  }
+
+  /** A tick at the next lease expiry, when that comes before the next interval's tick (started only). */
+  private scheduleExpiryTick(): void {
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    if (this.timer === undefined || this.leaving) return;
+    const inMs = this.nextExpiryInMs();
+    if (inMs === undefined || inMs >= this.liveness.leaseDurationMs / HEARTBEATS_PER_LEASE) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      this.tickSoon();
+    }, inMs + EXPIRY_TICK_SLACK_MS);
   }
 
   /** Best effort: the live nodes other than this one, as last observed, hear that something moved. */
