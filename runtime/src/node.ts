@@ -201,8 +201,8 @@ async function startOnStores(
           await client.append(leader.address, p, record);
         },
         // Best effort, all at once: a peer that misses it notices at its next lease tick.
-        announce: async (addresses) => {
-          await Promise.allSettled(addresses.map((address) => client.changed(address)));
+        announce: async (addresses, notice) => {
+          await Promise.allSettled(addresses.map((address) => client.changed(address, notice)));
         },
       };
     }

@@ -42,6 +42,7 @@ import { LocalPartitionRouter } from "./partition/local-partition-router";
 import { TimerService } from "./partition/timer-service";
 import { PARTITION_UNAVAILABLE_RETRY_AFTER_MS } from "./partition/partition-errors";
 import { ClusterMember } from "./cluster/cluster-member";
+import type { ChangeNotice } from "./cluster/lease-coordinator";
 import { ClusterDeliveryRouter, type RemoteAppend } from "./cluster/cluster-delivery-router";
 import type { MembershipStore, NodeInfo } from "./cluster/membership-store";
 import { RuntimeError } from "./runtime-error";
@@ -122,7 +123,7 @@ export interface RuntimeClusterOptions {
    * Tells the other live nodes (their peer addresses) that this node changed the cluster, so they
    * tick now (peer-client.ts `changed`). Absent: they notice at their next lease tick.
    */
-  announce?: (addresses: string[]) => Promise<void>;
+  announce?: (addresses: string[], notice: ChangeNotice) => Promise<void>;
 }
 
 export class Runtime implements PeerTarget {
@@ -464,8 +465,8 @@ export class Runtime implements PeerTarget {
     return restartRequest(await this.admin.invocation(invocationId));
   }
   /** Another node changed the cluster (peer listener): this node's lease tick runs now. */
-  clusterChanged(): void {
-    this.cluster?.tickSoon();
+  clusterChanged(notice: ChangeNotice): void {
+    this.cluster?.tickSoon(notice);
   }
   /** An outbox record from another node for a partition this node leads (peer listener). */
   async appendDelivery(partition: number, record: RecordInput): Promise<void> {

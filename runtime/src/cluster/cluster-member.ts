@@ -13,7 +13,7 @@ import type { Log } from "../log";
 import type { PartitionHealth } from "../partition/partition-router";
 import type { ClusterInfo, ClusterPartitionInfo } from "../server/runtime-api";
 import type { LogStore } from "../storage/log-store";
-import { LeaseCoordinator, type PartitionLeader } from "./lease-coordinator";
+import { LeaseCoordinator, type ChangeNotice, type PartitionLeader } from "./lease-coordinator";
 import { monotonicClock } from "./liveness";
 import type { MembershipStore, NodeInfo } from "./membership-store";
 
@@ -28,7 +28,7 @@ export interface ClusterMemberOptions {
   /** Liveness is timed on it; default: the monotonic clock. */
   clock?: Clock;
   /** Tells the other live nodes (their peer addresses) that this node changed the cluster. */
-  announce?: (addresses: string[]) => Promise<void>;
+  announce?: (addresses: string[], notice: ChangeNotice) => Promise<void>;
 }
 
 /** Where a partition's leader is reached. */
@@ -51,8 +51,11 @@ export class ClusterMember {
       clock: options.clock ?? monotonicClock,
       leader: options.leader,
       ...(options.announce !== undefined && {
-        announce: (peers) =>
-          options.announce!(peers.map((p) => p.address).filter((address) => address !== "")),
+        announce: (peers, notice) =>
+          options.announce!(
+            peers.map((p) => p.address).filter((address) => address !== ""),
+            notice,
+          ),
       }),
     });
   }
@@ -76,8 +79,8 @@ export class ClusterMember {
   }
 
   /** Another node announced a change: look at the cluster now rather than at the next tick. */
-  tickSoon(): void {
-    this.coordinator.tickSoon();
+  tickSoon(notice?: ChangeNotice): void {
+    this.coordinator.tickSoon(notice);
   }
 
   /** Joined: at least one tick completed. */

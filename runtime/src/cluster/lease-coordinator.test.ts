@@ -31,6 +31,8 @@ let nodes: TestNode[];
 const table = new Map<string, NodeHeartbeat>();
 /** Whether a node's change notices reach the nodes it names (what the peer listener does). */
 let deliverNotices = false;
+/** A partition's hand-over waits for its gate (a slow snapshot), when it has one. */
+const releaseGates = new Map<number, Promise<void>>();
 
 function startNode(id: string, leaseMs = LEASE_MS): TestNode {
   const clock = new ManualClock(0);
@@ -44,13 +46,16 @@ function startNode(id: string, leaseMs = LEASE_MS): TestNode {
     fences: log,
     clock,
     leaseDurationMs: leaseMs,
-    announce: async (peers) => {
+    announce: async (peers, notice) => {
       if (!deliverNotices) return;
-      for (const peer of peers) nodes.find((n) => n.id === peer.nodeId)?.leases.tickSoon();
+      for (const peer of peers) nodes.find((n) => n.id === peer.nodeId)?.leases.tickSoon(notice);
     },
     leader: {
       onAcquired: async (p, epoch) => void leading.set(p, epoch),
-      onReleasing: async (p) => void leading.delete(p),
+      onReleasing: async (p) => {
+        await releaseGates.get(p);
+        leading.delete(p);
+      },
       onLost: async (p) => {
         lost.push(p);
         leading.delete(p);
@@ -75,6 +80,7 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-leases-"));
   table.clear();
   deliverNotices = false;
+  releaseGates.clear();
   nodes = ["node-a", "node-b", "node-c"].map((id) => startNode(id));
 });
 afterEach(async () => {
@@ -251,4 +257,36 @@ test("a silent node is judged dead when its lease runs out, by a tick set for th
 
   await until(() => share(observer).every((p) => observer.leading.has(p)));
   for (const p of share(observer)) expect((await observer.log.fence(p)).owner).toBe(observer.id);
+});
+
+test("a leaving node's partitions are claimed one by one as it releases each, not after the last", async () => {
+  for (const n of nodes) n.leases.stop();
+  await Promise.all(nodes.map((n) => n.log.close()));
+  nodes = ["node-a", "node-b", "node-c"].map((id) => startNode(id, 3_600_000));
+  const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+  await settle(nodes);
+  const released = [...c.leading.keys()];
+  expect(released.length).toBeGreaterThan(1);
+  // One partition's hand-over is slow (its snapshot): c holds it, and stays in the membership.
+  const slow = released[0]!;
+  let openGate = (): void => undefined;
+  releaseGates.set(slow, new Promise<void>((resolve) => (openGate = resolve)));
+  deliverNotices = true;
+  const onError = (e: unknown): never => {
+    throw e;
+  };
+  for (const n of [a, b]) n.leases.start(onError);
+
+  const leaving = c.leases.leave();
+
+  const fast = released.filter((p) => p !== slow);
+  await until(() => fast.every((p) => a.leading.has(p) || b.leading.has(p)));
+  // The slow one is still c's: held by a live owner, it is not taken from it.
+  expect(c.leading.has(slow)).toBe(true);
+  expect((await a.log.fence(slow)).owner).toBe("node-c");
+
+  openGate();
+  await leaving;
+  await until(() => a.leading.has(slow) || b.leading.has(slow));
+  expect(leaders([a, b]).size).toBe(PARTITIONS);
 });

@@ -20,7 +20,10 @@
  * of at its next interval (`tickSoon`): a successor claims a released partition within one tick of
  * the release, and the others learn the new leader they forward to. The notice carries nothing but
  * its timing: every takeover is still the claim conditional on the epoch seen, so fencing is the
- * same; a lost notice only means waiting for the interval, as before.
+ * same; a lost notice only means waiting for the interval, as before. A leaving node sends one after
+ * each partition it released, marked `leaving`: the others leave it out of the assignment at once
+ * (for at most a lease, or until it joins again) and claim each partition as soon as it is released,
+ * while its other partitions — still held by a live owner — stay untouchable until released too.
  *
  * A node whose heartbeat stopped is judged dead at the tick after its lease ran out on this node's
  * clock: when that comes before the next interval, a tick is set for the expiry itself, so a SIGKILL
@@ -77,7 +80,13 @@ export interface LeaseCoordinatorOptions {
    * Tells the other live nodes that this node changed the cluster (best effort; failures ignored),
    * so they tick now (`tickSoon` on their side). Absent: they notice at their next interval.
    */
-  announce?: (peers: readonly NodeInfo[]) => Promise<void>;
+  announce?: (peers: readonly NodeInfo[], notice: ChangeNotice) => Promise<void>;
+}
+
+/** What a change notice says: who sent it, and whether that node is leaving (handing everything over). */
+export interface ChangeNotice {
+  from: string;
+  leaving: boolean;
 }
 
 /**
@@ -98,6 +107,8 @@ export class LeaseCoordinator {
   private observation: ClusterObservation | undefined;
   /** A notice arrived while a tick ran: one more tick after it. */
   private tickAgain = false;
+  /** Nodes that said they are leaving → when (this node's clock): left out of the assignment. */
+  private readonly leavingPeers = new Map<string, number>();
   /** The tick set for a silent node's lease expiry (scheduleExpiryTick). */
   private expiryTimer: NodeJS.Timeout | undefined;
   private onError: (e: unknown) => void = () => undefined;
@@ -164,7 +175,11 @@ export class LeaseCoordinator {
    * when started and not leaving. Nothing in the notice is trusted: the tick reads the membership
    * and the fences itself, and claims only on the epoch it saw.
    */
-  tickSoon(): void {
+  tickSoon(notice?: ChangeNotice): void {
+    if (notice !== undefined && notice.from !== this.options.node.nodeId) {
+      if (notice.leaving) this.leavingPeers.set(notice.from, this.options.clock.nowMs());
+      else this.leavingPeers.delete(notice.from);
+    }
     if (this.timer === undefined || this.leaving) return;
     if (this.ticking !== undefined) {
       this.tickAgain = true;
@@ -182,6 +197,12 @@ export class LeaseCoordinator {
     this.liveness.observe(nodes);
     const live = new Set([...this.liveness.live(), me]);
     const liveNodes = [...live].sort();
+    // A node handing everything over gets nothing new; its partitions go to their next owners as it
+    // releases them (it stays live, so what it still holds is not taken from it).
+    for (const [nodeId, sinceMs] of this.leavingPeers)
+      if (!live.has(nodeId) || this.options.clock.nowMs() - sinceMs >= this.liveness.leaseDurationMs)
+        this.leavingPeers.delete(nodeId);
+    const assignable = liveNodes.filter((nodeId) => !this.leavingPeers.has(nodeId));
     const fences = await Promise.all(
       Array.from({ length: this.options.partitions }, (_, p) => this.options.fences.fence(p)),
     );
@@ -195,7 +216,7 @@ export class LeaseCoordinator {
     const takeOver: number[] = [];
     const handOver: number[] = [];
     for (let p = 0; p < this.options.partitions; p++) {
-      const assigned = ownerOf(p, liveNodes) === me;
+      const assigned = ownerOf(p, assignable) === me;
       if (assigned && !this.held.has(p)) takeOver.push(p);
       else if (!assigned && this.held.has(p)) handOver.push(p);
     }
@@ -234,16 +255,19 @@ export class LeaseCoordinator {
     await this.ticking?.catch(() => undefined);
     // Still heartbeating while handing over (bare beats from the interval): a hand-over longer than
     // the lease must not look like a death, which would let others claim partitions mid-flush.
+    // Each release is announced: its successor claims it at once, not after the last one.
     try {
-      await Promise.all([...this.held.keys()].map((p) => this.handOver(p)));
+      await Promise.all(
+        [...this.held.keys()].map((p) => this.handOver(p).then(() => void this.announceChange(true))),
+      );
     } finally {
       this.stop();
       await this.beating;
     }
     await this.options.membership.leave(this.options.node.nodeId);
-    // Gone from the membership: the successors may claim what was released (awaited, so the notice
-    // is out before the process exits; bounded by the sender's timeout).
-    await this.announceChange();
+    // Gone from the membership: whatever is left to claim is claimed now (awaited, so the notice is
+    // out before the process exits; bounded by the sender's timeout).
+    await this.announceChange(true);
   }
 
   /** Stops ticking; holds on to nothing else (a crash looks like this to the other nodes). */
@@ -287,14 +311,14 @@ export class LeaseCoordinator {
   }
 
   /** Best effort: the live nodes other than this one, as last observed, hear that something moved. */
-  private async announceChange(): Promise<void> {
+  private async announceChange(leaving = false): Promise<void> {
     const announce = this.options.announce;
     const seen = this.observation;
     if (announce === undefined || seen === undefined) return;
     const me = this.options.node.nodeId;
     const peers = seen.nodes.filter((n) => n.nodeId !== me && seen.live.includes(n.nodeId));
     if (peers.length === 0) return;
-    await announce(peers).catch(() => undefined);
+    await announce(peers, { from: me, leaving }).catch(() => undefined);
   }
 
   /** Whether this node now holds the partition. */

@@ -6,6 +6,7 @@
  * RUNTIME_PARTITION_UNAVAILABLE with a retry hint.
  */
 import { PARTITION_UNAVAILABLE_RETRY_AFTER_MS } from "../partition/partition-errors";
+import type { ChangeNotice } from "./lease-coordinator";
 import type { RecordInput } from "../partition/partition-processor";
 import { RuntimeError } from "../runtime-error";
 import { signPeerRequest } from "../security/peer-auth";
@@ -43,8 +44,8 @@ export class PeerClient {
   }
 
   /** Tells the node at `address` that this one changed the cluster (it ticks now); bounded wait. */
-  async changed(address: string): Promise<void> {
-    await this.post(address, PEER_CHANGED_PATH, {}, AbortSignal.timeout(PEER_CHANGED_TIMEOUT_MS));
+  async changed(address: string, notice: ChangeNotice): Promise<void> {
+    await this.post(address, PEER_CHANGED_PATH, notice, AbortSignal.timeout(PEER_CHANGED_TIMEOUT_MS));
   }
 
   private async post(

@@ -9,9 +9,10 @@
  *   a partition the receiver leads, for a query another node answers (sql-rows-page.ts).
  * - `PEER_APPEND_PATH` `{ partition, record }`: an outbox record for a partition the receiver leads,
  *   appended as the runtime's own (`internal`); answers `{}` once durable and applied.
- * - `PEER_CHANGED_PATH` `{}`: the sender changed the cluster (joined, took or handed over
- *   partitions, left); the receiver runs its lease tick now instead of at its interval and answers
- *   `{}` at once. It carries no claim: the tick reads the membership and fences itself.
+ * - `PEER_CHANGED_PATH` `{ from, leaving }`: the sender (node id `from`) changed the cluster (joined,
+ *   took or handed over partitions, left; `leaving` while it hands everything over); the receiver
+ *   runs its lease tick now instead of at its interval and answers `{}` at once. It carries no
+ *   claim: the tick reads the membership and fences itself.
  */
 
 export const PEER_CALL_PATH = "/peer/v1/call";

@@ -38,8 +38,8 @@ const target = {
     return { rows: [{ id: "inv_1" }], epoch: 3 };
   },
   health: () => ({ status: "ok", partitions: 4, version: "test" }),
-  clusterChanged() {
-    calls.push(["changed"]);
+  clusterChanged(notice: unknown) {
+    calls.push(["changed", notice]);
   },
 } as unknown as PeerTarget;
 
@@ -100,8 +100,16 @@ test("a page of SQL rows is asked for with its bounds checked here: at most MAX_
 });
 
 test("a signed change notice makes the node look at the cluster; an unsigned one is 401", async () => {
-  await new PeerClient(key).changed(url);
-  expect(calls).toEqual([["changed"]]);
+  await new PeerClient(key).changed(url, { from: "node-1", leaving: true });
+  expect(calls).toEqual([["changed", { from: "node-1", leaving: true }]]);
+  const client = new PeerClient(key);
+  for (const bad of [
+    {},
+    { from: "", leaving: true },
+    { from: "node-1" },
+    { from: "x".repeat(129), leaving: false },
+  ])
+    await expect(client.changed(url, bad as never)).rejects.toMatchObject({ code: "PEER_BAD_REQUEST" });
   const body = Buffer.from("{}");
   const unsigned = await post(PEER_CHANGED_PATH, body, {});
   expect(unsigned.status).toBe(401);
@@ -111,7 +119,7 @@ test("a signed change notice makes the node look at the cluster; an unsigned one
     signPeerRequest(randomBytes(32), "POST", PEER_CHANGED_PATH, body, Date.now()),
   );
   expect(forged.status).toBe(401);
-  expect(calls).toEqual([["changed"]]);
+  expect(calls).toEqual([["changed", { from: "node-1", leaving: true }]]);
 });
 
 test("forged, expired, tampered and replayed requests are 401 before any route runs", async () => {

@@ -26,6 +26,8 @@ import {
   PEER_CHANGED_PATH,
   type PeerMethod,
 } from "../cluster/peer-protocol";
+import type { ChangeNotice } from "../cluster/lease-coordinator";
+import { MAX_NODE_ID_LENGTH } from "../cluster/membership-store";
 import { decodeSqlPageRequest, type LedSqlRowsPage, type SqlPageRequest } from "../cluster/sql-rows-page";
 import type { RecordInput } from "../partition/partition-processor";
 import type { PeerVerifier } from "../security/peer-auth";
@@ -54,8 +56,8 @@ export interface PeerTarget extends RuntimeApi {
   sqlRowsPage(request: SqlPageRequest): Promise<LedSqlRowsPage>;
   /** Appends an outbox record to a partition this node leads, as the runtime's own record. */
   appendDelivery(partition: number, record: RecordInput): Promise<void>;
-  /** Another node changed the cluster: run the lease tick now (it trusts nothing in the notice). */
-  clusterChanged(): void;
+  /** Another node changed the cluster: run the lease tick now (it claims nothing on the notice's word). */
+  clusterChanged(notice: ChangeNotice): void;
 }
 
 export interface PeerServerOptions {
@@ -133,8 +135,12 @@ export async function startPeerServer(options: PeerServerOptions): Promise<Serve
       sendJson(ctx.res, 200, {});
     })
     .on("POST", PEER_CHANGED_PATH, async (ctx) => {
-      body(ctx.req);
-      target().clusterChanged();
+      const { from, leaving } = body(ctx.req);
+      if (typeof from !== "string" || from.length === 0 || from.length > MAX_NODE_ID_LENGTH)
+        throw new ApiError(400, `${AREA}_BAD_REQUEST`, "from must be a node id");
+      if (typeof leaving !== "boolean")
+        throw new ApiError(400, `${AREA}_BAD_REQUEST`, "leaving must be a boolean");
+      target().clusterChanged({ from, leaving });
       sendJson(ctx.res, 200, {});
     });
   return startHttpServer({
