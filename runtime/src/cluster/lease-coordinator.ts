@@ -236,10 +236,11 @@ export class LeaseCoordinator {
     }
     this.observation = observation;
     this.scheduleExpiryTick();
-    // Joined, or took or handed over a partition: the others should look now, not at their interval.
-    // (Only on a real change: a notice that changes nothing must not start another round of them.)
-    const changed = results.some((r) => r.status === "fulfilled" && r.value);
-    if (joining || lost.length > 0 || changed) void this.announceChange();
+    // Joined, or handed over a partition (each takeover is announced as it completes): the others
+    // should look now, not at their interval. Only on a real change: a notice that changes nothing
+    // must not start another round of them.
+    const handedOver = results.slice(0, handOver.length).some((r) => r.status === "fulfilled");
+    if (joining || lost.length > 0 || handedOver) void this.announceChange();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed !== undefined) throw failed.reason;
   }
@@ -342,6 +343,8 @@ export class LeaseCoordinator {
       await this.options.fences.release(partition).catch(() => undefined);
       throw e;
     }
+    // Told as soon as it leads, not after the tick's other takeovers: the others forward here.
+    void this.announceChange();
     return true;
   }
 
