@@ -4,12 +4,14 @@
  * HTTP deployment, and a plain node:http server as the physical-limit reference, in one run. Prints
  * every figure against its target.
  *
- * `--modes cluster` (3 nodes over DynamoDB Local, cluster.ts) and `--modes tracing` (OTLP export on)
- * are each measured paired with a single-node `lambda` deployment, run by run (runPairedMode).
+ * `--modes cluster` (3 nodes over DynamoDB Local, cluster.ts), `--modes tracing` (OTLP export on) and
+ * `--modes state-memory` (partition state in memory) are each measured paired with a single-node
+ * `lambda` deployment, run by run (runPairedMode), `--repeats` pairs per run, in alternating order.
  *
- * Usage: node bench/dist/src/run.js [--modes plain,lambda,lambda-managed,http,cluster,tracing] [--workloads noop,steps,...]
- *   [--clients 1,32] [--prewarm-ms 20000] [--warmup-ms 10000] [--duration-ms 5000] [--max-requests 200000]
- *   [--json] [--json-file out.json] [--update-readme] [--profile] [--keep-data] [--tracing]
+ * Usage: node bench/dist/src/run.js [--modes plain,lambda,lambda-managed,http,cluster,tracing,state-memory]
+ *   [--workloads noop,steps,...] [--clients 1,32] [--prewarm-ms 20000] [--warmup-ms 10000]
+ *   [--duration-ms 5000] [--max-requests 200000] [--repeats 1] [--json] [--json-file out.json]
+ *   [--update-readme] [--profile] [--keep-data] [--tracing]
  *        node bench/dist/src/run.js --scenario scale [...]   (memory and restart at scale: scale.ts)
  *        node bench/dist/src/run.js --scenario failover [...]   (SIGTERM/SIGKILL failover times: failover.ts)
  */
@@ -36,17 +38,18 @@ import { scaleMain } from "./scale";
 import { LAMBDA_MODES, checkTargets, type ModeSummary } from "./targets";
 import { WORKLOAD_NAMES, clientScripts, type WorkloadName } from "./workloads";
 
-const MODES = ["plain", "lambda", "lambda-managed", "http", "cluster", "tracing"] as const;
+const MODES = ["plain", "lambda", "lambda-managed", "http", "cluster", "tracing", "state-memory"] as const;
 type Mode = (typeof MODES)[number];
-/** What `--modes` defaults to; `cluster` and `tracing` run only when asked. */
+/** What `--modes` defaults to; `cluster`, `tracing` and `state-memory` run only when asked. */
 const DEFAULT_MODES: readonly Mode[] = ["plain", "lambda", "lambda-managed", "http"];
 /**
  * The paired modes: each run of theirs comes right after the same run on a single-node `lambda`
  * deployment (tracing off) kept up beside it, so the two sides of a comparison see the same machine.
  * `cluster`: 3 nodes over DynamoDB Local (cluster.ts); `tracing`: the `lambda` mode exporting spans
- * and metrics over OTLP to a discarding receiver.
+ * and metrics over OTLP to a discarding receiver; `state-memory`: the `lambda` mode with partition
+ * state in memory (CAPSTAN_STATE_STORE=memory, ADR 0002) against state in SQLite files (ADR 0013).
  */
-const PAIRED_MODES: readonly Mode[] = ["cluster", "tracing"];
+const PAIRED_MODES: readonly Mode[] = ["cluster", "tracing", "state-memory"];
 /** The results' name for the single-node side of a paired mode's runs. */
 const pairedBaseline = (mode: Mode): string => `lambda-paired-${mode}`;
 /** The bench function per Lambda mode: as a default Lambda function, and on managed instances. */
@@ -76,6 +79,11 @@ interface Options {
    * (otlp-sink-child.ts); without it, tracing is off (the no-op default). Run both to compare.
    */
   tracing: boolean;
+  /**
+   * Paired modes: pairs measured per (workload, clients), the side that runs first alternating from
+   * one pair to the next, so neither side always gets the machine as the other left it.
+   */
+  repeats: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -114,6 +122,7 @@ function parseOptions(argv: string[]): Options {
     profile: argv.includes("--profile"),
     keepData: argv.includes("--keep-data"),
     tracing: argv.includes("--tracing"),
+    repeats: int("repeats", 1, 1),
   };
 }
 
@@ -138,10 +147,13 @@ async function deploy(
   workDir: string,
   nodeArgs: string[] = [],
   tracing = false,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<Deployment> {
   const logDir = path.join(workDir, "logs");
   const self: MeasuredProcess = { role: "loadgen", pid: process.pid };
-  if (mode === "tracing") return deploy("lambda", workDir, nodeArgs, true);
+  if (mode === "tracing") return deploy("lambda", workDir, nodeArgs, true, env);
+  if (mode === "state-memory")
+    return deploy("lambda", workDir, nodeArgs, tracing, { ...env, CAPSTAN_STATE_STORE: "memory" });
   if (mode === "cluster") {
     const c = await startCluster({ handlersDir: HANDLERS_DIRS.lambda!, workDir });
     return {
@@ -167,9 +179,13 @@ async function deploy(
     dataDir: path.join(workDir, "data"),
     logDir,
     nodeArgs,
-    ...(sink !== undefined && {
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_METRIC_EXPORT_INTERVAL: "5000" },
-    }),
+    env: {
+      ...env,
+      ...(sink !== undefined && {
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        OTEL_METRIC_EXPORT_INTERVAL: "5000",
+      }),
+    },
   }).catch(async (e: unknown) => {
     await sink?.stop();
     throw e;
@@ -242,8 +258,9 @@ async function runMode(
 
 /**
  * A paired mode (PAIRED_MODES): a single-node `lambda` deployment and the mode's own, both up and
- * prewarmed; every (workload, clients) run on the mode comes right after the same run on the single
- * node. Returns both deployments' summaries.
+ * prewarmed; every (workload, clients) run on the mode is paired with the same run on the single
+ * node, `--repeats` pairs, the single node first in the 1st, 3rd, ... pair and second in the others.
+ * Returns both deployments' summaries.
  */
 async function runPairedMode(
   mode: Mode,
@@ -267,10 +284,14 @@ async function runPairedMode(
       summary.prewarmErrors = await prewarm(d.baseUrl, o, o.workloads);
       for (const workload of o.workloads) {
         for (const clients of o.clients) {
-          for (const [name, dep] of [
+          const sides = [
             [baselineName, baseline],
             [mode, d],
-          ] as const) {
+          ] as const;
+          const order = Array.from({ length: o.repeats }, (_, i) =>
+            i % 2 === 0 ? sides : ([sides[1], sides[0]] as const),
+          ).flat();
+          for (const [name, dep] of order) {
             const r = await measureRun({ ...o, ...dep, mode: name, workload, clients });
             results.push(r);
             progress(

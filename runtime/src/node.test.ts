@@ -1,24 +1,27 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { MemoryMembershipStore } from "./cluster/memory-membership-store";
 import { PEER_CALL_PATH } from "./cluster/peer-protocol";
 import { HttpInvoker } from "./invoker/http-invoker";
+import { ConfigError, type StateStoreKind } from "./config/config";
 import { startRuntimeNode } from "./node";
 import { PartitionCountMismatchError } from "./partition/partition-count";
 import { DataDirInUseError } from "./storage/data-dir-lock";
 import { InMemoryLogStore } from "./storage/in-memory-log-store";
 import { InMemoryPartitionStore } from "./storage/in-memory-partition-store";
+import { PARTITIONS_DIR_NAME } from "./storage/sqlite-state-store";
 
 describe("a runtime node and its data directory", () => {
   let dataDir: string;
   beforeEach(() => (dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-node-"))));
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  const start = (partitions: number) =>
+  const start = (partitions: number, stateStore?: StateStoreKind) =>
     startRuntimeNode({
       dataDir,
+      ...(stateStore !== undefined && { stateStore }),
       partitions,
       host: "127.0.0.1",
       ingressPort: 0,
@@ -37,6 +40,19 @@ describe("a runtime node and its data directory", () => {
     const node = await start(4);
     expect(node.runtime.health().partitions).toBe(4);
     await node.close();
+  });
+
+  test("state in memory writes no state files; once they exist, memory is refused", async () => {
+    const stateDir = path.join(dataDir, PARTITIONS_DIR_NAME);
+    await (await start(2, "memory")).close();
+    expect(existsSync(stateDir)).toBe(false);
+    await (await start(2, "sqlite")).close();
+    expect(readdirSync(stateDir).length).toBeGreaterThan(0);
+    const refused = await start(2, "memory").catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as Error).message).toContain("CAPSTAN_STATE_STORE=sqlite");
+    // The refusal released the data directory.
+    await (await start(2)).close();
   });
 
   test("a second node on a data directory in use is refused; the first keeps serving", async () => {

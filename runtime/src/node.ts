@@ -7,7 +7,9 @@
 import { stderrLog, type Log } from "./log";
 import type { Clock } from "./core/clock";
 import { systemClock } from "./core/clock";
-import { ConfigError, type RuntimeConfig } from "./config/config";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { ConfigError, type RuntimeConfig, type StateStoreKind } from "./config/config";
 import { assertPortsFree, withPortHint } from "./config/ports";
 import type { Invoker } from "./invoker/invoker";
 import { randomUUID } from "node:crypto";
@@ -35,7 +37,7 @@ import { lockDataDir, type DataDirLock } from "./storage/data-dir-lock";
 import type { LogStore } from "./storage/log-store";
 import type { PartitionStore } from "./storage/partition-store";
 import type { PartitionStateStores } from "./storage/partition-state-store";
-import { SqliteStateStores } from "./storage/sqlite-state-store";
+import { PARTITIONS_DIR_NAME, SqliteStateStores } from "./storage/sqlite-state-store";
 import { openSqliteStores } from "./storage/sqlite-stores";
 
 /** Both storage ports, opened together; the node closes them when it closes. */
@@ -80,6 +82,11 @@ export interface RuntimeNodeOptions {
   dataDirLock?: DataDirLock | false;
   /** Open stores to run on instead of the SQLite file in `dataDir` (no data directory lock then). */
   stores?: RuntimeStores;
+  /**
+   * Without `stores`: partition state in one SQLite file per partition (`sqlite`, the default) or in
+   * memory, snapshotted whole as JSON into the SQLite file (`memory`, ADR 0002: for comparisons).
+   */
+  stateStore?: StateStoreKind;
   /** This node's name as the owner of the partitions it claims. */
   nodeId?: string;
   /**
@@ -135,11 +142,13 @@ export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<Run
   const ownLock = options.dataDirLock === undefined ? lockDataDir(options.dataDir) : undefined;
   let node: RuntimeNode;
   try {
+    const memory = options.stateStore === "memory";
+    if (memory) refuseStateFiles(options.dataDir);
     const stores = openSqliteStores(options.dataDir);
     node = await startOnStores(
       options,
       stores,
-      new SqliteStateStores(options.dataDir, stores.partitionStore),
+      memory ? undefined : new SqliteStateStores(options.dataDir, stores.partitionStore),
     );
   } catch (e) {
     ownLock?.release();
@@ -156,6 +165,21 @@ export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<Run
       }
     },
   };
+}
+
+/**
+ * State in memory starts from the JSON snapshots in the log's file: a data directory that already has
+ * state files kept its newer state there (and trimmed the log below it), so starting it in memory
+ * would lose that state. Refused; the other way (memory, then sqlite) is an upgrade the state files
+ * make on open.
+ */
+function refuseStateFiles(dataDir: string): void {
+  const dir = path.join(dataDir, PARTITIONS_DIR_NAME);
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new ConfigError(
+      `CAPSTAN_STATE_STORE=memory: ${dir} holds partition state files; start with CAPSTAN_STATE_STORE=sqlite`,
+    );
+  }
 }
 
 /** The runtime and its listeners on open stores; closes the stores if it cannot start. */
@@ -344,6 +368,7 @@ export async function startRuntimeNodeFromConfig(
         ...(cluster !== undefined && { cluster }),
         ...(config.nodeId !== undefined && { nodeId: config.nodeId }),
         dataDir: config.dataDir,
+        stateStore: config.stateStore,
         partitions: config.partitions,
         host: config.host,
         ingressPort: config.ingressPort,

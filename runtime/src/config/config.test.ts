@@ -115,6 +115,22 @@ describe("loadConfig", () => {
     expect(() => load({ CAPSTAN_LOG_LEVEL: "loud" })).toThrow(/CAPSTAN_LOG_LEVEL/);
   });
 
+  test("CAPSTAN_STATE_STORE: sqlite by default, memory only with the embedded store", () => {
+    expect(load({}).stateStore).toBe("sqlite");
+    expect(load({ CAPSTAN_STATE_STORE: "" }).stateStore).toBe("sqlite");
+    expect(load({ CAPSTAN_STATE_STORE: "memory" }).stateStore).toBe("memory");
+    expect(() => load({ CAPSTAN_STATE_STORE: "rocksdb" })).toThrow(/CAPSTAN_STATE_STORE/);
+    expect(() =>
+      load({
+        CAPSTAN_STATE_STORE: "memory",
+        CAPSTAN_STORE: "dynamodb",
+        CAPSTAN_DYNAMODB_TABLE: "capstan",
+        CAPSTAN_S3_BUCKET: "capstan-snapshots",
+        AWS_REGION: "eu-west-1",
+      }),
+    ).toThrow(/CAPSTAN_STATE_STORE=memory needs CAPSTAN_STORE=sqlite/);
+  });
+
   test("CAPSTAN_STORE=dynamodb needs a table, a bucket and a region, each error naming its variable", () => {
     const aws = {
       CAPSTAN_STORE: "dynamodb",

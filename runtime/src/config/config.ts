@@ -58,6 +58,12 @@ export interface RuntimeConfig {
   lambdaMaxQueued: number;
   /** Where the log and snapshots live: the embedded SQLite file, or DynamoDB and S3. */
   store: StoreConfig;
+  /**
+   * Where partition state lives with the embedded store (CAPSTAN_STATE_STORE): `sqlite` (one file per
+   * partition, ADR 0013, the default) or `memory` (ADR 0002: in the heap, snapshotted whole as JSON;
+   * memory grows with the state — a comparison and legacy option, see STATE_STORE_KINDS).
+   */
+  stateStore: StateStoreKind;
   /** This node's name in fences and membership (CAPSTAN_NODE_ID); default: one per process start. */
   nodeId: string | undefined;
   /** Cluster mode (CAPSTAN_STORE=dynamodb): the peer listener's port, for node-to-node traffic. */
@@ -88,6 +94,14 @@ export type StoreConfig =
     };
 
 export const STORE_KINDS = ["sqlite", "dynamodb"] as const;
+
+/**
+ * `CAPSTAN_STATE_STORE`: `sqlite` (default) keeps each partition's state in its own file; `memory`
+ * keeps it in the heap as before ADR 0013 (memory grows with keys and retained invocations; for
+ * paired comparisons in the bench and for old data directories). Only with `CAPSTAN_STORE=sqlite`.
+ */
+export const STATE_STORE_KINDS = ["sqlite", "memory"] as const;
+export type StateStoreKind = (typeof STATE_STORE_KINDS)[number];
 
 export const DEFAULT_INGRESS_PORT = 8080;
 export const DEFAULT_ADMIN_PORT = 9070;
@@ -218,6 +232,19 @@ function storeConfig(env: NodeJS.ProcessEnv): StoreConfig {
   };
 }
 
+function stateStoreKind(env: NodeJS.ProcessEnv, store: StoreConfig): StateStoreKind {
+  const kind = env.CAPSTAN_STATE_STORE || "sqlite";
+  if (!(STATE_STORE_KINDS as readonly string[]).includes(kind)) {
+    throw new ConfigError(`CAPSTAN_STATE_STORE=${kind} must be one of ${STATE_STORE_KINDS.join(", ")}`);
+  }
+  if (kind === "memory" && store.kind !== "sqlite") {
+    throw new ConfigError(
+      "CAPSTAN_STATE_STORE=memory needs CAPSTAN_STORE=sqlite (a cluster ships state files)",
+    );
+  }
+  return kind as StateStoreKind;
+}
+
 function nodeId(env: NodeJS.ProcessEnv): string | undefined {
   const raw = env.CAPSTAN_NODE_ID;
   if (raw === undefined || raw === "") return undefined;
@@ -271,6 +298,7 @@ export function loadConfig(
   if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) {
     throw new ConfigError(`CAPSTAN_LOG_FORMAT=${logFormat} must be one of ${LOG_FORMATS.join(", ")}`);
   }
+  const store = storeConfig(env);
   return {
     host: env.CAPSTAN_HOST ?? "127.0.0.1",
     ingressPort: port(env, "CAPSTAN_INGRESS_PORT", DEFAULT_INGRESS_PORT),
@@ -299,7 +327,8 @@ export function loadConfig(
     handlersDir: path.resolve(cwd, env.CAPSTAN_HANDLERS_DIR ?? "handlers/src"),
     lambdaMaxWorkers: int(env, "CAPSTAN_LAMBDA_MAX_WORKERS", DEFAULT_MAX_WORKERS_PER_FUNCTION, 1, 1000),
     lambdaMaxQueued: int(env, "CAPSTAN_LAMBDA_MAX_QUEUED", DEFAULT_MAX_QUEUED_PER_FUNCTION, 0, 100_000),
-    store: storeConfig(env),
+    store,
+    stateStore: stateStoreKind(env, store),
     nodeId: nodeId(env),
     peerPort: port(env, "CAPSTAN_PEER_PORT", DEFAULT_PEER_PORT),
     nodeAddress: url(env, "CAPSTAN_NODE_ADDRESS"),
