@@ -436,11 +436,15 @@ async function startReference(
   return { deployment, summary };
 }
 
-/** Profiles the runtime process under one 32-client noop and one steps run, one child each. */
-async function profile(o: Options, workDir: string): Promise<string> {
+/**
+ * Profiles the runtime process under one run per workload at the highest client count, one child
+ * each: noop and steps unless `--workloads` names others.
+ */
+async function profile(o: Options, workDir: string, argv: string[]): Promise<string> {
   const sections: string[] = [];
   const clients = Math.max(...o.clients);
-  for (const workload of ["noop", "steps"] as const) {
+  const workloads = argv.includes("--workloads") ? o.workloads : (["noop", "steps"] as const);
+  for (const workload of workloads) {
     const dir = path.join(workDir, `cpuprofile-${workload}`);
     const d = await deploy("lambda", path.join(workDir, `profile-${workload}`), [
       "--cpu-prof",
@@ -482,7 +486,7 @@ async function main(): Promise<void> {
   progress(`work dir ${workDir}`);
   try {
     if (o.profile) {
-      const text = await profile(o, workDir);
+      const text = await profile(o, workDir, argv);
       process.stdout.write(text + "\n");
       if (o.updateReadme)
         replaceReadmeSection(

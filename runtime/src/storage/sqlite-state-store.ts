@@ -9,6 +9,10 @@
  * log, which is fsync'd before anything is acknowledged and is the source of truth. The only thing
  * that must outlive the log is the state below a trimmed LSN: `persist()` checkpoints the WAL into
  * the file with an fsync, and only the LSN it returns is trimmed (ADR 0013).
+ *
+ * Speed: the file is opened in EXCLUSIVE locking mode (no other connection may open it while the
+ * runtime holds it; the WAL index lives on the heap) and recently used invocations are kept decoded
+ * in a bounded cache, so the request path does not parse the same invocation's JSON again.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -113,6 +117,10 @@ export class SqliteStateStore implements PartitionStateHandle {
       throw new StoreOpenError(file, e);
     }
     try {
+      // One connection per file (the data directory's lock keeps other processes out): EXCLUSIVE
+      // before WAL keeps the WAL index on the heap instead of a shared-memory file and holds the
+      // file locks, so a commit makes no lock or shm syscalls — half the CPU of a commit, measured.
+      db.pragma("locking_mode = EXCLUSIVE");
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
