@@ -10,7 +10,13 @@ import { emptyPartitionState, objectKey, type Timer } from "../core/state";
 import { exclusive, invId, newInvocation, rec } from "../core/test-support/builders";
 import { emptyWriteSet } from "../core/write-set";
 import { SqlitePartitionStore } from "./sqlite-partition-store";
-import { SqliteStateStore, SqliteStateStores, stateFileOf } from "./sqlite-state-store";
+import {
+  INVOCATION_CACHE_BYTES,
+  INVOCATION_CACHE_MAX_ENTRY_BYTES,
+  SqliteStateStore,
+  SqliteStateStores,
+  stateFileOf,
+} from "./sqlite-state-store";
 import { STATE_SCHEMA_V1 } from "./sqlite-state-schema";
 
 function tempDir(): string {
@@ -156,6 +162,46 @@ describe("SqliteStateStores", () => {
       const reopened = SqliteStateStore.open(file, 0, 4);
       expect(reopened.countInvocationsByStatus().get("running")).toBe(1);
       expect(reopened.timerCount()).toBe(3);
+      reopened.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps recently used invocations decoded within its byte budget, the longest never", async () => {
+    const dir = tempDir();
+    const file = stateFileOf(dir, 0);
+    try {
+      const state = SqliteStateStore.open(file, 0, 4);
+      let lsn = 1;
+      const invokeWithInput = (n: number, inputChars: number): void => {
+        const input = JSON.stringify("x".repeat(inputChars));
+        applyBatch(state, lsn++, [{ ...rec.invoke(newInvocation(invId(0, n), { input })), atMs: n }]);
+      };
+      // The JSON of an invocation with an input of c characters is `base + c` long.
+      invokeWithInput(0, 0);
+      const base = JSON.stringify(state.invocation(invId(0, 0))).length;
+      // Exactly the longest cached: read twice, the same object.
+      invokeWithInput(1, INVOCATION_CACHE_MAX_ENTRY_BYTES - base);
+      expect(JSON.stringify(state.invocation(invId(0, 1))).length).toBe(INVOCATION_CACHE_MAX_ENTRY_BYTES);
+      expect(state.invocation(invId(0, 1))).toBe(state.invocation(invId(0, 1)));
+      // One byte longer: never cached, a new object per read, equal to the one written.
+      invokeWithInput(2, INVOCATION_CACHE_MAX_ENTRY_BYTES - base + 1);
+      const long = state.invocation(invId(0, 2));
+      expect(state.invocation(invId(0, 2))).not.toBe(long);
+      expect(state.invocation(invId(0, 2))).toEqual(long);
+      // Many more than fit: the cache stays within its budget, every read stays exact.
+      const count = Math.ceil((2 * INVOCATION_CACHE_BYTES) / INVOCATION_CACHE_MAX_ENTRY_BYTES) + 3;
+      for (let n = 3; n < count; n++) invokeWithInput(n, INVOCATION_CACHE_MAX_ENTRY_BYTES - base);
+      expect(state.invocationCacheSize().bytes).toBeLessThanOrEqual(INVOCATION_CACHE_BYTES);
+      expect(state.invocationCacheSize().bytes).toBeGreaterThan(INVOCATION_CACHE_BYTES / 2);
+      const read = Array.from({ length: count }, (_, n) => state.invocation(invId(0, n)));
+      expect(state.invocation(invId(0, count))).toBeUndefined();
+      expect(state.countInvocationsByStatus()).toEqual(new Map([["running", count]]));
+      state.close();
+      const reopened = SqliteStateStore.open(file, 0, 4);
+      expect(Array.from({ length: count }, (_, n) => reopened.invocation(invId(0, n)))).toEqual(read);
+      expect(reopened.countInvocationsByStatus()).toEqual(new Map([["running", count]]));
       reopened.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -42,6 +42,29 @@ export const PARTITIONS_DIR_NAME = "partitions";
  */
 export const STATE_CACHE_KIB = 1_024;
 
+/**
+ * WAL pages after which a commit checkpoints the WAL into the file (two fsyncs on the event loop).
+ * SQLite's default, 1,000 (4 MiB), made a checkpoint every ~100–250 commits of a few records; at
+ * 4,000 (16 MiB of WAL per partition at most, reused, truncated by persist()) the hot pages written
+ * over and over (meta, counts, index roots) are copied once per 4× more commits, and the fsyncs are
+ * 4× rarer: state-store-bench.js 10000 4 went 108–133 → 83–103 µs/record (persist 13 → 26–38 ms).
+ */
+export const STATE_WAL_CHECKPOINT_PAGES = 4_000;
+
+/**
+ * Decoded invocations a partition keeps between batches (measured by their JSON's length): the
+ * request path reads an invocation in each batch that touches it and through the partition's view
+ * (attempt driver, checkpoint channel), and decoding its JSON each time was the state path's
+ * largest CPU cost after the commit itself. 128 KiB per partition holds the invocations in flight of
+ * the bench at 32 clients many times over (~1–2 KB each) and bounds the cache at 16 partitions to
+ * 2 MiB of JSON (a few MiB of heap), whatever the state's size.
+ */
+export const INVOCATION_CACHE_BYTES = 128 * 1024;
+/** An invocation whose JSON is longer than this is never cached (a long journal): read from the file. */
+export const INVOCATION_CACHE_MAX_ENTRY_BYTES = 16 * 1024;
+/** What an entry saying "no such invocation" counts against INVOCATION_CACHE_BYTES. */
+const ABSENT_ENTRY_BYTES = 64;
+
 /** The state file of `partition` under `dataDir`. */
 export function stateFileOf(dataDir: string, partition: number): string {
   return path.join(dataDir, PARTITIONS_DIR_NAME, `p${partition}.db`);
@@ -79,6 +102,13 @@ export class SqliteStateStores implements PartitionStateStores {
 
 type Row<T> = T | undefined;
 
+/** An invocation as last committed: the object (null: absent), its status then, its JSON's length. */
+interface CachedInvocation {
+  inv: Invocation | null;
+  status: string | undefined;
+  bytes: number;
+}
+
 export class SqliteStateStore implements PartitionStateHandle {
   private readonly s: ReturnType<typeof prepare>;
   private readonly commitTx: (writes: WriteSet) => void;
@@ -91,6 +121,15 @@ export class SqliteStateStore implements PartitionStateHandle {
   /** Timers held (partition_meta.timer_count), and the change of the batch being committed. */
   private timerCountValue: number;
   private timerDelta = 0;
+  /**
+   * Recently used invocations, least recently used first (Map order), at most INVOCATION_CACHE_BYTES.
+   * The objects are shared with the batch that reads them, as MemoryStateStore shares its maps'
+   * objects: StateTx writes back every invocation it hands out, and a batch whose apply throws is
+   * never committed (the processor stops). `status` is the committed one (the object may be ahead of
+   * it while a batch runs), so a commit knows the status it replaces without a read.
+   */
+  private readonly cache = new Map<InvocationId, CachedInvocation>();
+  private cacheBytes = 0;
 
   private constructor(
     readonly file: string,
@@ -125,6 +164,7 @@ export class SqliteStateStore implements PartitionStateHandle {
       db.pragma("synchronous = NORMAL");
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       db.pragma(`cache_size = -${STATE_CACHE_KIB}`);
+      db.pragma(`wal_autocheckpoint = ${STATE_WAL_CHECKPOINT_PAGES}`);
       migrate(db, file, partition, partitions);
     } catch (e) {
       db.close();
@@ -148,8 +188,25 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   invocation(id: InvocationId): Invocation | undefined {
+    const cached = this.cache.get(id);
+    if (cached !== undefined) {
+      this.cache.delete(id); // most recently used last
+      this.cache.set(id, cached);
+      return cached.inv ?? undefined;
+    }
     const row = this.s.invocation.get(id);
-    return row === undefined ? undefined : parseInvocation(row.body);
+    if (row === undefined) {
+      this.remember(id, null, ABSENT_ENTRY_BYTES);
+      return undefined;
+    }
+    const inv = parseInvocation(row.body);
+    this.remember(id, inv, row.body.length);
+    return inv;
+  }
+
+  /** How many invocations (present or absent) the cache holds and their bytes, for tests. */
+  invocationCacheSize(): { entries: number; bytes: number } {
+    return { entries: this.cache.size, bytes: this.cacheBytes };
   }
 
   idempotency(key: string): InvocationId | undefined {
@@ -267,7 +324,14 @@ export class SqliteStateStore implements PartitionStateHandle {
     if (!this.db.open) throw new StoreClosedError(this.file);
     this.countDeltas = new Map();
     this.timerDelta = 0;
-    this.commitTx(writes);
+    try {
+      this.commitTx(writes);
+    } catch (e) {
+      // The cache may hold this batch's writes, which were rolled back.
+      this.cache.clear();
+      this.cacheBytes = 0;
+      throw e;
+    }
     this.timerCountValue += this.timerDelta;
     for (const [status, delta] of this.countDeltas) {
       this.statusCounts.set(status, (this.statusCounts.get(status) ?? 0) + delta);
@@ -326,6 +390,25 @@ export class SqliteStateStore implements PartitionStateHandle {
 
   close(): void {
     if (this.db.open) this.db.close();
+    this.cache.clear();
+    this.cacheBytes = 0;
+  }
+
+  /** Caches `inv` (null: absent) as committed or read, evicting the least recently used past the budget. */
+  private remember(id: InvocationId, inv: Invocation | null, bytes: number): void {
+    const old = this.cache.get(id);
+    if (old !== undefined) {
+      this.cache.delete(id);
+      this.cacheBytes -= old.bytes;
+    }
+    if (bytes > INVOCATION_CACHE_MAX_ENTRY_BYTES) return;
+    this.cache.set(id, { inv, status: inv?.status, bytes });
+    this.cacheBytes += bytes;
+    for (const [oldest, entry] of this.cache) {
+      if (this.cacheBytes <= INVOCATION_CACHE_BYTES) break;
+      this.cache.delete(oldest);
+      this.cacheBytes -= entry.bytes;
+    }
   }
 
   private write(w: WriteSet): void {
@@ -336,24 +419,21 @@ export class SqliteStateStore implements PartitionStateHandle {
       if (status !== undefined) this.countDeltas.set(status, (this.countDeltas.get(status) ?? 0) + delta);
     };
     for (const [id, inv] of w.invocations) {
-      const before = s.invocationStatus.get(id)?.status;
+      const cached = this.cache.get(id);
+      const before = cached !== undefined ? cached.status : s.invocationStatus.get(id)?.status;
       if (inv === null) {
-        s.deleteInvocation.run(id);
+        if (before !== undefined) s.deleteInvocation.run(id);
         count(before, -1);
+        this.remember(id, null, ABSENT_ENTRY_BYTES);
       } else {
         if (before !== inv.status) {
           count(before, -1);
           count(inv.status, 1);
         }
         const objectKey = inv.target.key === undefined ? null : `${inv.target.service}/${inv.target.key}`;
-        s.putInvocation.run(
-          id,
-          inv.status,
-          inv.target.service,
-          objectKey,
-          inv.createdAtMs,
-          JSON.stringify(inv),
-        );
+        const body = JSON.stringify(inv);
+        s.putInvocation.run(id, inv.status, inv.target.service, objectKey, inv.createdAtMs, body);
+        this.remember(id, inv, body.length);
       }
     }
     for (const [status, delta] of this.countDeltas) s.addCount.run(status, delta);
