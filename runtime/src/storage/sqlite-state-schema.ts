@@ -7,8 +7,11 @@
  * - 2: timers.fire_at_ms with the index `timers_by_due` (the timer service pages due timers from it
  *   instead of holding every timer in memory); invocation_counts (invocations per status) and
  *   partition_meta.timer_count, kept up to date by each commit instead of a scan per metrics scrape.
+ * - 3: the counts per status move from the invocation_counts table into partition_meta (a JSON
+ *   object, `invocation_counts`), written by the same UPDATE as the applied LSN: one page fewer in
+ *   most commits (a commit of a few records wrote ~5 pages).
  */
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
 
 export const STATE_SCHEMA_V1 = `
   CREATE TABLE partition_meta (
@@ -59,4 +62,11 @@ export const STATE_SCHEMA_V1_TO_V2 = `
   INSERT INTO invocation_counts (status, n) SELECT status, count(*) FROM invocations GROUP BY status;
   ALTER TABLE partition_meta ADD COLUMN timer_count INTEGER NOT NULL DEFAULT 0;
   UPDATE partition_meta SET timer_count = (SELECT count(*) FROM timers);
+`;
+
+/** From version 2 to 3 (see the version history above). */
+export const STATE_SCHEMA_V2_TO_V3 = `
+  ALTER TABLE partition_meta ADD COLUMN invocation_counts TEXT NOT NULL DEFAULT '{}';
+  UPDATE partition_meta SET invocation_counts = (SELECT json_group_object(status, n) FROM invocation_counts);
+  DROP TABLE invocation_counts;
 `;

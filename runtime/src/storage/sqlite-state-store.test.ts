@@ -17,7 +17,7 @@ import {
   SqliteStateStores,
   stateFileOf,
 } from "./sqlite-state-store";
-import { STATE_SCHEMA_V1 } from "./sqlite-state-schema";
+import { STATE_SCHEMA_V1, STATE_SCHEMA_V1_TO_V2, STATE_SCHEMA_VERSION } from "./sqlite-state-schema";
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "capstan-state-"));
@@ -203,6 +203,83 @@ describe("SqliteStateStores", () => {
       expect(Array.from({ length: count }, (_, n) => reopened.invocation(invId(0, n)))).toEqual(read);
       expect(reopened.countInvocationsByStatus()).toEqual(new Map([["running", count]]));
       reopened.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("upgrades a version-2 file: its counts move into the meta row, kept by each commit", async () => {
+    const dir = tempDir();
+    const file = stateFileOf(dir, 0);
+    try {
+      // A version-2 file, as the build with the invocation_counts table wrote it.
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const v2 = new Database(file);
+      v2.exec(STATE_SCHEMA_V1);
+      v2.prepare(
+        "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, 0, 4, 7, 1)",
+      ).run();
+      v2.exec(STATE_SCHEMA_V1_TO_V2);
+      const insert = v2.prepare(
+        "INSERT INTO invocations (id, status, service, object_key, created_at_ms, body) VALUES (?, ?, 'S', NULL, 1, '{}')",
+      );
+      insert.run("a", "completed");
+      insert.run("b", "suspended");
+      v2.exec("INSERT INTO invocation_counts (status, n) VALUES ('completed', 1), ('suspended', 1)");
+      v2.exec("UPDATE partition_meta SET timer_count = 2");
+      v2.pragma("user_version = 2");
+      v2.close();
+
+      const state = SqliteStateStore.open(file, 0, 4);
+
+      expect(state.appliedLsn()).toBe(7);
+      expect(state.timerCount()).toBe(2);
+      expect(state.countInvocationsByStatus()).toEqual(
+        new Map([
+          ["completed", 1],
+          ["suspended", 1],
+        ]),
+      );
+      applyBatch(state, 8, [{ ...rec.invoke(newInvocation(invId(0, 9))), atMs: 2 }]);
+      state.close();
+      const upgraded = new Database(file, { readonly: true });
+      expect(upgraded.pragma("user_version", { simple: true })).toBe(STATE_SCHEMA_VERSION);
+      expect(
+        upgraded.prepare("SELECT name FROM sqlite_master WHERE name = 'invocation_counts'").all(),
+      ).toEqual([]);
+      upgraded.close();
+      const reopened = SqliteStateStore.open(file, 0, 4);
+      expect(reopened.appliedLsn()).toBe(8);
+      expect(reopened.countInvocationsByStatus()).toEqual(
+        new Map([
+          ["completed", 1],
+          ["suspended", 1],
+          ["running", 1],
+        ]),
+      );
+      reopened.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps its reads in one transaction until the next commit, never blocking another reader", async () => {
+    const dir = tempDir();
+    const file = stateFileOf(dir, 0);
+    try {
+      const state = SqliteStateStore.open(file, 0, 4);
+      applyBatch(state, 1, [{ ...rec.invoke(newInvocation(invId(0, 1))), atMs: 1 }]);
+      expect(state.lock("Obj/k")).toBeUndefined(); // opens the read transaction
+      // Another process's reader (the admin SQL reads state files in place) reads the last commit.
+      const reader = new Database(file, { readonly: true });
+      const applied = (): unknown => reader.prepare("SELECT applied_lsn FROM partition_meta").get();
+      expect(applied()).toEqual({ applied_lsn: 1 });
+      applyBatch(state, 2, [{ ...rec.invoke(newInvocation(invId(0, 2))), atMs: 2 }]);
+      expect(applied()).toEqual({ applied_lsn: 2 });
+      expect(state.invocationsPage(undefined, 10).map((inv) => inv.id)).toEqual([invId(0, 1), invId(0, 2)]);
+      expect(await state.persist()).toBe(2);
+      reader.close();
+      state.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

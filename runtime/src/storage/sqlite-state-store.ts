@@ -10,9 +10,10 @@
  * that must outlive the log is the state below a trimmed LSN: `persist()` checkpoints the WAL into
  * the file with an fsync, and only the LSN it returns is trimmed (ADR 0013).
  *
- * Speed: the file is opened in EXCLUSIVE locking mode (no other connection may open it while the
- * runtime holds it; the WAL index lives on the heap) and recently used invocations are kept decoded
- * in a bounded cache, so the request path does not parse the same invocation's JSON again.
+ * Speed: reads run in one read transaction that lasts until the next commit (which ends it), not
+ * one implicit transaction per statement: each of those took and released the file's and the WAL
+ * index's locks (four syscalls). Recently used invocations are kept decoded in a bounded cache, so
+ * the request path does not parse the same invocation's JSON again.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -29,7 +30,12 @@ import type {
   PartitionStateStores,
 } from "./partition-state-store";
 import { BUSY_TIMEOUT_MS, StoreClosedError, StoreOpenError, StoreSchemaError } from "./sqlite-database";
-import { STATE_SCHEMA_V1, STATE_SCHEMA_V1_TO_V2, STATE_SCHEMA_VERSION } from "./sqlite-state-schema";
+import {
+  STATE_SCHEMA_V1,
+  STATE_SCHEMA_V1_TO_V2,
+  STATE_SCHEMA_V2_TO_V3,
+  STATE_SCHEMA_VERSION,
+} from "./sqlite-state-schema";
 import { StateFileMismatchError } from "./store-errors";
 
 /** Directory of the partitions' state files, under the data directory. */
@@ -110,11 +116,10 @@ interface CachedInvocation {
 }
 
 export class SqliteStateStore implements PartitionStateHandle {
-  private readonly s: ReturnType<typeof prepare>;
-  private readonly commitTx: (writes: WriteSet) => void;
+  private readonly s: Statements;
   private appliedLsnValue: number;
   private nextOutboxSeqValue: number;
-  /** Invocations per status (the `invocation_counts` table, read once at open, then kept here). */
+  /** Invocations per status (partition_meta.invocation_counts, read once at open, then kept here). */
   private readonly statusCounts: Map<string, number>;
   /** Per-status changes of the batch being committed, applied to statusCounts once it commits. */
   private countDeltas = new Map<string, number>();
@@ -141,9 +146,8 @@ export class SqliteStateStore implements PartitionStateHandle {
     const meta = this.s.meta.get()!;
     this.appliedLsnValue = meta.applied_lsn;
     this.nextOutboxSeqValue = meta.next_outbox_seq;
-    this.statusCounts = new Map(this.s.counts.all().map((r) => [r.status, r.n]));
+    this.statusCounts = new Map(Object.entries(JSON.parse(meta.invocation_counts) as Record<string, number>));
     this.timerCountValue = meta.timer_count;
-    this.commitTx = db.transaction((writes: WriteSet) => this.write(writes));
   }
 
   /** Opens or creates the file; refuses one made for another partition or partition count. */
@@ -156,10 +160,6 @@ export class SqliteStateStore implements PartitionStateHandle {
       throw new StoreOpenError(file, e);
     }
     try {
-      // One connection per file (the data directory's lock keeps other processes out): EXCLUSIVE
-      // before WAL keeps the WAL index on the heap instead of a shared-memory file and holds the
-      // file locks, so a commit makes no lock or shm syscalls — half the CPU of a commit, measured.
-      db.pragma("locking_mode = EXCLUSIVE");
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -184,7 +184,7 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   inboundSeq(partition: number): number {
-    return this.s.inboundSeq.get(partition)?.seq ?? 0;
+    return this.q.inboundSeq.get(partition)?.seq ?? 0;
   }
 
   invocation(id: InvocationId): Invocation | undefined {
@@ -194,7 +194,7 @@ export class SqliteStateStore implements PartitionStateHandle {
       this.cache.set(id, cached);
       return cached.inv ?? undefined;
     }
-    const row = this.s.invocation.get(id);
+    const row = this.q.invocation.get(id);
     if (row === undefined) {
       this.remember(id, null, ABSENT_ENTRY_BYTES);
       return undefined;
@@ -210,41 +210,41 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   idempotency(key: string): InvocationId | undefined {
-    return this.s.idempotency.get(key)?.invocation_id as Row<InvocationId>;
+    return this.q.idempotency.get(key)?.invocation_id as Row<InvocationId>;
   }
 
   workflow(key: string): InvocationId | undefined {
-    return this.s.workflow.get(key)?.invocation_id as Row<InvocationId>;
+    return this.q.workflow.get(key)?.invocation_id as Row<InvocationId>;
   }
 
   objectState(key: string): ReadonlyMap<string, Payload> | undefined {
-    const rows = this.s.objectState.all(key);
+    const rows = this.q.objectState.all(key);
     return rows.length === 0 ? undefined : new Map(rows.map((r) => [r.state_key, r.value]));
   }
 
   lock(key: string): InvocationId | undefined {
-    return this.s.lock.get(key)?.invocation_id as Row<InvocationId>;
+    return this.q.lock.get(key)?.invocation_id as Row<InvocationId>;
   }
 
   inbox(key: string): readonly InvocationId[] | undefined {
-    const row = this.s.inbox.get(key);
+    const row = this.q.inbox.get(key);
     return row === undefined ? undefined : (JSON.parse(row.ids) as InvocationId[]);
   }
 
   timer(id: string): Timer | undefined {
-    const row = this.s.timer.get(id);
+    const row = this.q.timer.get(id);
     return row === undefined ? undefined : (JSON.parse(row.body) as Timer);
   }
 
   promise(key: string): Completion | undefined {
-    const row = this.s.promise.get(key);
+    const row = this.q.promise.get(key);
     return row === undefined ? undefined : (JSON.parse(row.completion) as Completion);
   }
 
   promiseKeysWithPrefix(prefix: string): string[] {
     const keys: string[] = [];
     // Keys with a prefix are contiguous in the index's order, starting at the prefix.
-    for (const { key } of this.s.promiseKeysFrom.iterate(prefix)) {
+    for (const { key } of this.q.promiseKeysFrom.iterate(prefix)) {
       if (!key.startsWith(prefix)) break;
       keys.push(key);
     }
@@ -252,28 +252,28 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   promiseWaiters(key: string): readonly EntryRef[] | undefined {
-    const row = this.s.promiseWaiters.get(key);
+    const row = this.q.promiseWaiters.get(key);
     return row === undefined ? undefined : (JSON.parse(row.waiters) as EntryRef[]);
   }
 
   outbox(): OutboxEntry[] {
-    return this.s.outbox.all().map(toOutboxEntry);
+    return this.q.outbox.all().map(toOutboxEntry);
   }
 
   outboxUpTo(toPartition: number, upToSeq: number): OutboxEntry[] {
-    return this.s.outboxUpTo.all(toPartition, upToSeq).map(toOutboxEntry);
+    return this.q.outboxUpTo.all(toPartition, upToSeq).map(toOutboxEntry);
   }
 
   runningInvocations(): Invocation[] {
-    return this.s.invocationsWithStatus.all("running").map((r) => parseInvocation(r.body));
+    return this.q.invocationsWithStatus.all("running").map((r) => parseInvocation(r.body));
   }
 
   timers(): Timer[] {
-    return this.s.timers.all().map((r) => JSON.parse(r.body) as Timer);
+    return this.q.timers.all().map((r) => JSON.parse(r.body) as Timer);
   }
 
   listInvocations(filter: InvocationListFilter, limit: number): Invocation[] {
-    const rows = this.s.listInvocations.all({
+    const rows = this.q.listInvocations.all({
       status: filter.status ?? null,
       service: filter.service ?? null,
       objectKey:
@@ -305,17 +305,17 @@ export class SqliteStateStore implements PartitionStateHandle {
   timersPage(after: TimerKey | undefined, limit: number): Timer[] {
     const rows =
       after === undefined
-        ? this.s.timersFirst.all(limit)
-        : this.s.timersAfter.all(after.fireAtMs, after.id, limit);
+        ? this.q.timersFirst.all(limit)
+        : this.q.timersAfter.all(after.fireAtMs, after.id, limit);
     return rows.map((r) => JSON.parse(r.body) as Timer);
   }
 
   invocationsPage(afterId: InvocationId | undefined, limit: number): Invocation[] {
-    return this.s.invocationsAfter.all(afterId ?? "", limit).map((r) => parseInvocation(r.body));
+    return this.q.invocationsAfter.all(afterId ?? "", limit).map((r) => parseInvocation(r.body));
   }
 
   objectStatesPage(afterKey: string | undefined, limit: number): Array<[string, Map<string, Payload>]> {
-    return this.s.objectKeysAfter
+    return this.q.objectKeysAfter
       .all(afterKey ?? "", limit)
       .map(({ object_key }) => [object_key, new Map(this.objectState(object_key))]);
   }
@@ -325,8 +325,13 @@ export class SqliteStateStore implements PartitionStateHandle {
     this.countDeltas = new Map();
     this.timerDelta = 0;
     try {
-      this.commitTx(writes);
+      // Within the read transaction of the batch's reads, if any: BEGIN is deferred, the first
+      // write makes it a write transaction.
+      if (!this.db.inTransaction) this.s.begin.run();
+      this.write(writes);
+      this.s.commit.run();
     } catch (e) {
+      if (this.db.inTransaction) this.s.rollback.run();
       // The cache may hold this batch's writes, which were rolled back.
       this.cache.clear();
       this.cacheBytes = 0;
@@ -342,6 +347,7 @@ export class SqliteStateStore implements PartitionStateHandle {
 
   async persist(): Promise<number> {
     if (!this.db.open) throw new StoreClosedError(this.file);
+    this.endRead(); // a checkpoint cannot pass the connection's own read transaction
     const lsn = this.appliedLsnValue;
     // TRUNCATE: every commit so far is copied into the file and fsync'd (synchronous=NORMAL syncs at
     // checkpoints), and the WAL restarts empty. Synchronous: nothing commits in between.
@@ -376,6 +382,7 @@ export class SqliteStateStore implements PartitionStateHandle {
    */
   async copyTo(file: string): Promise<number> {
     if (!this.db.open) throw new StoreClosedError(this.file);
+    this.endRead();
     await this.db.backup(file);
     const copy = new Database(file, { readonly: true });
     try {
@@ -389,9 +396,26 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   close(): void {
+    this.endRead();
     if (this.db.open) this.db.close();
     this.cache.clear();
     this.cacheBytes = 0;
+  }
+
+  /**
+   * The statements, within the read transaction every read joins: begun by the first read after a
+   * commit, ended by the next commit (or persist, copyTo, close). One writer, this connection, so
+   * the transaction's snapshot is always the latest commit; other processes' readers (WAL) are not
+   * blocked by it.
+   */
+  private get q(): Statements {
+    if (!this.db.inTransaction) this.s.begin.run();
+    return this.s;
+  }
+
+  /** Ends the read transaction, if one is open (nothing was written in it). */
+  private endRead(): void {
+    if (this.db.open && this.db.inTransaction) this.s.commit.run();
   }
 
   /** Caches `inv` (null: absent) as committed or read, evicting the least recently used past the budget. */
@@ -413,7 +437,6 @@ export class SqliteStateStore implements PartitionStateHandle {
 
   private write(w: WriteSet): void {
     const s = this.s;
-    s.setMeta.run(w.appliedLsn, w.nextOutboxSeq);
     for (const [producer, seq] of w.inboundSeq) s.putInboundSeq.run(producer, seq);
     const count = (status: string | undefined, delta: number): void => {
       if (status !== undefined) this.countDeltas.set(status, (this.countDeltas.get(status) ?? 0) + delta);
@@ -436,7 +459,6 @@ export class SqliteStateStore implements PartitionStateHandle {
         this.remember(id, inv, body.length);
       }
     }
-    for (const [status, delta] of this.countDeltas) s.addCount.run(status, delta);
     putIds(w.idempotency, s.putIdempotency, s.deleteIdempotency);
     putIds(w.workflows, s.putWorkflow, s.deleteWorkflow);
     putIds(w.locks, s.putLock, s.deleteLock);
@@ -455,13 +477,27 @@ export class SqliteStateStore implements PartitionStateHandle {
         s.putTimer.run(id, timer.fireAtMs, JSON.stringify(timer));
       }
     }
-    if (this.timerDelta !== 0) s.addTimerCount.run(this.timerDelta);
     putJson(w.promises, s.putPromise, s.deletePromise);
     putJson(w.promiseWaiters, s.putPromiseWaiters, s.deletePromiseWaiters);
     for (const [seq, entry] of w.outbox) {
       if (entry === null) s.deleteOutbox.run(seq);
       else s.putOutbox.run(seq, entry.toPartition, JSON.stringify(entry.message));
     }
+    // Last, once the batch's count changes are known: one UPDATE of one page for all of the meta.
+    s.setMeta.run(
+      w.appliedLsn,
+      w.nextOutboxSeq,
+      this.timerCountValue + this.timerDelta,
+      JSON.stringify(this.countsAfter()),
+    );
+  }
+
+  /** The counts per status once the batch being committed is (statusCounts plus countDeltas). */
+  private countsAfter(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [status, n] of this.statusCounts) counts[status] = n;
+    for (const [status, delta] of this.countDeltas) counts[status] = (counts[status] ?? 0) + delta;
+    return counts;
   }
 }
 
@@ -499,6 +535,8 @@ function toOutboxEntry(row: { seq: number; to_partition: number; message: string
   };
 }
 
+type Statements = ReturnType<typeof prepare>;
+
 function prepare(db: Database.Database) {
   const upsert = (table: string, key: string, value: string): Database.Statement<[string, string]> =>
     db.prepare(
@@ -507,15 +545,16 @@ function prepare(db: Database.Database) {
   const del = (table: string, key: string): Database.Statement<[string]> =>
     db.prepare(`DELETE FROM ${table} WHERE ${key} = ?`);
   return {
-    meta: db.prepare<[], { applied_lsn: number; next_outbox_seq: number; timer_count: number }>(
-      "SELECT applied_lsn, next_outbox_seq, timer_count FROM partition_meta WHERE id = 0",
-    ),
-    addTimerCount: db.prepare<[number]>(
-      "UPDATE partition_meta SET timer_count = timer_count + ? WHERE id = 0",
-    ),
+    begin: db.prepare("BEGIN"),
+    commit: db.prepare("COMMIT"),
+    rollback: db.prepare("ROLLBACK"),
+    meta: db.prepare<
+      [],
+      { applied_lsn: number; next_outbox_seq: number; timer_count: number; invocation_counts: string }
+    >("SELECT applied_lsn, next_outbox_seq, timer_count, invocation_counts FROM partition_meta WHERE id = 0"),
     timerExists: db.prepare<[string], { one: number }>("SELECT 1 AS one FROM timers WHERE id = ?"),
-    setMeta: db.prepare<[number, number]>(
-      "UPDATE partition_meta SET applied_lsn = ?, next_outbox_seq = ? WHERE id = 0",
+    setMeta: db.prepare<[number, number, number, string]>(
+      "UPDATE partition_meta SET applied_lsn = ?, next_outbox_seq = ?, timer_count = ?, invocation_counts = ? WHERE id = 0",
     ),
     inboundSeq: db.prepare<[number], { seq: number }>("SELECT seq FROM inbound_seq WHERE producer = ?"),
     putInboundSeq: db.prepare<[number, number]>(
@@ -554,10 +593,6 @@ function prepare(db: Database.Database) {
         "ORDER BY created_at_ms DESC, id DESC LIMIT @limit",
     ),
     invocationStatus: db.prepare<[string], { status: string }>("SELECT status FROM invocations WHERE id = ?"),
-    counts: db.prepare<[], { status: string; n: number }>("SELECT status, n FROM invocation_counts"),
-    addCount: db.prepare<[string, number]>(
-      "INSERT INTO invocation_counts (status, n) VALUES (?, ?) ON CONFLICT (status) DO UPDATE SET n = n + excluded.n",
-    ),
     invocationsAfter: db.prepare<[string, number], { body: string }>(
       "SELECT body FROM invocations WHERE id > ? ORDER BY id LIMIT ?",
     ),
@@ -636,7 +671,8 @@ function migrate(db: Database.Database, file: string, partition: number, partiti
           "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, ?, ?, 0, 1)",
         ).run(partition, partitions);
       }
-      db.exec(STATE_SCHEMA_V1_TO_V2);
+      if (found < 2) db.exec(STATE_SCHEMA_V1_TO_V2);
+      db.exec(STATE_SCHEMA_V2_TO_V3);
       db.pragma(`user_version = ${STATE_SCHEMA_VERSION}`);
     }).immediate();
   }
