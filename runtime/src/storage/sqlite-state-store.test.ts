@@ -13,6 +13,7 @@ import { SqlitePartitionStore } from "./sqlite-partition-store";
 import {
   INVOCATION_CACHE_BYTES,
   INVOCATION_CACHE_MAX_ENTRY_BYTES,
+  STATE_WAL_CHECKPOINT_PAGES,
   SqliteStateStore,
   SqliteStateStores,
   stateFileOf,
@@ -279,6 +280,32 @@ describe("SqliteStateStores", () => {
       expect(state.invocationsPage(undefined, 10).map((inv) => inv.id)).toEqual([invId(0, 1), invId(0, 2)]);
       expect(await state.persist()).toBe(2);
       reader.close();
+      state.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("lets the WAL grow to STATE_WAL_CHECKPOINT_PAGES before a commit checkpoints it", async () => {
+    const dir = tempDir();
+    const file = stateFileOf(dir, 0);
+    try {
+      const state = SqliteStateStore.open(file, 0, 4);
+      const pageBytes = 4096 + 24; // SQLite's default page size, and each WAL frame's header
+      const value = JSON.stringify("v".repeat(64 * 1024)); // ~17 pages a commit
+      const walBytes = (): number => (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0);
+      let largest = 0;
+      for (let lsn = 1; lsn <= Math.ceil((STATE_WAL_CHECKPOINT_PAGES * 1.5) / 17); lsn++) {
+        const writes = emptyWriteSet(lsn, state.nextOutboxSeq());
+        writes.objectState.set(`Obj/k${lsn % 8}`, new Map([["v", value]]));
+        state.commit(writes);
+        largest = Math.max(largest, walBytes());
+      }
+      // Up to the limit (far past SQLite's default of 1,000 pages), never past it by more than a commit.
+      expect(largest).toBeGreaterThan(Math.max(2_000, STATE_WAL_CHECKPOINT_PAGES - 64) * pageBytes);
+      expect(largest).toBeLessThanOrEqual((STATE_WAL_CHECKPOINT_PAGES + 64) * pageBytes);
+      await state.persist();
+      expect(walBytes()).toBe(0);
       state.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
