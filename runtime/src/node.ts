@@ -20,7 +20,7 @@ import type { HandlerLogSource } from "./telemetry/handler-logs";
 import { startAdminServer } from "./server/admin-server";
 import { startCheckpointServer } from "./server/checkpoint-server";
 import { loadClusterKey, loadNodeCredentials, type NodeCredentials } from "./security/node-credentials";
-import { PeerVerifier } from "./security/peer-auth";
+import { PEER_OVERLOADED, PeerVerifier, type PeerOverloadListener } from "./security/peer-auth";
 import { startPeerServer } from "./server/peer-server";
 import type { RuntimeApi } from "./server/runtime-api";
 import { PeerClient } from "./cluster/peer-client";
@@ -182,6 +182,25 @@ function refuseStateFiles(dataDir: string): void {
   }
 }
 
+/** A full replay cache is logged at most this often (a flood would otherwise flood the log too). */
+const PEER_OVERLOAD_LOG_EVERY_MS = 10_000;
+
+/** Counts each refusal in the runtime's metrics and logs it (counts only) at most every 10 s. */
+function peerOverloadReporter(runtime: () => Runtime | undefined, log: Log): PeerOverloadListener {
+  let loggedAtMs = -Infinity;
+  return ({ nonces, refused }) => {
+    const r = runtime();
+    r?.telemetry.metrics.countPeerRefusal(PEER_OVERLOADED);
+    const now = Date.now();
+    if (now - loggedAtMs < PEER_OVERLOAD_LOG_EVERY_MS) return;
+    loggedAtMs = now;
+    (r?.telemetry.log ?? log)(
+      `peer listener refusing requests (${PEER_OVERLOADED}): ${nonces} fresh nonces held, ${refused} refused so far`,
+      "warn",
+    );
+  };
+}
+
 /** The runtime and its listeners on open stores; closes the stores if it cannot start. */
 async function startOnStores(
   options: RuntimeNodeOptions,
@@ -204,7 +223,11 @@ async function startOnStores(
       const cluster = options.cluster;
       peer = await startPeerServer({
         target: () => built.runtime,
-        verifier: new PeerVerifier(cluster.clusterKey),
+        verifier: new PeerVerifier(
+          cluster.clusterKey,
+          Date.now,
+          peerOverloadReporter(() => built.runtime, options.log ?? stderrLog("info")),
+        ),
         host: options.host,
         port: cluster.peerPort,
       });

@@ -56,6 +56,7 @@ export class Metrics {
   private readonly attemptFailures = new Map<string, NumberSeries>();
   private readonly retries = new Map<string, NumberSeries>();
   private readonly pauses = new Map<string, NumberSeries>();
+  private readonly peerRefusals = new Map<string, NumberSeries>();
   private readonly commitLatency = new Histogram(COMMIT_LATENCY_BOUNDS_SECONDS);
   private readonly invocationLatency = new Histogram(INVOCATION_LATENCY_BOUNDS_SECONDS);
 
@@ -82,6 +83,11 @@ export class Metrics {
 
   countHandlerInvocation(service: string, handler: string): void {
     increment(this.handlerInvocations, { service, handler });
+  }
+
+  /** A node-to-node request this node refused before running it, by code (e.g. PEER_OVERLOADED). */
+  countPeerRefusal(code: string): void {
+    increment(this.peerRefusals, { code });
   }
 
   countInvokeFailure(code: string): void {
@@ -125,6 +131,11 @@ export class Metrics {
         "capstan_pauses_total",
         "Invocations paused: retries exhausted, a terminal invoker error, or admin.",
         this.pauses,
+      ),
+      counter(
+        "capstan_peer_requests_refused_total",
+        "Node-to-node requests refused before they ran, by code (PEER_OVERLOADED: the replay cache was full of fresh nonces).",
+        this.peerRefusals,
       ),
       {
         kind: "histogram",

@@ -5,15 +5,36 @@
  * constant time, refuses a timestamp more than PEER_MAX_SKEW_MS from its own clock, and refuses a
  * nonce it has seen within that window (a captured request cannot be replayed). Anything else is
  * 401 PEER_UNAUTHORIZED, with one message for every way it can be wrong.
+ *
+ * A nonce is never forgotten while its request could still be accepted: nonces are kept in buckets by
+ * the second of their signed time and a bucket is dropped only once all its times are outside the
+ * window. When MAX_PEER_NONCES live nonces are held, new requests are refused (503 PEER_OVERLOADED,
+ * retry-after) instead of evicting one — evicting would reopen a replay inside the window.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { ApiError } from "../server/api-error";
 
 export const PEER_UNAUTHORIZED = "PEER_UNAUTHORIZED";
+/** Answered (503) while the replay cache is full of nonces still inside their window. */
+export const PEER_OVERLOADED = "PEER_OVERLOADED";
 /** A signed request is accepted this far from the receiver's clock, either way. */
 export const PEER_MAX_SKEW_MS = 60_000;
-/** Nonces remembered (within the skew window) to refuse replays; beyond it the oldest are dropped early. */
-export const MAX_PEER_NONCES = 100_000;
+/**
+ * The peer requests per second one node is sized to receive, sustained (forwarded calls and remote
+ * outbox appends). A single node serves ~2–3k requests/s in the bench (bench/README.md); with a load
+ * balancer spreading requests over N nodes at most (N−1)/N of them are forwarded, spread over N−1
+ * leaders, so each node receives at most about its own request rate in peer requests.
+ */
+export const PEER_REQUESTS_PER_SECOND = 5_000;
+/**
+ * Nonces held at once: the expected peer rate times the window a nonce stays live for (a sender whose
+ * clock is on time; one ahead of ours keeps its nonces longer). ~22 MB of heap when full (measured with
+ * 300,000 nonces of 16 random bytes). Beyond it new
+ * requests are refused with 503 PEER_OVERLOADED until nonces leave the window — never forgotten early.
+ */
+export const MAX_PEER_NONCES = PEER_REQUESTS_PER_SECOND * (PEER_MAX_SKEW_MS / 1000);
+/** What a refused peer request is told to wait before retrying. */
+export const PEER_OVERLOADED_RETRY_AFTER_SECONDS = 1;
 /** The cluster key's minimum length (like the attempt key). */
 export const MIN_CLUSTER_KEY_BYTES = 32;
 /** Random bytes per nonce. */
@@ -53,14 +74,20 @@ export function signPeerRequest(
   };
 }
 
+/** Told when a request is refused because the replay cache is full (counts only, never a nonce or key). */
+export type PeerOverloadListener = (info: { nonces: number; refused: number }) => void;
+
 /** Checks signed peer requests; remembers nonces to refuse replays. */
 export class PeerVerifier {
-  /** nonce → the request's time; pruned as the window moves. */
-  private readonly nonces = new Map<string, number>();
+  /** Second of the signed time → nonces signed in that second; a bucket leaves as a whole. */
+  private readonly buckets = new Map<number, Set<string>>();
+  private held = 0;
+  private refused = 0;
 
   constructor(
     private readonly key: Buffer,
     private readonly now: () => number = Date.now,
+    private readonly onOverload: PeerOverloadListener = () => undefined,
   ) {
     if (key.length < MIN_CLUSTER_KEY_BYTES)
       throw new RangeError(`the cluster key must have at least ${MIN_CLUSTER_KEY_BYTES} bytes`);
@@ -86,16 +113,46 @@ export class PeerVerifier {
     const at = Number(time);
     if (Math.abs(now - at) > PEER_MAX_SKEW_MS) throw unauthorized();
     this.prune(now);
-    if (this.nonces.has(nonce)) throw unauthorized();
-    if (this.nonces.size >= MAX_PEER_NONCES) this.nonces.delete(this.nonces.keys().next().value!);
-    this.nonces.set(nonce, at);
+    const second = Math.floor(at / 1000);
+    const bucket = this.buckets.get(second);
+    // A replay carries the same signed time, so it lands in the same bucket.
+    if (bucket?.has(nonce) === true) throw unauthorized();
+    if (this.held >= MAX_PEER_NONCES) {
+      this.refused += 1;
+      this.onOverload({ nonces: this.held, refused: this.refused });
+      throw new ApiError(
+        503,
+        PEER_OVERLOADED,
+        "this node holds as many fresh peer nonces as it may; retry shortly",
+        { retryAfterSeconds: PEER_OVERLOADED_RETRY_AFTER_SECONDS },
+      );
+    }
+    if (bucket === undefined) this.buckets.set(second, new Set([nonce]));
+    else bucket.add(nonce);
+    this.held += 1;
   }
 
-  /** Forgets nonces outside the window (insertion order is roughly time order). */
+  /** Nonces held now (all inside their window, or in a second that still reaches into it). */
+  get size(): number {
+    return this.held;
+  }
+
+  /** Requests refused so far because the cache was full. */
+  get refusedCount(): number {
+    return this.refused;
+  }
+
+  /**
+   * Drops the buckets whose every time is out of the window. A time that far in the past stays out of
+   * it (the clock moves forward); one in the future was never accepted. At most 2·window/1000 + 1
+   * buckets exist, so the walk is short.
+   */
   private prune(now: number): void {
-    for (const [nonce, at] of this.nonces) {
-      if (Math.abs(now - at) <= PEER_MAX_SKEW_MS) break;
-      this.nonces.delete(nonce);
+    for (const [second, bucket] of this.buckets) {
+      if (now - (second * 1000 + 999) > PEER_MAX_SKEW_MS) {
+        this.held -= bucket.size;
+        this.buckets.delete(second);
+      }
     }
   }
 }

@@ -34,6 +34,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   RUNTIME_OVERLOADED: 503,
   RUNTIME_PARTITION_UNAVAILABLE: 503,
   RUNTIME_PEER_REQUEST_TOO_LARGE: 413,
+  // Raised by the peer listener; here so the forwarding node passes it on as the same 503 and retry hint.
+  PEER_OVERLOADED: 503,
 };
 
 /** A code's status: from the table, else 404 for any `*_NOT_FOUND`, else 400 (the request was refused). */

@@ -9,6 +9,8 @@ import { PeerClient } from "../cluster/peer-client";
 import {
   MAX_PEER_NONCES,
   PEER_MAX_SKEW_MS,
+  PEER_OVERLOADED,
+  PEER_UNAUTHORIZED,
   PEER_SIGNATURE_HEADER,
   PeerVerifier,
   signPeerRequest,
@@ -216,20 +218,68 @@ test("a signed call with an unknown method or wrong arguments is 400, never run"
   expect(calls).toEqual([]);
 });
 
-test("nonces are remembered up to MAX_PEER_NONCES; beyond it the oldest are forgotten", () => {
-  const verifier = new PeerVerifier(key, () => 1_000_000);
-  const body = Buffer.from("{}");
-  const first = signPeerRequest(key, "POST", "/p", body, 1_000_000);
-  verifier.verify(first, "POST", "/p", body);
-  for (let i = 1; i < MAX_PEER_NONCES; i++)
-    verifier.verify(signPeerRequest(key, "POST", "/p", body, 1_000_000), "POST", "/p", body);
-  // MAX_PEER_NONCES remembered: the first is still a replay.
-  expect(() => verifier.verify(first, "POST", "/p", body)).toThrow(
-    expect.objectContaining({ code: "PEER_UNAUTHORIZED" }),
+test("a full replay cache refuses new requests (503) and never forgets a nonce inside its window", () => {
+  const t0 = 1_000_000;
+  let now = t0;
+  const overloads: Array<{ nonces: number; refused: number }> = [];
+  const verifier = new PeerVerifier(
+    key,
+    () => now,
+    (info) => overloads.push(info),
   );
-  verifier.verify(signPeerRequest(key, "POST", "/p", body, 1_000_000), "POST", "/p", body);
-  // One more pushed the oldest out.
-  expect(() => verifier.verify(first, "POST", "/p", body)).not.toThrow();
+  const body = Buffer.from("{}");
+  const sign = (at: number): Record<string, string> => signPeerRequest(key, "POST", "/p", body, at);
+  const first = sign(t0);
+  verifier.verify(first, "POST", "/p", body);
+  for (let i = 1; i < MAX_PEER_NONCES; i++) verifier.verify(sign(t0), "POST", "/p", body);
+  expect(verifier.size).toBe(MAX_PEER_NONCES);
+  expect(overloads).toEqual([]);
+
+  // Full: a new request is refused with a retry hint, nothing is evicted, the first is still a replay.
+  expect(() => verifier.verify(sign(t0), "POST", "/p", body)).toThrow(
+    expect.objectContaining({ status: 503, code: PEER_OVERLOADED, retryAfterSeconds: 1 }),
+  );
+  expect(overloads).toEqual([{ nonces: MAX_PEER_NONCES, refused: 1 }]);
+  expect(() => verifier.verify(first, "POST", "/p", body)).toThrow(
+    expect.objectContaining({ code: PEER_UNAUTHORIZED }),
+  );
+
+  // At the window's last millisecond the nonces are still live: still refused, still a replay.
+  now = t0 + PEER_MAX_SKEW_MS;
+  expect(() => verifier.verify(sign(now), "POST", "/p", body)).toThrow(
+    expect.objectContaining({ code: PEER_OVERLOADED }),
+  );
+  expect(() => verifier.verify(first, "POST", "/p", body)).toThrow(
+    expect.objectContaining({ code: PEER_UNAUTHORIZED }),
+  );
+  expect(verifier.size).toBe(MAX_PEER_NONCES);
+
+  // Once the whole second they were signed in has left the window they go, and requests pass again.
+  now = t0 + PEER_MAX_SKEW_MS + 1000;
+  verifier.verify(sign(now), "POST", "/p", body);
+  expect(verifier.size).toBe(1);
+  expect(verifier.refusedCount).toBe(2);
+  // ... and the old request is refused by its time, so forgetting its nonce reopened nothing.
+  expect(() => verifier.verify(first, "POST", "/p", body)).toThrow(
+    expect.objectContaining({ code: PEER_UNAUTHORIZED }),
+  );
+});
+
+test("nonces signed in different seconds are kept apart and each leaves with its own second", () => {
+  let now = 5_000_000;
+  const verifier = new PeerVerifier(key, () => now);
+  const body = Buffer.from("{}");
+  const early = signPeerRequest(key, "POST", "/p", body, now - PEER_MAX_SKEW_MS);
+  const late = signPeerRequest(key, "POST", "/p", body, now + PEER_MAX_SKEW_MS);
+  verifier.verify(early, "POST", "/p", body);
+  verifier.verify(late, "POST", "/p", body);
+  now += 1000;
+  expect(verifier.size).toBe(2);
+  expect(() => verifier.verify(late, "POST", "/p", body)).toThrow(
+    expect.objectContaining({ code: PEER_UNAUTHORIZED }),
+  );
+  verifier.verify(signPeerRequest(key, "POST", "/p", body, now), "POST", "/p", body);
+  expect(verifier.size).toBe(2);
 });
 
 test("a short cluster key is refused", () => {
