@@ -16,7 +16,7 @@ import {
   signPeerRequest,
 } from "../security/peer-auth";
 import type { ServerHandle } from "./http-server";
-import { MAX_PEER_BODY_BYTES, MAX_PEER_SQL_PAGE_ROWS } from "./limits";
+import { MAX_INGRESS_BODY_BYTES, MAX_PEER_BODY_BYTES, MAX_PEER_SQL_PAGE_ROWS } from "./limits";
 import { startPeerServer, type PeerTarget } from "./peer-server";
 import { RuntimeError } from "../runtime-error";
 
@@ -28,7 +28,7 @@ const calls: unknown[][] = [];
 const target = {
   async output(id: string) {
     calls.push(["output", id]);
-    if (id === "moving")
+    if (id === "inv_9_movingmoving")
       throw new RuntimeError("RUNTIME_PARTITION_UNAVAILABLE", "moving", { retryAfterMs: 5000 });
     return { ready: false };
   },
@@ -66,17 +66,18 @@ async function post(path: string, body: Buffer, headers: Record<string, string>)
   });
 }
 
-const callBody = Buffer.from(JSON.stringify({ method: "output", args: ["inv_1"] }));
+const callBody = Buffer.from(JSON.stringify({ method: "output", args: ["inv_1_abcdefgh1234"] }));
 
 test("a signed request runs; the answer and a refusal's code and retry hint come back as they were", async () => {
   const client = new PeerClient(key);
-  await expect(client.call(url, "output", ["inv_1"])).resolves.toEqual({ ready: false });
-  await client.append(url, 3, { kind: "timer-fired", timerId: "t" });
+  await expect(client.call(url, "output", ["inv_1_abcdefgh1234"])).resolves.toEqual({ ready: false });
+  const delivered = { kind: "cancel", invocationId: "inv_3_abcdefgh1234", origin: { partition: 1, seq: 4 } };
+  await client.append(url, 3, delivered as never);
   expect(calls).toEqual([
-    ["output", "inv_1"],
-    ["append", 3, { kind: "timer-fired", timerId: "t" }],
+    ["output", "inv_1_abcdefgh1234"],
+    ["append", 3, delivered],
   ]);
-  await expect(client.call(url, "output", ["moving"])).rejects.toMatchObject({
+  await expect(client.call(url, "output", ["inv_9_movingmoving"])).rejects.toMatchObject({
     name: "RuntimeError",
     code: "RUNTIME_PARTITION_UNAVAILABLE",
     retryAfterMs: 5000,
@@ -149,7 +150,7 @@ test("forged, expired, tampered and replayed requests are 401 before any route r
     [
       "tampered body",
       PEER_CALL_PATH,
-      Buffer.from(JSON.stringify({ method: "output", args: ["inv_2"] })),
+      Buffer.from(JSON.stringify({ method: "output", args: ["inv_2_abcdefgh1234"] })),
       signPeerRequest(key, "POST", PEER_CALL_PATH, callBody, now),
     ],
     ["another path", PEER_APPEND_PATH, callBody, signPeerRequest(key, "POST", PEER_CALL_PATH, callBody, now)],
@@ -171,7 +172,7 @@ test("forged, expired, tampered and replayed requests are 401 before any route r
   const once = signPeerRequest(key, "POST", PEER_CALL_PATH, callBody, now);
   expect((await post(PEER_CALL_PATH, callBody, once)).status).toBe(200);
   expect((await post(PEER_CALL_PATH, callBody, once)).status).toBe(401);
-  expect(calls).toEqual([["output", "inv_1"]]);
+  expect(calls).toEqual([["output", "inv_1_abcdefgh1234"]]);
 });
 
 test("at the skew limit a request is still accepted", async () => {
@@ -215,6 +216,18 @@ test("a signed call with an unknown method or wrong arguments is 400, never run"
   });
   await expect(client.call(url, "output", [42])).rejects.toMatchObject({ code: "PEER_BAD_REQUEST" });
   await expect(client.call(url, "output", ["a", "b"])).rejects.toMatchObject({ code: "PEER_BAD_REQUEST" });
+  // Within the body limit but past a public route's limit: refused on the receiving side too.
+  await expect(client.call(url, "output", ["inv_1_x"])).rejects.toMatchObject({
+    code: "PEER_INVALID_ARGUMENT",
+  });
+  await expect(
+    client.call(url, "submit", [
+      { target: { service: "S", handler: "h" }, input: "x".repeat(MAX_INGRESS_BODY_BYTES + 1), headers: {} },
+    ]),
+  ).rejects.toMatchObject({ code: "PEER_INVALID_ARGUMENT" });
+  await expect(client.append(url, 3, { kind: "timer-fired", timerId: "t" } as never)).rejects.toMatchObject({
+    code: "PEER_INVALID_ARGUMENT",
+  });
   expect(calls).toEqual([]);
 });
 

@@ -6,9 +6,10 @@
  * the path. The receiving node runs each call on its own partitions only (never forwarding again):
  * a partition it does not lead answers RUNTIME_PARTITION_UNAVAILABLE and the sender retries.
  *
- * The sender validated the request where it entered the cluster; here the shapes are checked again
- * (method, argument count and types, a checkpoint decoded like on the checkpoint listener, a page of
- * SQL rows bounded by cluster/sql-rows-page.ts).
+ * The sender validated the request where it entered the cluster; the receiver checks it again with
+ * the same limits (server/peer-arguments.ts: names, keys, headers, sizes, page sizes; a checkpoint
+ * decoded like on the checkpoint listener; an appended record is one of the delivered kinds with its
+ * origin; a page of SQL rows bounded by cluster/sql-rows-page.ts).
  */
 import type { LedInvocationPage } from "./runtime-api";
 import type { IncomingMessage } from "node:http";
@@ -31,16 +32,17 @@ import { MAX_NODE_ID_LENGTH } from "../cluster/membership-store";
 import { decodeSqlPageRequest, type LedSqlRowsPage, type SqlPageRequest } from "../cluster/sql-rows-page";
 import type { RecordInput } from "../partition/partition-processor";
 import type { PeerVerifier } from "../security/peer-auth";
-import { INVOCATION_ACTIONS } from "./admin-request";
 import { ApiError } from "./api-error";
 import { startHttpServer, type ServerHandle } from "./http-server";
 import { consoleLogger, parseJsonBody, readBody, sendJson, type ServerLogger } from "./http-util";
 import { MAX_PEER_BODY_BYTES } from "./limits";
+import { checkDeliveredRecord, checkPeerArguments } from "./peer-arguments";
 import { Router } from "./router";
 import type {
   InvocationAction,
   InvocationFilter,
   InvocationLogsQuery,
+  ResumeOptions,
   RuntimeApi,
   StatePatch,
   SubmitRequest,
@@ -72,27 +74,6 @@ export interface PeerServerOptions {
 
 const AREA = "PEER";
 
-/** Argument kinds per method, checked before the call. */
-const ARGS: Record<PeerMethod, ReadonlyArray<"string" | "object" | "object?">> = {
-  submit: ["object"],
-  call: ["object"],
-  awaitResult: ["string"],
-  output: ["string"],
-  workflowInvocation: ["string", "string"],
-  idempotentInvocation: ["object", "string"],
-  completeAwakeable: ["string", "object"],
-  checkpoint: ["string", "string", "object"],
-  listLedInvocations: ["object"],
-  describeInvocation: ["string"],
-  invocationLogs: ["string", "object"],
-  invocationAction: ["string", "string"],
-  resumeInvocation: ["string", "object?"],
-  restartRequest: ["string"],
-  getState: ["string", "string"],
-  patchState: ["string", "string", "object"],
-  sqlRowsPage: ["object"],
-};
-
 /**
  * @example
  * const peer = await startPeerServer({ target: () => runtime, verifier: new PeerVerifier(key), host, port: 9072 });
@@ -117,21 +98,13 @@ export async function startPeerServer(options: PeerServerOptions): Promise<Serve
       if (!isPeerMethod(method)) throw new ApiError(400, `${AREA}_BAD_REQUEST`, "unknown peer method");
       if (!Array.isArray(args) || args.length > MAX_PEER_ARGS)
         throw new ApiError(400, `${AREA}_BAD_REQUEST`, `args must be an array of at most ${MAX_PEER_ARGS}`);
-      checkArgs(method, args);
-      const value = await call(target(), method, args, ctx.signal);
+      const value = await call(target(), method, checkPeerArguments(method, args), ctx.signal);
       sendJson(ctx.res, 200, value === undefined ? {} : { value });
     })
     .on("POST", PEER_APPEND_PATH, async (ctx) => {
-      const { partition, record } = body(ctx.req);
-      if (typeof partition !== "number" || !Number.isInteger(partition) || partition < 0)
-        throw new ApiError(400, `${AREA}_BAD_REQUEST`, "partition must be a partition number");
-      if (
-        typeof record !== "object" ||
-        record === null ||
-        typeof (record as { kind?: unknown }).kind !== "string"
-      )
-        throw new ApiError(400, `${AREA}_BAD_REQUEST`, "record must be a log record");
-      await target().appendDelivery(partition, record as RecordInput);
+      const given = body(ctx.req);
+      const { partition, record } = checkDeliveredRecord(given.partition, given.record);
+      await target().appendDelivery(partition, record);
       sendJson(ctx.res, 200, {});
     })
     .on("POST", PEER_CHANGED_PATH, async (ctx) => {
@@ -154,21 +127,6 @@ export async function startPeerServer(options: PeerServerOptions): Promise<Serve
       options.verifier.verify(req.headers, method, path, raw);
       bodies.set(req, parseJsonBody(raw, AREA));
     },
-  });
-}
-
-function checkArgs(method: PeerMethod, args: unknown[]): void {
-  const kinds = ARGS[method];
-  if (args.length > kinds.length)
-    throw new ApiError(400, `${AREA}_BAD_REQUEST`, `${method} takes ${kinds.length} arguments`);
-  kinds.forEach((kind, i) => {
-    const arg = args[i];
-    const ok =
-      kind === "string"
-        ? typeof arg === "string"
-        : (kind === "object?" && arg === undefined) ||
-          (typeof arg === "object" && arg !== null && !Array.isArray(arg));
-    if (!ok) throw new ApiError(400, `${AREA}_BAD_REQUEST`, `${method}: argument ${i + 1} must be a ${kind}`);
   });
 }
 
@@ -210,11 +168,9 @@ async function call(t: PeerTarget, method: PeerMethod, a: unknown[], signal: Abo
     case "invocationLogs":
       return t.invocationLogs(s(0), a[1] as InvocationLogsQuery);
     case "invocationAction":
-      if (!(INVOCATION_ACTIONS as string[]).includes(s(1)))
-        throw new ApiError(400, `${AREA}_BAD_REQUEST`, "unknown invocation action");
       return t.invocationAction(s(0), s(1) as InvocationAction);
     case "resumeInvocation":
-      return t.resumeInvocation(s(0), a[1] ?? {});
+      return t.resumeInvocation(s(0), a[1] as ResumeOptions);
     case "restartRequest":
       return t.restartRequest(s(0));
     case "getState":
