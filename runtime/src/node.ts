@@ -380,7 +380,9 @@ export async function startRuntimeNodeFromConfig(
   } else if (options.createTable === true) {
     throw new ConfigError("--create-table needs CAPSTAN_STORE=dynamodb");
   }
-  const telemetry = createTelemetry(config, log, {
+  // Chosen here so the exported telemetry's resource names the node (`service.instance.id`).
+  const nodeId = config.nodeId ?? `node-${randomUUID()}`;
+  const telemetry = createTelemetry({ ...config, nodeId }, log, {
     ...(options.handlerLogs !== undefined && { handlerLogs: options.handlerLogs }),
   });
   let node: RuntimeNode;
@@ -389,7 +391,7 @@ export async function startRuntimeNodeFromConfig(
       startRuntimeNode({
         ...(stores !== undefined && { stores }),
         ...(cluster !== undefined && { cluster }),
-        ...(config.nodeId !== undefined && { nodeId: config.nodeId }),
+        nodeId,
         dataDir: config.dataDir,
         stateStore: config.stateStore,
         partitions: config.partitions,

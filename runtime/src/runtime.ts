@@ -508,7 +508,7 @@ export class Runtime implements PeerTarget {
     return this.readinessGates.of(health);
   }
   metrics(): Promise<string> {
-    return this.admin.metrics();
+    return this.admin.metrics(this.nodeId);
   }
   async clusterInfo(): Promise<ClusterInfo> {
     if (this.cluster !== undefined) return this.cluster.info((p) => this.router.health(p));

@@ -42,7 +42,7 @@ async function get(
 
 function handlerInvocations(metrics: string, service: string, handler: string): number {
   const m = new RegExp(
-    `capstan_handler_invocations_total\\{service="${service}",handler="${handler}"\\} (\\d+)`,
+    `capstan_handler_invocations_total\\{service="${service}",handler="${handler}",node_id="[^"]+"\\} (\\d+)`,
   ).exec(metrics);
   return m ? Number(m[1]) : 0;
 }

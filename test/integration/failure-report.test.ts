@@ -77,17 +77,27 @@ test("a failing step logs its error, stack, step, attempt and next retry; descri
 
   // The retry's timer: counted from the partition's state, and held in the timer service's window.
   const waiting = await env.runtime.metrics();
-  expect(waiting).toMatch(/^capstan_timers 1$/m);
-  expect(waiting).toMatch(/^capstan_timers_in_memory 1$/m);
+  // Every series names the node that answered (one scrape target per node of a cluster).
+  const node = `node_id="${env.runtime.nodeId}"`;
+  expect(waiting).toContain(`\ncapstan_timers{${node}} 1\n`);
+  expect(waiting).toContain(`\ncapstan_timers_in_memory{${node}} 1\n`);
   await env.advanceTime(failure.nextRetryAtMs! - env.clock!.nowMs());
   expect(await env.result(id)).toBe("charged 42");
   const metrics = await env.runtime.metrics();
   expect(metrics).toContain(
-    'capstan_attempt_failures_total{service="Payments",handler="pay",cause="HANDLER_ERROR"} 1',
+    `capstan_attempt_failures_total{service="Payments",handler="pay",cause="HANDLER_ERROR",${node}} 1`,
   );
-  expect(metrics).toContain('capstan_retries_total{service="Payments",handler="pay"} 1');
-  expect(metrics).toMatch(/capstan_invocation_duration_seconds_count\{service="Payments",handler="pay"\} 1/);
-  expect(metrics).toMatch(/capstan_log_commit_duration_seconds_count [1-9]/);
+  expect(metrics).toContain(`capstan_retries_total{service="Payments",handler="pay",${node}} 1`);
+  expect(metrics).toContain(
+    `capstan_invocation_duration_seconds_count{service="Payments",handler="pay",${node}} 1`,
+  );
+  expect(metrics).toContain(
+    `capstan_invocation_duration_seconds_bucket{service="Payments",handler="pay",${node},le="+Inf"} 1`,
+  );
+  expect(metrics).toMatch(/capstan_log_commit_duration_seconds_count\{node_id="[^"]+"\} [1-9]/);
+  // No series without it.
+  const series = metrics.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+  expect(series.filter((l) => !l.includes(node))).toEqual([]);
 });
 
 test("exhausted retries pause the invocation: logged with how to resume, counted, no next retry", async () => {
@@ -101,5 +111,7 @@ test("exhausted retries pause the invocation: logged with how to resume, counted
   const last = lines.filter((l) => l.invocationId === id).at(-1)!;
   expect(String(last.message)).toContain(`capstan invocations resume ${id}`);
   expect(last.nextRetryAt).toBeUndefined();
-  expect(await env.runtime.metrics()).toContain('capstan_pauses_total{service="Broken",handler="always"} 1');
+  expect(await env.runtime.metrics()).toContain(
+    `capstan_pauses_total{service="Broken",handler="always",node_id="${env.runtime.nodeId}"} 1`,
+  );
 });

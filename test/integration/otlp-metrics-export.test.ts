@@ -58,6 +58,7 @@ test("OTEL_EXPORTER_OTLP_ENDPOINT pushes the runtime's metrics as OTLP JSON, lab
       OTEL_EXPORTER_OTLP_ENDPOINT: url,
       OTEL_SERVICE_NAME: "capstan-metrics-test",
       OTEL_TRACES_EXPORTER: "none",
+      CAPSTAN_NODE_ID: "node-metrics-test",
     },
   });
   expect((JSON.parse(stdout) as { output: string }).output).toBe("ok");
@@ -69,6 +70,11 @@ test("OTEL_EXPORTER_OTLP_ENDPOINT pushes the runtime's metrics as OTLP JSON, lab
   expect(resourceMetrics[0]!.resource.attributes).toContainEqual({
     key: "service.name",
     value: { stringValue: "capstan-metrics-test" },
+  });
+  // The node's id names the instance, so pushes from the nodes of a cluster stay apart.
+  expect(resourceMetrics[0]!.resource.attributes).toContainEqual({
+    key: "service.instance.id",
+    value: { stringValue: "node-metrics-test" },
   });
   // The first push, taken while the runtime runs: counters, histograms and gauges.
   const metrics = resourceMetrics[0]!.scopeMetrics.flatMap((s) => s.metrics);

@@ -256,15 +256,22 @@ export class AdminApi {
     return { status, partitions, version: this.version };
   }
 
-  async metrics(): Promise<string> {
-    return this.telemetry.metrics.render(await this.gauges());
+  /** Prometheus text, every series labelled with `nodeId` (this node's id). */
+  async metrics(nodeId: string): Promise<string> {
+    return this.telemetry.metrics.render(await this.gauges(), nodeId);
   }
 
-  /** What the metrics read from the partitions and the node at a scrape or an OTLP push. */
+  /**
+   * What the metrics read from the partitions and the node at a scrape or an OTLP push. In a cluster
+   * only the partitions this node holds count (not those led elsewhere), so summing the gauges of all
+   * nodes counts each partition once.
+   */
   private async gauges(): Promise<MetricGauges> {
     const byStatus = new Map<InvocationStatus, number>();
     let timers = 0;
+    const here = (p: number): boolean => this.access.router.health(p).state !== "elsewhere";
     for (let p = 0; p < this.access.router.partitions; p++) {
+      if (!here(p)) continue;
       const view = this.access.router.view(p);
       for (const [status, n] of await view.countByStatus())
         byStatus.set(status, (byStatus.get(status) ?? 0) + n);
@@ -273,7 +280,9 @@ export class AdminApi {
     return {
       invocationsByStatus: byStatus,
       commit: this.stats.commit(),
-      queueDepths: this.stats.queueDepths(),
+      queueDepths: this.stats
+        .queueDepths()
+        .flatMap((depth, p): Array<[number, number]> => (here(p) ? [[p, depth]] : [])),
       inFlightAttempts: this.stats.inFlightAttempts(),
       timers,
       timersInMemory: this.stats.timersInMemory(),

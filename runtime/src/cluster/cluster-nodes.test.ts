@@ -273,6 +273,28 @@ test("every partition is led by exactly one node, as each node's GET /cluster an
   for (const node of nodes.values()) await waitFor("readiness", () => ready(node));
 });
 
+test("each node's /metrics names it on every series and counts only the partitions it holds", async () => {
+  const depthSeries: string[] = [];
+  for (const [id, node] of nodes) {
+    const res = await fetch(`${node.adminUrl}/metrics`, {
+      headers: { authorization: `Bearer ${node.adminToken}` },
+    });
+    expect(res.status).toBe(200);
+    const series = (await res.text()).split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+    expect(series.filter((l) => !l.includes(`node_id="${id}"`))).toEqual([]);
+    const partitions = series
+      .filter((l) => l.startsWith("capstan_partition_queue_depth{"))
+      .map((l) => Number(/partition="(\d+)"/.exec(l)![1]));
+    // The partitions it leads (settled above: no partition moves in between).
+    expect(partitions.sort((x, y) => x - y)).toEqual(
+      [...node.runtime.cluster!.coordinator.heldPartitions().keys()].sort((x, y) => x - y),
+    );
+    depthSeries.push(...partitions.map(String));
+  }
+  // Summed over the nodes, every partition is counted once.
+  expect(depthSeries.sort()).toEqual(Array.from({ length: PARTITIONS }, (_, p) => String(p)).sort());
+});
+
 test("a request for any key sent to any node completes: objects, a cross-partition chain, an awakeable", async () => {
   const all = [...nodes.values()];
   const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);

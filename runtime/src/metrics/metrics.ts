@@ -18,7 +18,8 @@ export const INVOCATION_LATENCY_BOUNDS_SECONDS = [
 export interface MetricGauges {
   invocationsByStatus: Map<string, number>;
   commit: { batches: number; records: number; totalCommitMs: number };
-  queueDepths: number[];
+  /** [partition, records waiting] of the partitions this node holds. */
+  queueDepths: ReadonlyArray<readonly [partition: number, depth: number]>;
   inFlightAttempts: number;
   /** Durable timers the partitions hold (their states' counts). */
   timers: number;
@@ -181,7 +182,7 @@ export class Metrics {
         name: "capstan_partition_queue_depth",
         help: "Records waiting for the next batch, per partition.",
         unit: "1",
-        series: gauges.queueDepths.map((value, p) => ({ labels: { partition: String(p) }, value })),
+        series: gauges.queueDepths.map(([p, value]) => ({ labels: { partition: String(p) }, value })),
       },
       {
         kind: "gauge",
@@ -207,10 +208,14 @@ export class Metrics {
     ];
   }
 
-  /** Prometheus text exposition of `snapshot(gauges)`. */
-  render(gauges: MetricGauges): string {
+  /**
+   * Prometheus text exposition of `snapshot(gauges)`, every series labelled `node_id` (NODE_ID_LABEL)
+   * with the node that answers, so series scraped from several nodes of a cluster never collide and
+   * sum across nodes with `sum without (node_id, instance)`.
+   */
+  render(gauges: MetricGauges, nodeId: string): string {
     const lines: string[] = [];
-    for (const family of this.snapshot(gauges)) {
+    for (const family of withLabel(this.snapshot(gauges), NODE_ID_LABEL, nodeId)) {
       lines.push(`# HELP ${family.name} ${family.help}`);
       lines.push(`# TYPE ${family.name} ${family.kind}`);
       if (family.kind === "histogram") {
@@ -224,6 +229,18 @@ export class Metrics {
     }
     return lines.join("\n") + "\n";
   }
+}
+
+/** The label naming the node that answered a scrape (the OTLP export carries it as `service.instance.id`). */
+export const NODE_ID_LABEL = "node_id";
+
+/** The families with `name="value"` last on every series (copies; the live series are untouched). */
+function withLabel(families: MetricFamily[], name: string, value: string): MetricFamily[] {
+  return families.map((f): MetricFamily => {
+    if (f.kind === "histogram")
+      return { ...f, series: f.series.map((s) => ({ ...s, labels: { ...s.labels, [name]: value } })) };
+    return { ...f, series: f.series.map((s) => ({ ...s, labels: { ...s.labels, [name]: value } })) };
+  });
 }
 
 function formatValue(value: number): string {

@@ -21,6 +21,7 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
+import { resourceAttributes } from "../telemetry/resource-attributes";
 import type { MetricFamily } from "./metrics";
 
 /** One export's time to answer before it counts as failed (OTel's default is 30 s; ours is shorter). */
@@ -32,6 +33,8 @@ export interface OtlpMetricsExportOptions {
   url: string;
   /** Resource `service.name`. */
   serviceName: string;
+  /** Resource `service.instance.id`: the node's id, which tells nodes of a cluster apart. */
+  instanceId?: string;
   /** Between pushes (OTEL_METRIC_EXPORT_INTERVAL). */
   intervalMs: number;
   /** The metrics now; undefined while the runtime is not started yet (nothing is sent then). */
@@ -76,7 +79,7 @@ export class OtlpMetricsExport {
       metricProducers: [producer],
     });
     this.provider = new MeterProvider({
-      resource: resourceFromAttributes({ "service.name": options.serviceName }),
+      resource: resourceFromAttributes(resourceAttributes(options)),
       readers: [this.reader],
     });
   }

@@ -15,12 +15,13 @@ import { noopTracing } from "./tracing";
  * @example
  * const telemetry = createTelemetry(loadConfig(), createLog("json", "info"));
  * // OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 → spans to http://collector:4318/v1/traces,
- * // metrics to http://collector:4318/v1/metrics every OTEL_METRIC_EXPORT_INTERVAL (60 s)
+ * // metrics to http://collector:4318/v1/metrics every OTEL_METRIC_EXPORT_INTERVAL (60 s); both with
+ * // the resource's service.instance.id = config.nodeId (the node's id) when given
  * await telemetry.shutdown(); // flushes both
  */
 export function createTelemetry(
   config: Pick<RuntimeConfig, "tracesEndpoint" | "serviceName"> &
-    Partial<Pick<RuntimeConfig, "metricsExport">>,
+    Partial<Pick<RuntimeConfig, "metricsExport" | "nodeId">>,
   log: Log,
   parts: Pick<TelemetryParts, "handlerLogs"> = {},
   nowMs: () => number = Date.now,
@@ -31,6 +32,7 @@ export function createTelemetry(
       : new OtelTracing({
           exporter: new OTLPTraceExporter({ url: config.tracesEndpoint }),
           serviceName: config.serviceName,
+          ...(config.nodeId !== undefined && { instanceId: config.nodeId }),
         });
   const metrics = new Metrics();
   const metricsExport: OtlpMetricsExport | undefined =
@@ -39,6 +41,7 @@ export function createTelemetry(
       : new OtlpMetricsExport({
           url: config.metricsExport.url,
           serviceName: config.serviceName,
+          ...(config.nodeId !== undefined && { instanceId: config.nodeId }),
           intervalMs: config.metricsExport.intervalMs,
           ...(config.metricsExport.headers !== undefined && { headers: config.metricsExport.headers }),
           // Called on the export interval, after `telemetry` below exists; it reads the runtime's

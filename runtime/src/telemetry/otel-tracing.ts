@@ -14,6 +14,7 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
+import { resourceAttributes } from "./resource-attributes";
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import type { SpanContextIds } from "@capstan/sdk/protocol";
@@ -24,6 +25,8 @@ export interface OtelTracingOptions {
   exporter: SpanExporter;
   /** Resource `service.name` (OTEL_SERVICE_NAME). */
   serviceName: string;
+  /** Resource `service.instance.id`: the node's id. */
+  instanceId?: string;
   /** Export each span as it ends (tests); default: batches. */
   synchronous?: boolean;
 }
@@ -45,7 +48,7 @@ export class OtelTracing implements Tracing {
       ? new SimpleSpanProcessor(options.exporter)
       : new BatchSpanProcessor(options.exporter);
     this.provider = new NodeTracerProvider({
-      resource: resourceFromAttributes({ "service.name": options.serviceName }),
+      resource: resourceFromAttributes(resourceAttributes(options)),
       idGenerator: this.ids,
       spanProcessors: [processor],
     });
