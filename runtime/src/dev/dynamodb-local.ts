@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { spawnWatched } from "./parent-watchdog";
 
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>`, for the client's `endpoint`. */
@@ -89,7 +90,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 
 async function startOnce(dir: string, port: number, options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
   const dbPath = options.dbPath;
-  const child = spawn(
+  // Under a watchdog when it outlives this process's process group (`capstan dev`): it ends with us.
+  const child = (options.detached === true ? spawnWatched : spawn)(
     "java",
     [
       `-Djava.library.path=${path.join(dir, "DynamoDBLocal_lib")}`,

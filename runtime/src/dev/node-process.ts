@@ -4,6 +4,10 @@
  * reported and started again (after RESTART_DELAY_MS, doubling up to MAX_RESTART_DELAY_MS while it
  * keeps dying), and `stop` ends it with SIGTERM (what ECS sends: the node hands its partitions over),
  * then SIGKILL after STOP_DEADLINE_MS.
+ *
+ * The node gets an IPC channel whose only use is to close: when `capstan dev` dies, however (SIGKILL
+ * included), the channel's `disconnect` stops the node like a SIGTERM (cli/stop-signal.ts), so no
+ * node outlives it and holds its ports.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import readline from "node:readline";
@@ -59,12 +63,14 @@ export class NodeProcess {
     this.startedAtMs = Date.now();
     const child = spawn(this.options.command, this.options.args, {
       env: this.options.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
       // Its own process group: a terminal's Ctrl-C reaches only `capstan dev`, which stops the
       // nodes first (SIGTERM) and DynamoDB Local after them.
       detached: true,
     });
     this.child = child;
+    // The channel must not keep `capstan dev` alive.
+    child.channel?.unref();
     for (const stream of [child.stdout, child.stderr]) {
       if (stream === null) continue;
       readline.createInterface({ input: stream }).on("line", (line) => this.line(line));

@@ -1,0 +1,199 @@
+/**
+ * `capstan dev` killed with SIGKILL leaves nothing running: not its `capstan serve` nodes, not
+ * DynamoDB Local's JVM, not the local Lambda endpoint — each ends by itself once its parent is gone
+ * (IPC disconnect; a watchdog for the JVM) — and a second `capstan dev` on the same data directory
+ * and ports starts. The same for the single-node `capstan dev` (`npm start`). The compiled CLI (as a
+ * user runs it; the local Lambda endpoint is a child process there), real processes found with `ps`;
+ * every wait is for a condition.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { CLI, REPO_ROOT } from "./support/platform-process";
+
+jest.setTimeout(300_000);
+
+const POLL_MS = 100;
+
+const HANDLER = `
+import { service } from "@capstan/sdk";
+import { lambdaHandler } from "@capstan/sdk/lambda";
+export const hello = service({ name: "Hello", handlers: { hi: async (_ctx, name: string) => "hi " + name } });
+export const handler = lambdaHandler(hello);
+`;
+
+function free(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/** A start port from the OS (port 0) with the `count` ports from it free. */
+async function freeRange(count: number): Promise<number> {
+  for (;;) {
+    const start = await new Promise<number>((resolve) => {
+      const server = net.createServer();
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    if (start + count > 65535) continue;
+    const all = await Promise.all(Array.from({ length: count }, (_, i) => free(start + i)));
+    if (all.every(Boolean)) return start;
+  }
+}
+
+/** Every process below `root` now (children, their children, …), from `ps`. */
+function descendants(root: number): number[] {
+  const rows = execFileSync("ps", ["-A", "-o", "pid=,ppid="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    for (const [pid, ppid] of rows)
+      if (ppid === parent) {
+        out.push(pid);
+        queue.push(pid);
+      }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(what: string, condition: () => boolean, dev?: { output: string[] }): Promise<void> {
+  const deadline = Date.now() + 240_000; // a guard against hanging forever, not a timing target
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${dev?.output.join("")}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+interface Dev {
+  child: ChildProcess;
+  output: string[];
+  exited: boolean;
+}
+
+function startDev(args: string[], env: NodeJS.ProcessEnv): Dev {
+  const child = spawn(process.execPath, [CLI, "dev", "--no-watch", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const dev: Dev = { child, output: [], exited: false };
+  child.stdout.on("data", (c: Buffer) => dev.output.push(c.toString("utf8")));
+  child.stderr.on("data", (c: Buffer) => dev.output.push(c.toString("utf8")));
+  child.once("exit", () => (dev.exited = true));
+  return dev;
+}
+
+async function running(dev: Dev): Promise<void> {
+  await waitFor(
+    "capstan dev to be running",
+    () => dev.exited || dev.output.join("").includes("Capstan is running"),
+    dev,
+  );
+  if (dev.exited) throw new Error(`capstan dev exited:\n${dev.output.join("")}`);
+}
+
+/** SIGKILLs `capstan dev` and waits until every process it had started is gone. */
+async function killAndWaitForOrphans(dev: Dev): Promise<number[]> {
+  const below = descendants(dev.child.pid!);
+  dev.child.kill("SIGKILL");
+  await waitFor("capstan dev to die", () => dev.exited);
+  await waitFor(`its processes ${below.join(", ")} to end`, () => below.every((pid) => !alive(pid)), dev);
+  return below;
+}
+
+async function stop(dev: Dev): Promise<void> {
+  if (dev.exited) return;
+  const below = descendants(dev.child.pid!);
+  dev.child.kill("SIGTERM");
+  await waitFor("capstan dev to stop", () => dev.exited, dev);
+  await waitFor("its processes to end", () => below.every((pid) => !alive(pid)), dev);
+}
+
+describe("a SIGKILLed capstan dev leaves no process behind", () => {
+  mkdirSync(path.join(REPO_ROOT, ".capstan"), { recursive: true });
+  // Inside the repo, so the bundle resolves @capstan/sdk from its node_modules (.capstan/ is ignored).
+  const handlersDir = mkdtempSync(path.join(REPO_ROOT, ".capstan", "dev-orphans-test-"));
+  const dirs: string[] = [];
+  const started: Dev[] = [];
+
+  beforeAll(() => {
+    mkdirSync(path.join(handlersDir, "hello"));
+    writeFileSync(path.join(handlersDir, "hello", "handler.ts"), HANDLER);
+  });
+  afterAll(async () => {
+    for (const dev of started) await stop(dev).catch(() => undefined);
+    rmSync(handlersDir, { recursive: true, force: true });
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const environment = async (nodes: number): Promise<NodeJS.ProcessEnv> => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-dev-orphans-"));
+    dirs.push(dataDir);
+    const base = await freeRange(4 * nodes);
+    return {
+      CAPSTAN_HANDLERS_DIR: handlersDir,
+      CAPSTAN_DATA_DIR: dataDir,
+      CAPSTAN_INGRESS_PORT: String(base),
+      CAPSTAN_ADMIN_PORT: String(base + nodes),
+      CAPSTAN_CHECKPOINT_PORT: String(base + 2 * nodes),
+      CAPSTAN_PEER_PORT: String(base + 3 * nodes),
+      CAPSTAN_LAMBDA_PORT: "0",
+      CAPSTAN_PARTITIONS: "4",
+    };
+  };
+
+  test("--nodes 2: the nodes, DynamoDB Local and the Lambda endpoint end; a restart on the same data starts", async () => {
+    const env = await environment(2);
+    const first = startDev(["--nodes", "2"], env);
+    started.push(first);
+    await running(first);
+    const below = descendants(first.child.pid!);
+    // 2 nodes, DynamoDB Local's watchdog and JVM, the local Lambda endpoint (at least).
+    expect(below.length).toBeGreaterThanOrEqual(5);
+    const commands = execFileSync("ps", ["-o", "args=", "-p", below.join(",")], { encoding: "utf8" });
+    expect(commands).toContain("DynamoDBLocal.jar");
+    expect(commands).toContain(" serve");
+    expect(commands).toContain("local-lambda-main");
+
+    await killAndWaitForOrphans(first);
+
+    const second = startDev(["--nodes", "2"], env);
+    started.push(second);
+    await running(second);
+    await stop(second);
+  });
+
+  test("one node (npm start): the local Lambda endpoint ends; a restart on the same data starts", async () => {
+    const env = await environment(1);
+    const first = startDev([], env);
+    started.push(first);
+    await running(first);
+    const below = descendants(first.child.pid!);
+    const commands = execFileSync("ps", ["-o", "args=", "-p", below.join(",")], { encoding: "utf8" });
+    expect(commands).toContain("local-lambda-main");
+    await killAndWaitForOrphans(first);
+    const second = startDev([], env);
+    started.push(second);
+    await running(second);
+    await stop(second);
+  });
+});
