@@ -66,13 +66,18 @@ export class ClusterMember {
 
   /**
    * Joins: ticks every lease / 3 from now on (heartbeats keep going while a tick takes partitions
-   * over), and resolves once the first tick — heartbeat, takeovers due — is done.
+   * over), and resolves once the first tick — heartbeat, takeovers due — is done. A takeover of that
+   * tick that fails (another node claimed the partition while this one loaded it) is the cluster
+   * moving, not a failed start: the claim is given up and the next ticks go on. Only a tick that
+   * could not see the cluster at all (membership or fences unreadable) fails the join.
    */
   async join(): Promise<void> {
-    this.coordinator.start((e) => this.options.log(`cluster tick failed: ${String(e)}`, "warn"));
+    const warn = (e: unknown): void => this.options.log(`cluster tick failed: ${String(e)}`, "warn");
+    this.coordinator.start(warn);
     try {
       await this.coordinator.runTick();
     } catch (e) {
+      if (this.joined) return warn(e);
       this.coordinator.stop();
       throw e;
     }
