@@ -4,8 +4,7 @@
  * GET /cluster shows both nodes' pids; a node killed with SIGKILL is restarted; closing leaves no
  * process behind; a second start on the same data dir finds the deployment and the invocation.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "@capstan/runtime";
@@ -13,6 +12,7 @@ import { HEADER_INVOCATION_ID } from "@capstan/sdk/protocol";
 import { startDevCluster, type DevCluster } from "../../runtime/src/dev/dev-cluster";
 import { messageText, type Log } from "../../runtime/src/log";
 import { REGISTRY_MAX_STALENESS_MS } from "../../runtime/src/registry/registry-refresh";
+import { devEnvironment, handlersDirIn, writeHelloHandler } from "./support/dev-environment";
 import { REPO_ROOT } from "./support/platform-process";
 
 jest.setTimeout(240_000);
@@ -20,38 +20,6 @@ jest.setTimeout(240_000);
 const NODES = 2;
 const REGISTER = path.join(REPO_ROOT, "test/chaos/support/swc-register.js");
 const CLI = path.join(REPO_ROOT, "runtime/src/cli/main.ts");
-
-const HANDLER = `
-import { service } from "@capstan/sdk";
-import { lambdaHandler } from "@capstan/sdk/lambda";
-export const hello = service({ name: "Hello", handlers: { hi: async (_ctx, name: string) => "hi " + name } });
-export const handler = lambdaHandler(hello);
-`;
-
-/** Whether nothing listens on 127.0.0.1:port (bound with port 0 first: the OS picks the start). */
-function free(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** A start port from the OS (port 0) with the `count` ports from it free: node i adds i to a base. */
-async function freeRange(count: number): Promise<number> {
-  for (;;) {
-    const start = await new Promise<number>((resolve) => {
-      const server = net.createServer();
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
-    if (start + count > 65535) continue;
-    const all = await Promise.all(Array.from({ length: count }, (_, i) => free(start + i)));
-    if (all.every(Boolean)) return start;
-  }
-}
 
 function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
@@ -64,29 +32,14 @@ function alive(pid: number | undefined): boolean {
 }
 
 describe("capstan dev --nodes 2", () => {
-  mkdirSync(path.join(REPO_ROOT, ".capstan"), { recursive: true });
-  // Inside the repo, so the bundle resolves @capstan/sdk from its node_modules (.capstan/ is ignored).
-  const handlersDir = mkdtempSync(path.join(REPO_ROOT, ".capstan", "dev-cluster-test-"));
+  const handlersDir = handlersDirIn("dev-cluster-test-");
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-dev-cluster-"));
   const lines: string[] = [];
   const log: Log = (message, level = "info") => void lines.push(`${level}: ${messageText(message)}`);
   let cluster: DevCluster | undefined;
 
   const start = async (): Promise<DevCluster> => {
-    const base = await freeRange(4 * NODES);
-    const config = loadConfig(
-      {},
-      {
-        CAPSTAN_HANDLERS_DIR: handlersDir,
-        CAPSTAN_DATA_DIR: dataDir,
-        CAPSTAN_INGRESS_PORT: String(base),
-        CAPSTAN_ADMIN_PORT: String(base + NODES),
-        CAPSTAN_CHECKPOINT_PORT: String(base + 2 * NODES),
-        CAPSTAN_PEER_PORT: String(base + 3 * NODES),
-        CAPSTAN_LAMBDA_PORT: "0",
-        CAPSTAN_PARTITIONS: "4",
-      },
-    );
+    const config = loadConfig({}, await devEnvironment(handlersDir, dataDir, NODES));
     return startDevCluster(config, NODES, log, {
       progress: (line) => void lines.push(line),
       nodeOutput: (line) => void lines.push(line),
@@ -96,10 +49,7 @@ describe("capstan dev --nodes 2", () => {
   const admin = async (c: DevCluster, node: number, route: string): Promise<Response> =>
     fetch(`${c.nodes[node]!.adminUrl}${route}`, { headers: { authorization: `Bearer ${c.adminToken}` } });
 
-  beforeAll(() => {
-    mkdirSync(path.join(handlersDir, "hello"));
-    writeFileSync(path.join(handlersDir, "hello", "handler.ts"), HANDLER);
-  });
+  beforeAll(() => writeHelloHandler(handlersDir));
   afterAll(async () => {
     await cluster?.close();
     rmSync(handlersDir, { recursive: true, force: true });

@@ -7,46 +7,15 @@
  * every wait is for a condition.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CLI, REPO_ROOT } from "./support/platform-process";
+import { devEnvironment, handlersDirIn, writeHelloHandler } from "./support/dev-environment";
+import { CLI } from "./support/platform-process";
 
 jest.setTimeout(300_000);
 
 const POLL_MS = 100;
-
-const HANDLER = `
-import { service } from "@capstan/sdk";
-import { lambdaHandler } from "@capstan/sdk/lambda";
-export const hello = service({ name: "Hello", handlers: { hi: async (_ctx, name: string) => "hi " + name } });
-export const handler = lambdaHandler(hello);
-`;
-
-function free(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** A start port from the OS (port 0) with the `count` ports from it free. */
-async function freeRange(count: number): Promise<number> {
-  for (;;) {
-    const start = await new Promise<number>((resolve) => {
-      const server = net.createServer();
-      server.listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
-    if (start + count > 65535) continue;
-    const all = await Promise.all(Array.from({ length: count }, (_, i) => free(start + i)));
-    if (all.every(Boolean)) return start;
-  }
-}
 
 /** Every process below `root` now (children, their children, …), from `ps`. */
 function descendants(root: number): number[] {
@@ -129,16 +98,11 @@ async function stop(dev: Dev): Promise<void> {
 }
 
 describe("a SIGKILLed capstan dev leaves no process behind", () => {
-  mkdirSync(path.join(REPO_ROOT, ".capstan"), { recursive: true });
-  // Inside the repo, so the bundle resolves @capstan/sdk from its node_modules (.capstan/ is ignored).
-  const handlersDir = mkdtempSync(path.join(REPO_ROOT, ".capstan", "dev-orphans-test-"));
+  const handlersDir = handlersDirIn("dev-orphans-test-");
   const dirs: string[] = [];
   const started: Dev[] = [];
 
-  beforeAll(() => {
-    mkdirSync(path.join(handlersDir, "hello"));
-    writeFileSync(path.join(handlersDir, "hello", "handler.ts"), HANDLER);
-  });
+  beforeAll(() => writeHelloHandler(handlersDir));
   afterAll(async () => {
     for (const dev of started) await stop(dev).catch(() => undefined);
     rmSync(handlersDir, { recursive: true, force: true });
@@ -148,17 +112,7 @@ describe("a SIGKILLed capstan dev leaves no process behind", () => {
   const environment = async (nodes: number): Promise<NodeJS.ProcessEnv> => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-dev-orphans-"));
     dirs.push(dataDir);
-    const base = await freeRange(4 * nodes);
-    return {
-      CAPSTAN_HANDLERS_DIR: handlersDir,
-      CAPSTAN_DATA_DIR: dataDir,
-      CAPSTAN_INGRESS_PORT: String(base),
-      CAPSTAN_ADMIN_PORT: String(base + nodes),
-      CAPSTAN_CHECKPOINT_PORT: String(base + 2 * nodes),
-      CAPSTAN_PEER_PORT: String(base + 3 * nodes),
-      CAPSTAN_LAMBDA_PORT: "0",
-      CAPSTAN_PARTITIONS: "4",
-    };
+    return devEnvironment(handlersDir, dataDir, nodes);
   };
 
   test("--nodes 2: the nodes, DynamoDB Local and the Lambda endpoint end; a restart on the same data starts", async () => {

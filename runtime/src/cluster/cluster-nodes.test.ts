@@ -4,41 +4,22 @@
  * handlers run in-process; every node tells them one checkpoint URL (node A's), so checkpoints of
  * attempts led by B and C are forwarded too. Everything waits on conditions, never on time.
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { createEndpoint, object, service, type Endpoint } from "@capstan/sdk";
-import { partitionOfInvocationId, parseInvocationId, partitionOfTarget } from "@capstan/sdk/protocol";
-import { startRuntimeNode, type RuntimeNode } from "../node";
-import { loadNodeCredentials, type NodeCredentials } from "../security/node-credentials";
-import type { ClusterInfo } from "../server/runtime-api";
-import { openDynamoDbStores } from "../storage/dynamodb-stores";
-import { startAwsLocal, type AwsLocal } from "../storage/test-support/aws-local";
-import { freshTable } from "../storage/test-support/dynamodb-fixture";
-import { freshBucket } from "../storage/test-support/s3-fixture";
-import { InProcessInvoker } from "../testing/in-process-invoker";
-import { DynamoDbMembershipStore } from "./dynamodb-membership-store";
-import { systemClock } from "../core/clock";
+import { object, service } from "@capstan/sdk";
+import { partitionOfInvocationId, parseInvocationId } from "@capstan/sdk/protocol";
+import type { RuntimeNode } from "../node";
+import {
+  LEASE_MS,
+  PARTITIONS,
+  POLL_MS,
+  call,
+  clusterInfo as cluster,
+  counter,
+  inProcessCluster,
+  keysLedBy,
+} from "./test-support/in-process-cluster";
 
 // DynamoDB Local is a JVM on a shared machine: slow first requests; takeovers wait a lease.
 jest.setTimeout(120_000);
-
-const PARTITIONS = 8;
-const LEASE_MS = 1_000;
-/** How often the conditions below are looked at again. */
-const POLL_MS = 50;
-
-const counter = object({
-  name: "Counter",
-  handlers: {
-    add: async (ctx, delta: number) => {
-      const v = ((await ctx.get<number>("count")) ?? 0) + delta;
-      ctx.set("count", v);
-      return v;
-    },
-  },
-});
 
 const chain = service({
   name: "Chain",
@@ -75,116 +56,14 @@ const sleeper = service({
   },
 });
 
-let aws: AwsLocal;
-let tableName: string;
-let bucket: string;
-let dataDir: string;
-let credentials: NodeCredentials;
-let invoker: InProcessInvoker;
-const clusterKey = randomBytes(32);
-const nodes = new Map<string, RuntimeNode>();
-let checkpointUrl: string | undefined;
-
-async function startNode(nodeId: string): Promise<RuntimeNode> {
-  // Each node its own disk for its partitions' state files (as separate machines would have).
-  const nodeDir = path.join(dataDir, nodeId);
-  const stores = await openDynamoDbStores(
-    {
-      kind: "dynamodb",
-      tableName,
-      endpoint: aws.ddb.endpoint,
-      s3Bucket: bucket,
-      s3Endpoint: aws.s3.endpoint,
-    },
-    { region: "us-east-1", dataDir: nodeDir },
-  );
-  const node = await startRuntimeNode({
-    stores,
-    cluster: {
-      membership: new DynamoDbMembershipStore({ client: aws.dynamodb, tableName, clock: systemClock }),
-      leaseDurationMs: LEASE_MS,
-      peerPort: 0,
-      clusterKey,
-    },
-    nodeId,
-    dataDir: nodeDir,
-    partitions: PARTITIONS,
-    host: "127.0.0.1",
-    ingressPort: 0,
-    adminPort: 0,
-    checkpointPort: 0,
-    ...(checkpointUrl !== undefined && { checkpointBaseUrl: checkpointUrl }),
-    credentials,
-    invoker,
-    completedRetentionMs: 3_600_000,
-    log: () => undefined,
-  });
-  nodes.set(nodeId, node);
-  return node;
-}
-
-/** Polls `condition` until it holds (the test's timeout is the only bound); says what it waits on. */
-async function waitFor(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
-  for (let polls = 1; ; polls++) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-    if (nodes.size === 0) throw new Error(`gave up waiting for ${what}`);
-    if (process.env.CAPSTAN_TEST_DEBUG !== undefined && polls % 100 === 0) {
-      const seen = await Promise.all(
-        [...nodes.values()].map((n) => cluster(n).catch((e: unknown) => String(e))),
-      );
-      process.stderr.write(`still waiting for ${what}: ${JSON.stringify(seen)}\n`);
-    }
-  }
-}
-
-async function cluster(node: RuntimeNode): Promise<ClusterInfo> {
-  const res = await fetch(`${node.adminUrl}/cluster`, {
-    headers: { authorization: `Bearer ${node.adminToken}` },
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as ClusterInfo;
-}
-
-/** Every live node leads what the others think it leads, and every partition has one leader. */
-async function settled(live: string[]): Promise<boolean> {
-  const infos = await Promise.all(live.map((id) => cluster(nodes.get(id)!)));
-  const leaders = new Map<number, string>();
-  for (const info of infos)
-    for (const p of info.partitions)
-      if (p.state === "leading") {
-        if (leaders.has(p.partition)) return false;
-        leaders.set(p.partition, info.nodeId);
-      }
-  if (leaders.size !== PARTITIONS) return false;
-  // Every node knows every leader, and it is live.
-  return infos.every(
-    (info) =>
-      info.partitions.every((p) => leaders.get(p.partition) === p.leader) &&
-      live.every((id) => info.nodes.some((n) => n.nodeId === id && n.live)),
-  );
-}
+const harness = inProcessCluster({
+  dataDirPrefix: "capstan-cluster-",
+  services: [counter, chain, waiter, sleeper],
+});
+const { nodes, startNode, waitFor, settled } = harness;
 
 async function ready(node: RuntimeNode): Promise<boolean> {
   return (await fetch(`${node.adminUrl}/health/ready`)).status === 200;
-}
-
-/** An ingress call; retried while a partition moves (503 with retry-after), as a client would. */
-async function call(node: RuntimeNode, path: string, body: unknown): Promise<unknown> {
-  for (;;) {
-    const res = await fetch(`${node.ingressUrl}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    if (res.status === 503) {
-      await new Promise((r) => setTimeout(r, POLL_MS));
-      continue;
-    }
-    const text = await res.text();
-    if (res.status !== 200 && res.status !== 202) throw new Error(`${path}: ${res.status} ${text}`);
-    return text === "" ? undefined : JSON.parse(text);
-  }
 }
 
 /** Attaches to an invocation's result; retried while its partition moves (503), as a client would. */
@@ -215,43 +94,12 @@ async function leaderOf(partition: number, via: RuntimeNode): Promise<string | u
 
 /** A key of `service` whose partition `nodeId` leads now. */
 async function keyLedBy(nodeId: string, via: RuntimeNode, prefix: string): Promise<string> {
-  const info = await cluster(via);
-  for (let i = 0; ; i++) {
-    const key = `${prefix}-${i}`;
-    const p = partitionOfTarget({ service: "Counter", handler: "add", key }, undefined, PARTITIONS)!;
-    if (info.partitions[p]?.leader === nodeId) return key;
-  }
+  return (await keysLedBy(nodeId, via, 1, prefix))[0]!;
 }
 
-beforeAll(async () => {
-  aws = await startAwsLocal();
-  process.env.AWS_ACCESS_KEY_ID ??= "local";
-  process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-  tableName = await freshTable(aws.dynamodb);
-  bucket = await freshBucket(aws.s3Client);
-  dataDir = mkdtempSync(path.join(os.tmpdir(), "capstan-cluster-"));
-  // One set of secrets for the whole cluster, as a deployment configures them.
-  credentials = loadNodeCredentials(dataDir);
-  invoker = new InProcessInvoker(() => 15 * 60_000, credentials.identity);
-  const endpoint: Endpoint = createEndpoint(counter, chain, waiter, sleeper, {
-    identityKeys: [credentials.identity.publicKey],
-  });
-  const deployment = invoker.add("services", endpoint);
-  // The registry is read at start: register on the first node before the others start.
-  const a = await startNode("node-a");
-  checkpointUrl = a.checkpointUrl;
-  await a.runtime.registerDeployment(deployment, { force: true });
-  await Promise.all([startNode("node-b"), startNode("node-c")]);
-  await waitFor("the cluster to settle", () => settled(["node-a", "node-b", "node-c"]));
-}, 180_000);
+beforeAll(() => harness.start(["node-a", "node-b", "node-c"]), 180_000);
 
-afterAll(async () => {
-  const open = [...nodes.values()];
-  nodes.clear();
-  for (const node of open) await node.close({ handOver: false }).catch(() => undefined);
-  await aws?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => harness.close());
 
 test("every partition is led by exactly one node, as each node's GET /cluster and the fences say", async () => {
   const a = nodes.get("node-a")!;

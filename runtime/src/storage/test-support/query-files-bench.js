@@ -7,38 +7,19 @@
 // Usage: node runtime/src/storage/test-support/query-files-bench.js [keysPerPartition=34375] [partitions=16]
 "use strict";
 require("./register-ts.js");
+const { applyInBatches, counterRecords } = require("./counter-records.js");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { performance } = require("node:perf_hooks");
 const { formatInvocationId } = require("@capstan/sdk/protocol");
 const src = path.join(__dirname, "..", "..");
-const { applyBatch } = require(path.join(src, "core", "apply.ts"));
-const { exclusive } = require(path.join(src, "core", "test-support", "builders.ts"));
 const { SqliteStateStores, stateFileOf } = require(path.join(src, "storage", "sqlite-state-store.ts"));
 const { runQueryInProcess } = require(path.join(src, "server", "sql-query-process.ts"));
 const { runReadOnlyQuery } = require(path.join(src, "server", "sql-query.ts"));
 
 const [keys = 34_375, partitions = 16] = process.argv.slice(2, 4).map(Number);
 const BATCH = 64;
-
-function* records() {
-  for (let k = 0; k < keys; k++) {
-    const id = formatInvocationId(0, `k${String(k).padStart(20, "0")}`);
-    yield { kind: "invoke", invocation: exclusive(id, `key-${k}`, { retentionMs: 3_600_000 }), atMs: k };
-    yield {
-      kind: "entries",
-      invocationId: id,
-      attempt: 1,
-      entries: [
-        { index: 1, kind: "getState", key: "count", result: { kind: "empty" } },
-        { index: 2, kind: "setState", key: "count", value: "1" },
-      ],
-      outcome: { kind: "completed", value: "1" },
-      atMs: k,
-    };
-  }
-}
 
 const QUERIES = [
   "SELECT 1",
@@ -57,17 +38,7 @@ const QUERIES = [
 (async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-query-bench-"));
   const store = await new SqliteStateStores(dir).open(0, 1);
-  let lsn = 1;
-  let pending = [];
-  for (const record of records()) {
-    pending.push(record);
-    if (pending.length === BATCH) {
-      applyBatch(store, lsn, pending);
-      lsn += pending.length;
-      pending = [];
-    }
-  }
-  if (pending.length > 0) applyBatch(store, lsn, pending);
+  applyInBatches(store, counterRecords(keys, "count"), BATCH);
   await store.persist();
   store.close();
   const files = [stateFileOf(dir, 0)];

@@ -6,38 +6,18 @@
 // Usage: node --expose-gc runtime/src/storage/test-support/state-store-bench.js [keys=50000] [batch=64] [stores=memory,sqlite]
 "use strict";
 require("./register-ts.js");
+const { applyInBatches, counterRecords } = require("./counter-records.js");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { performance } = require("node:perf_hooks");
-const { formatInvocationId } = require("@capstan/sdk/protocol");
 const src = path.join(__dirname, "..", "..");
-const { applyBatch } = require(path.join(src, "core", "apply.ts"));
 const { MemoryStateStore } = require(path.join(src, "core", "memory-state-store.ts"));
 const { emptyPartitionState } = require(path.join(src, "core", "state.ts"));
-const { exclusive } = require(path.join(src, "core", "test-support", "builders.ts"));
 const { SqliteStateStores, stateFileOf } = require(path.join(src, "storage", "sqlite-state-store.ts"));
 
 const [keys = 50_000, batch = 64] = process.argv.slice(2, 4).map(Number);
 const stores = (process.argv[4] ?? "memory,sqlite").split(",");
-
-function* records() {
-  for (let k = 0; k < keys; k++) {
-    const id = formatInvocationId(0, `k${String(k).padStart(20, "0")}`);
-    yield { kind: "invoke", invocation: exclusive(id, `key-${k}`, { retentionMs: 3_600_000 }), atMs: k };
-    yield {
-      kind: "entries",
-      invocationId: id,
-      attempt: 1,
-      entries: [
-        { index: 1, kind: "getState", key: "n", result: { kind: "empty" } },
-        { index: 2, kind: "setState", key: "n", value: "1" },
-      ],
-      outcome: { kind: "completed", value: "1" },
-      atMs: k,
-    };
-  }
-}
 
 async function run(name) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capstan-state-bench-"));
@@ -48,17 +28,7 @@ async function run(name) {
   global.gc?.();
   const before = process.memoryUsage();
   const started = performance.now();
-  let lsn = 1;
-  let pending = [];
-  for (const record of records()) {
-    pending.push(record);
-    if (pending.length === batch) {
-      applyBatch(store, lsn, pending);
-      lsn += pending.length;
-      pending = [];
-    }
-  }
-  if (pending.length > 0) applyBatch(store, lsn, pending);
+  applyInBatches(store, counterRecords(keys, "n"), batch);
   const elapsedMs = performance.now() - started;
   // One persist (WAL checkpoint + fsync, on the event loop in the runtime) after keys × 2 records:
   // 10,000 keys are the runtime's SNAPSHOT_EVERY_RECORDS (20,000) of one partition.
