@@ -61,11 +61,13 @@ export const STATE_WAL_CHECKPOINT_PAGES = 4_000;
  * Decoded invocations a partition keeps between batches (measured by their JSON's length): the
  * request path reads an invocation in each batch that touches it and through the partition's view
  * (attempt driver, checkpoint channel), and decoding its JSON each time was the state path's
- * largest CPU cost after the commit itself. 128 KiB per partition holds the invocations in flight of
- * the bench at 32 clients many times over (~1–2 KB each) and bounds the cache at 16 partitions to
- * 2 MiB of JSON (a few MiB of heap), whatever the state's size.
+ * largest CPU cost after the commit itself. 32 KiB per partition still holds the invocations in
+ * flight of the bench at 32 clients several times over (~1–2 KB each, 2–4 per partition) and bounds
+ * the cache at 16 partitions to 512 KiB of JSON. It was 128 KiB (2 MiB of JSON, several MiB of
+ * decoded objects) when the full-size scale scenario peaked at 264 MB of RSS against its 250 MB
+ * target (on a loaded machine; 247.6 MB at 32 KiB on a quiet one: bench/README.md, Scale).
  */
-export const INVOCATION_CACHE_BYTES = 128 * 1024;
+export const INVOCATION_CACHE_BYTES = 32 * 1024;
 /** An invocation whose JSON is longer than this is never cached (a long journal): read from the file. */
 export const INVOCATION_CACHE_MAX_ENTRY_BYTES = 16 * 1024;
 /** What an entry saying "no such invocation" counts against INVOCATION_CACHE_BYTES. */
