@@ -4,6 +4,7 @@
  * listener, and the servers call a ForwardingRuntimeApi that sends what other nodes lead to them. Used by `capstan dev`, `capstan serve`,
  * by the crash tests' child processes, and by the testing kit.
  */
+import { GroupCommitStateStores } from "./storage/group-commit-state-store";
 import { stderrLog, type Log } from "./log";
 import type { Clock } from "./core/clock";
 import { systemClock } from "./core/clock";
@@ -258,7 +259,8 @@ async function startOnStores(
       partitions: options.partitions,
       logStore: stores.logStore,
       partitionStore: stores.partitionStore,
-      ...(stateStores !== undefined && { stateStores }),
+      // State files get their commits grouped (storage/group-commit-state-store.ts).
+      ...(stateStores !== undefined && { stateStores: new GroupCommitStateStores(stateStores) }),
       invoker: options.invoker,
       clock,
       realTimers: options.realTimers ?? true,

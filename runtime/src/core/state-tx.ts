@@ -14,6 +14,13 @@ import type { Completion, InvocationId, Payload } from "@capstan/sdk/protocol";
 import type { PartitionStateReader } from "./state-reader";
 import type { EntryRef, Invocation, OutboxEntry, Timer } from "./state";
 import { emptyWriteSet, type WriteSet } from "./write-set";
+import {
+  outboxThrough,
+  promiseKeysThrough,
+  readThrough as read,
+  runningThrough,
+  timersThrough,
+} from "./write-set-reads";
 
 export class StateTx implements PartitionStateReader {
   private readonly writes: WriteSet;
@@ -142,13 +149,7 @@ export class StateTx implements PartitionStateReader {
   }
 
   promiseKeysWithPrefix(prefix: string): string[] {
-    const keys = new Set(this.base.promiseKeysWithPrefix(prefix));
-    for (const [key, value] of this.writes.promises) {
-      if (!key.startsWith(prefix)) continue;
-      if (value === null) keys.delete(key);
-      else keys.add(key);
-    }
-    return [...keys].sort();
+    return promiseKeysThrough(this.base.promiseKeysWithPrefix(prefix), this.writes.promises, prefix);
   }
 
   promiseWaiters(key: string): readonly EntryRef[] | undefined {
@@ -161,12 +162,13 @@ export class StateTx implements PartitionStateReader {
   }
 
   outbox(): OutboxEntry[] {
-    return this.mergeOutbox(this.base.outbox(), () => true);
+    return outboxThrough(this.base.outbox(), this.writes.outbox, () => true);
   }
 
   outboxUpTo(toPartition: number, upToSeq: number): OutboxEntry[] {
-    return this.mergeOutbox(
+    return outboxThrough(
       this.base.outboxUpTo(toPartition, upToSeq),
+      this.writes.outbox,
       (entry) => entry.toPartition === toPartition && entry.seq <= upToSeq,
     );
   }
@@ -181,43 +183,15 @@ export class StateTx implements PartitionStateReader {
 
   /** In id order, whatever the store's order, so effects derived from it do not depend on the store. */
   runningInvocations(): Invocation[] {
-    const running = new Map<InvocationId, Invocation>();
+    // Read for update, as every invocation handed out.
     for (const inv of this.base.runningInvocations()) {
       if (!this.writes.invocations.has(inv.id)) this.writes.invocations.set(inv.id, inv);
     }
-    for (const inv of this.writes.invocations.values()) {
-      if (inv !== null && inv.status === "running") running.set(inv.id, inv);
-    }
-    return [...running.values()].sort((a, b) => compare(a.id, b.id));
+    return runningThrough([], this.writes.invocations);
   }
 
   /** In id order (see runningInvocations). */
   timers(): Timer[] {
-    const timers = new Map<string, Timer>();
-    for (const timer of this.base.timers()) timers.set(timer.id, timer);
-    for (const [id, timer] of this.writes.timers) {
-      if (timer === null) timers.delete(id);
-      else timers.set(id, timer);
-    }
-    return [...timers.values()].sort((a, b) => compare(a.id, b.id));
+    return timersThrough(this.base.timers(), this.writes.timers);
   }
-
-  private mergeOutbox(base: OutboxEntry[], matches: (entry: OutboxEntry) => boolean): OutboxEntry[] {
-    if (this.writes.outbox.size === 0) return base;
-    const out = base.filter((entry) => !this.writes.outbox.has(entry.seq));
-    for (const entry of this.writes.outbox.values()) {
-      if (entry !== null && matches(entry)) out.push(entry);
-    }
-    return out.sort((a, b) => a.seq - b.seq);
-  }
-}
-
-function read<K, V>(writes: Map<K, V | null>, key: K, load: (key: K) => V | undefined): V | undefined {
-  const written = writes.get(key);
-  if (written !== undefined) return written ?? undefined;
-  return load(key);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

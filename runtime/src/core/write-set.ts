@@ -70,3 +70,49 @@ export function writeSetOfState(state: PartitionState): WriteSet {
   for (const entry of state.outbox) writes.outbox.set(entry.seq, entry);
   return writes;
 }
+
+/**
+ * Lays `later` (the write set of a batch after `into`'s) over `into`: `into` then holds what both
+ * batches wrote, as one batch would have. Every value replaces a key's whole value, so the later
+ * one wins. `later`'s values move into `into` (write sets own their values).
+ *
+ * @example
+ * mergeWriteSets(pending, batchWrites); // pending.appliedLsn is now batchWrites.appliedLsn
+ */
+export function mergeWriteSets(into: WriteSet, later: WriteSet): void {
+  into.appliedLsn = later.appliedLsn;
+  into.nextOutboxSeq = later.nextOutboxSeq;
+  for (const table of KEYED_TABLES) {
+    const target = into[table] as Map<unknown, unknown>;
+    for (const [key, value] of later[table] as Map<unknown, unknown>) target.set(key, value);
+  }
+}
+
+/** How many keys a write set writes or deletes, over all tables. */
+export function writeSetSize(writes: WriteSet): number {
+  let size = 0;
+  for (const table of KEYED_TABLES) size += writes[table].size;
+  return size;
+}
+
+/** The write set's tables (every field but the two counters). */
+const KEYED_TABLES = [
+  "inboundSeq",
+  "invocations",
+  "idempotency",
+  "workflows",
+  "objectState",
+  "locks",
+  "inboxes",
+  "timers",
+  "promises",
+  "promiseWaiters",
+  "outbox",
+] as const satisfies ReadonlyArray<Exclude<keyof WriteSet, "appliedLsn" | "nextOutboxSeq">>;
+/** A table added to WriteSet but not to KEYED_TABLES fails to compile here. */
+const EVERY_TABLE_MERGED: [
+  Exclude<keyof WriteSet, "appliedLsn" | "nextOutboxSeq" | (typeof KEYED_TABLES)[number]>,
+] extends [never]
+  ? true
+  : never = true;
+void EVERY_TABLE_MERGED;

@@ -166,7 +166,9 @@ export class LocalPartitionView implements PartitionView {
   }
 
   sqlStateFile(): string | undefined {
-    return this.state().file;
+    const state = this.state();
+    state.flush(); // the query reads the file: every committed batch must be in it
+    return state.file;
   }
 
   private *tableRows(table: SqlTable): Generator<Row> {

@@ -1,7 +1,8 @@
 /**
  * Leads one partition: stamps records with time, appends them to the log (durable before anything
  * happens), applies them to the partition's state store with the pure state machine (one commit per
- * batch, after the log append), and hands the effects on.
+ * batch, after the log append; the store may write several batches' commits to its file at once:
+ * storage/group-commit-state-store.ts), and hands the effects on.
  *
  * Records submitted during one event-loop turn form one batch; batches of all partitions issued in the
  * same turn share one store commit (the store's group commit): their flushes run in one callback
@@ -133,11 +134,16 @@ export class PartitionProcessor {
         throw new StateBehindLogError(this.partition, after, page[0]!.lsn);
       }
       const tx = new StateTx(this.stateStore);
-      for (const { lsn, record } of page) {
-        apply(tx, lsn, record as LogRecord);
-        after = lsn;
+      try {
+        for (const { lsn, record } of page) {
+          apply(tx, lsn, record as LogRecord);
+          after = lsn;
+        }
+        this.stateStore.commit(tx.writeSet());
+      } catch (e) {
+        this.closeState(); // the page may have changed objects the store shares: never write them
+        throw e;
       }
-      this.stateStore.commit(tx.writeSet());
       if (page.length < RECOVERY_PAGE) break;
     }
     this.nextLsn = Math.max(after, await this.log.lastLsn(this.partition)) + 1;
@@ -227,8 +233,15 @@ export class PartitionProcessor {
         this.sink.onWarning(this.partition, `snapshot at hand-over failed: ${String(e)}`);
       }
     }
-    // Closes the state file. What still reads the partition during shutdown (an attempt ending as it
-    // is aborted) finds it empty, as a partition this node no longer leads, rather than a closed file.
+    this.closeState();
+  }
+
+  /**
+   * Closes the state (batches a store kept in memory are dropped: the log has them). What still
+   * reads the partition afterwards (an attempt ending as it is aborted) finds it empty, as a
+   * partition this node no longer leads, rather than a closed file.
+   */
+  private closeState(): void {
     this.stateStore.close();
     this.stateStore = new JsonSnapshotStateStore(
       emptyPartitionState(this.partition, this.partitions),
@@ -285,8 +298,9 @@ export class PartitionProcessor {
       });
     } catch (e) {
       // The records are durable but the batch was not committed, and the store may share objects with
-      // the failed batch: stop; a restart replays them.
+      // the failed batch: close it at once (so they are never written) and stop; a restart replays them.
       for (const p of batch) p.reject(e);
+      this.closeState();
       this.flushing = false;
       this.fence(`apply failed: ${String(e)}`);
       return;

@@ -106,5 +106,8 @@ export class JsonSnapshotStateStore extends MemoryStateStore implements Partitio
     return lsn;
   }
 
+  /** No file: nothing to flush. */
+  flush(): void {}
+
   close(): void {}
 }

@@ -60,6 +60,12 @@ export interface PartitionStateHandle extends PartitionStateStore, PartitionStat
    * of the machine: the log at and below it is never needed again and may be trimmed.
    */
   persist(): Promise<number>;
+  /**
+   * Writes commits the store kept back in memory (GroupCommitStateStore) to `file`, so that readers
+   * of the file in place see every committed batch. Nothing is fsync'd; a store that writes each
+   * commit at once does nothing.
+   */
+  flush(): void;
   close(): void;
 }
 

@@ -91,6 +91,10 @@ export class ShippedSqliteStateStore implements PartitionStateHandle {
     }
   }
 
+  flush(): void {
+    this.store.flush();
+  }
+
   close(): void {
     this.store.close();
   }

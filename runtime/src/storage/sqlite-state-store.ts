@@ -397,6 +397,9 @@ export class SqliteStateStore implements PartitionStateHandle {
     }
   }
 
+  /** Each commit is written at once. */
+  flush(): void {}
+
   close(): void {
     this.endRead();
     if (this.db.open) this.db.close();
