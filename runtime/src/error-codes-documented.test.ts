@@ -15,8 +15,17 @@ const AREA_CODES = [
   "EXPECTATION_FAILED",
   "REQUEST_TIMEOUT",
 ];
-/** Built from an area prefix too, by parseJsonBody: only admin parses JSON it walks afterwards. */
-const AREA_BUILT_CODES = ["ADMIN_JSON_TOO_DEEP"];
+/**
+ * Built from an area prefix too: by parseJsonBody (only admin parses JSON it walks afterwards), and
+ * by a stopping node's drain (request-drain.ts; only the ingress and admin listeners drain).
+ */
+const AREA_BUILT_CODES = [
+  "ADMIN_JSON_TOO_DEEP",
+  "INGRESS_NODE_DRAINING",
+  "ADMIN_NODE_DRAINING",
+  "INGRESS_DRAIN_DEADLINE",
+  "ADMIN_DRAIN_DEADLINE",
+];
 const CODE = /"((?:INGRESS|ADMIN|CHECKPOINT|INVOKE|STORE|RUNTIME|CONFIG|INVOCATION|PROTOCOL)_[A-Z_]+)"/g;
 
 function sources(dir: string): string[] {

@@ -34,6 +34,7 @@ import { listenUrl } from "./server/listen-url";
 import { apiKeyVerifier, type IngressVerifier } from "./server/ingress-auth";
 import type { RegistrationAllowList } from "./server/registration-allow";
 import type { ServerHandle } from "./server/http-server";
+import { INGRESS_DRAIN_MS } from "./server/request-drain";
 import { lockDataDir, type DataDirLock } from "./storage/data-dir-lock";
 import type { LogStore } from "./storage/log-store";
 import type { PartitionStore } from "./storage/partition-store";
@@ -100,6 +101,11 @@ export interface RuntimeNodeOptions {
    * owner opens it (`capstan dev`: until every function is registered).
    */
   notReady?: { gate: string; reason: string };
+  /**
+   * On close, how long the requests in flight on the ingress and admin listeners may take to finish
+   * before they are answered 503 (default INGRESS_DRAIN_MS; `close` may say otherwise).
+   */
+  drainMs?: number;
 }
 
 export interface RuntimeNodeClusterOptions {
@@ -129,11 +135,23 @@ export interface RuntimeNode {
   /** The public key requests to deployments are signed with (`capstanpk1_…`). */
   identityPublicKey: string;
   /**
-   * Stops taking requests, then stops the runtime and closes the stores. In a cluster it hands every
-   * partition over first (finish the batch in flight, snapshot, release the claim, leave), unless
-   * `handOver: false` (then it looks dead to the others once its lease runs out).
+   * Stops in this order (docs/operations.md#stopping-a-node):
+   * 1. drain: the ingress and admin listeners stop accepting; the requests in flight get their
+   *    answers (the runtime, the checkpoint and peer listeners keep running, so invocations they
+   *    wait on can finish) until `drainMs` passes, then what is left is answered 503
+   *    `*_DRAIN_DEADLINE`;
+   * 2. in a cluster, hand every partition over (finish the batch in flight, snapshot, release the
+   *    claim, leave), unless `handOver: false` (then it looks dead to the others once its lease runs
+   *    out); else stop the runtime;
+   * 3. close the checkpoint and peer listeners, then the stores.
    */
-  close(options?: { handOver?: boolean }): Promise<void>;
+  close(options?: RuntimeNodeCloseOptions): Promise<void>;
+}
+
+export interface RuntimeNodeCloseOptions {
+  handOver?: boolean;
+  /** The drain deadline of this close; default the node's `drainMs`. */
+  drainMs?: number;
 }
 
 export async function startRuntimeNode(options: RuntimeNodeOptions): Promise<RuntimeNode> {
@@ -210,6 +228,7 @@ async function startOnStores(
 ): Promise<RuntimeNode> {
   const servers: ServerHandle[] = [];
   let peer: ServerHandle | undefined;
+  const nodeDrainMs = options.drainMs ?? INGRESS_DRAIN_MS;
   try {
     const credentials = options.credentials ?? loadNodeCredentials(options.dataDir);
     const clock = options.clock ?? systemClock;
@@ -316,15 +335,21 @@ async function startOnStores(
       adminToken: credentials.adminToken,
       identityPublicKey: credentials.identity.publicKey,
       async close(closeOptions = {}) {
+        const drainMs = closeOptions.drainMs ?? nodeDrainMs;
         try {
-          await Promise.all(servers.map((s) => s.close()));
-          // The peer listener stays open during the hand-over: the others forward here until it ends.
+          // The partitions are still led here and the checkpoint listener open, so what the
+          // requests in flight wait on can finish; a request of another node forwarded here
+          // (peer listener) is answered too.
+          await Promise.all([ingress.drain(drainMs), admin.drain(drainMs)]);
+          // The peer listener stays open during the hand-over: the others forward here until it
+          // ends. So does the checkpoint listener: a handler's checkpoint is appended while its
+          // partition is still led here, or refused by its new leader (a new attempt runs there).
           if (started.cluster !== undefined && closeOptions.handOver !== false) await started.leave();
           else await started.stop();
         } finally {
           // Even when the hand-over failed: a listener left open would keep the process alive.
           try {
-            await peer?.close();
+            await Promise.all([...servers, ...(peer ? [peer] : [])].map((s) => s.close()));
           } finally {
             await stores.close();
           }

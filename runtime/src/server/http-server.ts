@@ -1,6 +1,7 @@
 /**
  * Lifecycle shared by the ingress and admin servers: node:http, routing, error replies, client-abort
- * signals, and a close() that also drops keep-alive connections.
+ * signals, a drain() that lets the requests in flight finish (request-drain.ts), and a close() that
+ * drops every connection at once.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,12 +9,19 @@ import type { Router } from "./router";
 import { ApiError } from "./api-error";
 import { ClientGone, sendError, type ServerLogger } from "./http-util";
 import { MAX_HTTP_HEADER_BYTES, MAX_HTTP_HEADER_COUNT } from "./limits";
+import { RequestDrain } from "./request-drain";
 
 export interface ServerHandle {
   /** The bound port (the ephemeral one when started with port 0). */
   port: number;
   /** Stops accepting, closes every connection (idle keep-alive and in-flight), then resolves. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Stops accepting and lets the requests in flight finish, for at most `deadlineMs`; new requests
+   * on open connections get 503 `<AREA>_NODE_DRAINING`, those still running at the deadline 503
+   * `<AREA>_DRAIN_DEADLINE` (request-drain.ts). Resolves once every connection is closed. Idempotent.
+   */
+  drain(deadlineMs: number): Promise<void>;
 }
 
 export interface HttpServerOptions {
@@ -32,9 +40,12 @@ export interface HttpServerOptions {
 
 export async function startHttpServer(options: HttpServerOptions): Promise<ServerHandle> {
   const { router, logger } = options;
+  const requests = new RequestDrain(router.area, logger, options.errorHeaders);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (requests.draining) return sendError(res, requests.refusal(), logger, options.errorHeaders);
     const abort = new AbortController();
+    requests.track(res, abort);
     res.on("close", () => {
       if (!res.writableFinished) abort.abort(new ClientGone());
     });
@@ -101,9 +112,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Serve
     port: (server.address() as AddressInfo).port,
     close: () =>
       (closing ??= new Promise<void>((resolve, reject) => {
-        server.close((e) => (e ? reject(e) : resolve()));
+        // Closed already by a drain: the listener is gone, only the connections are left to drop.
+        if (!server.listening) resolve();
+        else server.close((e) => (e ? reject(e) : resolve()));
         server.closeAllConnections();
       })),
+    drain: (deadlineMs) => requests.drain(server, deadlineMs),
   };
 }
 
