@@ -195,7 +195,7 @@ test("a node stopped without leaving: its partitions are taken over and its acce
   for (const id of sent) expect(await attach(a, id)).toBe("slept 300");
 });
 
-test("a graceful leave hands over at once; the successor serves the partitions", async () => {
+test("a graceful leave drains its ingress, hands over at once; the successor serves the partitions", async () => {
   const a = nodes.get("node-a")!;
   const b = nodes.get("node-b")!;
   const key = await keyLedBy("node-b", a, "leave");
@@ -203,8 +203,20 @@ test("a graceful leave hands over at once; the successor serves the partitions",
   // A sleep on one of B's partitions, attached to through A while B hands it over.
   const nap = (await call(b, "/Sleeper/nap/send", 1_000)) as { invocationId: string };
   const attached = attach(a, nap.invocationId);
+  // A call on B's own ingress, in flight when B stops: B drains it before it hands over.
+  const inFlight = fetch(`${b.ingressUrl}/Sleeper/nap`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "idempotency-key": "drained" },
+    body: "300",
+  });
+  await waitFor("the call to be accepted on B", async () => {
+    const id = await b.runtime.idempotentInvocation({ service: "Sleeper", handler: "nap" }, "drained");
+    return id !== undefined;
+  });
   nodes.delete("node-b");
-  await b.close(); // hands over: finish, snapshot, release, leave
+  await b.close(); // drains, then hands over: finish, snapshot, release, leave
+  const drained = await inFlight;
+  expect([drained.status, await drained.json()]).toEqual([200, "slept 300"]);
   // Released and left: A takes over on its next tick, with no lease to wait for.
   await waitFor("A to lead everything", () => settled(["node-a"]));
   // B left the membership (seen at A's next tick); C (stopped without leaving) is still listed, as dead.
