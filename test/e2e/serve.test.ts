@@ -1,7 +1,7 @@
 /**
  * `capstan serve` — the runtime alone, as a container runs it — with a container-style deployment: the
  * SDK's HTTP adapter in this process, registered through the CLI, called through the ingress, and a
- * clean exit on SIGTERM.
+ * clean exit on SIGTERM that first answers the call in flight.
  */
 import { spawn } from "node:child_process";
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
@@ -15,9 +15,23 @@ import { CLI, freePort, REPO_ROOT, runCli } from "./support/platform-process";
 
 jest.setTimeout(60_000);
 
+/** Opened by the test: `Echo/later` answers once it is. */
+let openGate: () => void = () => undefined;
+const gate = new Promise<void>((r) => (openGate = r));
+/** Resolves once `Echo/later` runs. */
+let laterStarted: () => void = () => undefined;
+const laterRunning = new Promise<void>((r) => (laterStarted = r));
+
 const echo = service({
   name: "Echo",
-  handlers: { shout: async (ctx, text: string) => ctx.run("upper", () => text.toUpperCase()) },
+  handlers: {
+    shout: async (ctx, text: string) => ctx.run("upper", () => text.toUpperCase()),
+    later: async (ctx, text: string) => {
+      laterStarted();
+      await gate;
+      return ctx.run("upper", () => text.toUpperCase());
+    },
+  },
 });
 
 test("the runtime alone serves an HTTP deployment registered with the CLI", async () => {
@@ -72,10 +86,30 @@ test("the runtime alone serves an HTTP deployment registered with the CLI", asyn
       body: '"hi"',
     });
     expect(await res.json()).toBe("HI");
+    // A call in flight when SIGTERM arrives gets its answer; a new connection is refused meanwhile.
+    const inFlight = fetch(`http://127.0.0.1:${ingressPort}/Echo/later`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '"bye"',
+    });
+    await laterRunning;
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
+    for (let i = 0; i < 400 && !output.includes("stopping: answering the requests in flight"); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    const refused = await fetch(`http://127.0.0.1:${ingressPort}/Echo/shout`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '"late"',
+    }).catch((e: unknown) => e);
+    expect((refused as { cause?: { code?: string } }).cause?.code).toBe("ECONNREFUSED");
+    openGate();
+    const drained = await inFlight;
+    expect([drained.status, await drained.json()]).toEqual([200, "BYE"]);
     expect(await exited).toBe(0);
+    expect(output).toContain("stopped");
   } finally {
+    openGate();
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await deployment.close();
     rmSync(dataDir, { recursive: true, force: true });

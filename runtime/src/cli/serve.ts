@@ -2,9 +2,11 @@
  * `capstan serve`: the runtime alone — its store (embedded SQLite, or DynamoDB + S3 with
  * CAPSTAN_STORE=dynamodb), ingress, admin — invoking deployments on AWS Lambda (or
  * `CAPSTAN_LAMBDA_ENDPOINT`) and over HTTP. What a container (Fargate) runs; register deployments
- * with `capstan deployments register <url|arn>`. Stops cleanly on SIGTERM/SIGINT; a node of a cluster
- * (CAPSTAN_STORE=dynamodb) first hands its partitions over and leaves, so the successors take over
- * at their next lease tick instead of after the lease.
+ * with `capstan deployments register <url|arn>`. Stops cleanly on SIGTERM/SIGINT: it first drains
+ * the requests in flight on its ingress and admin listeners (at most INGRESS_DRAIN_MS), then a node
+ * of a cluster (CAPSTAN_STORE=dynamodb) hands its partitions over and leaves, so the successors take
+ * over at their next lease tick instead of after the lease. A second SIGINT/SIGTERM during the stop
+ * ends the process at once (Node's default).
  * `--create-table` creates the DynamoDB table and S3 bucket, only on local endpoints.
  */
 import type { ParsedArgs } from "./args";
@@ -16,6 +18,7 @@ import { startRuntimeNodeFromConfig, type RuntimeNode } from "../node";
 import { stopSignal } from "./stop-signal";
 import { createLog, type Log, type LogFormat } from "../log";
 import { loadNodeCredentials } from "../security/node-credentials";
+import { INGRESS_DRAIN_MS } from "../server/request-drain";
 
 export async function runServe(args: ParsedArgs): Promise<number> {
   let node: RuntimeNode;
@@ -65,6 +68,11 @@ export async function runServe(args: ParsedArgs): Promise<number> {
     );
   }
   await stopSignal();
+  log(
+    `stopping: answering the requests in flight (at most ${INGRESS_DRAIN_MS} ms)` +
+      (node.peerUrl !== undefined ? ", then handing the partitions over" : ""),
+  );
   await node.close();
+  log("stopped");
   return 0;
 }
