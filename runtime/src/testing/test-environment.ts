@@ -156,6 +156,9 @@ export class TestEnvironment {
       log: () => undefined,
       ...(options.telemetry !== undefined && { telemetry: options.telemetry }),
       ...(options.lockDataDir === false && { dataDirLock: false }),
+      // A test's teardown or restart is never held by a request to `ingressUrl` still waiting (on a
+      // manual clock it may wait forever): what is in flight is answered 503 at once.
+      drainMs: 0,
     });
   }
 
