@@ -34,7 +34,7 @@ import { listenUrl } from "./server/listen-url";
 import { apiKeyVerifier, type IngressVerifier } from "./server/ingress-auth";
 import type { RegistrationAllowList } from "./server/registration-allow";
 import type { ServerHandle } from "./server/http-server";
-import { INGRESS_DRAIN_MS } from "./server/request-drain";
+import { INGRESS_DRAIN_MS, PEER_DRAIN_MS } from "./server/request-drain";
 import { lockDataDir, type DataDirLock } from "./storage/data-dir-lock";
 import type { LogStore } from "./storage/log-store";
 import type { PartitionStore } from "./storage/partition-store";
@@ -143,7 +143,9 @@ export interface RuntimeNode {
    * 2. in a cluster, hand every partition over (finish the batch in flight, snapshot, release the
    *    claim, leave), unless `handOver: false` (then it looks dead to the others once its lease runs
    *    out); else stop the runtime;
-   * 3. close the checkpoint and peer listeners, then the stores.
+   * 3. drain the peer listener for PEER_DRAIN_MS (what is still in flight, or new, is answered 503
+   *    `RUNTIME_PARTITION_UNAVAILABLE`: the partition moved), close the checkpoint listener, then
+   *    the stores.
    */
   close(options?: RuntimeNodeCloseOptions): Promise<void>;
 }
@@ -346,6 +348,9 @@ async function startOnStores(
           // partition is still led here, or refused by its new leader (a new attempt runs there).
           if (started.cluster !== undefined && closeOptions.handOver !== false) await started.leave();
           else await started.stop();
+          // What other nodes forwarded here before they learnt of the releases is answered (or
+          // refused as moved, which they retry at the new leader), not reset.
+          await peer?.drain(PEER_DRAIN_MS);
         } finally {
           // Even when the hand-over failed: a listener left open would keep the process alive.
           try {

@@ -9,7 +9,7 @@ import type { Router } from "./router";
 import { ApiError } from "./api-error";
 import { ClientGone, sendError, type ServerLogger } from "./http-util";
 import { MAX_HTTP_HEADER_BYTES, MAX_HTTP_HEADER_COUNT } from "./limits";
-import { RequestDrain } from "./request-drain";
+import { areaDrainErrors, RequestDrain, type DrainErrors } from "./request-drain";
 
 export interface ServerHandle {
   /** The bound port (the ephemeral one when started with port 0). */
@@ -36,11 +36,17 @@ export interface HttpServerOptions {
    * unauthenticated request learns nothing about which routes exist. May be async (a verifier).
    */
   authorize?: (req: IncomingMessage, method: string, path: string) => void | Promise<void>;
+  /** What a drain answers; default `<AREA>_NODE_DRAINING` and `<AREA>_DRAIN_DEADLINE`. */
+  drainErrors?: DrainErrors;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<ServerHandle> {
   const { router, logger } = options;
-  const requests = new RequestDrain(router.area, logger, options.errorHeaders);
+  const requests = new RequestDrain(
+    options.drainErrors ?? areaDrainErrors(router.area),
+    logger,
+    options.errorHeaders,
+  );
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (requests.draining) return sendError(res, requests.refusal(), logger, options.errorHeaders);

@@ -21,6 +21,8 @@ import { startPeerServer, type PeerTarget } from "./peer-server";
 import { RuntimeError } from "../runtime-error";
 
 const key = randomBytes(32);
+let release: () => void = () => undefined;
+const held = new Promise<void>((r) => (release = r));
 let server: ServerHandle;
 let url: string;
 const calls: unknown[][] = [];
@@ -30,6 +32,8 @@ const target = {
     calls.push(["output", id]);
     if (id === "inv_9_movingmoving")
       throw new RuntimeError("RUNTIME_PARTITION_UNAVAILABLE", "moving", { retryAfterMs: 5000 });
+    // Answers only once the test lets it (a forwarded long wait).
+    if (id === "inv_8_heldheldheld") await held;
     return { ready: false };
   },
   async appendDelivery(partition: number, record: unknown) {
@@ -55,7 +59,10 @@ beforeAll(async () => {
   });
   url = `http://127.0.0.1:${server.port}`;
 });
-afterAll(() => server.close());
+afterAll(() => {
+  release();
+  return server.close();
+});
 beforeEach(() => (calls.length = 0));
 
 async function post(path: string, body: Buffer, headers: Record<string, string>): Promise<Response> {
@@ -297,4 +304,34 @@ test("nonces signed in different seconds are kept apart and each leaves with its
 
 test("a short cluster key is refused", () => {
   expect(() => new PeerVerifier(randomBytes(16))).toThrow(RangeError);
+});
+
+test("drained after the hand-over, the listener answers what was forwarded as moved, never a reset", async () => {
+  const own = await startPeerServer({
+    target: () => target,
+    verifier: new PeerVerifier(key),
+    host: "127.0.0.1",
+    port: 0,
+    logger: { error: () => undefined, warn: () => undefined } as never,
+  });
+  const ownUrl = `http://127.0.0.1:${own.port}`;
+  try {
+    const client = new PeerClient(key);
+    const inFlight = client.call(ownUrl, "output", ["inv_8_heldheldheld"]);
+    inFlight.catch(() => undefined);
+    while (!calls.some((c) => c[1] === "inv_8_heldheldheld")) await new Promise((r) => setImmediate(r));
+    await own.drain(50);
+    // The forwarding node gets the code it passes on as a 503 with a retry hint.
+    await expect(inFlight).rejects.toMatchObject({
+      name: "RuntimeError",
+      code: "RUNTIME_PARTITION_UNAVAILABLE",
+      retryAfterMs: 1000,
+    });
+    // The listener is closed: a new request is refused, which the client reports the same way.
+    await expect(client.call(ownUrl, "output", ["inv_1_abcdefgh1234"])).rejects.toMatchObject({
+      code: "RUNTIME_PARTITION_UNAVAILABLE",
+    });
+  } finally {
+    await own.close();
+  }
 });

@@ -37,6 +37,7 @@ import { startHttpServer, type ServerHandle } from "./http-server";
 import { consoleLogger, parseJsonBody, readBody, sendJson, type ServerLogger } from "./http-util";
 import { MAX_PEER_BODY_BYTES } from "./limits";
 import { checkDeliveredRecord, checkPeerArguments } from "./peer-arguments";
+import { drainRetry } from "./request-drain";
 import { Router } from "./router";
 import type {
   InvocationAction,
@@ -121,6 +122,11 @@ export async function startPeerServer(options: PeerServerOptions): Promise<Serve
     port: options.port,
     router,
     logger: options.logger ?? consoleLogger,
+    // Drained once this node handed its partitions over: to the forwarding node, the partition moved.
+    drainErrors: {
+      refusal: () => partitionMoved("this node has left the cluster"),
+      deadline: () => partitionMoved("this node left the cluster before the request finished"),
+    },
     // Authenticated before routing: an unsigned request learns nothing, not even which paths exist.
     authorize: async (req, method, path) => {
       const raw = await readBody(req, MAX_PEER_BODY_BYTES, AREA);
@@ -180,4 +186,9 @@ async function call(t: PeerTarget, method: PeerMethod, a: unknown[], signal: Abo
     case "sqlRowsPage":
       return t.sqlRowsPage(decodeSqlPageRequest(a[0], t.health().partitions));
   }
+}
+
+/** 503 RUNTIME_PARTITION_UNAVAILABLE: the forwarding node passes it on; its client retries there. */
+function partitionMoved(why: string): ApiError {
+  return new ApiError(503, "RUNTIME_PARTITION_UNAVAILABLE", `${why}: retry`, drainRetry());
 }

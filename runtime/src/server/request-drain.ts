@@ -6,7 +6,9 @@
  * connections close at once, and every request in flight gets its real answer, sent with
  * `connection: close`. What is still in flight when the drain deadline passes is answered 503
  * `<AREA>_DRAIN_DEADLINE` (its work may have taken effect: an invocation it started keeps running),
- * then every connection closes. So a client of a stopping node gets an answer, never a reset, unless
+ * then every connection closes (the peer listener answers both as RUNTIME_PARTITION_UNAVAILABLE
+ * instead: to the forwarding node the partition moved). So a client of a stopping node gets an
+ * answer, never a reset, unless
  * it sends on an idle keep-alive connection in the instant the server closes it (the HTTP keep-alive
  * race every client already retries).
  */
@@ -30,15 +32,57 @@ export const INGRESS_DRAIN_MS = 8_000;
  */
 export const DRAIN_FLUSH_MS = 1_000;
 
+/**
+ * How long the peer listener answers what other nodes forwarded here, once this node handed its
+ * partitions over, before it closes: they are answered (or refused with a retry hint) rather than
+ * reset, and a forwarded request that took effect is not retried as if it had not.
+ */
+export const PEER_DRAIN_MS = 1_000;
+
 /** The `retry-after` of both refusals: another node (or this one's successor) answers at once. */
 const DRAIN_RETRY_AFTER_SECONDS = 1;
+
+/** The two answers of a draining server (both 503 with `connection: close`). */
+export interface DrainErrors {
+  /** A request that arrives once the drain started: nothing of it ran. */
+  refusal(): ApiError;
+  /** A request still running at the deadline: what it started may have taken effect. */
+  deadline(deadlineMs: number): ApiError;
+}
+
+/** `<AREA>_NODE_DRAINING` and `<AREA>_DRAIN_DEADLINE`: what the ingress and admin listeners answer. */
+export function areaDrainErrors(area: string): DrainErrors {
+  return {
+    refusal: () =>
+      new ApiError(
+        503,
+        `${area}_NODE_DRAINING`,
+        "this node is stopping and takes no new requests: retry on another node",
+        drainRetry(),
+      ),
+    deadline: (deadlineMs) =>
+      new ApiError(
+        503,
+        `${area}_DRAIN_DEADLINE`,
+        `this node is stopping and the request did not finish within its drain deadline (${deadlineMs} ms); ` +
+          "what it started may have taken effect (an invocation keeps running): attach to it, or retry " +
+          "with the same idempotency key",
+        drainRetry(),
+      ),
+  };
+}
+
+/** The refusals' retry hint, and the connection ends after the answer. */
+export function drainRetry(): { retryAfterSeconds: number; headers: Record<string, string> } {
+  return { retryAfterSeconds: DRAIN_RETRY_AFTER_SECONDS, headers: { connection: "close" } };
+}
 
 export class RequestDrain {
   private readonly inFlight = new Map<ServerResponse, AbortController>();
   private drainingSince: Promise<void> | undefined;
 
   constructor(
-    private readonly area: string,
+    private readonly errors: DrainErrors,
     private readonly logger: ServerLogger,
     private readonly errorHeaders: Record<string, string> | undefined,
   ) {}
@@ -49,12 +93,7 @@ export class RequestDrain {
 
   /** The refusal of a request that arrives once the drain started: nothing of it ran. */
   refusal(): ApiError {
-    return new ApiError(
-      503,
-      `${this.area}_NODE_DRAINING`,
-      "this node is stopping and takes no new requests: retry on another node",
-      { retryAfterSeconds: DRAIN_RETRY_AFTER_SECONDS, headers: { connection: "close" } },
-    );
+    return this.errors.refusal();
   }
 
   /** Tracks a request until its response is done or its connection gone. */
@@ -78,23 +117,13 @@ export class RequestDrain {
     server.closeIdleConnections();
     if (await settlesWithin(closed, deadlineMs)) return;
     for (const [res, abort] of this.inFlight) {
-      sendError(res, this.deadlineError(deadlineMs), this.logger, this.errorHeaders);
+      const error = this.errors.deadline(deadlineMs);
+      sendError(res, error, this.logger, this.errorHeaders);
       // The handler stops waiting; whatever it writes later is dropped (its response has ended).
-      abort.abort(new ApiError(503, `${this.area}_DRAIN_DEADLINE`, "drain deadline"));
+      abort.abort(error);
     }
     if (!(await settlesWithin(closed, DRAIN_FLUSH_MS))) server.closeAllConnections();
     await closed;
-  }
-
-  private deadlineError(deadlineMs: number): ApiError {
-    return new ApiError(
-      503,
-      `${this.area}_DRAIN_DEADLINE`,
-      `this node is stopping and the request did not finish within its drain deadline (${deadlineMs} ms); ` +
-        "what it started may have taken effect (an invocation keeps running): attach to it, or retry " +
-        "with the same idempotency key",
-      { retryAfterSeconds: DRAIN_RETRY_AFTER_SECONDS, headers: { connection: "close" } },
-    );
   }
 }
 
