@@ -38,8 +38,9 @@ export const MAX_FARGATE_STOP_TIMEOUT_SECONDS = 120;
 export const DEFAULT_LEASE_MS = 10_000;
 export const MIN_LEASE_MS = 3_000;
 /**
- * What the stop timeout keeps besides a lease: the runtime's drain of the requests in flight on its
- * ingress (INGRESS_DRAIN_MS, 8 s, plus 1 s to flush), in-flight appends and the leave itself.
+ * What the stop timeout keeps besides a lease: the runtime's drains (the requests in flight on its
+ * ingress, INGRESS_DRAIN_MS = 6 s, and on its peer listener after the leave, PEER_DRAIN_MS = 1 s,
+ * each plus 1 s to flush), in-flight appends and the leave itself.
  */
 export const HANDOVER_MARGIN_SECONDS = 30;
 export const MAX_LEASE_MS = (STOP_TIMEOUT_SECONDS - HANDOVER_MARGIN_SECONDS) * 1000;

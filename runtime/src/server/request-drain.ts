@@ -18,13 +18,14 @@ import { sendError, type ServerLogger } from "./http-util";
 
 /**
  * How long a stopping node keeps answering the requests in flight on its ingress and admin
- * listeners before it answers what is left with 503 and hands its partitions over. Below the dev
- * node's STOP_DEADLINE_MS and ORPHAN_STOP_DEADLINE_MS (15 s, which must also cover the hand-over)
- * and far below ECS's stop timeout (120 s: infra's HANDOVER_MARGIN_SECONDS covers it); a test
- * checks both. An ingress call waiting on a long invocation is answered at this deadline, never
- * later, so a SIGTERM stops a node within about this plus the hand-over.
+ * listeners before it answers what is left with 503 and hands its partitions over. With the
+ * hand-over and the peer listener's drain after it, within the dev node's STOP_DEADLINE_MS and
+ * ORPHAN_STOP_DEADLINE_MS (15 s) and far below ECS's stop timeout (120 s: infra's
+ * HANDOVER_MARGIN_SECONDS covers it); tests check both. An ingress call waiting on a long
+ * invocation is answered at this deadline, never later, so a SIGTERM stops a node within about
+ * this plus the hand-over.
  */
-export const INGRESS_DRAIN_MS = 8_000;
+export const INGRESS_DRAIN_MS = 6_000;
 
 /**
  * After the deadline's 503s are written, how long their connections may take to flush and close
