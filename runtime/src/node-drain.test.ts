@@ -118,4 +118,18 @@ describe("closing a node drains the requests in flight on its ingress", () => {
     // Recovery runs it again (it was in flight).
     await running;
   });
+
+  test("idle keep-alive connections to the ingress and admin do not hold the close", async () => {
+    const n = (node = await start());
+    // fetch keeps both connections open, idle, after the answers.
+    const health = await fetch(`${n.ingressUrl}/restate/health`);
+    expect(health.status).toBe(200);
+    await health.text();
+    const ready = await fetch(`${n.adminUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    await ready.text();
+    // A deadline no test reaches: the close ends because nothing is in flight.
+    await n.close({ drainMs: 10 * 60_000 });
+    node = undefined;
+  });
 });
