@@ -8,9 +8,8 @@
  * `<AREA>_DRAIN_DEADLINE` (its work may have taken effect: an invocation it started keeps running),
  * then every connection closes (the peer listener answers both as RUNTIME_PARTITION_UNAVAILABLE
  * instead: to the forwarding node the partition moved). So a client of a stopping node gets an
- * answer, never a reset, unless
- * it sends on an idle keep-alive connection in the instant the server closes it (the HTTP keep-alive
- * race every client already retries).
+ * answer, never a reset, unless it sends on an idle keep-alive connection in the instant the server
+ * closes it (the HTTP keep-alive race every client already retries).
  */
 import type { Server, ServerResponse } from "node:http";
 import { ApiError } from "./api-error";
@@ -101,7 +100,6 @@ export class RequestDrain {
   track(res: ServerResponse, abort: AbortController): void {
     this.inFlight.set(res, abort);
     res.once("close", () => this.inFlight.delete(res));
-    if (this.draining) closeAfterAnswer(res);
   }
 
   /**
