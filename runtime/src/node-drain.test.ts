@@ -115,6 +115,8 @@ describe("closing a node drains the requests in flight on its ingress", () => {
     const again = (node = await start());
     const id = await again.runtime.idempotentInvocation({ service: "Gate", handler: "hold" }, "k-hold");
     expect(id).toMatch(/^inv_/);
+    // The 503 named it, so a caller without an idempotency key can attach to it too.
+    expect(answer.headers.get("x-restate-id")).toBe(id);
     // Recovery runs it again (it was in flight).
     await running;
   });

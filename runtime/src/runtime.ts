@@ -389,8 +389,12 @@ export class Runtime implements PeerTarget {
 
   // ---- RuntimeApi: each call goes to the API part that serves it --------------------------------
 
-  call(request: SubmitRequest, signal: AbortSignal): Promise<CallResult> {
-    return submitThenAwait(this, request, signal);
+  call(
+    request: SubmitRequest,
+    signal: AbortSignal,
+    onAccepted?: (invocationId: string) => void,
+  ): Promise<CallResult> {
+    return submitThenAwait(this, request, signal, onAccepted);
   }
   submit(request: SubmitRequest): Promise<SubmitResult> {
     return this.ingress.submit(request);

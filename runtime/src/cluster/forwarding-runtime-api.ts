@@ -126,8 +126,12 @@ export class ForwardingRuntimeApi implements RuntimeApi {
     return this.on(p, method, [request], here, signal);
   }
   /** Routed like `submit`, and forwarded whole: the leader submits and waits in one step. */
-  call(request: SubmitRequest, signal: AbortSignal): Promise<CallResult> {
-    return this.onTarget(request, "call", () => this.local.call(request, signal), signal);
+  call(
+    request: SubmitRequest,
+    signal: AbortSignal,
+    onAccepted?: (invocationId: string) => void,
+  ): Promise<CallResult> {
+    return this.onTarget(request, "call", () => this.local.call(request, signal, onAccepted), signal);
   }
   awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion> {
     return this.on(

@@ -93,7 +93,10 @@ export async function startIngressServer(options: IngressServerOptions): Promise
       ...(delayMs !== undefined && delayMs > 0 && { delayMs }),
     };
     if (mode !== "send") {
-      const { invocationId, result } = await api.call(request, ctx.signal);
+      // The id goes on every answer from now on: a drain's 503 tells the caller what to attach to.
+      const { invocationId, result } = await api.call(request, ctx.signal, (id) => {
+        if (!ctx.res.headersSent) ctx.res.setHeader(HEADER_INVOCATION_ID, id);
+      });
       replyCompletion(ctx.res, invocationId, result);
       return;
     }

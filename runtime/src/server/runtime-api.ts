@@ -52,8 +52,10 @@ export async function submitThenAwait(
   api: Pick<RuntimeApi, "submit" | "awaitResult">,
   request: SubmitRequest,
   signal: AbortSignal,
+  onAccepted?: (invocationId: string) => void,
 ): Promise<CallResult> {
   const { invocationId } = await api.submit(request);
+  onAccepted?.(invocationId);
   return { invocationId, result: await api.awaitResult(invocationId, signal) };
 }
 
@@ -246,7 +248,15 @@ export interface RuntimeApi {
    * partition's leader, so a result purged as soon as it is recorded (retention 0) is not missed
    * between a forwarded submit and a forwarded wait.
    */
-  call(request: SubmitRequest, signal: AbortSignal): Promise<CallResult>;
+  call(
+    request: SubmitRequest,
+    signal: AbortSignal,
+    /**
+     * Told the invocation's id once it is durable, when the call runs on this node (not when
+     * forwarded): the ingress puts it on whatever answer follows, a drain's 503 included.
+     */
+    onAccepted?: (invocationId: string) => void,
+  ): Promise<CallResult>;
   /** Resolves with the result once the invocation completes; rejects with INVOCATION_NOT_FOUND if unknown. */
   awaitResult(invocationId: string, signal: AbortSignal): Promise<Completion>;
   output(invocationId: string): Promise<OutputState>;
