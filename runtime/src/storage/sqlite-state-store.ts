@@ -472,14 +472,14 @@ export class SqliteStateStore implements PartitionStateHandle {
       for (const [name, value] of values ?? []) s.putObjectState.run(key, name, value);
     }
     putJson(w.inboxes, s.putInbox, s.deleteInbox);
+    // The statements' change counts say whether the timer was there: no read before each write.
     for (const [id, timer] of w.timers) {
-      const existed = s.timerExists.get(id) !== undefined;
       if (timer === null) {
-        if (existed) this.timerDelta--;
-        s.deleteTimer.run(id);
+        this.timerDelta -= s.deleteTimer.run(id).changes;
       } else {
-        if (!existed) this.timerDelta++;
-        s.putTimer.run(id, timer.fireAtMs, JSON.stringify(timer));
+        const body = JSON.stringify(timer);
+        if (s.insertTimer.run(id, timer.fireAtMs, body).changes === 1) this.timerDelta++;
+        else s.updateTimer.run(timer.fireAtMs, body, id);
       }
     }
     putJson(w.promises, s.putPromise, s.deletePromise);
@@ -557,7 +557,6 @@ function prepare(db: Database.Database) {
       [],
       { applied_lsn: number; next_outbox_seq: number; timer_count: number; invocation_counts: string }
     >("SELECT applied_lsn, next_outbox_seq, timer_count, invocation_counts FROM partition_meta WHERE id = 0"),
-    timerExists: db.prepare<[string], { one: number }>("SELECT 1 AS one FROM timers WHERE id = ?"),
     setMeta: db.prepare<[number, number, number, string]>(
       "UPDATE partition_meta SET applied_lsn = ?, next_outbox_seq = ?, timer_count = ?, invocation_counts = ? WHERE id = 0",
     ),
@@ -635,9 +634,11 @@ function prepare(db: Database.Database) {
     timersAfter: db.prepare<[number, string, number], { body: string }>(
       "SELECT body FROM timers WHERE (fire_at_ms, id) > (?, ?) ORDER BY fire_at_ms, id LIMIT ?",
     ),
-    putTimer: db.prepare<[string, number, string]>(
-      "INSERT INTO timers (id, fire_at_ms, body) VALUES (?, ?, ?) " +
-        "ON CONFLICT (id) DO UPDATE SET fire_at_ms = excluded.fire_at_ms, body = excluded.body",
+    insertTimer: db.prepare<[string, number, string]>(
+      "INSERT INTO timers (id, fire_at_ms, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+    ),
+    updateTimer: db.prepare<[number, string, string]>(
+      "UPDATE timers SET fire_at_ms = ?, body = ? WHERE id = ?",
     ),
     deleteTimer: del("timers", "id"),
     promise: db.prepare<[string], { completion: string }>("SELECT completion FROM promises WHERE key = ?"),
