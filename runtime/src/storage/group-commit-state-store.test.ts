@@ -13,6 +13,7 @@ import {
   GroupCommitStateStore,
   GroupCommitStateStores,
   STATE_COMMIT_MAX_BATCHES,
+  STATE_COMMIT_MAX_NODE_WRITES,
   STATE_COMMIT_MAX_WRITES,
 } from "./group-commit-state-store";
 import { InMemoryLogStore } from "./in-memory-log-store";
@@ -97,6 +98,33 @@ describe("GroupCommitStateStore", () => {
     state.commit(writes(3, STATE_COMMIT_MAX_WRITES));
     expect(fileAppliedLsn(file)).toBe(3);
     state.close();
+  });
+
+  test("the partitions of a node keep STATE_COMMIT_MAX_NODE_WRITES keys together: the commit reaching it writes its own", async () => {
+    const stores = new GroupCommitStateStores(new SqliteStateStores(dir));
+    const keys = (lsn: number, n: number) => {
+      const w = emptyWriteSet(lsn, 1);
+      for (let k = 0; k < n; k++) w.idempotency.set(`key-${lsn}-${k}`, invId(0, k + 1));
+      return w;
+    };
+    // Partitions each under their own limit, together one key under the node's.
+    const under = STATE_COMMIT_MAX_WRITES - 1;
+    const full = Math.floor((STATE_COMMIT_MAX_NODE_WRITES - 1) / under);
+    const partitions = full + 1;
+    const states = [];
+    for (let p = 0; p < partitions; p++) states.push(await stores.open(p, partitions));
+    for (let p = 0; p < full; p++) states[p]!.commit(keys(1, under));
+    const last = states[full]!;
+    last.commit(keys(1, STATE_COMMIT_MAX_NODE_WRITES - 1 - full * under));
+    const files = () => states.map((_, p) => fileAppliedLsn(stateFileOf(dir, p)));
+    expect(files()).toEqual(states.map(() => 0));
+    last.commit(keys(2, 1)); // the node's kept keys reach the limit: this partition writes its own
+    expect(files()).toEqual([...states.slice(1).map(() => 0), 2]);
+    // What a closed store kept no longer counts.
+    states[0]!.close();
+    last.commit(keys(3, 1));
+    expect(files().slice(1)).toEqual([...states.slice(2).map(() => 0), 2]);
+    for (const state of states.slice(1)) state.close();
   });
 
   test("the admin views, persist and flush write what is kept first", async () => {
