@@ -11,6 +11,8 @@ import path from "node:path";
 /** The repository root, from bench/dist/src/. */
 export const REPO_ROOT = path.resolve(__dirname, "../../..");
 const CLI = path.join(REPO_ROOT, "runtime/dist/cli/main.js");
+/** As `npm start` and the runtime image start the runtime (runtime/src/cli/runtime-node-flags.ts). */
+const RUNTIME_NODE_FLAGS = ["--max-semi-space-size=8"];
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -157,7 +159,14 @@ export async function startRuntimeChild(options: RuntimeChildOptions): Promise<R
   if (options.defaultRetention === true) delete env.CAPSTAN_COMPLETED_RETENTION_MS;
   const child = startChild(
     options.role,
-    [...(options.nodeArgs ?? []), CLI, "dev", "--no-watch", ...(options.devArgs ?? [])],
+    [
+      ...RUNTIME_NODE_FLAGS,
+      ...(options.nodeArgs ?? []),
+      CLI,
+      "dev",
+      "--no-watch",
+      ...(options.devArgs ?? []),
+    ],
     env,
     options.logDir,
   );
