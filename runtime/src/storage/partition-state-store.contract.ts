@@ -171,67 +171,80 @@ function noTouches(): Touched {
   };
 }
 
+interface Committed {
+  fixture: PartitionStateStoresFixture;
+  /** Partition 0's store, the records committed to it `batchSize` per commit. */
+  store: PartitionStateHandle;
+  records: LogRecord[];
+  reference: MemoryStateStore;
+  touched: Touched;
+  batchSize: number;
+}
+
+/** Checks `check` on stores that random records were committed to in random batches. */
+async function propertyOnCommitted(
+  makeStores: () => Promise<PartitionStateStoresFixture>,
+  numRuns: number,
+  check: (committed: Committed) => Promise<void>,
+): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(commandsArb, fc.integer({ min: 1, max: 6 }), async (commands, batchSize) => {
+      const { records, reference } = recordsOf(commands);
+      const fixture = await makeStores();
+      try {
+        const touched = noTouches();
+        const store = await fixture.stores.open(0, PARTITIONS);
+        commitInBatches(store, records, 0, batchSize, touched);
+        await check({ fixture, store, records, reference, touched, batchSize });
+      } finally {
+        await fixture.cleanup();
+      }
+    }),
+    { numRuns },
+  );
+}
+
 export function describePartitionStateStoresContract(
   name: string,
   makeStores: () => Promise<PartitionStateStoresFixture>,
 ): void {
   describe(`PartitionStateStores contract: ${name}`, () => {
     it("reads exactly like the in-memory reference after random batches, and after persist + reopen", async () => {
-      await fc.assert(
-        fc.asyncProperty(commandsArb, fc.integer({ min: 1, max: 6 }), async (commands, batchSize) => {
-          const { records, reference } = recordsOf(commands);
-          const fixture = await makeStores();
-          try {
-            const touched = noTouches();
-            const store = await fixture.stores.open(0, PARTITIONS);
-            commitInBatches(store, records, 0, batchSize, touched);
-            const expected = dump(reference, touched) as Record<string, unknown>;
-            const actual = dump(store, touched) as Record<string, unknown>;
-            expect(readsOnly(actual)).toEqual(expected);
-            // The views kept up to date by commits, against the reference's whole state.
-            const counts = new Map<string, number>();
-            for (const inv of reference.state.invocations.values())
-              counts.set(inv.status, (counts.get(inv.status) ?? 0) + 1);
-            expect(actual.counts).toEqual([...counts].sort(([a], [b]) => (a < b ? -1 : 1)));
-            expect(actual.dueTimers).toEqual([...reference.state.timers.values()].sort(compareTimerKeys));
-            expect(actual.timerCount).toBe(reference.state.timers.size);
+      await propertyOnCommitted(makeStores, RUNS, async ({ fixture, store, records, reference, touched }) => {
+        const expected = dump(reference, touched) as Record<string, unknown>;
+        const actual = dump(store, touched) as Record<string, unknown>;
+        expect(readsOnly(actual)).toEqual(expected);
+        // The views kept up to date by commits, against the reference's whole state.
+        const counts = new Map<string, number>();
+        for (const inv of reference.state.invocations.values())
+          counts.set(inv.status, (counts.get(inv.status) ?? 0) + 1);
+        expect(actual.counts).toEqual([...counts].sort(([a], [b]) => (a < b ? -1 : 1)));
+        expect(actual.dueTimers).toEqual([...reference.state.timers.values()].sort(compareTimerKeys));
+        expect(actual.timerCount).toBe(reference.state.timers.size);
 
-            expect(await store.persist()).toBe(records.length);
-            store.close();
-            const reopened = await fixture.stores.open(0, PARTITIONS);
-            expect(dump(reopened, touched)).toEqual(actual);
-            reopened.close();
-          } finally {
-            await fixture.cleanup();
-          }
-        }),
-        { numRuns: RUNS },
-      );
+        expect(await store.persist()).toBe(records.length);
+        store.close();
+        const reopened = await fixture.stores.open(0, PARTITIONS);
+        expect(dump(reopened, touched)).toEqual(actual);
+        reopened.close();
+      });
     });
 
     it("reopened without a persist, its applied LSN says what it kept: the log replayed after it reads the same", async () => {
-      await fc.assert(
-        fc.asyncProperty(commandsArb, fc.integer({ min: 1, max: 6 }), async (commands, batchSize) => {
-          const { records, reference } = recordsOf(commands);
-          const fixture = await makeStores();
-          try {
-            const touched = noTouches();
-            const store = await fixture.stores.open(0, PARTITIONS);
-            commitInBatches(store, records, 0, batchSize, touched);
-            store.close(); // a crash: no persist
-            const reopened = await fixture.stores.open(0, PARTITIONS);
-            const kept = reopened.appliedLsn();
-            expect(kept).toBeLessThanOrEqual(records.length);
-            commitInBatches(reopened, records, kept, batchSize, touched); // recovery's replay
-            expect(readsOnly(dump(reopened, touched) as Record<string, unknown>)).toEqual(
-              dump(reference, touched),
-            );
-            reopened.close();
-          } finally {
-            await fixture.cleanup();
-          }
-        }),
-        { numRuns: RUNS / 2 },
+      await propertyOnCommitted(
+        makeStores,
+        RUNS / 2,
+        async ({ fixture, store, records, reference, touched, batchSize }) => {
+          store.close(); // a crash: no persist
+          const reopened = await fixture.stores.open(0, PARTITIONS);
+          const kept = reopened.appliedLsn();
+          expect(kept).toBeLessThanOrEqual(records.length);
+          commitInBatches(reopened, records, kept, batchSize, touched); // recovery's replay
+          expect(readsOnly(dump(reopened, touched) as Record<string, unknown>)).toEqual(
+            dump(reference, touched),
+          );
+          reopened.close();
+        },
       );
     });
 
