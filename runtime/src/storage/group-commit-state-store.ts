@@ -36,9 +36,9 @@ import type {
 
 /**
  * Batches kept before they are written to the store together. Each is a turn's worth of one
- * partition's records; under load a partition commits a batch every few milliseconds, so the file
- * trails the log by a few tens of milliseconds (and by nothing once a view is read, `/query` reads
- * the file or a persist comes). 8 took `noop` with state files from 74% to ~90% of its throughput
+ * partition's records. The file trails the log by at most this many batches less one (a crash
+ * replays them; under load a few tens of milliseconds of records), and by none once a view is
+ * read, `/query` reads the file or a persist comes. 8 took `noop` with state files from 74% to ~90% of its throughput
  * with state in memory; 32 cut the runtime's extra CPU per request further (ADR 0013, "State
  * commits grouped").
  */
