@@ -85,8 +85,13 @@ const DEFAULT_LIMITS: GroupCommitLimits = {
 export class GroupCommitStateStores implements PartitionStateStores {
   constructor(
     private readonly inner: PartitionStateStores,
-    private readonly limits: GroupCommitLimits = DEFAULT_LIMITS,
-  ) {}
+    /** The STATE_COMMIT_* constants unless given (tests use smaller ones). */
+    limits: Partial<GroupCommitLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  private readonly limits: GroupCommitLimits;
 
   private readonly total: KeptTotal = { writes: 0 };
 
