@@ -57,7 +57,9 @@ describe("the runtime image", () => {
     expect(readdirSync(path.join(context, "packages")).filter((f) => f.endsWith(".tgz"))).toEqual([]);
     const dockerfile = readFileSync(path.join(context, "Dockerfile"), "utf8");
     expect(dockerfile).toContain(`ARG ${VERSION_BUILD_ARG}`);
-    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "node_modules\/@capstan\/runtime\/bin\/capstan.js"\]/);
+    expect(dockerfile).toMatch(
+      /ENTRYPOINT \["node", "--max-semi-space-size=8", "node_modules\/@capstan\/runtime\/bin\/capstan.js"\]/,
+    );
   });
 
   test("with CAPSTAN_PACKAGES_DIR: the runtime's and the SDK's tarballs are staged into the context", () => {
