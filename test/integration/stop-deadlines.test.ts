@@ -9,8 +9,9 @@ import { DRAIN_FLUSH_MS, INGRESS_DRAIN_MS, PEER_DRAIN_MS } from "../../runtime/s
 const HAND_OVER_ALLOWANCE_MS = 15_000;
 
 test("the drains and the hand-over fit in the stop timeout's margin beside the longest lease", () => {
-  const drainsMs = INGRESS_DRAIN_MS + DRAIN_FLUSH_MS + PEER_DRAIN_MS + DRAIN_FLUSH_MS;
-  expect(drainsMs + HAND_OVER_ALLOWANCE_MS).toBeLessThanOrEqual(limits.HANDOVER_MARGIN_SECONDS * 1000);
+  // Budgets summed from the constants, not measured times.
+  const drainBudgetMs = INGRESS_DRAIN_MS + DRAIN_FLUSH_MS + PEER_DRAIN_MS + DRAIN_FLUSH_MS;
+  expect(drainBudgetMs + HAND_OVER_ALLOWANCE_MS).toBeLessThanOrEqual(limits.HANDOVER_MARGIN_SECONDS * 1000);
   expect(limits.MAX_LEASE_MS + limits.HANDOVER_MARGIN_SECONDS * 1000).toBeLessThanOrEqual(
     limits.STOP_TIMEOUT_SECONDS * 1000,
   );
