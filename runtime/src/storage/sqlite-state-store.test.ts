@@ -18,7 +18,12 @@ import {
   SqliteStateStores,
   stateFileOf,
 } from "./sqlite-state-store";
-import { STATE_SCHEMA_V1, STATE_SCHEMA_V1_TO_V2, STATE_SCHEMA_VERSION } from "./sqlite-state-schema";
+import {
+  STATE_SCHEMA_V1,
+  STATE_SCHEMA_V1_TO_V2,
+  STATE_SCHEMA_V2_TO_V3,
+  STATE_SCHEMA_VERSION,
+} from "./sqlite-state-schema";
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "capstan-state-"));
@@ -227,6 +232,9 @@ describe("SqliteStateStores", () => {
       insert.run("a", "completed");
       insert.run("b", "suspended");
       v2.exec("INSERT INTO invocation_counts (status, n) VALUES ('completed', 1), ('suspended', 1)");
+      const timer = v2.prepare("INSERT INTO timers (id, fire_at_ms, body) VALUES (?, 5, '{}')");
+      timer.run("sleep:a:1");
+      timer.run("retry:b:1");
       v2.exec("UPDATE partition_meta SET timer_count = 2");
       v2.pragma("user_version = 2");
       v2.close();
@@ -258,6 +266,69 @@ describe("SqliteStateStores", () => {
           ["running", 1],
         ]),
       );
+      reopened.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("upgrades a version-3 file: timers counted per group, so a group holding none is never read", async () => {
+    const dir = tempDir();
+    const file = stateFileOf(dir, 0);
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const v3 = new Database(file);
+      v3.exec(STATE_SCHEMA_V1);
+      v3.prepare(
+        "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, 0, 4, 7, 1)",
+      ).run();
+      v3.exec(STATE_SCHEMA_V1_TO_V2);
+      v3.exec(STATE_SCHEMA_V2_TO_V3);
+      const sleep: Timer = {
+        id: "sleep:a:1",
+        fireAtMs: 5,
+        kind: "sleep",
+        invocationId: invId(0, 1),
+        entryIndex: 1,
+      };
+      const insert = v3.prepare("INSERT INTO timers (id, fire_at_ms, body) VALUES (?, ?, ?)");
+      insert.run(sleep.id, sleep.fireAtMs, JSON.stringify(sleep));
+      insert.run("sleep:b:2", 6, JSON.stringify({ ...sleep, id: "sleep:b:2", fireAtMs: 6 }));
+      insert.run("legacy", 7, JSON.stringify({ ...sleep, id: "legacy", fireAtMs: 7 }));
+      v3.exec("UPDATE partition_meta SET timer_count = 3");
+      v3.pragma("user_version = 3");
+      v3.close();
+
+      const state = SqliteStateStore.open(file, 0, 4);
+      expect(state.timerCount()).toBe(3);
+      expect(state.timer("sleep:a:1")).toEqual(sleep);
+      expect(state.timer("legacy")?.fireAtMs).toBe(7); // an id without a group
+      expect(state.timer("retry:a:1")).toBeUndefined();
+      // The groups' counts follow each commit: the first retry timer is read, the last sleep gone.
+      const retry: Timer = {
+        id: "retry:a:1",
+        fireAtMs: 9,
+        kind: "retry",
+        invocationId: invId(0, 1),
+        attempt: 1,
+      };
+      let writes = emptyWriteSet(8, state.nextOutboxSeq());
+      writes.timers.set(retry.id, retry);
+      writes.timers.set("sleep:a:1", null);
+      writes.timers.set("sleep:b:2", null);
+      writes.timers.set("sleep:never:3", null); // deleting what is not there changes no count
+      state.commit(writes);
+      expect(state.timer(retry.id)).toEqual(retry);
+      expect(state.timer("sleep:a:1")).toBeUndefined();
+      expect(state.timerCount()).toBe(2);
+      writes = emptyWriteSet(9, state.nextOutboxSeq());
+      writes.timers.set(retry.id, { ...retry, fireAtMs: 10 }); // moved, not added
+      state.commit(writes);
+      state.close();
+      const reopened = SqliteStateStore.open(file, 0, 4);
+      expect(reopened.timerCount()).toBe(2);
+      expect(reopened.timer(retry.id)).toEqual({ ...retry, fireAtMs: 10 });
+      expect(reopened.timersPage(undefined, 10).map((t) => t.id)).toEqual(["legacy", retry.id]);
       reopened.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

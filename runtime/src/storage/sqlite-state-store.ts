@@ -34,6 +34,7 @@ import {
   STATE_SCHEMA_V1,
   STATE_SCHEMA_V1_TO_V2,
   STATE_SCHEMA_V2_TO_V3,
+  STATE_SCHEMA_V3_TO_V4,
   STATE_SCHEMA_VERSION,
 } from "./sqlite-state-schema";
 import { StateFileMismatchError } from "./store-errors";
@@ -125,9 +126,12 @@ export class SqliteStateStore implements PartitionStateHandle {
   private readonly statusCounts: Map<string, number>;
   /** Per-status changes of the batch being committed, applied to statusCounts once it commits. */
   private countDeltas = new Map<string, number>();
-  /** Timers held (partition_meta.timer_count), and the change of the batch being committed. */
-  private timerCountValue: number;
-  private timerDelta = 0;
+  /**
+   * Timers held per group (`timerGroupOf`; partition_meta.timer_counts, read once at open, then kept
+   * here), and the changes of the batch being committed.
+   */
+  private readonly timerCounts: Map<string, number>;
+  private timerDeltas = new Map<string, number>();
   /**
    * Recently used invocations, least recently used first (Map order), at most INVOCATION_CACHE_BYTES.
    * The objects are shared with the batch that reads them, as MemoryStateStore shares its maps'
@@ -149,7 +153,7 @@ export class SqliteStateStore implements PartitionStateHandle {
     this.appliedLsnValue = meta.applied_lsn;
     this.nextOutboxSeqValue = meta.next_outbox_seq;
     this.statusCounts = new Map(Object.entries(JSON.parse(meta.invocation_counts) as Record<string, number>));
-    this.timerCountValue = meta.timer_count;
+    this.timerCounts = new Map(Object.entries(JSON.parse(meta.timer_counts) as Record<string, number>));
   }
 
   /** Opens or creates the file; refuses one made for another partition or partition count. */
@@ -186,7 +190,7 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   inboundSeq(partition: number): number {
-    return this.q.inboundSeq.get(partition)?.seq ?? 0;
+    return this.q.inboundSeq.get(partition) ?? 0;
   }
 
   invocation(id: InvocationId): Invocation | undefined {
@@ -196,13 +200,13 @@ export class SqliteStateStore implements PartitionStateHandle {
       this.cache.set(id, cached);
       return cached.inv ?? undefined;
     }
-    const row = this.q.invocation.get(id);
-    if (row === undefined) {
+    const body = this.q.invocation.get(id);
+    if (body === undefined) {
       this.remember(id, null, ABSENT_ENTRY_BYTES);
       return undefined;
     }
-    const inv = parseInvocation(row.body);
-    this.remember(id, inv, row.body.length);
+    const inv = parseInvocation(body);
+    this.remember(id, inv, body.length);
     return inv;
   }
 
@@ -212,11 +216,11 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   idempotency(key: string): InvocationId | undefined {
-    return this.q.idempotency.get(key)?.invocation_id as Row<InvocationId>;
+    return this.q.idempotency.get(key) as Row<InvocationId>;
   }
 
   workflow(key: string): InvocationId | undefined {
-    return this.q.workflow.get(key)?.invocation_id as Row<InvocationId>;
+    return this.q.workflow.get(key) as Row<InvocationId>;
   }
 
   objectState(key: string): ReadonlyMap<string, Payload> | undefined {
@@ -225,22 +229,25 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   lock(key: string): InvocationId | undefined {
-    return this.q.lock.get(key)?.invocation_id as Row<InvocationId>;
+    return this.q.lock.get(key) as Row<InvocationId>;
   }
 
   inbox(key: string): readonly InvocationId[] | undefined {
-    const row = this.q.inbox.get(key);
-    return row === undefined ? undefined : (JSON.parse(row.ids) as InvocationId[]);
+    const ids = this.q.inbox.get(key);
+    return ids === undefined ? undefined : (JSON.parse(ids) as InvocationId[]);
   }
 
   timer(id: string): Timer | undefined {
-    const row = this.q.timer.get(id);
-    return row === undefined ? undefined : (JSON.parse(row.body) as Timer);
+    // Most lookups are of a timer that would only exist in a rare state (a retry's, a delayed
+    // start's): with none of its group held, the file is not read.
+    if ((this.timerCounts.get(timerGroupOf(id)) ?? 0) === 0) return undefined;
+    const body = this.q.timer.get(id);
+    return body === undefined ? undefined : (JSON.parse(body) as Timer);
   }
 
   promise(key: string): Completion | undefined {
-    const row = this.q.promise.get(key);
-    return row === undefined ? undefined : (JSON.parse(row.completion) as Completion);
+    const completion = this.q.promise.get(key);
+    return completion === undefined ? undefined : (JSON.parse(completion) as Completion);
   }
 
   promiseKeysWithPrefix(prefix: string): string[] {
@@ -254,8 +261,8 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   promiseWaiters(key: string): readonly EntryRef[] | undefined {
-    const row = this.q.promiseWaiters.get(key);
-    return row === undefined ? undefined : (JSON.parse(row.waiters) as EntryRef[]);
+    const waiters = this.q.promiseWaiters.get(key);
+    return waiters === undefined ? undefined : (JSON.parse(waiters) as EntryRef[]);
   }
 
   outbox(): OutboxEntry[] {
@@ -301,7 +308,9 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   timerCount(): number {
-    return this.timerCountValue;
+    let n = 0;
+    for (const count of this.timerCounts.values()) n += count;
+    return n;
   }
 
   timersPage(after: TimerKey | undefined, limit: number): Timer[] {
@@ -325,7 +334,7 @@ export class SqliteStateStore implements PartitionStateHandle {
   commit(writes: WriteSet): void {
     if (!this.db.open) throw new StoreClosedError(this.file);
     this.countDeltas = new Map();
-    this.timerDelta = 0;
+    this.timerDeltas = new Map();
     try {
       // Within the read transaction of the batch's reads, if any: BEGIN is deferred, the first
       // write makes it a write transaction.
@@ -339,10 +348,8 @@ export class SqliteStateStore implements PartitionStateHandle {
       this.cacheBytes = 0;
       throw e;
     }
-    this.timerCountValue += this.timerDelta;
-    for (const [status, delta] of this.countDeltas) {
-      this.statusCounts.set(status, (this.statusCounts.get(status) ?? 0) + delta);
-    }
+    addDeltas(this.statusCounts, this.countDeltas);
+    addDeltas(this.timerCounts, this.timerDeltas);
     this.appliedLsnValue = writes.appliedLsn;
     this.nextOutboxSeqValue = writes.nextOutboxSeq;
   }
@@ -444,11 +451,11 @@ export class SqliteStateStore implements PartitionStateHandle {
     const s = this.s;
     for (const [producer, seq] of w.inboundSeq) s.putInboundSeq.run(producer, seq);
     const count = (status: string | undefined, delta: number): void => {
-      if (status !== undefined) this.countDeltas.set(status, (this.countDeltas.get(status) ?? 0) + delta);
+      if (status !== undefined) addDelta(this.countDeltas, status, delta);
     };
     for (const [id, inv] of w.invocations) {
       const cached = this.cache.get(id);
-      const before = cached !== undefined ? cached.status : s.invocationStatus.get(id)?.status;
+      const before = cached !== undefined ? cached.status : s.invocationStatus.get(id);
       if (inv === null) {
         if (before !== undefined) s.deleteInvocation.run(id);
         count(before, -1);
@@ -475,10 +482,11 @@ export class SqliteStateStore implements PartitionStateHandle {
     // The statements' change counts say whether the timer was there: no read before each write.
     for (const [id, timer] of w.timers) {
       if (timer === null) {
-        this.timerDelta -= s.deleteTimer.run(id).changes;
+        addDelta(this.timerDeltas, timerGroupOf(id), -s.deleteTimer.run(id).changes);
       } else {
         const body = JSON.stringify(timer);
-        if (s.insertTimer.run(id, timer.fireAtMs, body).changes === 1) this.timerDelta++;
+        if (s.insertTimer.run(id, timer.fireAtMs, body).changes === 1)
+          addDelta(this.timerDeltas, timerGroupOf(id), 1);
         else s.updateTimer.run(timer.fireAtMs, body, id);
       }
     }
@@ -492,18 +500,38 @@ export class SqliteStateStore implements PartitionStateHandle {
     s.setMeta.run(
       w.appliedLsn,
       w.nextOutboxSeq,
-      this.timerCountValue + this.timerDelta,
-      JSON.stringify(this.countsAfter()),
+      JSON.stringify(countsAfter(this.timerCounts, this.timerDeltas)),
+      JSON.stringify(countsAfter(this.statusCounts, this.countDeltas)),
     );
   }
+}
 
-  /** The counts per status once the batch being committed is (statusCounts plus countDeltas). */
-  private countsAfter(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const [status, n] of this.statusCounts) counts[status] = n;
-    for (const [status, delta] of this.countDeltas) counts[status] = (counts[status] ?? 0) + delta;
-    return counts;
-  }
+/**
+ * The group a timer's count is kept in: its id's prefix before the first `:` (the timer's purpose,
+ * `timerIds` in core/timers.ts), or "" for an id without one. STATE_SCHEMA_V3_TO_V4 computes the same.
+ */
+export function timerGroupOf(id: string): string {
+  const colon = id.indexOf(":");
+  return colon < 0 ? "" : id.slice(0, colon);
+}
+
+function addDelta(deltas: Map<string, number>, key: string, delta: number): void {
+  if (delta !== 0) deltas.set(key, (deltas.get(key) ?? 0) + delta);
+}
+
+function addDeltas(counts: Map<string, number>, deltas: ReadonlyMap<string, number>): void {
+  for (const [key, delta] of deltas) counts.set(key, (counts.get(key) ?? 0) + delta);
+}
+
+/** The counts once the batch being committed is (`counts` plus `deltas`), as a JSON object. */
+function countsAfter(
+  counts: ReadonlyMap<string, number>,
+  deltas: ReadonlyMap<string, number>,
+): Record<string, number> {
+  const after: Record<string, number> = {};
+  for (const [key, n] of counts) after[key] = n;
+  for (const [key, delta] of deltas) after[key] = (after[key] ?? 0) + delta;
+  return after;
 }
 
 function putIds<K extends string>(
@@ -549,22 +577,27 @@ function prepare(db: Database.Database) {
     );
   const del = (table: string, key: string): Database.Statement<[string]> =>
     db.prepare(`DELETE FROM ${table} WHERE ${key} = ?`);
+  // A point read of one column answers the value itself (no row object per read).
+  const value = <P extends unknown[], V>(sql: string): Database.Statement<P, V> =>
+    db.prepare<P, V>(sql).pluck();
   return {
     begin: db.prepare("BEGIN"),
     commit: db.prepare("COMMIT"),
     rollback: db.prepare("ROLLBACK"),
     meta: db.prepare<
       [],
-      { applied_lsn: number; next_outbox_seq: number; timer_count: number; invocation_counts: string }
-    >("SELECT applied_lsn, next_outbox_seq, timer_count, invocation_counts FROM partition_meta WHERE id = 0"),
-    setMeta: db.prepare<[number, number, number, string]>(
-      "UPDATE partition_meta SET applied_lsn = ?, next_outbox_seq = ?, timer_count = ?, invocation_counts = ? WHERE id = 0",
+      { applied_lsn: number; next_outbox_seq: number; timer_counts: string; invocation_counts: string }
+    >(
+      "SELECT applied_lsn, next_outbox_seq, timer_counts, invocation_counts FROM partition_meta WHERE id = 0",
     ),
-    inboundSeq: db.prepare<[number], { seq: number }>("SELECT seq FROM inbound_seq WHERE producer = ?"),
+    setMeta: db.prepare<[number, number, string, string]>(
+      "UPDATE partition_meta SET applied_lsn = ?, next_outbox_seq = ?, timer_counts = ?, invocation_counts = ? WHERE id = 0",
+    ),
+    inboundSeq: value<[number], number>("SELECT seq FROM inbound_seq WHERE producer = ?"),
     putInboundSeq: db.prepare<[number, number]>(
       "INSERT INTO inbound_seq (producer, seq) VALUES (?, ?) ON CONFLICT (producer) DO UPDATE SET seq = excluded.seq",
     ),
-    invocation: db.prepare<[string], { body: string }>("SELECT body FROM invocations WHERE id = ?"),
+    invocation: value<[string], string>("SELECT body FROM invocations WHERE id = ?"),
     putInvocation: db.prepare<[string, string, string, string | null, number, string]>(
       "INSERT INTO invocations (id, status, service, object_key, created_at_ms, body) VALUES (?, ?, ?, ?, ?, ?) " +
         "ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body",
@@ -596,21 +629,17 @@ function prepare(db: Database.Database) {
         "AND (@afterMs IS NULL OR created_at_ms < @afterMs OR (created_at_ms = @afterMs AND id < @afterId)) " +
         "ORDER BY created_at_ms DESC, id DESC LIMIT @limit",
     ),
-    invocationStatus: db.prepare<[string], { status: string }>("SELECT status FROM invocations WHERE id = ?"),
+    invocationStatus: value<[string], string>("SELECT status FROM invocations WHERE id = ?"),
     invocationsAfter: db.prepare<[string, number], { body: string }>(
       "SELECT body FROM invocations WHERE id > ? ORDER BY id LIMIT ?",
     ),
-    idempotency: db.prepare<[string], { invocation_id: string }>(
-      "SELECT invocation_id FROM idempotency WHERE key = ?",
-    ),
+    idempotency: value<[string], string>("SELECT invocation_id FROM idempotency WHERE key = ?"),
     putIdempotency: upsert("idempotency", "key", "invocation_id"),
     deleteIdempotency: del("idempotency", "key"),
-    workflow: db.prepare<[string], { invocation_id: string }>(
-      "SELECT invocation_id FROM workflows WHERE key = ?",
-    ),
+    workflow: value<[string], string>("SELECT invocation_id FROM workflows WHERE key = ?"),
     putWorkflow: upsert("workflows", "key", "invocation_id"),
     deleteWorkflow: del("workflows", "key"),
-    lock: db.prepare<[string], { invocation_id: string }>("SELECT invocation_id FROM locks WHERE key = ?"),
+    lock: value<[string], string>("SELECT invocation_id FROM locks WHERE key = ?"),
     putLock: upsert("locks", "key", "invocation_id"),
     deleteLock: del("locks", "key"),
     objectState: db.prepare<[string], { state_key: string; value: string }>(
@@ -623,10 +652,10 @@ function prepare(db: Database.Database) {
       "INSERT INTO object_state (object_key, state_key, value) VALUES (?, ?, ?)",
     ),
     deleteObjectState: del("object_state", "object_key"),
-    inbox: db.prepare<[string], { ids: string }>("SELECT ids FROM inboxes WHERE key = ?"),
+    inbox: value<[string], string>("SELECT ids FROM inboxes WHERE key = ?"),
     putInbox: upsert("inboxes", "key", "ids"),
     deleteInbox: del("inboxes", "key"),
-    timer: db.prepare<[string], { body: string }>("SELECT body FROM timers WHERE id = ?"),
+    timer: value<[string], string>("SELECT body FROM timers WHERE id = ?"),
     timers: db.prepare<[], { body: string }>("SELECT body FROM timers ORDER BY id"),
     timersFirst: db.prepare<[number], { body: string }>(
       "SELECT body FROM timers ORDER BY fire_at_ms, id LIMIT ?",
@@ -641,15 +670,13 @@ function prepare(db: Database.Database) {
       "UPDATE timers SET fire_at_ms = ?, body = ? WHERE id = ?",
     ),
     deleteTimer: del("timers", "id"),
-    promise: db.prepare<[string], { completion: string }>("SELECT completion FROM promises WHERE key = ?"),
+    promise: value<[string], string>("SELECT completion FROM promises WHERE key = ?"),
     promiseKeysFrom: db.prepare<[string], { key: string }>(
       "SELECT key FROM promises WHERE key >= ? ORDER BY key",
     ),
     putPromise: upsert("promises", "key", "completion"),
     deletePromise: del("promises", "key"),
-    promiseWaiters: db.prepare<[string], { waiters: string }>(
-      "SELECT waiters FROM promise_waiters WHERE key = ?",
-    ),
+    promiseWaiters: value<[string], string>("SELECT waiters FROM promise_waiters WHERE key = ?"),
     putPromiseWaiters: upsert("promise_waiters", "key", "waiters"),
     deletePromiseWaiters: del("promise_waiters", "key"),
     outbox: db.prepare<[], { seq: number; to_partition: number; message: string }>(
@@ -678,7 +705,8 @@ function migrate(db: Database.Database, file: string, partition: number, partiti
         ).run(partition, partitions);
       }
       if (found < 2) db.exec(STATE_SCHEMA_V1_TO_V2);
-      db.exec(STATE_SCHEMA_V2_TO_V3);
+      if (found < 3) db.exec(STATE_SCHEMA_V2_TO_V3);
+      db.exec(STATE_SCHEMA_V3_TO_V4);
       db.pragma(`user_version = ${STATE_SCHEMA_VERSION}`);
     }).immediate();
   }
