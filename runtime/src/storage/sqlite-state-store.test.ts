@@ -13,6 +13,8 @@ import { SqlitePartitionStore } from "./sqlite-partition-store";
 import {
   INVOCATION_CACHE_BYTES,
   INVOCATION_CACHE_MAX_ENTRY_BYTES,
+  STATE_ROW_CACHE_BYTES,
+  STATE_ROW_CACHE_MAX_ENTRY_BYTES,
   STATE_WAL_CHECKPOINT_PAGES,
   SqliteStateStore,
   SqliteStateStores,
@@ -208,6 +210,112 @@ describe("SqliteStateStores", () => {
       const reopened = SqliteStateStore.open(file, 0, 4);
       expect(Array.from({ length: count }, (_, n) => reopened.invocation(invId(0, n)))).toEqual(read);
       expect(reopened.countInvocationsByStatus()).toEqual(new Map([["running", count]]));
+      reopened.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps keys' object states, locks and inboxes within its byte budget, the longest never", async () => {
+    const dir = tempDir();
+    const file = stateFileOf(dir, 0);
+    try {
+      const state = SqliteStateStore.open(file, 0, 4);
+      let lsn = 0;
+      const commit = (fill: (w: ReturnType<typeof emptyWriteSet>) => void): void => {
+        const writes = emptyWriteSet(++lsn, state.nextOutboxSeq());
+        fill(writes);
+        state.commit(writes);
+      };
+      // Read absent first: a later commit replaces what the cache says, it never answers stale.
+      expect([state.objectState("Obj/a"), state.lock("Obj/a"), state.inbox("Obj/a")]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
+      commit((w) => {
+        w.objectState.set("Obj/a", new Map([["n", "1"]]));
+        w.locks.set("Obj/a", invId(0, 1));
+        w.inboxes.set("Obj/a", [invId(0, 2)]);
+      });
+      expect(state.objectState("Obj/a")).toEqual(new Map([["n", "1"]]));
+      expect(state.objectState("Obj/a")).toBe(state.objectState("Obj/a")); // decoded once
+      expect([state.lock("Obj/a"), state.inbox("Obj/a")]).toEqual([invId(0, 1), [invId(0, 2)]]);
+      commit((w) => {
+        w.objectState.set("Obj/a", new Map([["n", "2"]]));
+        w.locks.set("Obj/a", null);
+        w.inboxes.set("Obj/a", null);
+      });
+      expect([state.objectState("Obj/a"), state.lock("Obj/a"), state.inbox("Obj/a")]).toEqual([
+        new Map([["n", "2"]]),
+        undefined,
+        undefined,
+      ]);
+      // Written from what the cache knows of the file: a value updated, one removed, one added.
+      commit((w) => {
+        w.objectState.set(
+          "Obj/b",
+          new Map([
+            ["x", "1"],
+            ["y", "2"],
+          ]),
+        );
+      });
+      commit((w) => {
+        w.objectState.set(
+          "Obj/b",
+          new Map([
+            ["x", "3"],
+            ["z", "4"],
+          ]),
+        );
+        w.locks.set("Obj/b", null); // never taken: nothing to delete
+        w.inboxes.set("Obj/b", null);
+      });
+      const reader = new Database(file, { readonly: true });
+      expect(
+        reader
+          .prepare("SELECT state_key, value FROM object_state WHERE object_key = 'Obj/b' ORDER BY state_key")
+          .all(),
+      ).toEqual([
+        { state_key: "x", value: "3" },
+        { state_key: "z", value: "4" },
+      ]);
+      reader.close();
+      // A commit that fails leaves the reads at the last commit, not at what it wrote before failing.
+      const broken = { id: "retry:x:1", fireAtMs: null } as unknown as Timer;
+      expect(() =>
+        commit((w) => {
+          w.locks.set("Obj/a", invId(0, 3));
+          w.inboxes.set("Obj/a", [invId(0, 4)]);
+          w.timers.set(broken.id, broken); // fire_at_ms is NOT NULL: the commit rolls back
+        }),
+      ).toThrow();
+      lsn--;
+      expect([state.lock("Obj/a"), state.inbox("Obj/a")]).toEqual([undefined, undefined]);
+      // An entry of exactly the largest size is kept (64 bytes for the entry, then name and value).
+      const longest = "v".repeat(STATE_ROW_CACHE_MAX_ENTRY_BYTES - 64 - 1);
+      commit((w) => {
+        w.objectState.set("Obj/long", new Map([["n", longest]]));
+        w.objectState.set("Obj/longer", new Map([["n", longest + "v"]]));
+      });
+      expect(state.objectState("Obj/long")).toBe(state.objectState("Obj/long"));
+      const longer = state.objectState("Obj/longer");
+      expect(state.objectState("Obj/longer")).not.toBe(longer); // one byte over: read each time
+      expect(state.objectState("Obj/longer")).toEqual(longer);
+      // Many more keys than fit: the cache stays within its budget, every read exact.
+      const keys = Math.ceil((2 * STATE_ROW_CACHE_BYTES) / STATE_ROW_CACHE_MAX_ENTRY_BYTES) + 3;
+      commit((w) => {
+        for (let k = 0; k < keys; k++) w.objectState.set(`Obj/k${k}`, new Map([["n", longest]]));
+      });
+      const read = Array.from({ length: keys }, (_, k) => state.objectState(`Obj/k${k}`));
+      expect(state.objectStateCacheSize().bytes).toBeLessThanOrEqual(STATE_ROW_CACHE_BYTES);
+      expect(state.objectStateCacheSize().bytes).toBeGreaterThan(STATE_ROW_CACHE_BYTES / 2);
+      expect(read.every((values) => values?.get("n") === longest)).toBe(true);
+      state.close();
+      const reopened = SqliteStateStore.open(file, 0, 4);
+      expect(Array.from({ length: keys }, (_, k) => reopened.objectState(`Obj/k${k}`))).toEqual(read);
+      expect(reopened.objectState("Obj/a")).toEqual(new Map([["n", "2"]]));
       reopened.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

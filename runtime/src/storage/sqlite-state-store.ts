@@ -12,8 +12,9 @@
  *
  * Speed: reads run in one read transaction that lasts until the next commit (which ends it), not
  * one implicit transaction per statement: each of those took and released the file's and the WAL
- * index's locks (four syscalls). Recently used invocations are kept decoded in a bounded cache, so
- * the request path does not parse the same invocation's JSON again.
+ * index's locks (four syscalls). Recently used invocations, and a key's object state, lock and inbox,
+ * are kept decoded in bounded caches (what is absent too), so the request path neither reads the
+ * file for them again nor parses the same JSON twice.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -29,6 +30,7 @@ import type {
   PartitionStateHandle,
   PartitionStateStores,
 } from "./partition-state-store";
+import { ByteBudgetCache } from "./byte-budget-cache";
 import { BUSY_TIMEOUT_MS, StoreClosedError, StoreOpenError, StoreSchemaError } from "./sqlite-database";
 import {
   STATE_SCHEMA_V1,
@@ -71,8 +73,18 @@ export const STATE_WAL_CHECKPOINT_PAGES = 4_000;
 export const INVOCATION_CACHE_BYTES = 32 * 1024;
 /** An invocation whose JSON is longer than this is never cached (a long journal): read from the file. */
 export const INVOCATION_CACHE_MAX_ENTRY_BYTES = 16 * 1024;
-/** What an entry saying "no such invocation" counts against INVOCATION_CACHE_BYTES. */
-const ABSENT_ENTRY_BYTES = 64;
+/**
+ * Keys' object states, locks and inboxes a partition keeps decoded between batches, each kind up to
+ * this (measured by their keys' and values' length): every request to a keyed handler reads all
+ * three, in `apply` and to build the attempt's request, and in `counter-spread` those reads were
+ * the state path's largest cost (ADR 0013, "Reads of a key cached"). 8 KiB holds ~100 keys' small
+ * states; 24 KiB per partition in all.
+ */
+export const STATE_ROW_CACHE_BYTES = 8 * 1024;
+/** A key's object state (or inbox) longer than this is never cached: read from the file. */
+export const STATE_ROW_CACHE_MAX_ENTRY_BYTES = 2 * 1024;
+/** What an entry counts against its cache's budget besides its keys and values (one saying "absent": this). */
+const ENTRY_BYTES = 64;
 
 /** The state file of `partition` under `dataDir`. */
 export function stateFileOf(dataDir: string, partition: number): string {
@@ -111,11 +123,10 @@ export class SqliteStateStores implements PartitionStateStores {
 
 type Row<T> = T | undefined;
 
-/** An invocation as last committed: the object (null: absent), its status then, its JSON's length. */
+/** An invocation as last committed: the object (null: absent) and its status then. */
 interface CachedInvocation {
   inv: Invocation | null;
   status: string | undefined;
-  bytes: number;
 }
 
 export class SqliteStateStore implements PartitionStateHandle {
@@ -133,14 +144,24 @@ export class SqliteStateStore implements PartitionStateHandle {
   private readonly timerCounts: Map<string, number>;
   private timerDeltas = new Map<string, number>();
   /**
-   * Recently used invocations, least recently used first (Map order), at most INVOCATION_CACHE_BYTES.
+   * Recently used invocations, at most INVOCATION_CACHE_BYTES of their JSON.
    * The objects are shared with the batch that reads them, as MemoryStateStore shares its maps'
    * objects: StateTx writes back every invocation it hands out, and a batch whose apply throws is
    * never committed (the processor stops). `status` is the committed one (the object may be ahead of
    * it while a batch runs), so a commit knows the status it replaces without a read.
    */
-  private readonly cache = new Map<InvocationId, CachedInvocation>();
-  private cacheBytes = 0;
+  private readonly cache = new ByteBudgetCache<InvocationId, CachedInvocation>(
+    INVOCATION_CACHE_BYTES,
+    INVOCATION_CACHE_MAX_ENTRY_BYTES,
+  );
+  /**
+   * Recently used keys' object states, locks and inboxes as last committed (null: absent), each at
+   * most STATE_ROW_CACHE_BYTES. Shared with the batches that read them, which never change them in
+   * place (they write new values).
+   */
+  private readonly objectStates = rowCache<ReadonlyMap<string, Payload>>();
+  private readonly locks = rowCache<InvocationId>();
+  private readonly inboxes = rowCache<readonly InvocationId[]>();
 
   private constructor(
     readonly file: string,
@@ -195,14 +216,10 @@ export class SqliteStateStore implements PartitionStateHandle {
 
   invocation(id: InvocationId): Invocation | undefined {
     const cached = this.cache.get(id);
-    if (cached !== undefined) {
-      this.cache.delete(id); // most recently used last
-      this.cache.set(id, cached);
-      return cached.inv ?? undefined;
-    }
+    if (cached !== undefined) return cached.inv ?? undefined;
     const body = this.q.invocation.get(id);
     if (body === undefined) {
-      this.remember(id, null, ABSENT_ENTRY_BYTES);
+      this.remember(id, null, ENTRY_BYTES);
       return undefined;
     }
     const inv = parseInvocation(body);
@@ -212,7 +229,12 @@ export class SqliteStateStore implements PartitionStateHandle {
 
   /** How many invocations (present or absent) the cache holds and their bytes, for tests. */
   invocationCacheSize(): { entries: number; bytes: number } {
-    return { entries: this.cache.size, bytes: this.cacheBytes };
+    return this.cache.size;
+  }
+
+  /** How many keys' object states (present or absent) the cache holds and their bytes, for tests. */
+  objectStateCacheSize(): { entries: number; bytes: number } {
+    return this.objectStates.size;
   }
 
   idempotency(key: string): InvocationId | undefined {
@@ -224,17 +246,28 @@ export class SqliteStateStore implements PartitionStateHandle {
   }
 
   objectState(key: string): ReadonlyMap<string, Payload> | undefined {
-    const rows = this.q.objectState.all(key);
-    return rows.length === 0 ? undefined : new Map(rows.map((r) => [r.state_key, r.value]));
+    const cached = this.objectStates.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const values = this.readObjectState(key);
+    this.objectStates.set(key, values ?? null, objectStateBytes(values));
+    return values;
   }
 
   lock(key: string): InvocationId | undefined {
-    return this.q.lock.get(key) as Row<InvocationId>;
+    const cached = this.locks.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const id = this.q.lock.get(key) as Row<InvocationId>;
+    this.locks.set(key, id ?? null, ENTRY_BYTES + (id?.length ?? 0));
+    return id;
   }
 
   inbox(key: string): readonly InvocationId[] | undefined {
-    const ids = this.q.inbox.get(key);
-    return ids === undefined ? undefined : (JSON.parse(ids) as InvocationId[]);
+    const cached = this.inboxes.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const json = this.q.inbox.get(key);
+    const ids = json === undefined ? undefined : (JSON.parse(json) as InvocationId[]);
+    this.inboxes.set(key, ids ?? null, ENTRY_BYTES + (json?.length ?? 0));
+    return ids;
   }
 
   timer(id: string): Timer | undefined {
@@ -328,7 +361,7 @@ export class SqliteStateStore implements PartitionStateHandle {
   objectStatesPage(afterKey: string | undefined, limit: number): Array<[string, Map<string, Payload>]> {
     return this.q.objectKeysAfter
       .all(afterKey ?? "", limit)
-      .map(({ object_key }) => [object_key, new Map(this.objectState(object_key))]);
+      .map(({ object_key }) => [object_key, new Map(this.readObjectState(object_key))]);
   }
 
   commit(writes: WriteSet): void {
@@ -343,9 +376,8 @@ export class SqliteStateStore implements PartitionStateHandle {
       this.s.commit.run();
     } catch (e) {
       if (this.db.inTransaction) this.s.rollback.run();
-      // The cache may hold this batch's writes, which were rolled back.
-      this.cache.clear();
-      this.cacheBytes = 0;
+      // The caches may hold this batch's writes, which were rolled back.
+      this.clearCaches();
       throw e;
     }
     addDeltas(this.statusCounts, this.countDeltas);
@@ -410,8 +442,11 @@ export class SqliteStateStore implements PartitionStateHandle {
   close(): void {
     this.endRead();
     if (this.db.open) this.db.close();
-    this.cache.clear();
-    this.cacheBytes = 0;
+    this.clearCaches();
+  }
+
+  private clearCaches(): void {
+    for (const cache of [this.cache, this.objectStates, this.locks, this.inboxes]) cache.clear();
   }
 
   /**
@@ -430,21 +465,15 @@ export class SqliteStateStore implements PartitionStateHandle {
     if (this.db.open && this.db.inTransaction) this.s.commit.run();
   }
 
-  /** Caches `inv` (null: absent) as committed or read, evicting the least recently used past the budget. */
+  /** Caches `inv` (null: absent) as committed or read. */
   private remember(id: InvocationId, inv: Invocation | null, bytes: number): void {
-    const old = this.cache.get(id);
-    if (old !== undefined) {
-      this.cache.delete(id);
-      this.cacheBytes -= old.bytes;
-    }
-    if (bytes > INVOCATION_CACHE_MAX_ENTRY_BYTES) return;
-    this.cache.set(id, { inv, status: inv?.status, bytes });
-    this.cacheBytes += bytes;
-    for (const [oldest, entry] of this.cache) {
-      if (this.cacheBytes <= INVOCATION_CACHE_BYTES) break;
-      this.cache.delete(oldest);
-      this.cacheBytes -= entry.bytes;
-    }
+    this.cache.set(id, { inv, status: inv?.status }, bytes);
+  }
+
+  /** A key's object state from the file (no cache). */
+  private readObjectState(key: string): ReadonlyMap<string, Payload> | undefined {
+    const rows = this.q.objectState.all(key);
+    return rows.length === 0 ? undefined : new Map(rows.map((r) => [r.state_key, r.value]));
   }
 
   private write(w: WriteSet): void {
@@ -454,12 +483,12 @@ export class SqliteStateStore implements PartitionStateHandle {
       if (status !== undefined) addDelta(this.countDeltas, status, delta);
     };
     for (const [id, inv] of w.invocations) {
-      const cached = this.cache.get(id);
+      const cached = this.cache.peek(id);
       const before = cached !== undefined ? cached.status : s.invocationStatus.get(id);
       if (inv === null) {
         if (before !== undefined) s.deleteInvocation.run(id);
         count(before, -1);
-        this.remember(id, null, ABSENT_ENTRY_BYTES);
+        this.remember(id, null, ENTRY_BYTES);
       } else {
         if (before !== inv.status) {
           count(before, -1);
@@ -473,12 +502,38 @@ export class SqliteStateStore implements PartitionStateHandle {
     }
     putIds(w.idempotency, s.putIdempotency, s.deleteIdempotency);
     putIds(w.workflows, s.putWorkflow, s.deleteWorkflow);
-    putIds(w.locks, s.putLock, s.deleteLock);
-    for (const [key, values] of w.objectState) {
-      s.deleteObjectState.run(key);
-      for (const [name, value] of values ?? []) s.putObjectState.run(key, name, value);
+    // What the key caches know of the file saves statements: a lock taken and given back within
+    // the kept batches is never in the file, and a counter's state is one row updated in place.
+    for (const [key, id] of w.locks) {
+      if (id !== null) s.putLock.run(key, id);
+      else if (this.locks.peek(key) !== null) s.deleteLock.run(key);
+      this.locks.set(key, id, ENTRY_BYTES + (id?.length ?? 0));
     }
-    putJson(w.inboxes, s.putInbox, s.deleteInbox);
+    for (const [key, values] of w.objectState) {
+      const before = this.objectStates.peek(key);
+      if (before === undefined) {
+        s.deleteObjectState.run(key);
+        for (const [name, value] of values ?? []) s.putObjectState.run(key, name, value);
+      } else {
+        for (const name of before?.keys() ?? []) {
+          if (!values?.has(name)) s.deleteObjectStateValue.run(key, name);
+        }
+        for (const [name, value] of values ?? []) {
+          if (before?.get(name) !== value) s.upsertObjectState.run(key, name, value);
+        }
+      }
+      this.objectStates.set(key, values, objectStateBytes(values ?? undefined));
+    }
+    for (const [key, ids] of w.inboxes) {
+      if (ids === null) {
+        if (this.inboxes.peek(key) !== null) s.deleteInbox.run(key);
+        this.inboxes.set(key, null, ENTRY_BYTES);
+      } else {
+        const json = JSON.stringify(ids);
+        s.putInbox.run(key, json);
+        this.inboxes.set(key, ids, ENTRY_BYTES + json.length);
+      }
+    }
     // The statements' change counts say whether the timer was there: no read before each write.
     for (const [id, timer] of w.timers) {
       if (timer === null) {
@@ -554,6 +609,17 @@ function putJson<V>(
     if (value === null) del.run(key);
     else put.run(key, JSON.stringify(value));
   }
+}
+
+function rowCache<V>(): ByteBudgetCache<string, V | null> {
+  return new ByteBudgetCache(STATE_ROW_CACHE_BYTES, STATE_ROW_CACHE_MAX_ENTRY_BYTES);
+}
+
+/** What a key's object state counts against STATE_ROW_CACHE_BYTES. */
+function objectStateBytes(values: ReadonlyMap<string, Payload> | undefined): number {
+  let bytes = ENTRY_BYTES;
+  for (const [name, value] of values ?? []) bytes += name.length + value.length;
+  return bytes;
 }
 
 function parseInvocation(body: string): Invocation {
@@ -652,6 +718,13 @@ function prepare(db: Database.Database) {
       "INSERT INTO object_state (object_key, state_key, value) VALUES (?, ?, ?)",
     ),
     deleteObjectState: del("object_state", "object_key"),
+    upsertObjectState: db.prepare<[string, string, string]>(
+      "INSERT INTO object_state (object_key, state_key, value) VALUES (?, ?, ?) " +
+        "ON CONFLICT (object_key, state_key) DO UPDATE SET value = excluded.value",
+    ),
+    deleteObjectStateValue: db.prepare<[string, string]>(
+      "DELETE FROM object_state WHERE object_key = ? AND state_key = ?",
+    ),
     inbox: value<[string], string>("SELECT ids FROM inboxes WHERE key = ?"),
     putInbox: upsert("inboxes", "key", "ids"),
     deleteInbox: del("inboxes", "key"),
