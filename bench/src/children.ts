@@ -36,7 +36,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Children running now: stopped with the bench if it is interrupted (else they outlive it). */
+const running = new Set<ChildProcess>();
+let stopOnSignal = false;
+
+/** SIGINT or SIGTERM to the bench stops its children first, then ends it as the signal would. */
+function stopChildrenOnSignal(): void {
+  if (stopOnSignal) return;
+  stopOnSignal = true;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      for (const proc of running) proc.kill("SIGTERM");
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
 function startChild(role: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Child {
+  stopChildrenOnSignal();
   mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${role}.log`);
   const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -44,8 +61,12 @@ function startChild(role: string, args: string[], env: NodeJS.ProcessEnv, logDir
   proc.stdout.pipe(log, { end: false });
   proc.stderr.pipe(log, { end: false });
   if (proc.pid === undefined) throw new Error(`could not start ${role}`);
+  running.add(proc);
   const exited = new Promise<string>((resolve) =>
-    proc.once("exit", (code, signal) => resolve(signal ? `signal ${signal}` : `exit ${code}`)),
+    proc.once("exit", (code, signal) => {
+      running.delete(proc);
+      resolve(signal ? `signal ${signal}` : `exit ${code}`);
+    }),
   );
   return {
     role,
