@@ -31,6 +31,21 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "capstan-state-"));
 }
 
+/**
+ * A state file as an older build wrote it: schema 1 with partition 0 of 4 applied to LSN 7, then
+ * `upgrades` (the caller fills it, sets its user_version and closes it).
+ */
+function olderStateFile(file: string, upgrades: string[]): Database.Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.exec(STATE_SCHEMA_V1);
+  db.prepare(
+    "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, 0, 4, 7, 1)",
+  ).run();
+  for (const sql of upgrades) db.exec(sql);
+  return db;
+}
+
 describePartitionStateStoresContract("SqliteStateStores", async () => {
   const dir = tempDir();
   return {
@@ -119,12 +134,7 @@ describe("SqliteStateStores", () => {
     const file = stateFileOf(dir, 0);
     try {
       // A version-1 file, as the build before timers_by_due and invocation_counts wrote it.
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const v1 = new Database(file);
-      v1.exec(STATE_SCHEMA_V1);
-      v1.prepare(
-        "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, 0, 4, 7, 1)",
-      ).run();
+      const v1 = olderStateFile(file, []);
       const timers: Timer[] = [5, 3, 3, 9].map((fireAtMs, i) => ({
         id: `t${i}`,
         fireAtMs,
@@ -327,13 +337,7 @@ describe("SqliteStateStores", () => {
     const file = stateFileOf(dir, 0);
     try {
       // A version-2 file, as the build with the invocation_counts table wrote it.
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const v2 = new Database(file);
-      v2.exec(STATE_SCHEMA_V1);
-      v2.prepare(
-        "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, 0, 4, 7, 1)",
-      ).run();
-      v2.exec(STATE_SCHEMA_V1_TO_V2);
+      const v2 = olderStateFile(file, [STATE_SCHEMA_V1_TO_V2]);
       const insert = v2.prepare(
         "INSERT INTO invocations (id, status, service, object_key, created_at_ms, body) VALUES (?, ?, 'S', NULL, 1, '{}')",
       );
@@ -384,14 +388,7 @@ describe("SqliteStateStores", () => {
     const dir = tempDir();
     const file = stateFileOf(dir, 0);
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const v3 = new Database(file);
-      v3.exec(STATE_SCHEMA_V1);
-      v3.prepare(
-        "INSERT INTO partition_meta (id, partition, partitions, applied_lsn, next_outbox_seq) VALUES (0, 0, 4, 7, 1)",
-      ).run();
-      v3.exec(STATE_SCHEMA_V1_TO_V2);
-      v3.exec(STATE_SCHEMA_V2_TO_V3);
+      const v3 = olderStateFile(file, [STATE_SCHEMA_V1_TO_V2, STATE_SCHEMA_V2_TO_V3]);
       const sleep: Timer = {
         id: "sleep:a:1",
         fireAtMs: 5,

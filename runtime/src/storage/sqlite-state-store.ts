@@ -522,7 +522,7 @@ export class SqliteStateStore implements PartitionStateHandle {
           if (before?.get(name) !== value) s.upsertObjectState.run(key, name, value);
         }
       }
-      this.objectStates.set(key, values, objectStateBytes(values ?? undefined));
+      this.objectStates.set(key, values, objectStateBytes(values));
     }
     for (const [key, ids] of w.inboxes) {
       if (ids === null) {
@@ -616,7 +616,7 @@ function rowCache<V>(): ByteBudgetCache<string, V | null> {
 }
 
 /** What a key's object state counts against STATE_ROW_CACHE_BYTES. */
-function objectStateBytes(values: ReadonlyMap<string, Payload> | undefined): number {
+function objectStateBytes(values: ReadonlyMap<string, Payload> | null | undefined): number {
   let bytes = ENTRY_BYTES;
   for (const [name, value] of values ?? []) bytes += name.length + value.length;
   return bytes;
