@@ -5,7 +5,9 @@ import Database from "better-sqlite3";
 import { apply, applyBatch } from "../core/apply";
 import type { LogRecord } from "../core/records";
 import { StateTx } from "../core/state-tx";
-import { emptyWriteSet } from "../core/write-set";
+import { MemoryStateStore } from "../core/memory-state-store";
+import { emptyPartitionState } from "../core/state";
+import { emptyWriteSet, type WriteSet } from "../core/write-set";
 import { invId, newInvocation, outcome, rec } from "../core/test-support/builders";
 import { ManualClock } from "../testing/manual-clock";
 import { PartitionProcessor } from "../partition/partition-processor";
@@ -13,6 +15,7 @@ import {
   GroupCommitStateStore,
   GroupCommitStateStores,
   STATE_COMMIT_MAX_BATCHES,
+  STATE_COMMIT_MAX_NODE_INVOCATIONS,
   STATE_COMMIT_MAX_NODE_WRITES,
   STATE_COMMIT_MAX_WRITES,
 } from "./group-commit-state-store";
@@ -125,6 +128,40 @@ describe("GroupCommitStateStore", () => {
     last.commit(keys(3, 1));
     expect(files().slice(1)).toEqual([...states.slice(2).map(() => 0), 2]);
     for (const state of states.slice(1)) state.close();
+  });
+
+  test("the partitions of a node keep STATE_COMMIT_MAX_NODE_INVOCATIONS invocations together; deletions do not count", async () => {
+    // Invocations of partition `p` numbered `written` (as an invoke creates them) and `deleted`.
+    const invocations = (p: number, lsn: number, written: number[], deleted: number[] = []): WriteSet => {
+      const tx = new StateTx(new MemoryStateStore(emptyPartitionState(p, 2)));
+      written.forEach((n, i) => apply(tx, i + 1, { ...rec.invoke(newInvocation(invId(p, n))), atMs: n }));
+      const w = emptyWriteSet(lsn, 1);
+      for (const [id, inv] of tx.writeSet().invocations) w.invocations.set(id, inv);
+      for (const n of deleted) w.invocations.set(invId(p, n), null);
+      return w;
+    };
+    const numbers = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+    const stores = new GroupCommitStateStores(new SqliteStateStores(dir));
+    const [a, b] = [await stores.open(0, 2), await stores.open(1, 2)];
+    const files = () => [0, 1].map((p) => fileAppliedLsn(stateFileOf(dir, p)));
+    // One partition holds one invocation under the node's limit (and under its own key limit).
+    expect(STATE_COMMIT_MAX_NODE_INVOCATIONS - 1).toBeLessThan(STATE_COMMIT_MAX_WRITES);
+    a.commit(invocations(0, 1, numbers(1, STATE_COMMIT_MAX_NODE_INVOCATIONS - 1)));
+    b.commit(invocations(1, 1, [], numbers(1, 100))); // deletions: not counted
+    a.commit(invocations(0, 2, [], [1])); // one of a's kept invocations deleted: one fewer
+    b.commit(invocations(1, 2, [1])); // back to one under the limit
+    expect(files()).toEqual([0, 0]);
+    b.commit(invocations(1, 3, [2])); // the node's kept invocations reach the limit: b writes its own
+    expect(files()).toEqual([0, 3]);
+    expect(a.invocation(invId(0, 1))).toBeUndefined();
+    expect(a.invocation(invId(0, 2))?.id).toBe(invId(0, 2));
+    expect(b.invocation(invId(1, 2))?.id).toBe(invId(1, 2));
+    // What b wrote no longer counts: both keep what comes next.
+    b.commit(invocations(1, 4, [3]));
+    expect(files()).toEqual([0, 3]);
+    expect(b.keptBatchCount).toBe(1);
+    a.close();
+    b.close();
   });
 
   test("the admin views, persist and flush write what is kept first", async () => {

@@ -37,35 +37,43 @@ import type {
 /**
  * Batches kept before they are written to the store together. Each is a turn's worth of one
  * partition's records. The file trails the log by at most this many batches less one (a crash
- * replays them; under load a few tens of milliseconds of records), and by none once a view is
- * read, `/query` reads the file or a persist comes. 8 took `noop` with state files from 74% to ~90% of its throughput
- * with state in memory; 32 cut the runtime's extra CPU per request further (ADR 0013, "State
- * commits grouped").
+ * replays them; under load a fraction of a second of records), and by none once a view is read,
+ * `/query` reads the file or a persist comes. 8 took `noop` with state files from 74% to ~90% of its
+ * throughput with state in memory; 32 cut the runtime's extra CPU per request further; 128 lets a
+ * key written by several requests (a counter) be written once (ADR 0013, "State commits grouped").
  */
-export const STATE_COMMIT_MAX_BATCHES = 32;
+export const STATE_COMMIT_MAX_BATCHES = 128;
 /**
  * Keys written (over all tables) one partition keeps before they are written to the store: bounds
- * the length of one commit, and the memory a hot partition's kept batches hold. A single batch
- * larger than this is written at once.
+ * the length of one commit (~1 ms at this size). A single batch larger than this is written at once.
  */
-export const STATE_COMMIT_MAX_WRITES = 256;
+export const STATE_COMMIT_MAX_WRITES = 1_024;
 /**
  * Keys kept by all the partitions of a node together: the partition whose commit reaches it writes
- * its own. Bounds the memory kept batches hold however many partitions a node leads (~3 KB per
- * kept invocation: a few MB). Without it, 16 partitions kept up to 4,096 keys and the scale
- * scenario's peak RSS rose by 8.7 MB, over its 250 MB target (bench/README.md, Scale).
+ * its own. Most are small (a lock, a counter's value, an invocation deleted: ~100 bytes).
  */
-export const STATE_COMMIT_MAX_NODE_WRITES = 1_024;
+export const STATE_COMMIT_MAX_NODE_WRITES = 4_096;
+/**
+ * Invocations (written, not deleted) kept by all the partitions of a node together, the large kept
+ * values (~3 KB each with their journals): bounds what kept batches hold however many partitions a
+ * node leads (a few MB). Counted with the keys before, 4,096 of them raised the scale scenario's
+ * peak RSS by 8.7 MB, over its 250 MB target (bench/README.md, Scale).
+ */
+export const STATE_COMMIT_MAX_NODE_INVOCATIONS = 1_024;
 
 export interface GroupCommitLimits {
   maxBatches: number;
   maxWrites: number;
   maxNodeWrites: number;
+  maxNodeInvocations: number;
 }
 
-/** The keys kept by every store of one GroupCommitStateStores. */
+/** What every store of one GroupCommitStateStores keeps. */
 interface KeptTotal {
+  /** Keys, over all tables. */
   writes: number;
+  /** Invocations written (a deletion is not counted). */
+  invocations: number;
 }
 
 /** Read through when nothing is kept (never written to). */
@@ -75,12 +83,13 @@ const DEFAULT_LIMITS: GroupCommitLimits = {
   maxBatches: STATE_COMMIT_MAX_BATCHES,
   maxWrites: STATE_COMMIT_MAX_WRITES,
   maxNodeWrites: STATE_COMMIT_MAX_NODE_WRITES,
+  maxNodeInvocations: STATE_COMMIT_MAX_NODE_INVOCATIONS,
 };
 
 /**
  * @example
  * const stores = new GroupCommitStateStores(new SqliteStateStores(dataDir));
- * const state = await stores.open(3, 16); // commits reach p3.db every 32 batches (or 256 keys)
+ * const state = await stores.open(3, 16); // commits reach p3.db every 128 batches (or 1,024 keys)
  */
 export class GroupCommitStateStores implements PartitionStateStores {
   constructor(
@@ -93,7 +102,7 @@ export class GroupCommitStateStores implements PartitionStateStores {
 
   private readonly limits: GroupCommitLimits;
 
-  private readonly total: KeptTotal = { writes: 0 };
+  private readonly total: KeptTotal = { writes: 0, invocations: 0 };
 
   async open(partition: number, partitions: number): Promise<GroupCommitStateStore> {
     return new GroupCommitStateStore(await this.inner.open(partition, partitions), this.limits, this.total);
@@ -106,13 +115,15 @@ export class GroupCommitStateStore implements PartitionStateHandle {
   private keptBatches = 0;
   /** Keys in `kept` (counted in `total` too). */
   private keptWrites = 0;
+  /** Invocations written in `kept`, not deleted (counted in `total` too). */
+  private keptInvocations = 0;
   /** A write to the store failed: what it held is lost here, so nothing may be committed after it. */
   private failed: Error | undefined;
 
   constructor(
     private readonly inner: PartitionStateHandle,
     private readonly limits: GroupCommitLimits = DEFAULT_LIMITS,
-    private readonly total: KeptTotal = { writes: 0 },
+    private readonly total: KeptTotal = { writes: 0, invocations: 0 },
   ) {}
 
   get partition(): number {
@@ -213,21 +224,30 @@ export class GroupCommitStateStore implements PartitionStateHandle {
 
   /**
    * Keeps the batch; writes what is kept to the store once it holds STATE_COMMIT_MAX_BATCHES
-   * batches or STATE_COMMIT_MAX_WRITES keys, or the node's stores keep STATE_COMMIT_MAX_NODE_WRITES.
-   * Throws, for good, once a write to the store failed.
+   * batches or STATE_COMMIT_MAX_WRITES keys, or the node's stores keep STATE_COMMIT_MAX_NODE_WRITES
+   * keys or STATE_COMMIT_MAX_NODE_INVOCATIONS invocations. Throws, for good, once a write to the
+   * store failed.
    */
   commit(writes: WriteSet): void {
     if (this.failed !== undefined) throw this.failed;
+    let invocations = this.keptInvocations;
+    for (const [id, inv] of writes.invocations) {
+      const before = this.kept?.invocations.get(id);
+      invocations += (inv === null ? 0 : 1) - (before === undefined || before === null ? 0 : 1);
+    }
     if (this.kept === undefined) this.kept = writes;
     else mergeWriteSets(this.kept, writes);
     this.keptBatches++;
     const size = writeSetSize(this.kept);
     this.total.writes += size - this.keptWrites;
     this.keptWrites = size;
+    this.total.invocations += invocations - this.keptInvocations;
+    this.keptInvocations = invocations;
     if (
       this.keptBatches >= this.limits.maxBatches ||
       size >= this.limits.maxWrites ||
-      this.total.writes >= this.limits.maxNodeWrites
+      this.total.writes >= this.limits.maxNodeWrites ||
+      this.total.invocations >= this.limits.maxNodeInvocations
     ) {
       this.flush();
     }
@@ -261,9 +281,11 @@ export class GroupCommitStateStore implements PartitionStateHandle {
 
   private forget(): void {
     this.total.writes -= this.keptWrites;
+    this.total.invocations -= this.keptInvocations;
     this.kept = undefined;
     this.keptBatches = 0;
     this.keptWrites = 0;
+    this.keptInvocations = 0;
   }
 
   // The admin views page the store in its own order: they read it after writing what is kept
