@@ -45,7 +45,7 @@ import type {
 export const STATE_COMMIT_MAX_BATCHES = 128;
 /**
  * Keys written (over all tables) one partition keeps before they are written to the store: bounds
- * the length of one commit (~1 ms at this size). A single batch larger than this is written at once.
+ * the length of one commit (a few milliseconds at this size). A larger single batch is written at once.
  */
 export const STATE_COMMIT_MAX_WRITES = 1_024;
 /**
@@ -56,10 +56,11 @@ export const STATE_COMMIT_MAX_NODE_WRITES = 4_096;
 /**
  * Invocations (written, not deleted) kept by all the partitions of a node together, the large kept
  * values (~3 KB each with their journals): bounds what kept batches hold however many partitions a
- * node leads (a few MB). Counted with the keys before, 4,096 of them raised the scale scenario's
- * peak RSS by 8.7 MB, over its 250 MB target (bench/README.md, Scale).
+ * node leads (under a MB). A request that retains its invocation keeps it with a few small keys (its
+ * key's state and lock, the timer that expires it); counted with those, 1,024 keys kept were within
+ * the scale scenario's 250 MB target and 4,096 were not (bench/README.md, Scale).
  */
-export const STATE_COMMIT_MAX_NODE_INVOCATIONS = 1_024;
+export const STATE_COMMIT_MAX_NODE_INVOCATIONS = 256;
 
 export interface GroupCommitLimits {
   maxBatches: number;
