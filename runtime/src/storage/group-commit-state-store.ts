@@ -50,15 +50,16 @@ export const STATE_COMMIT_MAX_BATCHES = 128;
 export const STATE_COMMIT_MAX_WRITES = 1_024;
 /**
  * Keys kept by all the partitions of a node together: the partition whose commit reaches it writes
- * its own. Most are small (a lock, a counter's value, an invocation deleted: ~100 bytes).
+ * its own. Most are small: a lock, a counter's value, a deleted invocation's id.
  */
 export const STATE_COMMIT_MAX_NODE_WRITES = 4_096;
 /**
  * Invocations (written, not deleted) kept by all the partitions of a node together, the large kept
  * values (~3 KB each with their journals): bounds what kept batches hold however many partitions a
  * node leads (under a MB). A request that retains its invocation keeps it with a few small keys (its
- * key's state and lock, the timer that expires it); counted with those, 1,024 keys kept were within
- * the scale scenario's 250 MB target and 4,096 were not (bench/README.md, Scale).
+ * key's state and lock, the timer that expires it): 256 is about the 1,024 keys kept before, and the
+ * scale scenario peaked at 245.2 MB of its 250 MB target; with 1,024, at 249.1 MB (bench/README.md,
+ * Scale).
  */
 export const STATE_COMMIT_MAX_NODE_INVOCATIONS = 256;
 
